@@ -1,0 +1,5 @@
+"""``python -m simtim`` is the ``simtim`` command."""
+
+from simtim.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,81 @@
+"""The ``simtim`` command: ``demo`` and ``usersig`` (``serve``, ``conform``, ``report`` follow)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Sequence
+
+from simtim.errors import IMError
+from simtim.model.core import DEV_SDKAPPID, DEV_SECRET_KEY
+from simtim.usersig import decode_usersig, gen_usersig, verify_usersig
+
+
+def _cmd_usersig_gen(args: argparse.Namespace) -> int:
+    now = args.time if args.time is not None else int(time.time())
+    print(gen_usersig(args.sdkappid, args.key, args.user_id, args.expire, now=now))
+    return 0
+
+
+def _cmd_usersig_verify(args: argparse.Namespace) -> int:
+    now = args.now if args.now is not None else int(time.time())
+    try:
+        fields = decode_usersig(args.sig)
+        print(json.dumps({
+            "identifier": fields.identifier, "sdkappid": fields.sdkappid, "time": fields.time,
+            "expire": fields.expire, "expiresAt": fields.expires_at,
+            "userbuf": fields.userbuf.hex() if fields.userbuf is not None else None,
+        }, indent=2))
+        verify_usersig(args.sig, sdkappid=args.sdkappid, identifier=args.user_id or fields.identifier,
+                       key=args.key, now=now)
+    except IMError as exc:
+        print(f"invalid: {exc.code} {exc.message}", file=sys.stderr)
+        return 1
+    print("valid")
+    return 0
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from simtim.demo import run_demo
+
+    return run_demo(print)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="simtim",
+        description="TIM (Tencent Cloud IM) protocol simulator: reference model, server and harness.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    demo = sub.add_parser("demo", help="walk through the reference model: login, kick, send, revoke, paging")
+    demo.set_defaults(func=_cmd_demo)
+
+    usersig = sub.add_parser("usersig", help="generate or verify a TLS 2.0 UserSig")
+    usersig_sub = usersig.add_subparsers(dest="usersig_command", required=True)
+    gen = usersig_sub.add_parser("gen", help="print a UserSig (defaults: the dev app and its public sample key)")
+    gen.add_argument("user_id", help="the userID the sig is for")
+    gen.add_argument("--sdkappid", type=int, default=DEV_SDKAPPID)
+    gen.add_argument("--key", default=DEV_SECRET_KEY, help="the app's secret key")
+    gen.add_argument("--expire", type=int, default=180 * 86400, help="validity in seconds (default 180 days)")
+    gen.add_argument("--time", type=int, default=None, help="issue time, epoch seconds (default now)")
+    gen.set_defaults(func=_cmd_usersig_gen)
+    verify = usersig_sub.add_parser("verify", help="decode a UserSig, print its fields and check it")
+    verify.add_argument("sig")
+    verify.add_argument("--user-id", default=None, help="expected identifier (default: the sig's own)")
+    verify.add_argument("--sdkappid", type=int, default=DEV_SDKAPPID)
+    verify.add_argument("--key", default=DEV_SECRET_KEY)
+    verify.add_argument("--now", type=int, default=None, help="check expiry at this time (default now)")
+    verify.set_defaults(func=_cmd_usersig_verify)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    result: int = args.func(args)
+    return result
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

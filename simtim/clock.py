@@ -1,0 +1,45 @@
+"""Injected clocks (DESIGN rule 1).
+
+The model never reads the wall clock: it asks a ``Clock`` for integer seconds
+(CLOCK-1), so tests step time with ``FakeClock.advance`` and a server can keep
+one clock per app.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Protocol
+
+
+class Clock(Protocol):
+    def now(self) -> int:
+        """Server time in integer seconds since the epoch."""
+        ...
+
+
+class SystemClock:
+    """Wall-clock seconds; the only place simtim reads real time for the model."""
+
+    def now(self) -> int:
+        return int(time.time())
+
+
+class FakeClock:
+    """A clock that only moves when told to, so time rules are exact in tests."""
+
+    def __init__(self, start: int = 1_600_000_000) -> None:
+        self._now = int(start)
+
+    def now(self) -> int:
+        return self._now
+
+    def advance(self, seconds: int) -> int:
+        if seconds < 0:
+            raise ValueError("a clock never goes back")
+        self._now += int(seconds)
+        return self._now
+
+    def set(self, when: int) -> None:
+        if when < self._now:
+            raise ValueError("a clock never goes back")
+        self._now = int(when)

@@ -1,0 +1,90 @@
+"""One table of every number SPEC names (DESIGN rule 2).
+
+Fixed limits are module constants; the per-app configurable ones (*cfg* in
+SPEC) live in ``AppConfig`` so the admin API can change them per app.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields, replace
+from typing import Any
+
+# --- Paging (PAGE-1, MBR-3, MBR-4) ---
+MESSAGE_PAGE_DEFAULT = 15
+MESSAGE_PAGE_MAX = 15
+MEMBER_PAGE_DEFAULT = 15
+MEMBER_PAGE_MAX = 100
+MEMBER_PROFILE_MAX_IDS = 50
+
+# --- Membership (GRP-1, MBR-1) ---
+ADD_MEMBER_MAX = 500
+CREATE_MEMBER_LIST_MAX = 500
+
+# --- Messages (MSG-2, MSG-6) ---
+FILE_MAX_BYTES = 100 * 1024 * 1024
+IMAGE_AUDIO_MAX_BYTES = 20 * 1024 * 1024
+DEDUP_WINDOW_C2C_SECONDS = 120
+DEDUP_WINDOW_GROUP_SECONDS = 300
+UINT32_MAX = 2**32 - 1
+
+# --- Accounts and profiles (AUTH-3, PROF-1) ---
+USER_ID_MAX_BYTES = 32
+NICK_MAX_BYTES = 500
+
+# --- Group profile fields (GRP-1, GRP-2, ROLE-2, ROLE-3) ---
+GROUP_ID_MAX_BYTES = 48
+GROUP_NAME_MAX_BYTES = 30
+GROUP_INTRODUCTION_MAX_BYTES = 240
+GROUP_NOTIFICATION_MAX_BYTES = 300
+GROUP_AVATAR_MAX_BYTES = 100
+GROUP_CUSTOM_FIELDS_MAX = 10
+GROUP_CUSTOM_KEY_MAX_BYTES = 16
+GROUP_CUSTOM_VALUE_MAX_BYTES = 512
+NAME_CARD_MAX_BYTES = 50
+MEMBER_CUSTOM_FIELDS_MAX = 5
+
+# --- Wire and server (DESIGN "Wire protocol simtim/1") ---
+BODY_MAX_BYTES = 1024 * 1024
+BODY_DISCARD_MAX_BYTES = 16 * 1024 * 1024
+CALLBACK_TIMEOUT_SECONDS = 2.0
+TOKEN_RANDOM_BYTES = 24  # 192 bits >= the 128 DESIGN asks for
+
+DAY_SECONDS = 24 * 3600
+
+#: Web-like platforms share the ``web_instances`` limit (INST-3, INST-4).
+WEB_PLATFORMS = frozenset({"web", "miniprogram"})
+#: Platforms allowing one instance each per account (INST-4).
+SINGLE_PLATFORMS = frozenset({"android", "ios", "ipad", "pc", "mac"})
+PLATFORMS = WEB_PLATFORMS | SINGLE_PLATFORMS
+
+
+def _default_max_members() -> dict[str, int | None]:
+    return {"Private": 200, "Public": 2000, "ChatRoom": 10000, "AVChatRoom": None}
+
+
+def _default_history_before_join() -> dict[str, bool]:
+    return {"Private": False, "Public": False, "ChatRoom": True, "AVChatRoom": False}
+
+
+@dataclass
+class AppConfig:
+    """Per-app settings that SPEC marks *cfg*, with SPEC's defaults."""
+
+    web_instances: int = 1  # INST-3
+    revoke_window_seconds: int = 120  # REV-1
+    message_max_bytes: int = 12288  # MSG-2
+    retention_seconds: int = 7 * DAY_SECONDS  # PAGE-2
+    conversation_list_max: int = 100  # CONV-2
+    group_message_rate_per_second: int = 40  # MSG-7
+    event_queue_max: int = 1000  # DESIGN events: per-instance queue bound
+    chatroom_member_tips: bool = False  # TIP-1
+    max_member_num: dict[str, int | None] = field(default_factory=_default_max_members)  # GRP-1
+    history_before_join: dict[str, bool] = field(default_factory=_default_history_before_join)  # PAGE-2
+
+    def updated(self, changes: dict[str, Any]) -> AppConfig:
+        """A copy with ``changes`` applied; unknown keys are refused by name."""
+        known = {f.name for f in fields(self)}
+        unknown = set(changes) - known
+        if unknown:
+            raise KeyError(", ".join(sorted(unknown)))
+        return replace(self, **changes)

@@ -1,0 +1,224 @@
+"""Conversations, history paging, unread counts and profiles (CONV-*, PAGE-*, UNREAD-1, PROF-1)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from simtim.errors import Code, IMError
+from simtim.limits import MESSAGE_PAGE_DEFAULT, MESSAGE_PAGE_MAX, NICK_MAX_BYTES
+from simtim.model.args import Options, is_int, opt_str, req_str, utf8_len
+from simtim.model.entities import (
+    C2C,
+    GROUP,
+    SYSTEM,
+    SYSTEM_CONVERSATION_ID,
+    Account,
+    App,
+    Instance,
+    Message,
+    Thread,
+)
+from simtim.model.events import CONVERSATION_LIST_UPDATED, PROFILE_UPDATED, Event, Outcome
+from simtim.model.sessions import SessionOps
+
+UNSET: Any = object()
+
+
+def _pair(a: str, b: str) -> tuple[str, str]:
+    return (a, b) if a <= b else (b, a)
+
+
+class ConversationOps(SessionOps):
+    # --- resolving a conversation ---------------------------------------------------
+    def thread_of(self, app: App, account: Account, conversation_id: object) -> Thread | None:
+        """CONV-1: the conversation's thread (None while empty), or 6004 if invalid."""
+        if not isinstance(conversation_id, str):
+            raise IMError(Code.INVALID_PARAMETERS, "conversationID must be a string", rule="CONV-1")
+        if conversation_id == SYSTEM_CONVERSATION_ID:
+            return account.system_thread
+        if conversation_id.startswith(C2C):
+            peer = conversation_id[len(C2C):]
+            if peer not in app.accounts:
+                raise IMError(Code.CONVERSATION_INVALID, rule="CONV-1")
+            return app.threads.get(_pair(account.user_id, peer))
+        if conversation_id.startswith(GROUP):
+            return self.group_thread(app, account, conversation_id[len(GROUP):])
+        raise IMError(Code.CONVERSATION_INVALID, rule="CONV-1")
+
+    def group_thread(self, app: App, account: Account, group_id: str) -> Thread | None:
+        """Overridden by GroupOps: the group's thread if the account is a member."""
+        raise IMError(Code.CONVERSATION_INVALID, rule="CONV-1")
+
+    def visible_from(self, app: App, account: Account, conversation_id: str) -> int:
+        """PAGE-2: the oldest order the account may see (group join time); 0 for C2C."""
+        return 0
+
+    def _visible(self, app: App, account: Account, msg: Message, floor: int, now: int) -> bool:
+        return (msg.id not in account.deleted and msg.order > floor
+                and now - msg.time <= app.config.retention_seconds)  # PAGE-2, PAGE-3
+
+    def last_visible(self, app: App, account: Account, conversation_id: str) -> Message | None:
+        try:
+            thread = self.thread_of(app, account, conversation_id)
+        except IMError:
+            return None
+        if thread is None:
+            return None
+        floor = self.visible_from(app, account, conversation_id)
+        now = app.clock.now()
+        retention = app.config.retention_seconds
+        deleted = account.deleted
+        for msg in reversed(thread.messages):
+            if now - msg.time > retention or msg.order <= floor:
+                return None
+            if msg.id not in deleted:
+                return msg
+        return None
+
+    def conversation_view(self, app: App, account: Account, conversation_id: str,
+                          last: Message | None = UNSET) -> dict[str, Any]:
+        """CONV-2: one conversation as TIM shows it to this account."""
+        if last is UNSET:
+            last = self.last_visible(app, account, conversation_id)
+        state = account.convs.get(conversation_id)
+        data: dict[str, Any] = {
+            "conversationID": conversation_id,
+            "type": SYSTEM if conversation_id == SYSTEM_CONVERSATION_ID else (
+                C2C if conversation_id.startswith(C2C) else GROUP),
+            "unreadCount": self.unread_of(app, conversation_id, state.unread if state else 0),
+            "lastMessage": last.view(account.user_id) if last is not None else None,
+            "messageRemindType": state.remind_type if state else "AcceptAndNotify",
+        }
+        if data["type"] == C2C:
+            peer = app.accounts.get(conversation_id[len(C2C):])
+            data["userProfile"] = peer.profile() if peer else {
+                "userID": conversation_id[len(C2C):], "nick": "", "avatar": ""}
+        elif data["type"] == GROUP:
+            data["groupProfile"] = self.group_profile_for_conversation(app, conversation_id[len(GROUP):])
+        return data
+
+    def unread_of(self, app: App, conversation_id: str, counted: int) -> int:
+        """Overridden by GroupOps: ChatRoom and AVChatRoom always show 0 (UNREAD-1)."""
+        return counted
+
+    def group_profile_for_conversation(self, app: App, group_id: str) -> dict[str, Any] | None:
+        return None
+
+    def listed_conversations(self, app: App, account: Account) -> list[dict[str, Any]]:
+        """CONV-2: newest first, capped, only those with a visible last message."""
+        rows: list[tuple[int, int, str, Message]] = []
+        for conversation_id, state in account.convs.items():
+            last = self.last_visible(app, account, conversation_id)
+            if last is not None and last.order > state.hidden_mark:  # CONV-3
+                rows.append((last.time, last.order, conversation_id, last))
+        rows.sort(key=lambda row: (row[0], row[1]), reverse=True)
+        return [self.conversation_view(app, account, cid, last)
+                for _, _, cid, last in rows[: app.config.conversation_list_max]]
+
+    # --- TIM methods -------------------------------------------------------------------
+    def get_conversation_list(self, inst: Instance, opts: Options) -> Outcome:
+        app, account = self.require_online(inst, conversation_api=True)
+        return Outcome({"conversationList": self.listed_conversations(app, account)}, [])
+
+    def get_conversation_profile(self, inst: Instance, opts: Options) -> Outcome:
+        app, account = self.require_online(inst, conversation_api=True)
+        conversation_id = req_str(opts, "conversationID", rule="CONV-1")
+        self.thread_of(app, account, conversation_id)
+        return Outcome({"conversation": self.conversation_view(app, account, conversation_id)}, [])
+
+    def delete_conversation(self, inst: Instance, opts: Options) -> Outcome:
+        """CONV-3: hide and zero unread; history stays; the next message brings it back."""
+        app, account = self.require_online(inst, conversation_api=True)
+        conversation_id = req_str(opts, "conversationID", rule="CONV-3")
+        self.thread_of(app, account, conversation_id)
+        state = account.conv(conversation_id)
+        state.unread = 0
+        state.read_mark = state.hidden_mark = app.order
+        events: list[Event] = []
+        # A changed-list cannot express a removal, so a deletion sends the full list, as TIM does.
+        self.emit_account(events, account, CONVERSATION_LIST_UPDATED, self.listed_conversations(app, account))
+        return Outcome({"conversationID": conversation_id}, events)
+
+    def set_message_read(self, inst: Instance, opts: Options) -> Outcome:
+        """UNREAD-1: zero the account's count everywhere; nothing reaches the peer."""
+        app, account = self.require_online(inst, conversation_api=True)
+        conversation_id = req_str(opts, "conversationID", rule="UNREAD-1")
+        self.thread_of(app, account, conversation_id)
+        state = account.conv(conversation_id)
+        had_unread = state.unread > 0
+        state.unread = 0
+        state.read_mark = app.order
+        events: list[Event] = []
+        if had_unread:
+            self.emit_account(events, account, CONVERSATION_LIST_UPDATED,
+                              [self.conversation_view(app, account, conversation_id)])  # CONV-4
+        return Outcome({}, events)
+
+    def get_message_list(self, inst: Instance, opts: Options) -> Outcome:
+        """PAGE-1: newest ``count`` (<= 15) visible messages older than the cursor, ascending."""
+        app, account = self.require_online(inst, conversation_api=True)
+        conversation_id = req_str(opts, "conversationID", rule="PAGE-1")
+        count = opts.get("count", MESSAGE_PAGE_DEFAULT)
+        if count is None:
+            count = MESSAGE_PAGE_DEFAULT
+        if not is_int(count) or count <= 0:
+            raise IMError(Code.INVALID_PARAMETERS, "count must be a positive integer", rule="PAGE-1")
+        count = min(count, MESSAGE_PAGE_MAX)
+        cursor = opt_str(opts, "nextReqMessageID", rule="PAGE-1")
+        thread = self.thread_of(app, account, conversation_id)
+        messages = thread.messages if thread is not None else []
+        start = len(messages)
+        if cursor:
+            position = thread.position.get(cursor) if thread is not None else None
+            if position is None:
+                raise IMError(Code.INVALID_PARAMETERS, "nextReqMessageID is not in this conversation",
+                              rule="PAGE-1")
+            start = position
+        floor = self.visible_from(app, account, conversation_id)
+        now = app.clock.now()
+        retention = app.config.retention_seconds
+        deleted = account.deleted
+        page: list[Message] = []
+        completed = True
+        index = start - 1
+        while index >= 0:
+            msg = messages[index]
+            index -= 1
+            if now - msg.time > retention or msg.order <= floor:
+                break  # PAGE-2: everything older is gone or before the join
+            if msg.id in deleted:
+                continue  # PAGE-3
+            if len(page) == count:
+                completed = False
+                break
+            page.append(msg)
+        page.reverse()
+        me = account.user_id
+        return Outcome({
+            "messageList": [m.view(me) for m in page],
+            "nextReqMessageID": "" if completed or not page else page[0].id,
+            "isCompleted": completed,
+        }, [])
+
+    # --- profiles (PROF-1) -----------------------------------------------------------------
+    def get_my_profile(self, inst: Instance, opts: Options) -> Outcome:
+        _app, account = self.require_online(inst)
+        return Outcome({"profile": account.profile()}, [])
+
+    def update_my_profile(self, inst: Instance, opts: Options) -> Outcome:
+        _app, account = self.require_online(inst)
+        nick = opts.get("nick")
+        avatar = opts.get("avatar")
+        if nick is not None and (not isinstance(nick, str) or utf8_len(nick) > NICK_MAX_BYTES):
+            raise IMError(Code.INVALID_PARAMETERS, f"nick must be a string of <= {NICK_MAX_BYTES} bytes",
+                          rule="PROF-1")
+        if avatar is not None and not isinstance(avatar, str):
+            raise IMError(Code.INVALID_PARAMETERS, "avatar must be a string", rule="PROF-1")
+        if nick is not None:
+            account.nick = nick
+        if avatar is not None:
+            account.avatar = avatar
+        events: list[Event] = []
+        profile = account.profile()
+        self.emit_account(events, account, PROFILE_UPDATED, [profile], exclude=inst)
+        return Outcome({"profile": profile}, events)

@@ -1,0 +1,202 @@
+"""World state and the plumbing every operation shares.
+
+Rules of this module: no I/O, no wall clock, no threads (DESIGN rule 1).  An
+operation either raises ``IMError`` before touching state (ORDER-1) or mutates
+and returns an ``Outcome`` with TIM's reply data and the events it caused.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from simtim.clock import Clock, SystemClock
+from simtim.errors import Code, IMError
+from simtim.ids import IdSource
+from simtim.limits import PLATFORMS, AppConfig
+from simtim.model.entities import (
+    DESTROYED,
+    EXPIRED,
+    KICKED,
+    NEW,
+    ONLINE,
+    Account,
+    App,
+    Instance,
+)
+from simtim.model.events import Event
+
+#: Public sample key of the official TLSSigAPIv2 README (DESIGN: the dev app).
+DEV_SDKAPPID = 1400000000
+DEV_SECRET_KEY = "5bd2850fff3ecb11d7c805251c51ee463a25727bddc2385f3fa8bfee1bb93b5e"
+
+#: A before-send callback as the model sees it: the REST callback body in,
+#: the app backend's JSON reply out, or ``None`` for timeout/error (MSG-8).
+BeforeSend = Callable[[dict[str, Any]], "Mapping[str, Any] | None"]
+
+
+class WorldBase:
+    """Holds apps and instances; operation mixins add the TIM methods."""
+
+    def __init__(self, clock: Clock | None = None, ids: IdSource | None = None,
+                 *, dev_app: bool = True) -> None:
+        self.clock: Clock = clock if clock is not None else SystemClock()
+        self.ids = ids if ids is not None else IdSource(0)
+        self.apps: dict[int, App] = {}
+        self.instances: dict[int, Instance] = {}
+        self._last_instance_id = 0
+        self._expiry: dict[int, list[tuple[int, int, int]]] = {}  # INST-5 heaps per app
+        self.before_send: dict[int, BeforeSend] = {}
+        if dev_app:
+            self.configure_app(DEV_SDKAPPID, DEV_SECRET_KEY)
+
+    # --- apps and accounts -------------------------------------------------
+    def configure_app(self, sdkappid: int, secret_key: str | None = None, *,
+                      disabled: bool | None = None, clock: Clock | None = None,
+                      **config: Any) -> App:
+        """Create or update an app; omitted settings keep their values."""
+        app = self.apps.get(sdkappid)
+        if app is None:
+            if not secret_key:
+                raise IMError(Code.INVALID_PARAMETERS, "secretKey is required for a new app")
+            app = App(sdkappid, secret_key, AppConfig(), clock if clock is not None else self.clock)
+            self.apps[sdkappid] = app
+            self._expiry[sdkappid] = []
+        elif secret_key:
+            app.secret_key = secret_key
+        if clock is not None:
+            app.clock = clock
+        if config:
+            try:
+                app.config = app.config.updated(config)
+            except (KeyError, TypeError) as exc:
+                raise IMError(Code.INVALID_PARAMETERS, f"unknown config field: {exc}") from None
+        if disabled is not None:
+            app.disabled = bool(disabled)  # AUTH-4
+        return app
+
+    def import_account(self, sdkappid: int, user_id: str, nick: str = "", avatar: str = "") -> Account:
+        """AUTH-5: an account exists once imported (or once it has logged in)."""
+        app = self._app(sdkappid)
+        self._check_user_id(user_id)
+        account = app.accounts.get(user_id)
+        if account is None:
+            account = app.accounts[user_id] = Account(user_id)
+        if nick:
+            account.nick = nick
+        if avatar:
+            account.avatar = avatar
+        return account
+
+    def set_before_send(self, sdkappid: int, callback: BeforeSend | None) -> None:
+        """MSG-8: the model takes the backend's verdict as input, never does I/O."""
+        self._app(sdkappid)
+        if callback is None:
+            self.before_send.pop(sdkappid, None)
+        else:
+            self.before_send[sdkappid] = callback
+
+    def _app(self, sdkappid: int) -> App:
+        app = self.apps.get(sdkappid)
+        if app is None:
+            raise IMError(Code.SDKAPPID_NOT_FOUND, rule="AUTH-2")
+        return app
+
+    @staticmethod
+    def _check_user_id(user_id: object) -> str:
+        """AUTH-3: 1..32 bytes of printable ASCII."""
+        from simtim.limits import USER_ID_MAX_BYTES
+
+        if (not isinstance(user_id, str) or not user_id or len(user_id) > USER_ID_MAX_BYTES
+                or not all(" " <= ch <= "~" for ch in user_id)):
+            raise IMError(Code.INVALID_USER_ID, rule="AUTH-3")
+        return user_id
+
+    # --- instances -----------------------------------------------------------
+    def create_instance(self, sdkappid: object, platform: object = "web") -> Instance:
+        """TIM.create: a new page's instance (INST-1). Unknown apps fail at login (AUTH-2)."""
+        from simtim.model.args import is_int
+
+        if not is_int(sdkappid) or sdkappid <= 0:  # type: ignore[operator]
+            raise IMError(Code.INVALID_PARAMETERS, "SDKAppID must be a positive integer", rule="INST-1")
+        if platform is None:
+            platform = "web"
+        if platform not in PLATFORMS:
+            raise IMError(Code.INVALID_PARAMETERS, f"unknown platform {platform!r}", rule="INST-4")
+        self._last_instance_id += 1
+        inst = Instance(self._last_instance_id, int(sdkappid), str(platform))  # type: ignore[call-overload]
+        self.instances[inst.id] = inst
+        return inst
+
+    def instance(self, instance_id: int) -> Instance:
+        inst = self.instances.get(instance_id)
+        if inst is None:
+            raise IMError(Code.NOT_LOGGED_IN, "unknown instance", rule="INST-1")
+        return inst
+
+    def effective_state(self, inst: Instance) -> str:
+        """CLOCK-1: an online instance past its UserSig expiry counts as expired on read."""
+        if inst.state == ONLINE:
+            app = self.apps.get(inst.sdkappid)
+            if app is not None and app.clock.now() > inst.sig_expires_at:
+                return EXPIRED
+        return inst.state
+
+    def require_online(self, inst: Instance, conversation_api: bool = False) -> tuple[App, Account]:
+        """ORDER-1's first three steps: destroyed, instance state, app disabled."""
+        if inst.state == DESTROYED:
+            raise IMError(Code.SDK_NOT_INITIALIZED, rule="INST-1")
+        state = self.effective_state(inst)
+        if state == NEW:
+            if conversation_api:
+                raise IMError(Code.CONVERSATION_INVALID, "log in first", rule="CONV-1")
+            raise IMError(Code.NOT_LOGGED_IN, rule="INST-1")
+        if state == KICKED:
+            raise IMError(Code.KICKED_BY_OTHER, rule="INST-3")
+        if state == EXPIRED:
+            raise IMError(Code.USERSIG_EXPIRED_KICKED, rule="INST-5")
+        app = self.apps[inst.sdkappid]
+        if app.disabled:
+            raise IMError(Code.APP_DISABLED, rule="AUTH-4")
+        return app, app.accounts[inst.user_id]
+
+    # --- events --------------------------------------------------------------
+    @staticmethod
+    def emit(events: list[Event], inst: Instance, name: str, data: Any) -> None:
+        """Address one event; a disconnected instance keeps it for NET-1 replay."""
+        if inst.connected:
+            events.append(Event(inst.id, name, data))
+        else:
+            inst.deferred.append((name, data))
+
+    def emit_account(self, events: list[Event], account: Account, name: str, data: Any,
+                     exclude: Instance | None = None) -> None:
+        for inst in account.online:
+            if inst is not exclude:
+                self.emit(events, inst, name, data)
+
+    def schedule_expiry(self, app: App, inst: Instance) -> None:
+        heapq.heappush(self._expiry[app.sdkappid], (inst.sig_expires_at, inst.login_order, inst.id))
+
+    def due_expiries(self, app: App) -> list[Instance]:
+        """INST-5: instances whose UserSig ran out, popped from the app's heap."""
+        heap = self._expiry[app.sdkappid]
+        now = app.clock.now()
+        due: list[Instance] = []
+        while heap and heap[0][0] < now:
+            expires_at, login_order, inst_id = heapq.heappop(heap)
+            inst = self.instances.get(inst_id)
+            if (inst is not None and inst.state == ONLINE and inst.login_order == login_order
+                    and inst.sig_expires_at == expires_at):
+                due.append(inst)
+        return due
+
+    @staticmethod
+    def is_web(inst: Instance) -> bool:
+        from simtim.limits import WEB_PLATFORMS
+
+        return inst.platform in WEB_PLATFORMS
+
+
+__all__ = ["DEV_SDKAPPID", "DEV_SECRET_KEY", "NEW", "ONLINE", "BeforeSend", "WorldBase"]

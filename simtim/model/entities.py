@@ -1,0 +1,232 @@
+"""The world's nouns: apps, accounts, instances, threads, messages, conversations.
+
+Plain slotted classes with no behaviour beyond views: the rules live in the
+operation modules so each decision can name its SPEC rule in one place.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from simtim.clock import Clock
+from simtim.limits import AppConfig
+
+# Instance states (INST-1..INST-5)
+NEW = "new"
+ONLINE = "online"
+KICKED = "kicked"
+EXPIRED = "expired"
+DESTROYED = "destroyed"
+
+C2C = "C2C"
+GROUP = "GROUP"
+SYSTEM = "@TIM#SYSTEM"
+SYSTEM_CONVERSATION_ID = "@TIM#SYSTEM"
+
+TIP_ELEM = "TIMGroupTipElem"
+NOTICE_ELEM = "TIMGroupSystemNoticeElem"
+
+
+class Instance:
+    """One SDK instance (one page's ``TIM.create``)."""
+
+    __slots__ = (
+        "avchatroom",
+        "connected",
+        "deferred",
+        "id",
+        "login_order",
+        "platform",
+        "sdkappid",
+        "sig_expires_at",
+        "state",
+        "user_id",
+    )
+
+    def __init__(self, instance_id: int, sdkappid: int, platform: str) -> None:
+        self.id = instance_id
+        self.sdkappid = sdkappid
+        self.platform = platform
+        self.state = NEW
+        self.user_id = ""
+        self.sig_expires_at = 0
+        self.login_order = 0
+        self.connected = True  # NET-1: events are deferred while False
+        self.deferred: list[tuple[str, Any]] = []
+        self.avchatroom = ""  # GRP-7: the one AVChatRoom this instance is in
+
+
+class Account:
+    """A user of one app: profile, online instances, per-conversation state."""
+
+    __slots__ = ("avatar", "convs", "deleted", "nick", "online", "system_thread", "user_id")
+
+    def __init__(self, user_id: str) -> None:
+        self.user_id = user_id
+        self.nick = ""
+        self.avatar = ""
+        self.online: list[Instance] = []  # logged-in instances in login order (INST-3)
+        self.convs: dict[str, ConvState] = {}
+        self.deleted: set[str] = set()  # message IDs this account deleted (MSG-9)
+        self.system_thread = Thread(SYSTEM_CONVERSATION_ID)
+
+    def profile(self) -> dict[str, Any]:
+        return {"userID": self.user_id, "nick": self.nick, "avatar": self.avatar}
+
+    def conv(self, conversation_id: str) -> ConvState:
+        state = self.convs.get(conversation_id)
+        if state is None:
+            state = self.convs[conversation_id] = ConvState()
+        return state
+
+
+class ConvState:
+    """Per-account state of one conversation (UNREAD-1, CONV-3, GRP-9)."""
+
+    __slots__ = ("hidden_mark", "read_mark", "remind_type", "unread")
+
+    def __init__(self) -> None:
+        self.unread = 0
+        self.read_mark = 0  # app order of the newest message read (UNREAD-1)
+        self.hidden_mark = 0  # deleteConversation hides messages up to this order (CONV-3)
+        self.remind_type = "AcceptAndNotify"
+
+
+class Thread:
+    """The stored messages of one conversation, in (time, sequence) order (MSG-4)."""
+
+    __slots__ = ("conversation_id", "messages", "next_sequence", "position")
+
+    def __init__(self, conversation_id: str) -> None:
+        self.conversation_id = conversation_id
+        self.messages: list[Message] = []
+        self.position: dict[str, int] = {}
+        self.next_sequence = 1
+
+    def append(self, message: Message) -> None:
+        message.sequence = self.next_sequence
+        self.next_sequence += 1
+        self.position[message.id] = len(self.messages)
+        self.messages.append(message)
+
+
+class Message:
+    """A stored message; ``view`` renders it as TIM's Message for one account."""
+
+    __slots__ = (
+        "avatar",
+        "client_time",
+        "cloud_custom_data",
+        "conversation_type",
+        "elements",
+        "id",
+        "nick",
+        "order",
+        "payload",
+        "priority",
+        "random",
+        "revoked",
+        "sender",
+        "sequence",
+        "stored",
+        "thread",
+        "time",
+        "to",
+        "type",
+    )
+
+    def __init__(self) -> None:
+        self.id = ""
+        self.conversation_type = C2C
+        self.sender = ""
+        self.to = ""
+        self.type = ""
+        self.payload: Any = None
+        self.elements: list[dict[str, Any]] | None = None
+        self.time = 0
+        self.sequence = 0
+        self.random = 0
+        self.client_time = 0
+        self.priority = "Normal"
+        self.nick = ""
+        self.avatar = ""
+        self.cloud_custom_data = ""
+        self.revoked = False
+        self.order = 0  # app-wide arrival order: a tie-break across conversations
+        self.thread: Thread | None = None
+        self.stored = True
+
+    @property
+    def is_tip_or_notice(self) -> bool:
+        return self.type == TIP_ELEM or self.type == NOTICE_ELEM
+
+    def conversation_id_for(self, viewer: str) -> str:
+        if self.conversation_type == C2C:
+            return C2C + (self.to if viewer == self.sender else self.sender)
+        if self.conversation_type == GROUP:
+            return GROUP + self.to
+        return SYSTEM_CONVERSATION_ID
+
+    def view(self, viewer: str) -> dict[str, Any]:
+        """TIM's Message fields (MSG-4) as ``viewer`` sees them."""
+        data = {
+            "ID": self.id,
+            "type": self.type,
+            "payload": self.payload,
+            "conversationID": self.conversation_id_for(viewer),
+            "conversationType": self.conversation_type,
+            "to": self.to,
+            "from": self.sender,
+            "flow": "out" if viewer == self.sender else "in",
+            "time": self.time,
+            "sequence": self.sequence,
+            "random": self.random,
+            "status": "success",
+            "isRevoked": self.revoked,
+            "priority": self.priority,
+            "nick": self.nick,
+            "avatar": self.avatar,
+            "cloudCustomData": self.cloud_custom_data,
+        }
+        if self.elements is not None:
+            data["elements"] = self.elements
+        return data
+
+
+class App:
+    """One SDKAppID: its key, config, clock and everything stored under it."""
+
+    __slots__ = (
+        "accounts",
+        "clock",
+        "config",
+        "dedup",
+        "disabled",
+        "groups",
+        "login_counter",
+        "messages",
+        "order",
+        "rate_counts",
+        "sdkappid",
+        "secret_key",
+        "threads",
+    )
+
+    def __init__(self, sdkappid: int, secret_key: str, config: AppConfig, clock: Clock) -> None:
+        self.sdkappid = sdkappid
+        self.secret_key = secret_key
+        self.config = config
+        self.disabled = False
+        self.clock = clock
+        self.accounts: dict[str, Account] = {}
+        self.threads: dict[tuple[str, str], Thread] = {}  # C2C threads keyed by sorted pair
+        self.messages: dict[str, Message] = {}  # every accepted message by ID (REV-3, MSG-9)
+        self.dedup: dict[tuple[str, str, int, int], Message] = {}  # MSG-6
+        self.groups: dict[str, Any] = {}
+        self.order = 0
+        self.login_counter = 0
+        self.rate_counts: dict[str, tuple[int, int]] = {}  # MSG-7: group -> (second, count)
+
+    def next_order(self) -> int:
+        self.order += 1
+        return self.order

@@ -1,0 +1,66 @@
+"""The World: every TIM method, dispatched by its TIM name.
+
+``World.call(instance_id, "sendMessage", options)`` is the single entry the
+SDK facade, the in-process driver and the server share, so all three answer
+the same way by construction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from simtim.errors import Code, IMError
+from simtim.model.args import options
+from simtim.model.events import Outcome
+from simtim.model.messaging import MessageOps
+
+#: TIM method name -> World method name.
+METHODS: dict[str, str] = {
+    "login": "login",
+    "logout": "logout",
+    "destroy": "destroy",
+    "sendMessage": "send_message",
+    "resendMessage": "resend_message",
+    "revokeMessage": "revoke_message",
+    "deleteMessage": "delete_message",
+    "getMessageList": "get_message_list",
+    "setMessageRead": "set_message_read",
+    "getConversationList": "get_conversation_list",
+    "getConversationProfile": "get_conversation_profile",
+    "deleteConversation": "delete_conversation",
+    "getMyProfile": "get_my_profile",
+    "updateMyProfile": "update_my_profile",
+}
+
+
+class World(MessageOps):
+    """A pure, deterministic TIM service: apps, accounts, instances, messages."""
+
+    def call(self, instance_id: int, method: str, opts: object = None) -> Outcome:
+        """Run one TIM method for one instance (60009 for an unknown method)."""
+        handler_name = METHODS.get(method)
+        if handler_name is None:
+            raise IMError(Code.UNKNOWN_METHOD, f"unknown method {method!r}")
+        inst = self.instance(instance_id)
+        handler: Callable[..., Outcome] = getattr(self, handler_name)
+        if inst.state == "destroyed":
+            raise IMError(Code.SDK_NOT_INITIALIZED, rule="INST-1")
+        return handler(inst, _checked_options(inst, self, method, opts))
+
+
+def _checked_options(inst: Any, world: World, method: str, opts: object) -> Any:
+    """Options are checked after the instance state (ORDER-1), so a bad body on a
+    logged-out instance still answers 6014/6004 first."""
+    if opts is None or isinstance(opts, dict):
+        return opts or {}
+    if method in ("login", "logout", "destroy"):
+        return options(opts)
+    world.require_online(inst, conversation_api=method in _CONVERSATION_APIS)
+    return options(opts)
+
+
+_CONVERSATION_APIS = frozenset({
+    "getMessageList", "setMessageRead", "getConversationList", "getConversationProfile",
+    "deleteConversation",
+})

@@ -8,7 +8,7 @@ type reach the rules and a refused call changes nothing.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypeGuard
 
 from simtim.errors import Code, IMError
 
@@ -27,7 +27,7 @@ def options(value: object, rule: str = "ORDER-1") -> Options:
     return value
 
 
-def is_int(value: object) -> bool:
+def is_int(value: object) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool)
 
 

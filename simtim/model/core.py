@@ -118,14 +118,14 @@ class WorldBase:
         """TIM.create: a new page's instance (INST-1). Unknown apps fail at login (AUTH-2)."""
         from simtim.model.args import is_int
 
-        if not is_int(sdkappid) or sdkappid <= 0:  # type: ignore[operator]
+        if not is_int(sdkappid) or sdkappid <= 0:
             raise IMError(Code.INVALID_PARAMETERS, "SDKAppID must be a positive integer", rule="INST-1")
         if platform is None:
             platform = "web"
         if platform not in PLATFORMS:
             raise IMError(Code.INVALID_PARAMETERS, f"unknown platform {platform!r}", rule="INST-4")
         self._last_instance_id += 1
-        inst = Instance(self._last_instance_id, int(sdkappid), str(platform))  # type: ignore[call-overload]
+        inst = Instance(self._last_instance_id, int(sdkappid), str(platform))
         self.instances[inst.id] = inst
         return inst
 

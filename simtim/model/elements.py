@@ -49,7 +49,7 @@ def _kind_ok(kind: str, value: object) -> bool:
     if kind == _STR:
         return isinstance(value, str)
     if kind == _INT:
-        return is_int(value) and value >= 0  # type: ignore[operator]
+        return is_int(value) and value >= 0
     if kind == _NUM:
         return (is_int(value) or isinstance(value, float)) and value == value  # not NaN
     if kind == _LIST:

@@ -6,10 +6,13 @@ operation modules so each decision can name its SPEC rule in one place.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from simtim.clock import Clock
 from simtim.limits import AppConfig
+
+if TYPE_CHECKING:
+    from simtim.model.group_entities import Group
 
 # Instance states (INST-1..INST-5)
 NEW = "new"
@@ -222,7 +225,7 @@ class App:
         self.threads: dict[tuple[str, str], Thread] = {}  # C2C threads keyed by sorted pair
         self.messages: dict[str, Message] = {}  # every accepted message by ID (REV-3, MSG-9)
         self.dedup: dict[tuple[str, str, int, int], Message] = {}  # MSG-6
-        self.groups: dict[str, Any] = {}
+        self.groups: dict[str, Group] = {}
         self.order = 0
         self.login_counter = 0
         self.rate_counts: dict[str, tuple[int, int]] = {}  # MSG-7: group -> (second, count)

@@ -13,7 +13,7 @@ from typing import Any
 from simtim.errors import Code, IMError
 from simtim.model.args import options
 from simtim.model.events import Outcome
-from simtim.model.messaging import MessageOps
+from simtim.model.group_messages import GroupMessageOps
 
 #: TIM method name -> World method name.
 METHODS: dict[str, str] = {
@@ -31,10 +31,29 @@ METHODS: dict[str, str] = {
     "deleteConversation": "delete_conversation",
     "getMyProfile": "get_my_profile",
     "updateMyProfile": "update_my_profile",
+    "createGroup": "create_group",
+    "dismissGroup": "dismiss_group",
+    "updateGroupProfile": "update_group_profile",
+    "joinGroup": "join_group",
+    "quitGroup": "quit_group",
+    "searchGroupByID": "search_group_by_id",
+    "getGroupList": "get_group_list",
+    "getGroupProfile": "get_group_profile",
+    "changeGroupOwner": "change_group_owner",
+    "handleGroupApplication": "handle_group_application",
+    "setMessageRemindType": "set_message_remind_type",
+    "getGroupMemberList": "get_group_member_list",
+    "getGroupMemberProfile": "get_group_member_profile",
+    "addGroupMember": "add_group_member",
+    "deleteGroupMember": "delete_group_member",
+    "setGroupMemberMuteTime": "set_group_member_mute_time",
+    "setGroupMemberRole": "set_group_member_role",
+    "setGroupMemberNameCard": "set_group_member_name_card",
+    "setGroupMemberCustomField": "set_group_member_custom_field",
 }
 
 
-class World(MessageOps):
+class World(GroupMessageOps):
     """A pure, deterministic TIM service: apps, accounts, instances, messages."""
 
     def call(self, instance_id: int, method: str, opts: object = None) -> Outcome:

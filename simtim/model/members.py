@@ -1,0 +1,281 @@
+"""Group members: add, remove, list, roles, name cards, custom fields, mute (MBR-*, ROLE-*, MUTE-1)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from simtim.errors import Code, IMError
+from simtim.limits import (
+    ADD_MEMBER_MAX,
+    MEMBER_CUSTOM_FIELDS_MAX,
+    MEMBER_PAGE_DEFAULT,
+    MEMBER_PAGE_MAX,
+    MEMBER_PROFILE_MAX_IDS,
+    NAME_CARD_MAX_BYTES,
+)
+from simtim.model.args import Options, is_int, str_list, utf8_len
+from simtim.model.capabilities import ADMIN, MEMBER, OWNER, SELF, TARGET_RIGHTS
+from simtim.model.entities import Account, App, Instance
+from simtim.model.events import Event, Outcome
+from simtim.model.group_entities import Group, Member
+from simtim.model.groups import GroupOps, parse_custom_fields
+from simtim.model.notices import (
+    ADMIN_OPERATOR,
+    NOTICE_CANCEL_ADMIN,
+    NOTICE_INVITED,
+    NOTICE_KICKED,
+    NOTICE_SET_ADMIN,
+    TIP_CANCEL_ADMIN,
+    TIP_JOIN,
+    TIP_KICKED,
+    TIP_MEMBER_PROFILE,
+    TIP_SET_ADMIN,
+)
+
+
+def _denied(why: str, rule: str) -> IMError:
+    return IMError(Code.GROUP_PERMISSION_DENIED, why, rule=rule)
+
+
+class MemberOps(GroupOps):
+    def member_view(self, app: App, group: Group, member: Member) -> dict[str, Any]:
+        """MBR-3's member fields; muteUntil is computed on read (CLOCK-1)."""
+        account = app.accounts.get(member.user_id)
+        mute_until = group.mute_until.get(member.user_id, 0)
+        return {
+            "userID": member.user_id,
+            "role": member.role,
+            "nameCard": member.name_card,
+            "nick": account.nick if account else "",
+            "avatar": account.avatar if account else "",
+            "joinTime": member.join_time,
+            "muteUntil": mute_until if mute_until > app.clock.now() else 0,
+            "memberCustomField": [{"key": k, "value": v} for k, v in member.custom_fields.items()],
+        }
+
+    def _may_target(self, operation: str, caller: Member, target: Member) -> bool:
+        rights = TARGET_RIGHTS[operation][caller.role]
+        if caller.user_id == target.user_id:
+            return SELF in rights
+        return target.role in rights
+
+    # --- addGroupMember (MBR-1) -------------------------------------------------------------
+    def add_group_member(self, inst: Instance, opts: Options) -> Outcome:
+        app, account = self.require_online(inst)
+        rule = "MBR-1"
+        user_ids = str_list(opts, "userIDList", rule=rule)
+        group = self.group_of(app, opts.get("groupID"), rule)
+        member = self.member_of(group, account.user_id, rule)
+        self.check_capability("addGroupMember", group, member, rule)
+        return self._add_members(app, group, user_ids, account.user_id, inst)
+
+    def admin_add_group_member(self, sdkappid: int, group_id: str, user_ids: list[str]) -> Outcome:
+        """MBR-1: the App admin may add to any type but AVChatRoom (admin API)."""
+        app = self._app(sdkappid)
+        if not isinstance(user_ids, list) or not user_ids or not all(isinstance(u, str) for u in user_ids):
+            raise IMError(Code.INVALID_PARAMETERS, "userIDList must be a non-empty list", rule="MBR-1")
+        group = self.group_of(app, group_id, "MBR-1")
+        if group.type == "AVChatRoom":
+            raise _denied("AVChatRoom members join by themselves", "MBR-1")
+        return self._add_members(app, group, user_ids, ADMIN_OPERATOR, None)
+
+    def _add_members(self, app: App, group: Group, user_ids: list[str], operator: str,
+                     acting: Instance | None) -> Outcome:
+        if len(user_ids) > ADD_MEMBER_MAX:
+            raise IMError(Code.GROUP_TOO_MANY_MEMBERS_IN_REQUEST, rule="MBR-1")
+        success: list[str] = []
+        failure: list[str] = []
+        existed: list[str] = []
+        room = None if group.max_member_num is None else group.max_member_num - len(group.members)
+        for user_id in dict.fromkeys(user_ids):
+            if user_id in group.members:
+                existed.append(user_id)
+            elif user_id not in app.accounts or (room is not None and len(success) >= room):
+                failure.append(user_id)  # unknown account or over maxMemberNum (MBR-5)
+            else:
+                success.append(user_id)
+        events: list[Event] = []
+        added: list[Account] = []
+        for user_id in success:
+            added.append(app.accounts[user_id])
+            self._add_member(app, group, added[-1], MEMBER)
+        if success:
+            self.emit_tip(app, group, operator, TIP_JOIN, success, events)
+            for other in added:
+                self.deliver_notice(app, other, NOTICE_INVITED, operator, group, events, acting)
+            self.emit_group_list(app, added, events)
+        viewer = operator if operator in group.members else None
+        return Outcome({"successUserIDList": success, "failureUserIDList": failure,
+                        "existedUserIDList": existed, "group": group.profile(viewer)}, events)
+
+    # --- deleteGroupMember (MBR-2) -----------------------------------------------------------
+    def delete_group_member(self, inst: Instance, opts: Options) -> Outcome:
+        app, account = self.require_online(inst)
+        rule = "MBR-2"
+        user_ids = str_list(opts, "userIDList", rule=rule)
+        if opts.get("reason") is not None and not isinstance(opts.get("reason"), str):
+            raise IMError(Code.INVALID_PARAMETERS, "reason must be a string", rule=rule)
+        group = self.group_of(app, opts.get("groupID"), rule)
+        caller = self.member_of(group, account.user_id, rule)
+        from simtim.model.capabilities import CAPABILITIES
+
+        if isinstance(CAPABILITIES["deleteGroupMember"][group.type], int):
+            self.check_capability("deleteGroupMember", group, caller, rule)  # AVChatRoom -> 10004
+        if account.user_id in user_ids or group.owner in user_ids:
+            raise IMError(Code.GROUP_INVALID_PARAMETER, "cannot remove yourself or the owner", rule=rule)
+        self.check_capability("deleteGroupMember", group, caller, rule)
+        targets = [group.members[u] for u in dict.fromkeys(user_ids) if u in group.members]
+        for target in targets:  # all or nothing
+            if not self._may_target("deleteGroupMember", caller, target):
+                raise _denied(f"{caller.role} cannot remove {target.role} {target.user_id}", rule)
+        events: list[Event] = []
+        removed = [t.user_id for t in targets]
+        for user_id in removed:
+            self._remove_member(app, group, user_id)
+        removed_accounts = [app.accounts[u] for u in removed]
+        for other in removed_accounts:
+            self.deliver_notice(app, other, NOTICE_KICKED, account.user_id, group, events, inst)
+        if removed:
+            self.emit_tip(app, group, account.user_id, TIP_KICKED, removed, events)
+            self.emit_group_list(app, removed_accounts, events)
+        return Outcome({"group": group.profile(account.user_id), "userIDList": removed}, events)
+
+    # --- getGroupMemberList / getGroupMemberProfile (MBR-3, MBR-4) ---------------------------
+    def get_group_member_list(self, inst: Instance, opts: Options) -> Outcome:
+        app, account = self.require_online(inst)
+        rule = "MBR-3"
+        count = opts.get("count", MEMBER_PAGE_DEFAULT)
+        offset = opts.get("offset", 0)
+        count = MEMBER_PAGE_DEFAULT if count is None else count
+        offset = 0 if offset is None else offset
+        if not is_int(count) or count <= 0:
+            raise IMError(Code.INVALID_PARAMETERS, "count must be a positive integer", rule=rule)
+        if not is_int(offset) or offset < 0:
+            raise IMError(Code.INVALID_PARAMETERS, "offset must be a non-negative integer", rule=rule)
+        group = self.group_of(app, opts.get("groupID"), rule)
+        self.member_of(group, account.user_id, rule)
+        count = min(count, MEMBER_PAGE_MAX)
+        members = list(group.members.values())[offset: offset + count]
+        next_offset = offset + len(members)
+        if next_offset >= len(group.members):
+            next_offset = 0
+        return Outcome({"memberList": [self.member_view(app, group, m) for m in members],
+                        "offset": next_offset}, [])
+
+    def get_group_member_profile(self, inst: Instance, opts: Options) -> Outcome:
+        app, account = self.require_online(inst)
+        rule = "MBR-4"
+        user_ids = str_list(opts, "userIDList", rule=rule)
+        group = self.group_of(app, opts.get("groupID"), rule)
+        self.member_of(group, account.user_id, rule)
+        wanted = user_ids[:MEMBER_PROFILE_MAX_IDS]
+        return Outcome({"memberList": [self.member_view(app, group, group.members[u])
+                                       for u in dict.fromkeys(wanted) if u in group.members]}, [])
+
+    # --- mute (MUTE-1) ------------------------------------------------------------------------
+    def set_group_member_mute_time(self, inst: Instance, opts: Options) -> Outcome:
+        app, account = self.require_online(inst)
+        rule = "MUTE-1"
+        user_id = opts.get("userID")
+        mute_time = opts.get("muteTime")
+        if not isinstance(user_id, str) or not user_id:
+            raise IMError(Code.INVALID_PARAMETERS, "userID must be a non-empty string", rule=rule)
+        if not is_int(mute_time) or mute_time < 0:
+            raise IMError(Code.INVALID_PARAMETERS, "muteTime must be a non-negative integer", rule=rule)
+        group = self.group_of(app, opts.get("groupID"), rule)
+        caller = self.member_of(group, account.user_id, rule)
+        self.check_capability("setGroupMemberMuteTime", group, caller, rule)
+        target = group.members.get(user_id)
+        if target is None:
+            raise _denied("the target is not a member", rule)
+        if not self._may_target("setGroupMemberMuteTime", caller, target):
+            raise _denied(f"{caller.role} cannot mute {'themselves' if target is caller else target.role}", rule)
+        now = app.clock.now()
+        group.mute_until[user_id] = now + mute_time if mute_time else 0
+        events: list[Event] = []
+        self.emit_tip(app, group, account.user_id, TIP_MEMBER_PROFILE, [user_id], events,
+                      memberList=[{"userID": user_id, "muteTime": mute_time}])
+        return Outcome({"group": group.profile(account.user_id),
+                        "member": self.member_view(app, group, target)}, events)
+
+    # --- roles (ROLE-1) ------------------------------------------------------------------------
+    def set_group_member_role(self, inst: Instance, opts: Options) -> Outcome:
+        app, account = self.require_online(inst)
+        rule = "ROLE-1"
+        user_id = opts.get("userID")
+        if not isinstance(user_id, str) or not user_id:
+            raise IMError(Code.INVALID_PARAMETERS, "userID must be a non-empty string", rule=rule)
+        group = self.group_of(app, opts.get("groupID"), rule)
+        caller = self.member_of(group, account.user_id, rule)
+        self.check_capability("setGroupMemberRole", group, caller, rule)
+        role = opts.get("role")
+        if role not in (ADMIN, MEMBER):
+            raise IMError(Code.GROUP_INVALID_PARAMETER, "role must be Admin or Member", rule=rule)
+        if user_id == account.user_id:
+            raise IMError(Code.GROUP_INVALID_PARAMETER, "the owner cannot change their own role", rule=rule)
+        target = group.members.get(user_id)
+        if target is None:
+            raise _denied("the target is not a member", rule)
+        target.role = str(role)
+        events: list[Event] = []
+        promoted = role == ADMIN
+        self.emit_tip(app, group, account.user_id, TIP_SET_ADMIN if promoted else TIP_CANCEL_ADMIN,
+                      [user_id], events)
+        self.deliver_notice(app, app.accounts[user_id], NOTICE_SET_ADMIN if promoted else NOTICE_CANCEL_ADMIN,
+                            account.user_id, group, events, inst)
+        return Outcome({"group": group.profile(account.user_id),
+                        "member": self.member_view(app, group, target)}, events)
+
+    def _target_member(self, group: Group, caller: Member, opts: Options, operation: str,
+                       rule: str) -> Member:
+        user_id = opts.get("userID")
+        if user_id is None:
+            user_id = caller.user_id  # default self
+        if not isinstance(user_id, str) or not user_id:
+            raise IMError(Code.INVALID_PARAMETERS, "userID must be a non-empty string", rule=rule)
+        target = group.members.get(user_id)
+        if target is None:
+            raise _denied("the target is not a member", rule)
+        if not self._may_target(operation, caller, target):
+            raise _denied(f"{caller.role} cannot change {target.role} {target.user_id}", rule)
+        return target
+
+    # --- name card (ROLE-2) -----------------------------------------------------------------------
+    def set_group_member_name_card(self, inst: Instance, opts: Options) -> Outcome:
+        app, account = self.require_online(inst)
+        rule = "ROLE-2"
+        name_card = opts.get("nameCard")
+        if not isinstance(name_card, str):
+            raise IMError(Code.INVALID_PARAMETERS, "nameCard must be a string", rule=rule)
+        group = self.group_of(app, opts.get("groupID"), rule)
+        caller = self.member_of(group, account.user_id, rule)
+        self.check_capability("setGroupMemberNameCard", group, caller, rule)
+        target = self._target_member(group, caller, opts, "setGroupMemberNameCard", rule)
+        if utf8_len(name_card) > NAME_CARD_MAX_BYTES:
+            raise IMError(Code.GROUP_INVALID_PARAMETER, "nameCard is longer than 50 bytes", rule=rule)
+        target.name_card = name_card
+        events: list[Event] = []
+        self.emit_tip(app, group, account.user_id, TIP_MEMBER_PROFILE, [target.user_id], events,
+                      memberList=[{"userID": target.user_id, "nameCard": name_card}])
+        return Outcome({"group": group.profile(account.user_id),
+                        "member": self.member_view(app, group, target)}, events)
+
+    # --- member custom fields (ROLE-3) ---------------------------------------------------------------
+    def set_group_member_custom_field(self, inst: Instance, opts: Options) -> Outcome:
+        app, account = self.require_online(inst)
+        rule = "ROLE-3"
+        fields = parse_custom_fields(opts.get("memberCustomField"), rule)
+        if opts.get("memberCustomField") is None:
+            raise IMError(Code.INVALID_PARAMETERS, "memberCustomField is required", rule=rule)
+        group = self.group_of(app, opts.get("groupID"), rule)
+        caller = self.member_of(group, account.user_id, rule)
+        self.check_capability("setGroupMemberCustomField", group, caller, rule)
+        target = self._target_member(group, caller, opts, "setGroupMemberCustomField", rule)
+        if len({**target.custom_fields, **fields}) > MEMBER_CUSTOM_FIELDS_MAX:
+            raise IMError(Code.GROUP_INVALID_PARAMETER, "at most 5 member custom fields", rule=rule)
+        target.custom_fields.update(fields)
+        return Outcome({"group": group.profile(account.user_id),
+                        "member": self.member_view(app, group, target)}, [])
+
+
+__all__ = ["OWNER", "MemberOps"]

@@ -37,6 +37,14 @@ def _cmd_usersig_verify(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_serve(args: argparse.Namespace) -> int:
+    from simtim.server.serve import serve
+
+    return serve(args.host, args.port, fake_clock=True if args.fake_clock else None,
+                 clock_start=args.clock_start, admin_key=args.admin_key, seed=args.seed,
+                 log_level=args.log_level)
+
+
 def _cmd_demo(args: argparse.Namespace) -> int:
     from simtim.demo import run_demo
 
@@ -48,6 +56,22 @@ def build_parser() -> argparse.ArgumentParser:
         prog="simtim",
         description="TIM (Tencent Cloud IM) protocol simulator: reference model, server and harness.")
     sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser(
+        "serve", help="run the reference server (simtim/1 over HTTP + WebSocket) on loopback",
+        description="Run the reference TIM server. A dev app exists at start: SDKAppID 1400000000 with the "
+                    "public sample key of the official TLSSigAPIv2 README, so `simtim usersig gen alice` "
+                    "gives a working UserSig. See docs/protocol.md.")
+    serve.add_argument("--host", default=None, help="bind address (env SIMTIM_HOST; default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=None, help="port, 0 = any free port (env SIMTIM_PORT; default 8080)")
+    serve.add_argument("--fake-clock", action="store_true",
+                       help="time moves only through the admin advanceClock op (env SIMTIM_FAKE_CLOCK=1)")
+    serve.add_argument("--clock-start", type=int, default=None, help="fake clock start, epoch seconds")
+    serve.add_argument("--admin-key", default=None,
+                       help="enable /admin/v1 with this key (env SIMTIM_ADMIN_KEY); without it /admin is 404")
+    serve.add_argument("--seed", type=int, default=None, help="seed for message/group IDs (reproducible runs)")
+    serve.add_argument("--log-level", default="warning", choices=["critical", "error", "warning", "info", "debug"])
+    serve.set_defaults(func=_cmd_serve)
 
     demo = sub.add_parser("demo", help="walk through the reference model: login, kick, send, revoke, paging")
     demo.set_defaults(func=_cmd_demo)

@@ -129,6 +129,21 @@ class WorldBase:
         self.instances[inst.id] = inst
         return inst
 
+    def forget_instance(self, instance_id: int) -> None:
+        """Drop an instance nobody ever saw (the server's login shortcut that failed)."""
+        inst = self.instances.pop(instance_id, None)
+        if inst is not None and inst.state == ONLINE:
+            raise RuntimeError("an online instance cannot be forgotten")
+
+    def reset_state(self) -> None:
+        """Admin ``reset``: drop accounts, messages, groups and instances; keep app configs and clocks."""
+        for sdkappid, app in list(self.apps.items()):
+            fresh = App(sdkappid, app.secret_key, app.config, app.clock)
+            fresh.disabled = app.disabled
+            self.apps[sdkappid] = fresh
+            self._expiry[sdkappid] = []
+        self.instances.clear()
+
     def instance(self, instance_id: int) -> Instance:
         inst = self.instances.get(instance_id)
         if inst is None:

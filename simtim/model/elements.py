@@ -98,7 +98,7 @@ def body_size(elements: list[tuple[Any, Any]], cloud_custom_data: str) -> int:
     """UTF-8 bytes of the compact JSON body (MSG-2), cloudCustomData included [decision]."""
     try:
         if len(elements) == 1:  # same bytes as the general case, without building the list
-            size = len(orjson.dumps(elements[0][1])) + len(elements[0][0]) + 22
+            size = len(orjson.dumps(elements[0][1])) + len(elements[0][0]) + 24  # [{"type":"","payload":}]
         else:
             size = len(orjson.dumps([{"type": t, "payload": p} for t, p in elements]))
     except TypeError as exc:  # orjson.JSONEncodeError: not representable as JSON

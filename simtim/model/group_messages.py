@@ -60,27 +60,29 @@ class GroupMessageOps(MemberOps):
         return group is not None and account.user_id in group.members
 
     # --- send -------------------------------------------------------------------------------
-    def _group_send_checks(self, app: App, account: Account, draft: Draft) -> Group:
+    def _group_send_checks(self, app: App, account: Account, draft: Draft, inst: Instance) -> Group:
         """MSG-3 (group): 10010 -> 10007 -> MUTE-2's 10017, all before the callback."""
         group: Group | None = app.groups.get(draft.to)
         if group is None:
             raise IMError(Code.GROUP_NOT_FOUND, rule="MSG-3")
         if account.user_id not in group.members:
             raise IMError(Code.GROUP_PERMISSION_DENIED, "not a member of this group", rule="MSG-3")
+        if group.type == AVCHATROOM and inst.avchatroom != group.group_id:  # GRP-1: join before sending
+            raise IMError(Code.GROUP_PERMISSION_DENIED, "join the AVChatRoom before sending", rule="MSG-3")
         if group.mute_until.get(account.user_id, 0) > app.clock.now():
             raise IMError(Code.GROUP_MEMBER_MUTED, rule="MUTE-2")
         return group
 
     def group_callback_request(self, app: App, account: Account, inst: Instance,
                                draft: Draft) -> dict[str, Any] | None:
-        group = self._group_send_checks(app, account, draft)
+        group = self._group_send_checks(app, account, draft, inst)
         if self._dedup_hit(app, account, draft, GROUP + draft.to, DEDUP_WINDOW_GROUP_SECONDS):
             return None
         return callback_body(draft, account.user_id, group.type)
 
     def send_group_message(self, app: App, account: Account, inst: Instance, draft: Draft,
                            verdict: Any) -> Outcome:
-        group = self._group_send_checks(app, account, draft)
+        group = self._group_send_checks(app, account, draft, inst)
         me = account.user_id
         prior = self._dedup_hit(app, account, draft, GROUP + draft.to, DEDUP_WINDOW_GROUP_SECONDS)
         if prior is not None:

@@ -141,12 +141,13 @@ class GroupOps(NoticeOps):
                           or not all("!" <= ch <= "~" for ch in custom_id)):
             raise _value_error("groupID must be printable ASCII, <= 48 bytes, not starting @TGS#", rule)
         members: list[tuple[Account, str, dict[str, str]]] = []
+        for entry in member_list:  # roles are checked for every type (Admin in AVChatRoom -> 10004)
+            if (entry.get("role") or MEMBER) not in CREATE_ROLES[group_type]:
+                raise _value_error(f"role {entry.get('role')!r} is not allowed at creation of a {group_type}", rule)
         if group_type != AVCHATROOM:  # AVChatRoom ignores memberList
             seen = {account.user_id}
             for entry in member_list:
                 role = entry.get("role") or MEMBER
-                if role not in CREATE_ROLES[group_type]:
-                    raise _value_error(f"role {role!r} is not allowed at creation of a {group_type}", rule)
                 fields = parse_custom_fields(entry.get("memberCustomField"), rule)
                 member_account = app.accounts.get(entry["userID"])
                 if member_account is None:
@@ -271,7 +272,8 @@ class GroupOps(NoticeOps):
     def _enter_avchatroom(self, app: App, inst: Instance, group: Group, events: list[Event]) -> None:
         """GRP-7: joining an AVChatRoom leaves the instance's previous one."""
         previous = app.groups.get(inst.avchatroom) if inst.avchatroom else None
-        if previous is not None and previous is not group and inst.user_id in previous.members:
+        if (previous is not None and previous is not group and inst.user_id in previous.members
+                and previous.owner != inst.user_id):  # GRP-4: the owner never leaves (rejoins to send)
             self._remove_member(app, previous, inst.user_id)
             self.emit_tip(app, previous, inst.user_id, TIP_QUIT, [inst.user_id], events)
         inst.avchatroom = group.group_id

@@ -1,0 +1,1 @@
+"""simtim/1: the wire contract (DESIGN "Wire protocol simtim/1") independent of any transport."""

@@ -1,0 +1,1 @@
+"""The reference server: the model behind simtim/1 over HTTP + WebSocket (``simtim serve``)."""

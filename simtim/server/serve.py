@@ -1,0 +1,62 @@
+"""``simtim serve``: run the reference server with uvicorn (httptools + uvloop).
+
+The first stdout line, flushed once the socket accepts connections, is
+``simtim serve listening on http://HOST:PORT`` (``--port 0`` picks a free
+port, so callers read the port from it).  SIGTERM exits 0 within 5 s.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import sys
+from typing import Any
+
+import uvicorn
+
+from simtim.server.app import SimtimApp
+
+
+class _AnnouncingServer(uvicorn.Server):
+    def __init__(self, config: uvicorn.Config, announce: str) -> None:
+        super().__init__(config)
+        self._announce = announce
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        if not self.should_exit:
+            print(self._announce, flush=True)
+
+
+def _env_flag(name: str) -> bool:
+    return os.environ.get(name, "").lower() in ("1", "true", "yes", "on")
+
+
+def serve(host: str | None = None, port: int | None = None, *, fake_clock: bool | None = None,
+          clock_start: int | None = None, admin_key: str | None = None, seed: int | None = None,
+          log_level: str = "warning") -> int:
+    host = host or os.environ.get("SIMTIM_HOST", "127.0.0.1")
+    port = port if port is not None else int(os.environ.get("SIMTIM_PORT", "8080"))
+    fake_clock = fake_clock if fake_clock is not None else _env_flag("SIMTIM_FAKE_CLOCK")
+    admin_key = admin_key if admin_key is not None else os.environ.get("SIMTIM_ADMIN_KEY") or None
+    app = SimtimApp(fake_clock=fake_clock, clock_start=clock_start, admin_key=admin_key, seed=seed)
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        print(f"simtim serve: cannot listen on {host}:{port}: {exc}", file=sys.stderr)
+        return 1
+    bound_port = sock.getsockname()[1]
+    shown_host = f"[{host}]" if family == socket.AF_INET6 else host
+    options: dict[str, Any] = {
+        "loop": "uvloop", "http": "httptools", "ws": "websockets-sansio", "lifespan": "on",
+        "log_level": log_level, "access_log": False, "ws_ping_interval": 20.0, "ws_ping_timeout": 20.0,
+        "ws_max_size": 1024 * 1024, "timeout_graceful_shutdown": 2, "server_header": False,
+        "date_header": False,
+    }
+    config = uvicorn.Config(app, **options)
+    server = _AnnouncingServer(config, f"simtim serve listening on http://{shown_host}:{bound_port}")
+    server.run(sockets=[sock])
+    return 0

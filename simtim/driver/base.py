@@ -1,0 +1,126 @@
+"""The driver contract: ``Call`` and ``Reply`` values, an event stream, one small protocol.
+
+Business failures are values (``Reply.code != 0``); transport failures never
+escape a driver as exceptions: they become ``Reply(code=6010)`` at the edge
+(DESIGN rule 6), so nothing in the harness crashes on a bad endpoint.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from simtim.errors import Code
+
+
+class DriverError(Exception):
+    """A transport failure inside a driver; mapped to ``Reply(6010)`` before it leaves."""
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    """One TIM method call. ``session`` names the SDK instance (a token on simtim/1);
+    ``create`` and the login shortcut (no session, ``SDKAppID`` in args) make a new one."""
+
+    method: str
+    args: Mapping[str, Any] = field(default_factory=dict)
+    session: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    code: int
+    message: str = ""
+    data: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return self.code == 0
+
+    @classmethod
+    def transport_failure(cls, why: str) -> Reply:
+        return cls(int(Code.HTTP_REQUEST_FAILED), why)
+
+
+@dataclass(frozen=True, slots=True)
+class PushedEvent:
+    session: str
+    name: str
+    data: Any
+    received_at: float  # time.monotonic() when the driver got it
+
+
+class EventStream:
+    """A thread-safe buffer of one session's pushed events, with a wait-until helper."""
+
+    def __init__(self, session: str) -> None:
+        self.session = session
+        self._events: deque[PushedEvent] = deque()
+        self._cond = threading.Condition()
+        self.closed = False
+
+    def put(self, name: str, data: Any) -> None:
+        with self._cond:
+            self._events.append(PushedEvent(self.session, name, data, time.monotonic()))
+            self._cond.notify_all()
+
+    def close(self) -> None:
+        with self._cond:
+            self.closed = True
+            self._cond.notify_all()
+
+    def drain(self) -> list[PushedEvent]:
+        with self._cond:
+            taken = list(self._events)
+            self._events.clear()
+            return taken
+
+    def wait_for(self, predicate: Callable[[PushedEvent], bool], timeout: float) -> PushedEvent | None:
+        """Remove and return the first event matching ``predicate``, waiting up to ``timeout`` s."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while True:
+                for index, event in enumerate(self._events):
+                    if predicate(event):
+                        del self._events[index]
+                        return event
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return None
+                self._cond.wait(remaining)
+
+    def wait_count(self, count: int, timeout: float) -> list[PushedEvent]:
+        """Wait until at least ``count`` events are buffered (or timeout), then drain."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while len(self._events) < count:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    break
+                self._cond.wait(remaining)
+            taken = list(self._events)
+            self._events.clear()
+            return taken
+
+
+class Driver(Protocol):
+    """What the conformance engine and the load harness need from any endpoint."""
+
+    def call(self, call: Call) -> Reply: ...
+
+    def events(self, session: str) -> EventStream: ...
+
+    def admin(self, op: str, body: Mapping[str, Any]) -> Reply: ...
+
+    def close(self) -> None: ...
+
+
+def session_of(call: Call, reply: Reply) -> str | None:
+    """The session a call made or used (``create``/login shortcut return a new one)."""
+    if reply.ok and call.method in ("create", "login") and "session" in reply.data:
+        return str(reply.data["session"])
+    return call.session

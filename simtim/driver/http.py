@@ -1,0 +1,200 @@
+"""HttpDriver: any simtim/1 endpoint over HTTP + WebSocket.
+
+Plain blocking I/O (``http.client`` with keep-alive, one websocket-client
+reader thread per session), so ``simtim conform`` and pytest need no gevent;
+the load layer passes its own gevent-friendly ``Transport``.  Every transport
+failure (refused, timeout, non-JSON, wrong envelope) becomes
+``Reply(code=6010)``, never an exception to the caller.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import http.client
+import threading
+from collections.abc import Callable, Mapping
+from typing import Any, Protocol
+from urllib.parse import urlsplit
+
+import orjson
+
+from simtim.driver.base import Call, DriverError, EventStream, Reply
+
+FrameHandler = Callable[[str], None]
+
+
+class Transport(Protocol):
+    def post(self, path: str, body: bytes, headers: dict[str, str]) -> tuple[int, bytes]: ...
+
+    def open_events(self, path: str, on_frame: FrameHandler, on_close: Callable[[], None]) -> Any: ...
+
+    def close(self) -> None: ...
+
+
+class BlockingTransport:
+    """http.client keep-alive connection plus websocket-client reader threads."""
+
+    def __init__(self, base_url: str, timeout: float = 5.0) -> None:
+        parts = urlsplit(base_url)
+        if parts.scheme != "http" or not parts.hostname:
+            raise ValueError(f"not an http:// URL: {base_url!r}")
+        self.host = parts.hostname
+        self.port = parts.port or 80
+        self.timeout = timeout
+        self._conn: http.client.HTTPConnection | None = None
+        self._lock = threading.Lock()
+        self._sockets: list[Any] = []
+
+    def post(self, path: str, body: bytes, headers: dict[str, str]) -> tuple[int, bytes]:
+        with self._lock:
+            for attempt in (1, 2):  # one retry when a kept-alive connection went stale
+                conn = self._conn or http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
+                self._conn = conn
+                try:
+                    conn.request("POST", path, body=body, headers={"Content-Type": "application/json", **headers})
+                    response = conn.getresponse()
+                    data = response.read()
+                    if response.getheader("connection", "").lower() == "close":
+                        conn.close()
+                        self._conn = None
+                    return response.status, data
+                except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError) as exc:
+                    conn.close()
+                    self._conn = None
+                    if attempt == 2:
+                        raise DriverError(f"connection lost: {exc}") from exc
+                except (OSError, http.client.HTTPException) as exc:
+                    conn.close()
+                    self._conn = None
+                    raise DriverError(f"{type(exc).__name__}: {exc}") from exc
+        raise DriverError("unreachable")
+
+    def open_events(self, path: str, on_frame: FrameHandler, on_close: Callable[[], None]) -> Any:
+        import websocket  # websocket-client
+
+        try:
+            ws = websocket.create_connection(f"ws://{self.host}:{self.port}{path}", timeout=self.timeout)
+        except Exception as exc:
+            raise DriverError(f"websocket: {exc}") from exc
+        ws.settimeout(None)
+        self._sockets.append(ws)
+
+        def read() -> None:
+            try:
+                while True:
+                    frame = ws.recv()
+                    if not frame:
+                        break
+                    on_frame(frame if isinstance(frame, str) else frame.decode("utf-8", "replace"))
+            except Exception:
+                pass
+            finally:
+                on_close()
+
+        threading.Thread(target=read, name=f"simtim-events{path[-6:]}", daemon=True).start()
+        return ws
+
+    def close(self) -> None:
+        with self._lock:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+        for ws in self._sockets:
+            with contextlib.suppress(Exception):
+                ws.close()
+        self._sockets.clear()
+
+
+def parse_envelope(status: int, raw: bytes) -> Reply:
+    """A simtim/1 envelope, or 6010 when the endpoint answered something else."""
+    try:
+        value = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return Reply.transport_failure(f"HTTP {status}: body is not JSON")
+    if (not isinstance(value, dict) or not isinstance(value.get("code"), int)
+            or isinstance(value.get("code"), bool) or not isinstance(value.get("message", ""), str)):
+        return Reply.transport_failure(f"HTTP {status}: not a simtim/1 envelope")
+    data = value.get("data")
+    if data is not None and not isinstance(data, dict):
+        return Reply.transport_failure(f"HTTP {status}: data is not an object")
+    if status >= 500:
+        return Reply.transport_failure(f"HTTP {status}")
+    return Reply(value["code"], value.get("message", ""), data or {})
+
+
+class HttpDriver:
+    def __init__(self, base_url: str, *, admin_key: str | None = None, timeout: float = 5.0,
+                 transport: Transport | None = None, events: bool = True) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.admin_key = admin_key
+        self.transport: Transport = transport or BlockingTransport(self.base_url, timeout)
+        self.want_events = events
+        self._streams: dict[str, EventStream] = {}
+        self._live: set[str] = set()
+        self._lock = threading.Lock()
+
+    def _post(self, path: str, body: Mapping[str, Any], headers: dict[str, str]) -> Reply:
+        try:
+            payload = orjson.dumps(dict(body))
+        except TypeError as exc:
+            return Reply(6017, f"arguments are not JSON: {exc}")
+        try:
+            status, raw = self.transport.post(path, payload, headers)
+        except DriverError as exc:
+            return Reply.transport_failure(str(exc))
+        except Exception as exc:  # a transport must never crash the caller
+            return Reply.transport_failure(f"{type(exc).__name__}: {exc}")
+        return parse_envelope(status, raw)
+
+    def call(self, call: Call) -> Reply:
+        headers = {"Authorization": f"Bearer {call.session}"} if call.session else {}
+        reply = self._post(f"/v1/{call.method}", call.args, headers)
+        session = call.session
+        if reply.ok and "token" in reply.data:
+            data = dict(reply.data)
+            session = data.pop("token")
+            data["session"] = session
+            reply = Reply(reply.code, reply.message, data)
+        if reply.ok and call.method == "login" and session and self.want_events:
+            self._ensure_events(session)
+        return reply
+
+    def _ensure_events(self, session: str) -> None:
+        with self._lock:
+            if session in self._live:
+                return
+            self._live.add(session)
+        stream = self.events(session)
+
+        def on_frame(frame: str) -> None:
+            try:
+                value = orjson.loads(frame)
+                stream.put(str(value["event"]), value.get("data"))
+            except Exception:
+                stream.put("error", {"code": 6010, "message": "event frame is not simtim/1"})
+
+        def on_close() -> None:
+            with self._lock:
+                self._live.discard(session)
+
+        try:
+            self.transport.open_events(f"/v1/events?token={session}", on_frame, on_close)
+        except DriverError as exc:
+            on_close()
+            stream.put("error", {"code": 6010, "message": str(exc)})
+
+    def events(self, session: str) -> EventStream:
+        with self._lock:
+            stream = self._streams.get(session)
+            if stream is None:
+                stream = self._streams[session] = EventStream(session)
+            return stream
+
+    def admin(self, op: str, body: Mapping[str, Any]) -> Reply:
+        headers = {"X-Admin-Key": self.admin_key} if self.admin_key else {}
+        return self._post(f"/admin/v1/{op}", body, headers)
+
+    def close(self) -> None:
+        self.transport.close()
+        for stream in self._streams.values():
+            stream.close()

@@ -1,0 +1,66 @@
+"""InProcDriver: the simtim/1 Service in this process, no sockets.
+
+Because it drives the same ``Service`` the server wraps, a reply that differs
+between this driver and ``HttpDriver`` points at the transport, not the model.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from simtim.driver.base import Call, EventStream, Reply
+from simtim.model import Event
+from simtim.protocol.envelope import Envelope
+from simtim.protocol.service import Service
+
+
+def _reply(envelope: Envelope) -> Reply:
+    return Reply(envelope["code"], envelope.get("message", ""), envelope.get("data") or {})
+
+
+class InProcDriver:
+    def __init__(self, *, fake_clock: bool = True, clock_start: int | None = 1_600_000_000,
+                 seed: int | None = 0, service: Service | None = None) -> None:
+        self.service = service or Service(fake_clock=fake_clock, clock_start=clock_start, seed=seed)
+        self.service.sink = self._route
+        self._streams: dict[str, EventStream] = {}
+        self._session_of_instance: dict[int, str] = {}
+
+    def _route(self, events: list[Event]) -> None:
+        for event in events:
+            session = self._session_of_instance.get(event.instance)
+            if session is None:
+                session = self._remember(event.instance)
+            if session is not None:
+                self.events(session).put(event.name, event.data)
+
+    def _remember(self, instance_id: int) -> str | None:
+        for token, known in self.service.tokens.items():
+            if known == instance_id:
+                self._session_of_instance[instance_id] = token
+                return token
+        return None
+
+    def call(self, call: Call) -> Reply:
+        body = dict(call.args)
+        envelope = self.service.handle(call.method, call.session, body)
+        reply = _reply(envelope)
+        if reply.ok and "token" in reply.data:
+            data = dict(reply.data)
+            data["session"] = data.pop("token")
+            return Reply(reply.code, reply.message, data)
+        return reply
+
+    def events(self, session: str) -> EventStream:
+        stream = self._streams.get(session)
+        if stream is None:
+            stream = self._streams[session] = EventStream(session)
+        return stream
+
+    def admin(self, op: str, body: Mapping[str, Any]) -> Reply:
+        return _reply(self.service.admin(op, dict(body)))
+
+    def close(self) -> None:
+        for stream in self._streams.values():
+            stream.close()

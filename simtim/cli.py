@@ -45,6 +45,26 @@ def _cmd_serve(args: argparse.Namespace) -> int:
                  log_level=args.log_level)
 
 
+def _cmd_rules(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from simtim.rules import render_rules_doc
+
+    root = Path(args.root).resolve()
+    text = render_rules_doc(root)
+    if args.write:
+        Path(args.write).write_text(text, encoding="utf-8")
+    else:
+        print(text, end="")
+    return 0
+
+
+def _cmd_conform(args: argparse.Namespace) -> int:
+    from simtim.conformance.conform import conform
+
+    return conform(args)
+
+
 def _cmd_demo(args: argparse.Namespace) -> int:
     from simtim.demo import run_demo
 
@@ -72,6 +92,21 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--seed", type=int, default=None, help="seed for message/group IDs (reproducible runs)")
     serve.add_argument("--log-level", default="warning", choices=["critical", "error", "warning", "info", "debug"])
     serve.set_defaults(func=_cmd_serve)
+
+    conform_parser = sub.add_parser(
+        "conform", help="check an endpoint against the reference model, rule by rule",
+        description="Run the conformance scenarios (one per feature, covering every SPEC rule) and a seeded "
+                    "random phase against a target, comparing every reply and pushed event with the model. "
+                    "Exit 0 = all checked rules pass, 2 = conformance failures, 1 = harness error.")
+    from simtim.conformance.conform import add_arguments
+
+    add_arguments(conform_parser)
+    conform_parser.set_defaults(func=_cmd_conform)
+
+    rules = sub.add_parser("rules", help="print the SPEC rule index (where each rule is implemented and tested)")
+    rules.add_argument("--root", default=".", help="the simtim source tree (default: current directory)")
+    rules.add_argument("--write", default=None, metavar="FILE", help="write to FILE (docs/rules.md)")
+    rules.set_defaults(func=_cmd_rules)
 
     demo = sub.add_parser("demo", help="walk through the reference model: login, kick, send, revoke, paging")
     demo.set_defaults(func=_cmd_demo)

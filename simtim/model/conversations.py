@@ -132,11 +132,15 @@ class ConversationOps(SessionOps):
         conversation_id = req_str(opts, "conversationID", rule="CONV-3")
         self.thread_of(app, account, conversation_id)
         state = account.conv(conversation_id)
+        last = self.last_visible(app, account, conversation_id)
+        was_listed = last is not None and last.order > state.hidden_mark  # CONV-4: no change, no event
         state.unread = 0
         state.read_mark = state.hidden_mark = app.order
         events: list[Event] = []
         # A changed-list cannot express a removal, so a deletion sends the full list, as TIM does.
-        self.emit_account(events, account, CONVERSATION_LIST_UPDATED, self.listed_conversations(app, account))
+        if was_listed:
+            self.emit_account(events, account, CONVERSATION_LIST_UPDATED,
+                              self.listed_conversations(app, account))
         return Outcome({"conversationID": conversation_id}, events)
 
     def set_message_read(self, inst: Instance, opts: Options) -> Outcome:

@@ -1,0 +1,1 @@
+"""Conformance: drive any endpoint and the reference model side by side and compare (DESIGN "cells")."""

@@ -1,0 +1,123 @@
+"""Comparing a target's answer with the model's: codes, data after ID mapping, volatile fields.
+
+Pure functions returning ``Mismatch`` values (the Complement ``match/`` idea):
+no test framework here, so the same checker serves pytest, ``simtim conform``
+and the Locust harness.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+#: server-chosen identifiers: mapped through a bijection, never compared raw
+ID_KEYS = frozenset({"ID", "nextReqMessageID", "session", "token"})
+#: server times: compared within a tolerance
+TIME_KEYS = frozenset({"time", "createTime", "joinTime", "clientTime", "now", "muteUntil"})
+#: drawn by the server when the client gave none (MSG-6): not comparable
+IGNORED_KEYS = frozenset({"random"})
+GROUP_ID_PREFIX = "@TGS#"
+
+
+@dataclass(frozen=True, slots=True)
+class Mismatch:
+    rule: str
+    method: str
+    path: str
+    expected: Any
+    actual: Any
+    step: str = ""
+
+    def describe(self) -> str:
+        where = f"{self.step} " if self.step else ""
+        return (f"[{self.rule}] {where}{self.method} {self.path}: expected {self.expected!r}, "
+                f"got {self.actual!r}")
+
+
+class IdMap:
+    """A bijection between the model's IDs and the target's (message IDs, default group IDs)."""
+
+    def __init__(self) -> None:
+        self.to_target: dict[Any, Any] = {}
+        self.to_model: dict[Any, Any] = {}
+
+    def bind(self, model_value: Any, target_value: Any) -> bool:
+        """Record the pair; False if either side is already bound to something else."""
+        known = self.to_target.get(model_value)
+        if known is not None:
+            return bool(known == target_value)
+        if target_value in self.to_model:
+            return False
+        self.to_target[model_value] = target_value
+        self.to_model[target_value] = model_value
+        return True
+
+    def target_value(self, model_value: Any) -> Any:
+        return self.to_target.get(model_value, model_value)
+
+    def translate(self, value: Any) -> Any:
+        """Model-space arguments -> target space (IDs the model chose become the target's)."""
+        if isinstance(value, dict):
+            return {k: self.translate(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self.translate(v) for v in value]
+        if isinstance(value, str):
+            if value in self.to_target:
+                return self.to_target[value]
+            if value.startswith("GROUP" + GROUP_ID_PREFIX) and value[5:] in self.to_target:
+                return "GROUP" + self.to_target[value[5:]]
+        return value
+
+
+def _is_mapped_id(key: str, value: Any) -> bool:
+    return key in ID_KEYS or (isinstance(value, str) and value.startswith(GROUP_ID_PREFIX))
+
+
+def compare(expected: Any, actual: Any, ids: IdMap, *, rule: str, method: str, path: str = "data",
+            time_tolerance: int = 2, step: str = "") -> list[Mismatch]:
+    """Every difference between the model's value and the target's, as Mismatch values."""
+    out: list[Mismatch] = []
+
+    def walk(exp: Any, act: Any, where: str, key: str) -> None:
+        if key in IGNORED_KEYS:
+            return
+        if isinstance(exp, dict):
+            if not isinstance(act, dict):
+                out.append(Mismatch(rule, method, where, exp, act, step))
+                return
+            for k in exp.keys() | act.keys():
+                if k not in act:
+                    out.append(Mismatch(rule, method, f"{where}.{k}", exp[k], "<missing>", step))
+                elif k not in exp:
+                    out.append(Mismatch(rule, method, f"{where}.{k}", "<absent>", act[k], step))
+                else:
+                    walk(exp[k], act[k], f"{where}.{k}", k)
+            return
+        if isinstance(exp, list):
+            if not isinstance(act, list) or len(exp) != len(act):
+                out.append(Mismatch(rule, method, where + ".length", _len(exp), _len(act), step))
+                return
+            for index, (e, a) in enumerate(zip(exp, act, strict=True)):
+                walk(e, a, f"{where}[{index}]", key)
+            return
+        if key in TIME_KEYS and isinstance(exp, int) and isinstance(act, int):
+            if abs(exp - act) > time_tolerance:
+                out.append(Mismatch(rule, method, where, exp, act, step))
+            return
+        if exp not in ("", None) and _is_mapped_id(key, exp):
+            if not isinstance(act, str | int) or not ids.bind(exp, act):
+                out.append(Mismatch(rule, method, where, exp, act, step))
+            return
+        if key == "conversationID" and isinstance(exp, str) and exp.startswith("GROUP" + GROUP_ID_PREFIX):
+            if not isinstance(act, str) or not act.startswith("GROUP") or not ids.bind(exp[5:], act[5:]):
+                out.append(Mismatch(rule, method, where, exp, act, step))
+            return
+        if exp != act or type(exp) is not type(act):
+            out.append(Mismatch(rule, method, where, exp, act, step))
+
+    walk(expected, actual, path, "")
+    return out
+
+
+def _len(value: Any) -> Any:
+    return len(value) if isinstance(value, list) else value

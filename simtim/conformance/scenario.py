@@ -120,9 +120,8 @@ def _parse_step(path: Path, index: int, raw: object, accounts: set[str], rules: 
         step.method = str(raw["admin"])
         if step.method not in ADMIN_OPS:
             raise _fail(path, where, f"unknown admin op {step.method!r}")
-    if kind in ("call", "login"):
-        if step.actor.split("/", 1)[0] not in accounts:
-            raise _fail(path, where, f"actor {step.actor!r} is not a declared account")
+    if kind in ("call", "login") and step.actor.split("/", 1)[0] not in accounts:
+        raise _fail(path, where, f"actor {step.actor!r} is not a declared account")
     args = raw.get("args", {})
     if not isinstance(args, dict):
         raise _fail(path, where, "args must be a mapping")

@@ -36,6 +36,8 @@ class StepResult:
     actual: Reply
     mismatches: list[Mismatch] = field(default_factory=list)
     model_events: dict[str, list[str]] = field(default_factory=dict)  # actor -> event names
+    matched: list[tuple[str, PushedEvent]] = field(default_factory=list)  # (actor, target event) in order
+    missing: list[tuple[str, str, str]] = field(default_factory=list)  # (actor, event name, "lost"|"late")
 
 
 def probe(target: Driver) -> TargetInfo:
@@ -62,7 +64,8 @@ class Cell:
         self.ids = IdMap()
         self.sessions: dict[str, tuple[str, str]] = {}
         self.mismatches: list[Mismatch] = []
-        self.model = InProcDriver(fake_clock=True, clock_start=info.now, seed=seed)
+        # the shadow's clock is fake when the target's is (steps move both), real otherwise
+        self.model = InProcDriver(fake_clock=info.fake_clock, clock_start=info.now, seed=seed)
         if self.own_app:
             body = {"SDKAppID": self.sdkappid, "secretKey": self.secret_key, **(config or {})}
             for driver in (self.model, self.target):
@@ -108,12 +111,13 @@ class Cell:
             result.mismatches.append(Mismatch(rule, "login", "code", expected.code, actual.code, step))
         elif expected.ok:
             self.sessions[actor] = (expected.data["session"], actual.data["session"])
-            result.mismatches += self._check_events(rule, "login", step, result.model_events)
+            result.mismatches += self._check_events(rule, "login", step, result)
         self.mismatches += result.mismatches
         return result
 
     # --- one operation --------------------------------------------------------------------------
-    def do(self, actor: str, method: str, args: Mapping[str, Any], *, rule: str, step: str = "") -> StepResult:
+    def do(self, actor: str, method: str, args: Mapping[str, Any], *, rule: str, step: str = "",
+           check_events: bool = True) -> StepResult:
         model_session, target_session = self.sessions.get(actor, (None, None))
         expected = self.model.call(Call(method, args, model_session))
         actual = self.target.call(Call(method, self.ids.translate(dict(args)), target_session))
@@ -125,7 +129,7 @@ class Cell:
                 self.sessions[actor] = (expected.data["session"], actual.data["session"])
             result.mismatches += compare(expected.data, actual.data, self.ids, rule=rule, method=method,
                                          time_tolerance=self.time_tolerance, step=step)
-        result.mismatches += self._check_events(rule, method, step, result.model_events)
+        result.mismatches += self._check_events(rule, method, step, result, check_events)
         self.mismatches += result.mismatches
         return result
 
@@ -139,7 +143,7 @@ class Cell:
         elif expected.ok and op not in ("snapshot", "advanceClock"):
             result.mismatches += compare(expected.data, actual.data, self.ids, rule=rule, method=f"admin:{op}",
                                          time_tolerance=self.time_tolerance, step=step)
-        result.mismatches += self._check_events(rule, f"admin:{op}", step, result.model_events)
+        result.mismatches += self._check_events(rule, f"admin:{op}", step, result)
         self.mismatches += result.mismatches
         return result
 
@@ -155,25 +159,36 @@ class Cell:
 
     # --- events ---------------------------------------------------------------------------------
     def _check_events(self, rule: str, method: str, step: str,
-                      seen: dict[str, list[str]] | None = None) -> list[Mismatch]:
+                      result: StepResult | None = None, compare_events: bool = True) -> list[Mismatch]:
         """Every event the model pushed must reach the same instance, in order, before the deadline."""
         found: list[Mismatch] = []
         deadline = time.monotonic() + self.event_deadline
         for actor, (model_session, target_session) in self.sessions.items():
             stream = self.target.events(target_session)
             for event in self.model.events(model_session).drain():
-                if seen is not None:
-                    seen.setdefault(actor, []).append(event.name)
+                if result is not None:
+                    result.model_events.setdefault(actor, []).append(event.name)
+                if not compare_events:
+                    continue
                 remaining = max(0.0, deadline - time.monotonic())
                 got = stream.wait_for(_named(event.name), remaining)
                 if got is None:
                     late = stream.wait_for(_named(event.name), self.event_deadline)
                     verdict = "late" if late is not None else "lost"
                     found.append(Mismatch(rule, method, f"event[{actor}].{event.name}", verdict, None, step))
+                    if result is not None:
+                        result.missing.append((actor, event.name, verdict))
                     continue
+                if result is not None:
+                    result.matched.append((actor, got))
                 found += compare(event.data, got.data, self.ids, rule=rule, method=method,
                                  path=f"event[{actor}].{event.name}", time_tolerance=self.time_tolerance,
                                  step=step)
+        if not compare_events:  # sampled out: take what arrived (for latency), compare nothing
+            for actor, (_, target_session) in self.sessions.items():
+                if result is not None:
+                    result.matched.extend((actor, e) for e in self.target.events(target_session).drain())
+            return found
         if self.settle:
             time.sleep(self.settle)
         for actor, (_, target_session) in self.sessions.items():

@@ -55,9 +55,9 @@ class _Sigs(dict[str, str]):
         self.lifetime = lifetime
 
     def __missing__(self, name: str) -> str:
-        if self.lifetime is None:
-            return self.cell.sig(name)
-        return self.cell.sig(name, self.lifetime)
+        # issued once per run, at first use: `$sig60.x`, then advance 61, is an expired sig (INST-5)
+        sig = self[name] = self.cell.sig(name) if self.lifetime is None else self.cell.sig(name, self.lifetime)
+        return sig
 
 
 class ScenarioRun:

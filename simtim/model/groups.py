@@ -244,9 +244,10 @@ class GroupOps(NoticeOps):
             raise IMError(Code.INVALID_PARAMETERS, 'joining an AVChatRoom needs type "AVChatRoom"', rule=rule)
         me = account.user_id
         if me in group.members:
-            if group.type == AVCHATROOM:
-                self._enter_avchatroom(app, inst, group, [])
-            return Outcome({"status": "AlreadyInGroup", "group": group.profile(me)}, [])
+            entered: list[Event] = []
+            if group.type == AVCHATROOM:  # TIP-1: the room it leaves still gets its tip 2
+                self._enter_avchatroom(app, inst, group, entered)
+            return Outcome({"status": "AlreadyInGroup", "group": group.profile(me)}, entered)
         if group.join_option == "DisableApply":
             raise IMError(Code.GROUP_PERMISSION_DENIED, "this group accepts no applications", rule=rule)
         if self._is_full(group):

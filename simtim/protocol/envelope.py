@@ -27,9 +27,26 @@ def encode(value: Any) -> bytes:
     return orjson.dumps(value)
 
 
+#: Deepest body nesting accepted (60003 beyond): replies and event frames wrap a stored payload a few
+#: levels deeper, and orjson refuses to encode past 255 levels (which would be a 500 after the state changed).
+MAX_BODY_DEPTH = 100
+
+
+def _depth(value: Any) -> int:
+    """How many containers deep ``value`` nests (a scalar 0, ``[]`` 1, ``[[]]`` 2)."""
+    depth, level = 0, [value]
+    while level := [node for node in level if isinstance(node, (dict, list))]:
+        depth += 1
+        level = [child for node in level for child in (node.values() if isinstance(node, dict) else node)]
+    return depth
+
+
 def decode(raw: bytes) -> Any:
-    """Parse JSON; raises ValueError on anything that is not JSON."""
-    return orjson.loads(raw)
+    """Parse JSON; raises ValueError on anything that is not JSON or is nested too deeply."""
+    value = orjson.loads(raw)
+    if raw.count(b"[") + raw.count(b"{") > MAX_BODY_DEPTH and _depth(value) > MAX_BODY_DEPTH:
+        raise ValueError(f"JSON nested deeper than {MAX_BODY_DEPTH} levels")
+    return value
 
 
 def event_frame(name: str, data: Any) -> str:

@@ -54,6 +54,14 @@ def _bad(why: str) -> IMError:
     return IMError(Code.INVALID_PARAMETERS, why)
 
 
+def _platform(body: dict[str, Any]) -> str | None:
+    """The create/login ``platform`` (None = web); a non-string would crash the model's set lookup."""
+    platform = body.get("platform")
+    if platform is not None and not isinstance(platform, str):
+        raise _bad("platform must be a string")
+    return platform
+
+
 def _config_value(name: str, value: object) -> Any:
     field = CONFIG_FIELDS[name]
     default = getattr(AppConfig(), field)
@@ -110,7 +118,7 @@ class Service:
 
     def _create(self, body: dict[str, Any]) -> Envelope:
         try:
-            inst = self.world.create_instance(body.get("SDKAppID"), body.get("platform", "web"))
+            inst = self.world.create_instance(body.get("SDKAppID"), _platform(body))
         except IMError as exc:
             return from_error(exc)
         token = new_token()
@@ -120,7 +128,7 @@ class Service:
     def _login_shortcut(self, body: dict[str, Any]) -> Envelope:
         """``POST /v1/login`` with SDKAppID and no token: create + login, or nothing at all."""
         try:
-            inst = self.world.create_instance(body.get("SDKAppID"), body.get("platform", "web"))
+            inst = self.world.create_instance(body.get("SDKAppID"), _platform(body))
         except IMError as exc:
             return from_error(exc)
         try:

@@ -8,6 +8,7 @@ port, so callers read the port from it).  SIGTERM exits 0 within 5 s.
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import sys
 from typing import Any
@@ -26,6 +27,11 @@ class _AnnouncingServer(uvicorn.Server):
         await super().startup(sockets)
         if not self.should_exit:
             print(self._announce, flush=True)
+
+    def handle_exit(self, sig: int, frame: Any) -> None:
+        super().handle_exit(sig, frame)
+        if sig == signal.SIGTERM:  # DESIGN: exit 0 on SIGTERM (uvicorn would re-raise it at exit)
+            self._captured_signals.remove(sig)
 
 
 def _env_flag(name: str) -> bool:

@@ -1,0 +1,148 @@
+"""Delivery tracking: lost, duplicated and reordered messages, and end-to-end latency.
+
+Every message the harness sends carries ``(worker, sender, per-sender seq,
+send time)`` in ``cloudCustomData``; receivers decode it, so counting is cheap
+and latency is measured on the sender's own process clock (Tsung's trick:
+no clock skew between machines, because sender and receivers of a cell share
+one process).
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+STAMP_KEY = "simtim"
+#: upper bounds (ms) of the E2E latency histogram columns in PREFIX_delivery.csv
+HISTOGRAM_BOUNDS_MS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000)
+
+
+def stamp(worker: str, sender: str, seq: int, sent_at: float) -> str:
+    return orjson.dumps({STAMP_KEY: [worker, sender, seq, round(sent_at, 6)]}).decode()
+
+
+def read_stamp(cloud_custom_data: Any) -> tuple[str, str, int, float] | None:
+    if not isinstance(cloud_custom_data, str) or STAMP_KEY not in cloud_custom_data:
+        return None
+    try:
+        worker, sender, seq, sent_at = orjson.loads(cloud_custom_data)[STAMP_KEY]
+        return str(worker), str(sender), int(seq), float(sent_at)
+    except (ValueError, TypeError, KeyError):
+        return None
+
+
+@dataclass
+class SecondBucket:
+    sent: int = 0
+    expected: int = 0
+    delivered: int = 0
+    lost: int = 0
+    late: int = 0
+    duplicated: int = 0
+    reordered: int = 0
+    latencies_ms: list[float] = field(default_factory=list)
+
+    def merge(self, other: SecondBucket) -> None:
+        self.sent += other.sent
+        self.expected += other.expected
+        self.delivered += other.delivered
+        self.lost += other.lost
+        self.late += other.late
+        self.duplicated += other.duplicated
+        self.reordered += other.reordered
+        self.latencies_ms.extend(other.latencies_ms)
+
+    def histogram(self) -> list[int]:
+        """Counts per HISTOGRAM_BOUNDS_MS bin, plus one for everything slower."""
+        bins = [0] * (len(HISTOGRAM_BOUNDS_MS) + 1)
+        for latency in self.latencies_ms:
+            index = next((i for i, bound in enumerate(HISTOGRAM_BOUNDS_MS) if latency <= bound),
+                         len(HISTOGRAM_BOUNDS_MS))
+            bins[index] += 1
+        return bins
+
+    def percentile(self, fraction: float) -> float | None:
+        if not self.latencies_ms:
+            return None
+        ordered = sorted(self.latencies_ms)
+        return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"sent": self.sent, "expected": self.expected, "delivered": self.delivered, "lost": self.lost,
+                "late": self.late, "duplicated": self.duplicated, "reordered": self.reordered,
+                "latencies_ms": self.latencies_ms}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> SecondBucket:
+        return cls(**{k: data.get(k, 0) for k in ("sent", "expected", "delivered", "lost", "late",
+                                                   "duplicated", "reordered")},
+                   latencies_ms=list(data.get("latencies_ms", [])))
+
+
+class DeliveryTracker:
+    """Counts per wall-clock second; one per process, shared by its cells."""
+
+    def __init__(self, worker: str = "local") -> None:
+        self.worker = worker
+        self._seq: dict[str, int] = defaultdict(int)
+        self._seen: dict[tuple[str, str], set[int]] = defaultdict(set)  # (receiver, sender) -> seqs
+        self._highest: dict[tuple[str, str], int] = {}
+        self.buckets: dict[int, SecondBucket] = defaultdict(SecondBucket)
+
+    def next_stamp(self, sender: str) -> str:
+        """The cloudCustomData for the next message of ``sender`` (per-sender sequence, send time)."""
+        self._seq[sender] += 1
+        return stamp(self.worker, sender, self._seq[sender], time.monotonic())
+
+    def sent(self, recipients: int) -> None:
+        """One message accepted, expected at ``recipients`` instances (the model says how many)."""
+        bucket = self.buckets[int(time.time())]
+        bucket.sent += 1
+        bucket.expected += recipients
+
+    def received(self, receiver: str, cloud_custom_data: Any, at: float | None = None) -> float | None:
+        """Record one pushed message at instance ``receiver``; returns its E2E latency in ms."""
+        fields = read_stamp(cloud_custom_data)
+        if fields is None:
+            return None
+        worker, sender, seq, sent_at = fields
+        if worker != self.worker:
+            return None  # sent by another process: its clock is not ours
+        key = (receiver, f"{sender}")
+        bucket = self.buckets[int(time.time())]
+        seen = self._seen[key]
+        if seq in seen:
+            bucket.duplicated += 1
+            return None
+        seen.add(seq)
+        if seq < self._highest.get(key, 0):
+            bucket.reordered += 1
+        else:
+            self._highest[key] = seq
+        latency = max(0.001, ((at if at is not None else time.monotonic()) - sent_at) * 1000.0)
+        bucket.delivered += 1
+        bucket.latencies_ms.append(latency)
+        return latency
+
+    def lost(self, count: int = 1, late: bool = False) -> None:
+        bucket = self.buckets[int(time.time())]
+        if late:
+            bucket.late += count
+        else:
+            bucket.lost += count
+
+    def take(self) -> dict[int, SecondBucket]:
+        """Hand the finished buckets over (for a report to the master or a CSV flush)."""
+        now = int(time.time())
+        done = {second: bucket for second, bucket in self.buckets.items() if second < now}
+        for second in done:
+            del self.buckets[second]
+        return done
+
+    def take_all(self) -> dict[int, SecondBucket]:
+        done, self.buckets = dict(self.buckets), defaultdict(SecondBucket)
+        return done

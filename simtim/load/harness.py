@@ -1,0 +1,231 @@
+"""Process-wide harness state and the Locust event listeners.
+
+One ``Harness`` per Locust process: the target (embedded server, URL or
+in-process model), the delivery tracker, counters by failure category
+(conformance, transport 6010, harness) and, on the master or local runner,
+the CSV writer.  Workers ship their mismatch rows and delivery buckets to the
+master through ``report_to_master``/``worker_report``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+from collections import Counter
+from typing import Any, ClassVar
+
+import gevent
+from locust import events
+from locust.env import Environment
+from locust.runners import MasterRunner, WorkerRunner
+
+from simtim.conformance.cell import TargetInfo, probe
+from simtim.conformance.check import Mismatch
+from simtim.conformance.delivery import DeliveryTracker, SecondBucket
+from simtim.driver.base import Driver
+from simtim.driver.http import HttpDriver
+from simtim.driver.inproc import InProcDriver
+from simtim.load.embedded import EmbeddedServer
+from simtim.load.options import add_arguments
+from simtim.load.results import ResultWriter
+from simtim.load.transport import GeventTransport
+
+log = logging.getLogger("simtim.load")
+
+CONFORMANCE = "conformance"
+TRANSPORT = "transport"
+HARNESS = "harness"
+
+
+class Harness:
+    current: ClassVar[Harness | None] = None
+
+    def __init__(self, environment: Environment) -> None:
+        self.environment = environment
+        self.worker = f"{socket.gethostname()}-{os.getpid()}"
+        self.tracker = DeliveryTracker(self.worker)
+        self.counts: Counter[str] = Counter()
+        self.rows: list[dict[str, Any]] = []
+        self.writer: ResultWriter | None = None
+        self.embedded: EmbeddedServer | None = None
+        self._inproc: InProcDriver | None = None
+        self._info: TargetInfo | None = None
+        self._flusher: gevent.Greenlet | None = None
+        self.worker_counts: dict[str, Counter[str]] = {}
+
+    @classmethod
+    def of(cls, environment: Environment) -> Harness:
+        if cls.current is None or cls.current.environment is not environment:
+            cls.current = Harness(environment)
+        return cls.current
+
+    # --- options --------------------------------------------------------------------------------
+    def option(self, name: str, default: Any = None) -> Any:
+        options = self.environment.parsed_options
+        return getattr(options, name, default) if options is not None else default
+
+    # --- target ---------------------------------------------------------------------------------
+    @property
+    def host(self) -> str:
+        return self.environment.host or ""
+
+    def driver(self) -> Driver:
+        """A driver for one cell: shared in-process model, or a gevent HTTP driver of its own."""
+        if self.host.startswith("inproc://"):
+            if self._inproc is None:
+                self._inproc = InProcDriver(fake_clock=True, clock_start=None, seed=None)
+            return self._inproc
+        timeout = float(self.option("request_timeout", 5.0))
+        return HttpDriver(self.host, admin_key=self.option("simtim_admin_key") or None,
+                          transport=GeventTransport(self.host, timeout))
+
+    def target_info(self, driver: Driver) -> TargetInfo:
+        if self._info is None or self.host.startswith("inproc://"):
+            info = probe(driver)
+            if self.host.startswith("inproc://") or info.admin or self._info is None:
+                self._info = info
+            return info
+        return self._info
+
+    # --- recording --------------------------------------------------------------------------------
+    def record(self, kind: str, mismatches: list[Mismatch] | None = None, detail: str = "") -> None:
+        self.counts[kind] += max(1, len(mismatches or []))
+        import time
+
+        for m in mismatches or [Mismatch("", "", "", "", detail)]:
+            self.rows.append({"timestamp": f"{time.time():.3f}", "worker": self.worker, "kind": kind,
+                              "rule": m.rule, "method": m.method, "path": m.path, "expected": _text(m.expected),
+                              "actual": _text(m.actual), "step": m.step})
+
+    def take_report(self) -> dict[str, Any]:
+        rows, self.rows = self.rows, []
+        return {"rows": rows, "delivery": {str(s): b.to_dict() for s, b in self.tracker.take().items()},
+                "counts": dict(self.counts)}
+
+    def merge_report(self, data: dict[str, Any]) -> None:
+        """Master side: a worker's rows and buckets join ours; counts are cumulative per worker."""
+        if self.writer is not None:
+            self.writer.add_mismatches(data.get("rows", []))
+            self.writer.add_delivery({int(s): SecondBucket.from_dict(b) for s, b in data.get("delivery", {}).items()})
+        self.worker_counts[data.get("worker", "?")] = Counter(data.get("counts", {}))
+
+    def total_counts(self) -> Counter[str]:
+        total = Counter(self.counts)
+        for counts in self.worker_counts.values():
+            total.update(counts)
+        return total
+
+    def flush_local(self, final: bool = False) -> None:
+        if self.writer is None:
+            return
+        rows, self.rows = self.rows, []
+        self.writer.add_mismatches(rows)
+        self.writer.add_delivery(self.tracker.take_all() if final else self.tracker.take())
+        self.writer.flush(final)
+
+    def start_flusher(self) -> None:
+        def loop() -> None:
+            while True:
+                gevent.sleep(1.0)
+                try:
+                    self.flush_local()
+                except Exception:
+                    log.exception("simtim: writing the CSV reports failed")
+
+        self._flusher = gevent.spawn(loop)
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else repr(value)
+
+
+# --- Locust wiring ---------------------------------------------------------------------------------
+_registered = False
+
+
+def register() -> None:
+    """Add simtim's listeners; call once from a locustfile at import (starting nothing)."""
+    global _registered
+    if _registered:
+        return
+    _registered = True
+    events.init_command_line_parser.add_listener(add_arguments)
+    events.init.add_listener(_on_init)
+    events.test_start.add_listener(_on_test_start)
+    events.report_to_master.add_listener(_on_report_to_master)
+    events.worker_report.add_listener(_on_worker_report)
+    events.quitting.add_listener(_on_quitting)
+
+
+def _on_init(environment: Environment, **_: Any) -> None:
+    harness = Harness.of(environment)
+    runner = environment.runner
+    if isinstance(runner, WorkerRunner):
+        return
+    if not environment.host:
+        # the embedded default target: master or local runner only, as a subprocess (DESIGN)
+        harness.embedded = EmbeddedServer()
+        environment.host = harness.embedded.url
+        if environment.parsed_options is not None:
+            environment.parsed_options.host = harness.embedded.url
+            environment.parsed_options.simtim_admin_key = harness.embedded.admin_key
+        log.info("simtim: embedded reference server at %s (log %s)", harness.embedded.url,
+                 harness.embedded.log_path)
+    prefix = harness.option("csv_prefix")
+    if prefix:
+        harness.writer = ResultWriter(prefix)
+        harness.start_flusher()
+
+
+def _on_test_start(environment: Environment, **_: Any) -> None:
+    Harness.of(environment)
+
+
+def _on_report_to_master(client_id: str, data: dict[str, Any]) -> None:
+    harness = Harness.current
+    if harness is not None:
+        report = harness.take_report()
+        report["worker"] = client_id
+        data["simtim"] = report
+
+
+def _on_worker_report(client_id: str, data: dict[str, Any]) -> None:
+    harness = Harness.current
+    if harness is not None and "simtim" in data:
+        harness.merge_report(data["simtim"])
+
+
+def _on_quitting(environment: Environment, **_: Any) -> None:
+    harness = Harness.of(environment)
+    if isinstance(environment.runner, WorkerRunner):
+        return
+    harness.flush_local(final=True)
+    if harness.writer is not None:
+        harness.writer.flush(final=True)
+    if harness.embedded is not None:
+        harness.embedded.stop()
+    counts = harness.total_counts()
+    total = environment.stats.total
+    print(f"simtim: {total.num_requests} requests, {total.num_failures} failures; conformance mismatches "
+          f"{counts[CONFORMANCE]}, transport failures (6010) {counts[TRANSPORT]}, harness errors {counts[HARNESS]}",
+          flush=True)
+    code = 0
+    p99_limit = harness.option("max_p99_ms")
+    fail_limit = harness.option("max_fail_ratio")
+    conformance_limit = harness.option("max_conformance_failures")
+    if p99_limit is not None and total.num_requests and total.get_response_time_percentile(0.99) > p99_limit:
+        print(f"simtim: p99 {total.get_response_time_percentile(0.99)} ms > {p99_limit} ms", flush=True)
+        code = 3
+    if fail_limit is not None and total.fail_ratio > fail_limit:
+        print(f"simtim: failure ratio {total.fail_ratio:.4f} > {fail_limit}", flush=True)
+        code = 3
+    if counts[CONFORMANCE] > (conformance_limit if conformance_limit is not None else 0):
+        code = 2
+    if counts[HARNESS] or (environment.runner is not None and environment.runner.exceptions):
+        code = 1
+    if code or environment.process_exit_code in (None, 0):
+        environment.process_exit_code = code
+
+
+__all__ = ["Harness", "MasterRunner", "register"]

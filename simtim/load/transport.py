@@ -1,0 +1,94 @@
+"""A gevent-friendly simtim/1 transport: geventhttpclient for calls, websocket-client in greenlets.
+
+One Locust process holds thousands of event sockets this way; each reader
+yields to the hub every few frames (``gevent.sleep(0)``), because a busy reader
+loop otherwise starves every other greenlet of the process.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlsplit
+
+import gevent
+import websocket  # websocket-client, cooperative once Locust has monkey-patched sockets
+from geventhttpclient import HTTPClient
+
+from simtim.driver.base import DriverError
+
+YIELD_EVERY = 8
+
+
+class GeventTransport:
+    def __init__(self, base_url: str, timeout: float = 5.0) -> None:
+        parts = urlsplit(base_url)
+        if parts.scheme != "http" or not parts.hostname:
+            raise ValueError(f"not an http:// URL: {base_url!r}")
+        self.host = parts.hostname
+        self.port = parts.port or 80
+        self.timeout = timeout
+        self._client: HTTPClient | None = None
+        self._sockets: list[Any] = []
+        self._readers: list[gevent.Greenlet] = []
+
+    def _http(self) -> HTTPClient:
+        if self._client is None:
+            self._client = HTTPClient(self.host, self.port, concurrency=1, connection_timeout=self.timeout,
+                                      network_timeout=self.timeout)
+        return self._client
+
+    def post(self, path: str, body: bytes, headers: dict[str, str]) -> tuple[int, bytes]:
+        try:
+            response = self._http().request("POST", path, body=body,
+                                            headers={"Content-Type": "application/json", **headers})
+            try:
+                return int(response.status_code), bytes(response.read())
+            finally:
+                response.release()
+        except Exception as exc:  # every transport failure becomes 6010 in the driver
+            if self._client is not None:
+                with contextlib.suppress(Exception):
+                    self._client.close()
+            self._client = None
+            raise DriverError(f"{type(exc).__name__}: {exc}") from exc
+
+    def open_events(self, path: str, on_frame: Callable[[str], None], on_close: Callable[[], None]) -> Any:
+        try:
+            ws = websocket.create_connection(f"ws://{self.host}:{self.port}{path}", timeout=self.timeout)
+        except Exception as exc:
+            raise DriverError(f"websocket: {exc}") from exc
+        ws.settimeout(None)
+        self._sockets.append(ws)
+
+        def read() -> None:
+            count = 0
+            try:
+                while True:
+                    frame = ws.recv()
+                    if not frame:
+                        break
+                    on_frame(frame if isinstance(frame, str) else frame.decode("utf-8", "replace"))
+                    count += 1
+                    if count % YIELD_EVERY == 0:
+                        gevent.sleep(0)
+            except Exception:
+                pass
+            finally:
+                on_close()
+
+        self._readers.append(gevent.spawn(read))
+        return ws
+
+    def close(self) -> None:
+        if self._client is not None:
+            with contextlib.suppress(Exception):
+                self._client.close()
+            self._client = None
+        for ws in self._sockets:
+            with contextlib.suppress(Exception):
+                ws.close()
+        gevent.killall(self._readers, block=False)
+        self._sockets.clear()
+        self._readers.clear()

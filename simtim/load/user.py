@@ -1,0 +1,233 @@
+"""``SimTimUser``: a Locust user that drives one cell and reports every call and push.
+
+Each call fires ``events.request`` with request_type "TIM" and the method's
+name; a code the model expected (an error included) is a success, anything
+else is a failure carrying a readable diff.  Pushes are request_type "PUSH",
+named by event, with the measured end-to-end latency.  A transport failure
+(6010) desynchronises the cell from its shadow model, so the user drops the
+cell and builds a fresh one; nothing a bad endpoint does escapes as an
+exception.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import secrets
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, ClassVar
+
+import gevent
+import yaml
+from locust import User, between, task
+
+from simtim.conformance.cell import Cell, StepResult
+from simtim.conformance.delivery import read_stamp
+from simtim.driver.base import Driver, Reply
+from simtim.load.direct import DirectCell
+from simtim.load.harness import CONFORMANCE, HARNESS, TRANSPORT, Harness
+from simtim.model.events import MESSAGE_RECEIVED
+
+log = logging.getLogger("simtim.load")
+SAMPLE_EVERY = 10
+LOAD_SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios" / "load"
+
+
+class TransportFailure(Exception):
+    """The endpoint could not be reached or did not speak simtim/1 (6010)."""
+
+
+class ConformanceFailure(Exception):
+    """The endpoint answered differently from the reference model."""
+
+
+class LostPush(Exception):
+    """An event the model pushed did not arrive before the deadline."""
+
+
+class Desync(Exception):
+    """The cell no longer mirrors the target; it must be rebuilt."""
+
+
+def load_weights(name: str, defaults: Mapping[str, int]) -> dict[str, int]:
+    """``--scenario NAME``: scenarios/load/NAME.yaml ``actions`` override the locustfile's weights."""
+    path = LOAD_SCENARIOS / f"{name}.yaml"
+    if name == "default" or not path.exists():
+        return dict(defaults)
+    data = yaml.safe_load(path.read_text()) or {}
+    overrides = data.get("actions", {})
+    unknown = set(overrides) - set(defaults)
+    if unknown:
+        raise ValueError(f"{path}: unknown actions {sorted(unknown)}")
+    return {**defaults, **{k: int(v) for k, v in overrides.items()}}
+
+
+class SimTimUser(User):
+    abstract = True
+    wait_time = between(0.01, 0.05)
+    #: action name (a method of the user) -> weight; each locustfile documents its sources
+    actions: ClassVar[dict[str, int]] = {}
+    #: AppConfig fields (camelCase) for the cell's own app
+    app_config: ClassVar[dict[str, Any]] = {}
+
+    def __init__(self, environment: Any) -> None:
+        super().__init__(environment)
+        self.harness = Harness.of(environment)
+        seed = int(self.harness.option("seed", 0) or 0)
+        self.rng = random.Random(f"{seed}-{type(self).__name__}-{id(self)}")
+        self.cell: Cell | DirectCell | None = None
+        self.driver: Driver | None = None
+        self.names: list[str] = []
+        self.calls = 0
+        weights = load_weights(str(self.harness.option("scenario", "default")), self.actions)
+        self._choices = [name for name, weight in weights.items() if weight > 0]
+        self._weights = [weights[name] for name in self._choices]
+
+    # --- lifecycle -----------------------------------------------------------------------------
+    def on_stop(self) -> None:
+        self._drop_cell()
+
+    def _drop_cell(self) -> None:
+        if self.cell is not None:
+            self.cell.close()
+        if self.driver is not None and not self.harness.host.startswith("inproc://"):
+            self.driver.close()
+        self.cell = None
+        self.driver = None
+
+    def _build_cell(self) -> bool:
+        size = max(2, int(self.harness.option("cell_size", 4) or 4))
+        self.driver = self.harness.driver()
+        info = self.harness.target_info(self.driver)
+        prefix = f"u{secrets.token_hex(4)}_"
+        sdkappid = 1_500_000_000 + secrets.randbelow(600_000_000)
+        mode = self.harness.option("conformance", "full")
+        cell_type = DirectCell if mode == "off" else Cell
+        try:
+            self.cell = cell_type(self.driver, info, prefix=prefix, sdkappid=sdkappid, config=self.app_config,
+                                  event_deadline=float(self.harness.option("event_deadline", 2.0)), settle=0.0)
+        except Exception as exc:  # target down or refusing admin: a transport failure, try later
+            self._fire("TIM", "setup", 0.0, TransportFailure(str(exc)[:200]))
+            self.harness.record(TRANSPORT, detail=str(exc)[:200])
+            self._drop_cell()
+            return False
+        self.names = [f"a{i}" for i in range(size)]
+        for name in self.names:
+            self.cell.import_account(name)
+        for name in self.names:
+            start = time.perf_counter()
+            result = self.cell.login(name)
+            if not self._report("login", start, result):
+                self._drop_cell()
+                return False
+        self.setup_cell()
+        return self.cell is not None
+
+    def setup_cell(self) -> None:
+        """Hook: groups and the like, once per cell."""
+
+    # --- the one task ----------------------------------------------------------------------------
+    @task
+    def step(self) -> None:
+        try:
+            if self.cell is None and not self._build_cell():
+                gevent.sleep(1.0)
+                return
+            action = self.rng.choices(self._choices, self._weights)[0]
+            getattr(self, action)()
+        except Desync:
+            self._drop_cell()
+        except gevent.GreenletExit:
+            raise
+        except Exception as exc:
+            log.exception("simtim: harness error in %s", type(self).__name__)
+            self.harness.record(HARNESS, detail=f"{type(exc).__name__}: {exc}"[:300])
+            self._fire("TIM", "harness", 0.0, exc)
+            self._drop_cell()
+
+    # --- calling and reporting -------------------------------------------------------------------
+    def call(self, actor: str, method: str, args: Mapping[str, Any], rule: str) -> Reply:
+        """One checked call; returns the reply in the cell's (model's) ID space."""
+        assert self.cell is not None
+        self.calls += 1
+        mode = self.harness.option("conformance", "full")
+        check_events = mode == "full" or (mode == "sample" and self.calls % SAMPLE_EVERY == 0)
+        start = time.perf_counter()
+        result = self.cell.do(actor, method, args, rule=rule, check_events=check_events)
+        if not self._report(method, start, result):
+            raise Desync
+        return result.expected
+
+    def advance_clock(self, seconds: int, rule: str = "CLOCK-1") -> None:
+        """Step the cell's own app clock on fake-clock targets (MSG-7's per-second window moves on)."""
+        cell = self.cell
+        if not isinstance(cell, Cell) or not cell.info.fake_clock or not cell.own_app:
+            return
+        start = time.perf_counter()
+        mismatches = cell.advance(seconds, rule=rule)
+        elapsed = (time.perf_counter() - start) * 1000.0
+        if mismatches:
+            self.harness.record(CONFORMANCE, mismatches)
+            self._fire("TIM", "advanceClock", elapsed, ConformanceFailure(mismatches[0].describe()[:200]))
+        else:
+            self._fire("TIM", "advanceClock", elapsed, None)
+
+    def user_id(self, name: str) -> str:
+        assert self.cell is not None
+        return self.cell.user(name)
+
+    def stamp(self, sender: str) -> str:
+        return self.harness.tracker.next_stamp(sender)
+
+    def _fire(self, request_type: str, name: str, response_time: float, exception: BaseException | None,
+              length: int = 0) -> None:
+        self.environment.events.request.fire(request_type=request_type, name=name, response_time=response_time,
+                                             response_length=length, exception=exception, context={})
+
+    def _report(self, method: str, start: float, result: StepResult) -> bool:
+        """Fire the call's and its pushes' request events; False when the cell is desynchronised."""
+        elapsed = (time.perf_counter() - start) * 1000.0
+        expected, actual = result.expected, result.actual
+        if actual.code == 6010 and expected.code != 6010:
+            self.harness.record(TRANSPORT, detail=actual.message[:200])
+            self._fire("TIM", method, elapsed, TransportFailure(f"6010 {actual.message[:120]}"))
+            return False
+        reply_mismatches = [m for m in result.mismatches if not m.path.startswith("event[")]
+        event_mismatches = [m for m in result.mismatches if m.path.startswith("event[")]
+        if reply_mismatches:
+            self.harness.record(CONFORMANCE, reply_mismatches)
+            first = reply_mismatches[0]
+            self._fire("TIM", method, elapsed, ConformanceFailure(f"[{first.rule}] {first.path}: expected "
+                                                                  f"{first.expected!r:.60} got {first.actual!r:.60}"))
+        else:
+            self._fire("TIM", method, elapsed, None)
+        if method == "sendMessage" and expected.ok:
+            recipients = sum(names.count(MESSAGE_RECEIVED) for names in result.model_events.values())
+            if recipients:
+                self.harness.tracker.sent(recipients)
+        start_mono = time.monotonic() - elapsed / 1000.0
+        for actor, event in result.matched:
+            latency = None
+            if event.name == MESSAGE_RECEIVED and isinstance(event.data, list) and event.data:
+                latency = self.harness.tracker.received(actor, event.data[0].get("cloudCustomData"),
+                                                        event.received_at)
+            if latency is None:
+                latency = max(0.001, (event.received_at - start_mono) * 1000.0)
+            self._fire("PUSH", event.name, latency, None)
+        for _actor, name, verdict in result.missing:
+            self.harness.tracker.lost(late=verdict == "late")
+            self._fire("PUSH", name, self.harness.option("event_deadline", 2.0) * 1000.0, LostPush(verdict))
+        other = [m for m in event_mismatches if m.expected not in ("lost", "late")]
+        if other:
+            self.harness.record(CONFORMANCE, other)
+            for m in other:
+                self._fire("PUSH", m.path.rsplit(".", 1)[-1], 0.001, ConformanceFailure(
+                    f"[{m.rule}] {m.path}: expected {m.expected!r:.60} got {m.actual!r:.60}"))
+        if result.missing:
+            self.harness.record(CONFORMANCE, [m for m in event_mismatches if m.expected in ("lost", "late")])
+        return True
+
+
+__all__ = ["SimTimUser", "read_stamp"]

@@ -146,6 +146,7 @@ class SimTimUser(User):
             self.harness.record(HARNESS, detail=f"{type(exc).__name__}: {exc}"[:300])
             self._fire("TIM", "harness", 0.0, exc)
             self._drop_cell()
+            gevent.sleep(0.5)  # a harness bug must not spin the process
 
     # --- calling and reporting -------------------------------------------------------------------
     def call(self, actor: str, method: str, args: Mapping[str, Any], rule: str) -> Reply:
@@ -157,6 +158,17 @@ class SimTimUser(User):
         start = time.perf_counter()
         result = self.cell.do(actor, method, args, rule=rule, check_events=check_events)
         if not self._report(method, start, result):
+            raise Desync
+        return result.expected
+
+    def admin_call(self, op: str, body: Mapping[str, Any], rule: str) -> Reply:
+        """An admin op through the cell (both sides), reported like a call."""
+        cell = self.cell
+        if not isinstance(cell, Cell):
+            return Reply(60009, "no admin in this mode")
+        start = time.perf_counter()
+        result = cell.admin(op, body, rule=rule)
+        if not self._report(f"admin:{op}", start, result):
             raise Desync
         return result.expected
 

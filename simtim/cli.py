@@ -65,6 +65,12 @@ def _cmd_conform(args: argparse.Namespace) -> int:
     return conform(args)
 
 
+def _cmd_report(args: argparse.Namespace) -> int:
+    from simtim.report import run
+
+    return run(args)
+
+
 def _cmd_demo(args: argparse.Namespace) -> int:
     from simtim.demo import run_demo
 
@@ -102,6 +108,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_arguments(conform_parser)
     conform_parser.set_defaults(func=_cmd_conform)
+
+    report_parser = sub.add_parser(
+        "report", help="HTML report + JUnit XML of a Locust run (PREFIX_*.csv), or compare two runs",
+        description="Read a run's Locust and simtim CSVs and write PREFIX_report.html (one self-contained page) "
+                    "and PREFIX_junit.xml. Exit 0 = ok, 1 = input missing/unreadable or harness errors, "
+                    "2 = conformance mismatches, 3 = thresholds missed. --compare A B prints per-method deltas "
+                    "and writes B_compare.html.")
+    from simtim.report import add_arguments as add_report_arguments
+
+    add_report_arguments(report_parser)
+    report_parser.set_defaults(func=_cmd_report)
 
     rules = sub.add_parser("rules", help="print the SPEC rule index (where each rule is implemented and tested)")
     rules.add_argument("--root", default=".", help="the simtim source tree (default: current directory)")

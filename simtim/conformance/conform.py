@@ -31,6 +31,14 @@ def open_target(target: str, admin_key: str | None) -> tuple[Driver, float]:
     raise ValueError(f"unknown target {target!r}: use inproc:// or http://HOST:PORT")
 
 
+def _is_loopback(target: str) -> bool:
+    """A callback endpoint on 127.0.0.1 is reachable only from a target on this machine."""
+    from urllib.parse import urlsplit
+
+    host = urlsplit(target).hostname or ""
+    return target.startswith("inproc://") or host in ("127.0.0.1", "localhost", "::1")
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--target", default="inproc://", help="inproc:// or http://HOST:PORT (default inproc://)")
     parser.add_argument("--admin-key", default=None, help="the target's admin key (needed for app config and clock)")
@@ -63,7 +71,8 @@ def conform(args: argparse.Namespace) -> int:
         app_ids = fresh_app_ids(len(scenarios) + 1)
         for index, scenario in enumerate(scenarios):
             checks += run_scenario(scenario, driver, info, prefix=f"s{index}x{app_ids[0] % 9973}_",
-                                   sdkappid=app_ids[index], event_deadline=args.event_deadline, settle=settle)
+                                   sdkappid=app_ids[index], event_deadline=args.event_deadline, settle=settle,
+                                   local_target=_is_loopback(args.target))
         if args.random_steps > 0 and not args.rules:
             checks += run_random_phase(driver, info, seed=args.seed, steps=args.random_steps,
                                        prefix=f"r{args.seed}x{app_ids[-1] % 9973}_", sdkappid=app_ids[-1],

@@ -14,6 +14,7 @@ import secrets
 from dataclasses import dataclass, field
 from typing import Any
 
+from simtim.conformance.callback_server import CallbackServer
 from simtim.conformance.cell import Cell, TargetInfo
 from simtim.conformance.check import Mismatch
 from simtim.conformance.scenario import Scenario, Step
@@ -61,11 +62,13 @@ class _Sigs(dict[str, str]):
 
 
 class ScenarioRun:
-    def __init__(self, scenario: Scenario, cell: Cell) -> None:
+    def __init__(self, scenario: Scenario, cell: Cell, callback: CallbackServer | None = None) -> None:
         self.scenario = scenario
         self.cell = cell
+        self.callback = callback
         self.saved: dict[str, Any] = {"app": {"SDKAppID": cell.sdkappid}, "sig": _Sigs(cell, None),
-                                      "sig60": _Sigs(cell, 60)}
+                                      "sig60": _Sigs(cell, 60),
+                                      "callback": {"url": callback.url if callback else ""}}
         self.by_rule: dict[str, list[Mismatch]] = {r: [] for r in scenario.rules}
 
     def resolve(self, value: Any) -> Any:
@@ -111,6 +114,10 @@ class ScenarioRun:
             if step.kind == "advance":
                 self._record(step.rule, cell.advance(step.seconds, rule=step.rule, step=step.label))
                 continue
+            if step.kind == "callback":
+                if self.callback is not None:
+                    self.callback.behaviour = step.args["behaviour"]
+                continue
             if step.kind == "login":
                 result = cell.login(step.actor, step.platform, rule=step.rule, step=step.label)
             elif step.kind == "admin":
@@ -130,19 +137,22 @@ class ScenarioRun:
 
 
 def run_scenario(scenario: Scenario, target: Driver, info: TargetInfo, *, prefix: str, sdkappid: int,
-                 event_deadline: float, settle: float) -> list[RuleCheck]:
+                 event_deadline: float, settle: float, local_target: bool = True) -> list[RuleCheck]:
     missing = [r for r in scenario.requires if (r == "fake_clock" and not info.fake_clock)
-               or (r == "admin" and not info.admin)]
+               or (r == "admin" and not info.admin) or (r == "callback" and not local_target)]
     if missing:
         reason = f"target has no {' and no '.join(missing)}"
         return [RuleCheck(rule, scenario.name, SKIP, reason=reason) for rule in scenario.rules]
     cell = Cell(target, info, prefix=prefix, sdkappid=sdkappid, config=scenario.app,
                 event_deadline=event_deadline, settle=settle)
-    run = ScenarioRun(scenario, cell)
+    callback = CallbackServer() if "callback" in scenario.requires else None
+    run = ScenarioRun(scenario, cell, callback)
     try:
         run.run()
     finally:
         cell.close()
+        if callback is not None:
+            callback.close()
     return [RuleCheck(rule, scenario.name, FAIL if found else PASS, found)
             for rule, found in run.by_rule.items()]
 

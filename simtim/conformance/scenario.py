@@ -16,7 +16,9 @@ Format (see docs/conformance.md)::
 In ``args``, ``~name`` becomes the cell's namespaced ID for ``name`` (accounts
 and custom group IDs) and ``$var.path`` a value saved from an earlier reply;
 ``$app.SDKAppID`` is the cell's app, ``$sig.alice`` a valid UserSig for alice
-and ``$sig60.alice`` one that expires in 60 s.  ``call: create`` (args
+and ``$sig60.alice`` one that expires in 60 s; ``$callback.url`` is a scripted
+before-send callback endpoint (``requires: [callback]``) whose reply a
+``callback:`` step sets (a JSON mapping, ``timeout``, ``garbage``, ``error``).  ``call: create`` (args
 ``{SDKAppID, platform}``) gives the actor a new, logged-out instance; a
 ``call: login`` on it (or on no instance, with ``SDKAppID``) logs in with
 explicit arguments.  Actors ``alice/2`` are alice's further instances.
@@ -34,10 +36,10 @@ from simtim.model import METHODS
 from simtim.protocol.service import ADMIN_OPS, CONFIG_FIELDS
 from simtim.rules import RULE_IDS
 
-STEP_KINDS = ("call", "login", "advance", "admin")
-STEP_KEYS = {"actor", "call", "login", "advance", "admin", "args", "expect", "save", "rule", "platform",
-             "expect_events", "note"}
-REQUIREMENTS = ("fake_clock", "admin")
+STEP_KINDS = ("call", "login", "advance", "admin", "callback")
+STEP_KEYS = {"actor", "call", "login", "advance", "admin", "callback", "args", "expect", "save", "rule",
+             "platform", "expect_events", "note"}
+REQUIREMENTS = ("fake_clock", "admin", "callback")
 
 
 class ScenarioError(ValueError):
@@ -94,15 +96,21 @@ def _parse_step(path: Path, index: int, raw: object, accounts: set[str], rules: 
     unknown = set(raw) - STEP_KEYS
     if unknown:
         raise _fail(path, where, f"unknown keys {sorted(unknown)}")
-    kinds = [k for k in ("call", "login", "advance", "admin") if k in raw]
+    kinds = [k for k in STEP_KINDS if k in raw]
     if len(kinds) != 1:
-        raise _fail(path, where, "exactly one of call, login, advance, admin is required")
+        raise _fail(path, where, f"exactly one of {', '.join(STEP_KINDS)} is required")
     kind = kinds[0]
     step = Step(index, kind)
     rule = raw.get("rule", rules[0] if rules else "")
     if rule not in RULE_IDS:
         raise _fail(path, where, f"unknown rule {rule!r}")
     step.rule = rule
+    if kind == "callback":
+        behaviour = raw["callback"]
+        if not (isinstance(behaviour, dict) or behaviour in ("timeout", "garbage", "error")):
+            raise _fail(path, where, "callback takes a JSON reply mapping, timeout, garbage or error")
+        step.args = {"behaviour": behaviour}
+        return step
     if kind == "advance":
         seconds = raw["advance"]
         if not isinstance(seconds, int) or isinstance(seconds, bool) or seconds < 0:
@@ -192,6 +200,8 @@ def load_scenario(path: Path) -> Scenario:
     steps = [_parse_step(path, i, s, names, rules) for i, s in enumerate(steps_raw)]
     if any(s.kind == "advance" for s in steps) and "fake_clock" not in requires:
         raise _fail(path, "requires", "a scenario that advances the clock must require fake_clock")
+    if any(s.kind == "callback" for s in steps) and "callback" not in requires:
+        raise _fail(path, "requires", "a scenario with callback steps must require callback")
     if (app or any(s.kind == "admin" for s in steps)) and "admin" not in requires:
         raise _fail(path, "requires", "a scenario with app config or admin steps must require admin")
     return Scenario(name, path, list(rules), list(requires), app, accounts, steps)

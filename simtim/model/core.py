@@ -15,6 +15,7 @@ from simtim.clock import Clock, SystemClock
 from simtim.errors import Code, IMError
 from simtim.ids import IdSource
 from simtim.limits import PLATFORMS, AppConfig
+from simtim.model.args import is_int
 from simtim.model.entities import (
     DESTROYED,
     EXPIRED,
@@ -38,6 +39,40 @@ DEV_SECRET_KEY = "5bd2850fff3ecb11d7c805251c51ee463a25727bddc2385f3fa8bfee1bb93b
 BeforeSend = Callable[[dict[str, Any]], "Mapping[str, Any] | None"]
 
 
+def _config_with(base: AppConfig, changes: dict[str, Any]) -> AppConfig:
+    """``base`` with ``changes`` applied, each value of its setting's type (6017 otherwise).
+
+    Booleans stay booleans, counts are non-negative integers, per-group-type tables
+    keep their keys (a partial table keeps the other types' values) and hold booleans
+    or, for limits, positive integers or null.
+    """
+    from dataclasses import fields
+
+    if not changes:
+        return base
+    known = {f.name for f in fields(base)}
+    checked: dict[str, Any] = {}
+    for name, value in changes.items():
+        current = getattr(base, name) if name in known else None
+        if name not in known:
+            ok = False
+        elif isinstance(current, bool):
+            ok = isinstance(value, bool)
+        elif isinstance(current, int):
+            ok = is_int(value) and value >= 0
+        elif isinstance(current, dict):
+            flags = all(isinstance(v, bool) for v in current.values())
+            ok = isinstance(value, dict) and set(value) <= set(current) and all(
+                isinstance(v, bool) if flags else v is None or (is_int(v) and v > 0) for v in value.values())
+            value = {**current, **value} if ok else value
+        else:
+            ok = current is None or isinstance(value, type(current))
+        if not ok:
+            raise IMError(Code.INVALID_PARAMETERS, f"invalid config field {name}={value!r}")
+        checked[name] = value
+    return base.updated(checked)
+
+
 class WorldBase:
     """Holds apps and instances; operation mixins add the TIM methods."""
 
@@ -57,31 +92,45 @@ class WorldBase:
     def configure_app(self, sdkappid: int, secret_key: str | None = None, *,
                       disabled: bool | None = None, clock: Clock | None = None,
                       **config: Any) -> App:
-        """Create or update an app; omitted settings keep their values."""
+        """Create or update an app; omitted settings keep their values.
+
+        Everything is checked before anything changes (ORDER-1): a refused call
+        leaves no half-made app, key or setting behind.
+        """
+        if not is_int(sdkappid) or sdkappid <= 0:
+            raise IMError(Code.INVALID_PARAMETERS, "SDKAppID must be a positive integer")
+        if secret_key is not None and not isinstance(secret_key, str):
+            raise IMError(Code.INVALID_PARAMETERS, "secretKey must be a string")
+        if disabled is not None and not isinstance(disabled, bool):
+            raise IMError(Code.INVALID_PARAMETERS, "disabled must be a boolean")
+        if clock is not None and not callable(getattr(clock, "now", None)):
+            raise IMError(Code.INVALID_PARAMETERS, "clock must have now()")
         app = self.apps.get(sdkappid)
+        if app is None and not secret_key:
+            raise IMError(Code.INVALID_PARAMETERS, "secretKey is required for a new app")
+        new_config = _config_with(app.config if app is not None else AppConfig(), config)
         if app is None:
-            if not secret_key:
-                raise IMError(Code.INVALID_PARAMETERS, "secretKey is required for a new app")
-            app = App(sdkappid, secret_key, AppConfig(), clock if clock is not None else self.clock)
+            app = App(sdkappid, secret_key or "", new_config, clock if clock is not None else self.clock)
             self.apps[sdkappid] = app
             self._expiry[sdkappid] = []
         elif secret_key:
             app.secret_key = secret_key
         if clock is not None:
             app.clock = clock
-        if config:
-            try:
-                app.config = app.config.updated(config)
-            except (KeyError, TypeError) as exc:
-                raise IMError(Code.INVALID_PARAMETERS, f"unknown config field: {exc}") from None
+        app.config = new_config
         if disabled is not None:
-            app.disabled = bool(disabled)  # AUTH-4
+            app.disabled = disabled  # AUTH-4
         return app
 
     def import_account(self, sdkappid: int, user_id: str, nick: str = "", avatar: str = "") -> Account:
         """AUTH-5: an account exists once imported (or once it has logged in)."""
+        from simtim.limits import NICK_MAX_BYTES
+
         app = self._app(sdkappid)
         self._check_user_id(user_id)
+        if (not isinstance(nick, str) or not isinstance(avatar, str)
+                or len(nick.encode("utf-8", "surrogatepass")) > NICK_MAX_BYTES):  # PROF-1
+            raise IMError(Code.INVALID_PARAMETERS, "nick and avatar must be strings (nick <= 500 bytes)")
         account = app.accounts.get(user_id)
         if account is None:
             account = app.accounts[user_id] = Account(user_id)
@@ -100,6 +149,8 @@ class WorldBase:
             self.before_send[sdkappid] = callback
 
     def _app(self, sdkappid: int) -> App:
+        if not is_int(sdkappid):
+            raise IMError(Code.INVALID_PARAMETERS, "SDKAppID must be an integer")
         app = self.apps.get(sdkappid)
         if app is None:
             raise IMError(Code.SDKAPPID_NOT_FOUND, rule="AUTH-2")
@@ -124,7 +175,7 @@ class WorldBase:
             raise IMError(Code.INVALID_PARAMETERS, "SDKAppID must be a positive integer", rule="INST-1")
         if platform is None:
             platform = "web"
-        if platform not in PLATFORMS:
+        if not isinstance(platform, str) or platform not in PLATFORMS:
             raise IMError(Code.INVALID_PARAMETERS, f"unknown platform {platform!r}", rule="INST-4")
         self._last_instance_id += 1
         inst = Instance(self._last_instance_id, int(sdkappid), str(platform))
@@ -147,7 +198,7 @@ class WorldBase:
         self.instances.clear()
 
     def instance(self, instance_id: int) -> Instance:
-        inst = self.instances.get(instance_id)
+        inst = self.instances.get(instance_id) if is_int(instance_id) else None  # not True for 1
         if inst is None:
             raise IMError(Code.NOT_LOGGED_IN, "unknown instance", rule="INST-1")
         return inst

@@ -147,7 +147,8 @@ class GroupMessageOps(MemberOps):
         if group is not None and isinstance(CAPABILITIES["revokeMessage"][group.type], int):
             raise IMError(CAPABILITIES["revokeMessage"][group.type], rule="REV-3")  # type: ignore[arg-type]
         if msg is None or group is None or not msg.stored or (
-                not admin and account.user_id not in group.members):
+                not admin and account.user_id not in group.members) or (
+                app.clock.now() - msg.time > app.config.retention_seconds):  # past retention: not in history
             raise IMError(Code.GROUP_MESSAGE_NOT_FOUND, rule="REV-3")
         if msg.is_tip_or_notice:
             raise IMError(Code.GROUP_MESSAGE_NOT_REVOKABLE, rule="REV-3")

@@ -199,8 +199,12 @@ class MessageOps(ConversationOps):
         if kind == GROUP:
             return self.revoke_group_message(app, account, inst, msg, admin=False)
         me = account.user_id
-        # REV-3 (C2C): not found -> already revoked -> not the sender -> window
-        if msg is None or msg.conversation_type != C2C or me not in (msg.sender, msg.to):
+        if msg is not None and msg.is_tip_or_notice and self.can_see(app, account, msg):
+            raise IMError(Code.GROUP_MESSAGE_NOT_REVOKABLE, rule="REV-3")  # a system notice
+        # REV-3 (C2C): not found (past retention is not in history, CLOCK-1) -> already revoked
+        # -> not the sender -> window
+        if (msg is None or msg.conversation_type != C2C or me not in (msg.sender, msg.to)
+                or app.clock.now() - msg.time > app.config.retention_seconds):
             raise IMError(Code.C2C_MESSAGE_NOT_FOUND, rule="REV-3")
         if msg.revoked:
             raise IMError(Code.C2C_MESSAGE_ALREADY_REVOKED, rule="REV-3")
@@ -214,6 +218,8 @@ class MessageOps(ConversationOps):
     def admin_recall(self, sdkappid: int, message_id: str) -> Outcome:
         """REV-4: admin recall has no time window; otherwise as REV-2."""
         app = self._app(sdkappid)
+        if not isinstance(message_id, str):
+            raise IMError(Code.INVALID_PARAMETERS, "message ID must be a string", rule="REV-4")
         msg = app.messages.get(message_id)
         if msg is not None and msg.conversation_type == GROUP:
             sender = app.accounts[msg.sender]

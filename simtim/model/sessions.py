@@ -112,7 +112,7 @@ class SessionOps(WorldBase):
     def admin_kick(self, sdkappid: int, user_id: str) -> list[Event]:
         """INST-6: kick every instance of the account."""
         app = self._app(sdkappid)
-        account = app.accounts.get(user_id)
+        account = app.accounts.get(self._check_user_id(user_id))  # AUTH-3 first: 70402
         if account is None:
             raise IMError(Code.ACCOUNT_NOT_FOUND, rule="INST-6")
         events: list[Event] = []
@@ -131,6 +131,8 @@ class SessionOps(WorldBase):
     def set_network(self, instance_id: int, connected: bool) -> list[Event]:
         """NET-1: a reconnect replays what the instance missed, once, in order."""
         inst = self.instance(instance_id)
+        if not isinstance(connected, bool):
+            raise IMError(Code.INVALID_PARAMETERS, "connected must be a boolean", rule="NET-1")
         if connected == inst.connected:
             return []
         inst.connected = connected

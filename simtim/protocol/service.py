@@ -14,13 +14,16 @@ import hmac
 import pickle
 import secrets
 import time
+import urllib.request
 from collections.abc import Callable
 from typing import Any
+
+import orjson
 
 from simtim.clock import Clock, FakeClock, SystemClock
 from simtim.errors import Code, IMError
 from simtim.ids import IdSource
-from simtim.limits import TOKEN_RANDOM_BYTES, AppConfig
+from simtim.limits import CALLBACK_TIMEOUT_SECONDS, TOKEN_RANDOM_BYTES, AppConfig
 from simtim.model import METHODS, Event, World
 from simtim.model.args import is_int
 from simtim.model.entities import App
@@ -106,6 +109,10 @@ class Service:
         instance_id = self.tokens.get(token or "")
         if instance_id is None:
             return error(Code.NOT_LOGGED_IN, "missing or unknown token")
+        if method == "sendMessage" and self.callback_urls and token:
+            pending = self.callback_needed(token, body)
+            if pending is not None:  # MSG-8 without an event loop: a blocking POST, 2 s limit
+                return self.send_with_verdict(token, body, post_callback_blocking(*pending))
         try:
             outcome = self.world.call(instance_id, method, body)
         except IMError as exc:
@@ -252,7 +259,7 @@ class Service:
             raise IMError(Code.UNKNOWN_METHOD, "advanceClock needs a server started with --fake-clock")
         seconds = body.get("seconds")
         if not is_int(seconds) or seconds < 0:
-            raise _bad("seconds must be a non-negative integer")
+            raise _bad("seconds must be an integer from 0 to 2**32")
         if body.get("SDKAppID") is not None:
             clocks = [self._app_of(body).clock]
         else:
@@ -313,6 +320,20 @@ class Service:
                                                     body.get("userIDList"))  # type: ignore[arg-type]
         self.sink(outcome.events)
         return outcome.data
+
+
+def post_callback_blocking(url: str, payload: dict[str, Any],
+                           timeout: float = CALLBACK_TIMEOUT_SECONDS) -> Any:
+    """MSG-8 for in-process use: the backend's JSON reply, or None on any failure (proceed)."""
+    request = urllib.request.Request(url, data=orjson.dumps(payload), method="POST",
+                                     headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            if response.status != 200:
+                return None
+            return orjson.loads(response.read())
+    except Exception:
+        return None
 
 
 def admin_key_matches(expected: str | None, given: str | None) -> bool:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import parse_qs
@@ -56,9 +57,11 @@ class SimtimApp:
         cache: dict[tuple[str, int], str] = {}
         for event in events:
             box = self._mailbox(event.instance)
-            if event.name == SDK_STATE_READY and box.connection is None:
-                continue  # the next connection's first frame is sdkStateReady anyway
-            key = (event.name, id(event.data))
+            if box.connection is None:
+                if event.name != SDK_STATE_READY:  # the next connection's first frame is sdkStateReady
+                    box.put(event.name, (event.name, event.data))  # encoded only if ever sent
+                continue
+            key = (event.name, id(event.data))  # fan-out shares data objects: encode each once
             frame = cache.get(key)
             if frame is None:
                 frame = cache[key] = event_frame(event.name, event.data)
@@ -78,6 +81,10 @@ class SimtimApp:
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
+                # The model keeps every message: move start-up objects out of the collector's
+                # reach and collect less often, or full collections grow with the history.
+                gc.freeze()
+                gc.set_threshold(50_000, 20, 100)
                 if not self.service.fake_clock:
                     self._ticker = asyncio.create_task(self._tick_every_second())
                 await send({"type": "lifespan.startup.complete"})
@@ -126,7 +133,7 @@ class SimtimApp:
 
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
         path: str = scope["path"]
-        headers = dict(scope["headers"])
+        headers = scope["headers"]
         if path == "/v1/openapi.json" and scope["method"] in ("GET", "HEAD"):
             await self._respond(send, 200, self._openapi)
             return
@@ -229,6 +236,8 @@ class SimtimApp:
                     await connection.close(frame.code)
                     box.connection = None
                     return
+                if isinstance(frame, tuple):  # queued while offline, not yet encoded
+                    frame = event_frame(*frame)
                 try:
                     await connection.send_text(frame)
                 except Exception:
@@ -256,12 +265,15 @@ class _Connection:
                 await self._send({"type": "websocket.close", "code": code})
 
 
-def _header(headers: dict[bytes, bytes], name: bytes) -> str | None:
-    value = headers.get(name)
-    return value.decode("latin-1") if value is not None else None
+def _header(headers: list[tuple[bytes, bytes]], name: bytes) -> str | None:
+    """ASGI headers are a short list with lowercased names: scanning beats building a dict."""
+    for key, value in headers:
+        if key == name:
+            return value.decode("latin-1")
+    return None
 
 
-def _bearer(headers: dict[bytes, bytes]) -> str | None:
+def _bearer(headers: list[tuple[bytes, bytes]]) -> str | None:
     value = _header(headers, b"authorization")
     if value and value[:7].lower() == "bearer ":
         return value[7:].strip() or None

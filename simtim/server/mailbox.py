@@ -32,14 +32,14 @@ class Mailbox:
     __slots__ = ("connection", "frames", "last_event", "limit", "overflowed", "wake")
 
     def __init__(self, limit: int) -> None:
-        self.frames: deque[str | Close] = deque()
+        self.frames: deque[str | tuple[str, Any] | Close] = deque()
         self.connection: Any = None  # the live socket's Connection, if any
         self.wake = asyncio.Event()
         self.overflowed = False
         self.limit = limit
         self.last_event = ""
 
-    def put(self, name: str, frame: str) -> None:
+    def put(self, name: str, frame: str | tuple[str, Any]) -> None:
         if len(self.frames) >= self.limit:
             self.frames.clear()  # overflow: drop the queue, the client resyncs (NET-1)
             self.overflowed = True

@@ -59,7 +59,7 @@ def serve(host: str | None = None, port: int | None = None, *, fake_clock: bool 
     options: dict[str, Any] = {
         "loop": "uvloop", "http": "httptools", "ws": "websockets-sansio", "lifespan": "on",
         "log_level": log_level, "access_log": False, "ws_ping_interval": 20.0, "ws_ping_timeout": 20.0,
-        "ws_max_size": 1024 * 1024, "timeout_graceful_shutdown": 2, "server_header": False,
+        "ws_max_size": 1024 * 1024, "timeout_graceful_shutdown": 2, "server_header": False, "proxy_headers": False,
         "date_header": False,
     }
     config = uvicorn.Config(app, **options)

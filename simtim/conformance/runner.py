@@ -17,7 +17,7 @@ from typing import Any
 from simtim.conformance.callback_server import CallbackServer
 from simtim.conformance.cell import Cell, TargetInfo
 from simtim.conformance.check import Mismatch
-from simtim.conformance.scenario import Scenario, Step
+from simtim.conformance.scenario import Scenario, ScenarioError, Step
 from simtim.driver.base import Driver, Reply
 
 PASS, FAIL, SKIP = "pass", "fail", "skip"
@@ -79,7 +79,13 @@ class ScenarioRun:
         if isinstance(value, str):
             match = _SAVED.match(value)
             if match:
-                return _get_path(self.saved[match.group(1)], match.group(2).lstrip("."))
+                if match.group(1) not in self.saved:
+                    raise ScenarioError(f"{self.scenario.path.name}: ${match.group(1)} is used before a step "
+                                        "saves it")
+                try:
+                    return _get_path(self.saved[match.group(1)], match.group(2).lstrip("."))
+                except (KeyError, IndexError, TypeError):
+                    raise ScenarioError(f"{self.scenario.path.name}: {value} is not in the saved reply") from None
             return re.sub(r"~([A-Za-z0-9_]+)", lambda m: self.cell.user(m.group(1)), value)
         return value
 

@@ -92,6 +92,12 @@ class SessionOps(WorldBase):
         """INST-1/INST-2: logout when not logged in resolves ``{}`` with no event."""
         if inst.state == DESTROYED:
             raise IMError(Code.SDK_NOT_INITIALIZED, rule="INST-1")
+        if inst.state == ONLINE and self.effective_state(inst) == ONLINE and self.apps[inst.sdkappid].disabled:
+            # AUTH-4: logout is a server call, not one of the local calls that keep working
+            raise IMError(Code.APP_DISABLED, rule="AUTH-4")
+        return self._logout(inst)
+
+    def _logout(self, inst: Instance) -> Outcome:
         events: list[Event] = []
         if inst.state == ONLINE:
             app = self.apps[inst.sdkappid]
@@ -104,7 +110,9 @@ class SessionOps(WorldBase):
 
     def destroy(self, inst: Instance, opts: Options) -> Outcome:
         """INST-1: destroy logs out first; afterwards every call is 6013."""
-        outcome = self.logout(inst, opts)
+        if inst.state == DESTROYED:
+            raise IMError(Code.SDK_NOT_INITIALIZED, rule="INST-1")
+        outcome = self._logout(inst)  # AUTH-4: destroy still works while the app is disabled
         inst.state = DESTROYED
         return outcome
 

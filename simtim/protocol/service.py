@@ -258,7 +258,7 @@ class Service:
         if not self.fake_clock:
             raise IMError(Code.UNKNOWN_METHOD, "advanceClock needs a server started with --fake-clock")
         seconds = body.get("seconds")
-        if not is_int(seconds) or seconds < 0:
+        if not is_int(seconds) or not 0 <= seconds <= 2**32:  # bounded: times must stay JSON-encodable
             raise _bad("seconds must be an integer from 0 to 2**32")
         if body.get("SDKAppID") is not None:
             clocks = [self._app_of(body).clock]

@@ -87,7 +87,7 @@ def table(headers: Sequence[str], rows: Iterable[Sequence[str]], *, numeric: Seq
           cls: str = "", escaped: bool = False) -> str:
     """A table; cells are escaped unless ``escaped`` says they already are markup."""
     head = "".join(f'<th class="n">{escape(h)}</th>' if i in numeric else f"<th>{escape(h)}</th>"
-                   for i, h in enumerate(headers))
+                   for i, h in enumerate(headers)) if any(headers) else ""
     body = []
     for row in rows:
         cells = "".join(
@@ -95,7 +95,8 @@ def table(headers: Sequence[str], rows: Iterable[Sequence[str]], *, numeric: Seq
             for i, cell in enumerate(row))
         body.append(f"<tr>{cells}</tr>")
     attr = f' class="{cls}"' if cls else ""
-    return f"<table{attr}><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+    thead = f"<thead><tr>{head}</tr></thead>" if head else ""
+    return f"<table{attr}>{thead}<tbody>{''.join(body)}</tbody></table>"
 
 
 def section(section_id: str, title: str, *content: str) -> str:
@@ -143,11 +144,18 @@ def _metadata(run: RunData, checks: Sequence[ThresholdCheck], code: int) -> str:
     return section("run-metadata", "Run metadata", *parts)
 
 
+def _x_range(run: RunData) -> tuple[float, float] | None:
+    """The run's span in seconds since start, shared by the time charts so they line up."""
+    seconds = [x for x, _ in run.delivery_series("sent")]
+    start, end = min([0.0, *seconds]), max([run.duration_s, *seconds])
+    return (start, end) if end > start else None
+
+
 def _throughput(run: RunData) -> str:
     chart = line_chart([("requests/s", run.history_series("Requests/s")),
                         ("failures/s", run.history_series("Failures/s"))],
                        title="Throughput (all requests and pushes)", x_label="seconds since start",
-                       y_label="per second", chart_id="chart-throughput")
+                       y_label="per second", chart_id="chart-throughput", x_range=_x_range(run))
     return section("throughput", "Throughput", chart,
                    note(f"From {run.prefix}_stats_history.csv, Aggregated rows (Locust's rolling rate)."))
 
@@ -156,7 +164,7 @@ def _latency(run: RunData) -> str:
     chart = line_chart([(label, run.latency_series(column))
                         for label, column in (("p50", "50%"), ("p95", "95%"), ("p99", "99%"))],
                        title="Response time percentiles over time", x_label="seconds since start",
-                       y_label="ms", chart_id="chart-latency")
+                       y_label="ms", chart_id="chart-latency", x_range=_x_range(run))
     return section("latency", "Latency", chart,
                    note("Locust's current-window percentiles per history row (rows where all three are 0, an empty "
                         "window, are left out); PUSH rows count E2E latency."))
@@ -201,7 +209,7 @@ def _e2e(run: RunData) -> str:
             ("samples", str(summary.total))]
     over_time = line_chart([("p50", run.delivery_series("e2e_p50_ms")), ("p99", run.delivery_series("e2e_p99_ms"))],
                            title="E2E latency per second", x_label="seconds since start", y_label="ms",
-                           chart_id="chart-e2e-time")
+                           chart_id="chart-e2e-time", x_range=_x_range(run))
     return section("e2e", "End-to-end latency", histogram,
                    table(("overall", "ms"), rows, numeric=(1,)),
                    note("Overall percentiles are estimated from the histogram bins of "
@@ -216,7 +224,7 @@ def _delivery(run: RunData) -> str:
     rows.append(("delivered / expected", "–" if math.isnan(ratio) else f"{ratio:.4%}"))
     chart = line_chart([(name, run.delivery_series(name)) for name in ("sent", "delivered", "lost", "duplicated")],
                        title="Messages per second", x_label="seconds since start", y_label="messages",
-                       chart_id="chart-delivery")
+                       chart_id="chart-delivery", x_range=_x_range(run))
     return section("delivery", "Delivery", table(("", "total"), rows, numeric=(1,)), chart,
                    note("sent = messages accepted; expected = deliveries the model expected (one per receiving "
                         "online instance); late = arrived after --event-deadline."))

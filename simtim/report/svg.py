@@ -69,14 +69,17 @@ def _empty(parts: list[str], width: int, height: int) -> str:
 
 
 def line_chart(series: Sequence[Series], *, title: str, x_label: str, y_label: str, chart_id: str,
-               width: int = 900, height: int = 300) -> str:
-    """Lines over a shared x axis; a legend on top right; gaps where a value is NaN."""
+               width: int = 900, height: int = 300, x_range: tuple[float, float] | None = None) -> str:
+    """Lines over a shared x axis; a legend on top right; gaps where a value is NaN.
+
+    ``x_range`` fixes the x axis (so charts of one run line up); by default it spans the data.
+    """
     parts = _open(chart_id, title, width, height)
     finite = [(x, y) for _, points in series for x, y in points if math.isfinite(x) and math.isfinite(y)]
     _axes(parts, width, height, x_label, y_label)
     if not finite:
         return _empty(parts, width, height)
-    x_low, x_high = min(x for x, _ in finite), max(x for x, _ in finite)
+    x_low, x_high = x_range or (min(x for x, _ in finite), max(x for x, _ in finite))
     if x_high <= x_low:
         x_high = x_low + 1.0
     y_ticks = nice_ticks(0.0, max(max(y for _, y in finite), 0.0) or 1.0)
@@ -98,7 +101,7 @@ def line_chart(series: Sequence[Series], *, title: str, x_label: str, y_label: s
         colour = PALETTE[index % len(PALETTE)]
         segments: list[list[tuple[float, float]]] = [[]]
         for x, y in points:
-            if math.isfinite(x) and math.isfinite(y):
+            if math.isfinite(x) and math.isfinite(y) and x_low <= x <= x_high:
                 segments[-1].append((x, y))
             elif segments[-1]:
                 segments.append([])

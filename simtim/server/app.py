@@ -52,6 +52,14 @@ class SimtimApp:
             box = self.mailboxes[instance_id] = Mailbox(app.config.event_queue_max if app else 1000)
         return box
 
+    def _refresh_queue_limits(self) -> None:
+        world = self.service.world
+        for instance_id, box in self.mailboxes.items():
+            inst = world.instances.get(instance_id)
+            app = world.apps.get(inst.sdkappid) if inst is not None else None
+            if app is not None:
+                box.limit = app.config.event_queue_max
+
     def _deliver(self, events: list[Event]) -> None:
         """The Service's sink: encode each event once and queue it per instance, in order."""
         cache: dict[tuple[str, int], str] = {}
@@ -165,6 +173,8 @@ class SimtimApp:
             return
         if is_admin:
             envelope = self.service.admin(path[len("/admin/v1/"):], body)
+            if envelope["code"] == 0 and path == "/admin/v1/configureApp":
+                self._refresh_queue_limits()  # a new eventQueueMax bounds existing queues too
         else:
             envelope = await self._call(path[len("/v1/"):], _bearer(headers), body)
         await self._respond(send, 200, encode(envelope))

@@ -47,7 +47,8 @@ table.sortable th{cursor:pointer}.note{color:#5b6474;font-size:12.5px}
 .v3{background:#ef6c00;color:#fff}.ok{background:#e8f5e9}.bad{background:#ffebee;color:#b71c1c}
 .pass{color:#2e7d32;font-weight:600}.fail{color:#c62828;font-weight:600}
 .matrix td{font-size:12px;min-width:74px;border:1px solid #fff}.matrix td b{display:block}
-.mismatches td{font-size:12px}.mismatches code{white-space:pre-wrap;word-break:break-all}
+.mismatches td{font-size:12px}.mismatches td:nth-child(-n+5){white-space:nowrap}
+.mismatches code{white-space:pre-wrap;overflow-wrap:anywhere}
 svg.chart{display:block;max-width:100%;height:auto;background:#fff}
 svg .axis{stroke:#555}svg .grid{stroke:#e8e8e8}svg .tick,svg .legend{font-size:11px;fill:#444}
 svg .axis-label{font-size:12px;fill:#333}svg .chart-title{font-size:13px;font-weight:600;fill:#1d2330}
@@ -133,7 +134,7 @@ def _metadata(run: RunData, checks: Sequence[ThresholdCheck], code: int) -> str:
     if checks:
         parts.append("<h3>Thresholds</h3>")
         parts.append(table(("flag", "limit", "actual", "result"),
-                           [(escape(c.flag), escape(f"{c.limit:g}"), escape(f"{c.actual:g}"),
+                           [(escape(c.flag), escape(f"{c.limit:g}"), escape(f"{c.actual:.4g}"),
                              f'<span class="{"pass" if c.passed else "fail"}">'
                              f'{"met" if c.passed else "missed"}</span>: {escape(c.text)}') for c in checks],
                            escaped=True))

@@ -206,6 +206,70 @@ def setup_send_c2c(tally: Tally) -> Op:
     return op
 
 
+GROUP_SIZE = 500
+
+
+@case("group_fanout", f"group send to {GROUP_SIZE} members all online (deliveries)",
+      ops_per_call=GROUP_SIZE - 1, target_ops=200_000)
+def setup_group_fanout(tally: Tally) -> Op:
+    """One member sends to a Public group of GROUP_SIZE members, each with one online instance.
+
+    One op call is one send; it counts as GROUP_SIZE - 1 deliveries (onMessageReceived to every
+    other member).  The clock steps one second per send so MSG-7's 40/s control never engages.
+    """
+    world, clock = new_world()
+    names = [f"m{i:03d}" for i in range(GROUP_SIZE)]
+    instances = [login(world, clock, name) for name in names]
+    created = world.call(instances[0], "createGroup", {
+        "name": "big", "type": "Public", "memberList": [{"userID": n} for n in names[1:]]})
+    group_id = created.data["group"]["groupID"]
+    opts = {"message": {"to": group_id, "conversationType": "GROUP", "type": "TIMTextElem",
+                        "payload": {"text": "hello, everyone"}}}
+    sender = instances[1]
+    call = world.call
+    tally.what = f"each send delivered onMessageReceived to all {GROUP_SIZE - 1} other members"
+
+    def op() -> None:
+        clock.advance(1)
+        got = 0
+        for event in call(sender, "sendMessage", opts).events:
+            if event.name == MESSAGE_RECEIVED:
+                got += 1
+        if got != GROUP_SIZE - 1:
+            raise BenchError(f"group send delivered to {got} of {GROUP_SIZE - 1} members")
+        tally.checked += 1
+        tally.events += got
+
+    return op
+
+
+@case("group_churn", "membership churn: joinGroup + quitGroup on a 200-member group", ops_per_call=2)
+def setup_group_churn(tally: Tally) -> Op:
+    """A user joins and quits a FreeAccess Public group of 200 members (50 online); each is one op."""
+    world, clock = new_world()
+    owner = login(world, clock, "owner")
+    for i in range(199):
+        world.import_account(1400000000, f"p{i:03d}")
+    for i in range(50):
+        login(world, clock, f"p{i:03d}")
+    created = world.call(owner, "createGroup", {"name": "churn", "type": "Public",
+                                                "memberList": [{"userID": f"p{i:03d}"} for i in range(199)]})
+    group_id = created.data["group"]["groupID"]
+    joiner = login(world, clock, "joiner")
+    call = world.call
+    join = {"groupID": group_id}
+    tally.what = "each join answered JoinedSuccess and each quit answered the groupID"
+
+    def op() -> None:
+        if call(joiner, "joinGroup", join).data.get("status") != "JoinedSuccess":
+            raise BenchError("joinGroup did not join")
+        if call(joiner, "quitGroup", join).data.get("groupID") != group_id:
+            raise BenchError("quitGroup did not quit")
+        tally.checked += 2
+
+    return op
+
+
 @cache
 def history_world() -> tuple[World, int, list[str]]:
     """One world, built once and only read: alice and bob with HISTORY_SIZE messages.

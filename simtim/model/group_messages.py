@@ -19,6 +19,8 @@ from simtim.model.group_entities import Group
 from simtim.model.members import MemberOps
 from simtim.model.notices import ADMIN_OPERATOR, NOTICE_CUSTOM
 
+_new_tuple = tuple.__new__
+
 #: MSG-7: priorities that resolve success without being stored once the second is full
 _DROPPED_WHEN_LIMITED = frozenset({"Low", "Lowest"})
 
@@ -114,29 +116,43 @@ class GroupMessageOps(MemberOps):
 
     def _fan_out(self, app: App, group: Group, msg: Message, sender: Account, inst: Instance,
                  events: list[Event]) -> None:
-        """MSG-5 + UNREAD-1 + CONV-4 for one group message; Discard members get nothing (GRP-9)."""
+        """MSG-5 + UNREAD-1 + CONV-4 for one group message; Discard members get nothing (GRP-9).
+
+        The hot loop of a big group: views, the group profile and the event payload lists are
+        built once and shared, events are plain tuples (see ``group_conversation``).
+        """
         key = GROUP + group.group_id
-        incoming = msg.view("")
-        outgoing = msg.view(sender.user_id)
+        incoming = [msg.view("")]
+        outgoing = [msg.view(sender.user_id)]
         counts = group.type not in NO_UNREAD_TYPES and msg.stored
-        emit = self.emit
+        profile = group.profile() if msg.stored else None
+        accounts = app.accounts
+        new = _new_tuple
         for user_id in group.members:
-            account = app.accounts[user_id]
-            state = account.conv(key)
+            account = accounts[user_id]
+            state = account.convs.get(key) or account.conv(key)
             if state.remind_type == "Discard":
                 continue
             is_sender = account is sender
             if counts and not is_sender:
                 state.unread += 1
-            if not account.online:
+            online = account.online
+            if not online:
                 continue
-            view = outgoing if is_sender else incoming
-            conversation = [self.conversation_view(app, account, key, msg)] if msg.stored else None
-            for target in account.online:
-                if target is not inst:
-                    emit(events, target, MESSAGE_RECEIVED, [view])
-                if conversation is not None:
-                    emit(events, target, CONVERSATION_LIST_UPDATED, conversation)
+            received = outgoing if is_sender else incoming
+            conversation = None if profile is None else [
+                self.group_conversation(group, key, state, received[0], profile)]
+            for target in online:
+                if target.connected:
+                    if target is not inst:
+                        events.append(new(Event, (target.id, MESSAGE_RECEIVED, received)))
+                    if conversation is not None:
+                        events.append(new(Event, (target.id, CONVERSATION_LIST_UPDATED, conversation)))
+                else:
+                    if target is not inst:
+                        target.deferred.append((MESSAGE_RECEIVED, received))
+                    if conversation is not None:
+                        target.deferred.append((CONVERSATION_LIST_UPDATED, conversation))
 
     # --- revoke (REV-1..REV-4, group side) ---------------------------------------------------
     def revoke_group_message(self, app: App, account: Account, inst: Instance | None,

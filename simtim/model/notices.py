@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from simtim.errors import Code, IMError
-from simtim.model.capabilities import ANYONE, AVCHATROOM, CAPABILITIES, CHATROOM
+from simtim.model.capabilities import ANYONE, AVCHATROOM, CAPABILITIES, CHATROOM, NO_UNREAD_TYPES
 from simtim.model.entities import (
     GROUP,
     NOTICE_ELEM,
@@ -19,6 +19,7 @@ from simtim.model.entities import (
     TIP_ELEM,
     Account,
     App,
+    ConvState,
     Instance,
     Message,
 )
@@ -117,14 +118,29 @@ class NoticeOps(MessageOps):
             group.thread.append(msg)
             msg.thread = group.thread
         app.messages[msg.id] = msg
-        view = msg.view("")
+        received = [msg.view("")]
         key = GROUP + group.group_id
+        profile = group.profile() if msg.stored else None
         for account in self.listening_members(app, group):
-            self.emit_account(events, account, MESSAGE_RECEIVED, [view])
-            if msg.stored:
-                self.emit_account(events, account, CONVERSATION_LIST_UPDATED,
-                                  [self.conversation_view(app, account, key, msg)])
+            self.emit_account(events, account, MESSAGE_RECEIVED, received)
+            if profile is not None and account.online:
+                self.emit_account(events, account, CONVERSATION_LIST_UPDATED, [
+                    self.group_conversation(group, key, account.conv(key), received[0], profile)])
         return msg
+
+    @staticmethod
+    def group_conversation(group: Group, key: str, state: ConvState, last_view: dict[str, Any],
+                           profile: dict[str, Any]) -> dict[str, Any]:
+        """CONV-2's conversation for a group fan-out from shared parts; equal to
+        ``conversation_view`` for the same conversation, which a test checks."""
+        return {
+            "conversationID": key,
+            "type": GROUP,
+            "unreadCount": 0 if group.type in NO_UNREAD_TYPES else state.unread,  # UNREAD-1
+            "lastMessage": last_view,
+            "messageRemindType": state.remind_type,
+            "groupProfile": profile,
+        }
 
     # --- system notices ---------------------------------------------------------------------
     def deliver_notice(self, app: App, account: Account, op_type: int, operator: str, group: Group,

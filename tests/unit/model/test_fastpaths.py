@@ -20,3 +20,22 @@ def test_conv_2_fast_c2c_conversation_equals_conversation_view(service: SimTIM, 
     assert pushed["unreadCount"] == 2 and pushed["userProfile"]["nick"] == "Alice"
     mine = [data for name, data in alice.take_events() if name == "onConversationListUpdated"][-1][0]
     assert mine == world.conversation_view(app, app.accounts["alice"], "C2Cbob")
+
+
+def test_conv_2_fast_group_conversation_equals_conversation_view(service: SimTIM, login: LoginFn) -> None:
+    owner, member = login("owner"), login("member")
+    group = owner.call("createGroup", {"name": "g", "type": "Public",
+                                       "memberList": [{"userID": "member"}]})["group"]
+    gid = group["groupID"]
+    member.take_events()
+    owner.take_events()
+    owner.send_message(text(gid, "hi", "GROUP"))  # a message (fan-out path)
+    owner.call("updateGroupProfile", {"groupID": gid, "name": "renamed"})  # a tip (emit_tip path)
+    world = service.world
+    app = world.apps[1400000000]
+    updates = [data[0] for name, data in member.take_events() if name == "onConversationListUpdated"]
+    assert len(updates) == 2
+    assert updates[-1] == world.conversation_view(app, app.accounts["member"], "GROUP" + gid)
+    assert updates[0]["unreadCount"] == 1 and updates[-1]["groupProfile"]["name"] == "renamed"
+    mine = [data[0] for name, data in owner.take_events() if name == "onConversationListUpdated"]
+    assert mine[-1] == world.conversation_view(app, app.accounts["owner"], "GROUP" + gid)

@@ -1,0 +1,1 @@
+"""Tests of ``simtim report`` (simtim/report/)."""

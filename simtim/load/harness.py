@@ -220,12 +220,16 @@ def _on_quitting(environment: Environment, **_: Any) -> None:
     if fail_limit is not None and total.fail_ratio > fail_limit:
         print(f"simtim: failure ratio {total.fail_ratio:.4f} > {fail_limit}", flush=True)
         code = 3
+    if counts[TRANSPORT] and fail_limit is None:
+        # an endpoint that could not be reached is not a pass: without a tolerated failure
+        # ratio, any transport failure misses the (implicit zero) threshold [decision]
+        print(f"simtim: {counts[TRANSPORT]} transport failures (6010) and no --max-fail-ratio", flush=True)
+        code = 3
     if counts[CONFORMANCE] > (conformance_limit if conformance_limit is not None else 0):
         code = 2
     if counts[HARNESS] or (environment.runner is not None and environment.runner.exceptions):
         code = 1
-    if code or environment.process_exit_code in (None, 0):
-        environment.process_exit_code = code
+    environment.process_exit_code = code  # our categories replace Locust's "1 on any failure"
 
 
 __all__ = ["Harness", "MasterRunner", "register"]

@@ -15,7 +15,7 @@ from simtim.model.args import options
 from simtim.model.events import Outcome
 from simtim.model.group_messages import GroupMessageOps
 
-#: TIM method name -> World method name.
+#: TIM method name -> World method name; each handler answers the data shape REPLY-1 lists for it.
 METHODS: dict[str, str] = {
     "login": "login",
     "logout": "logout",

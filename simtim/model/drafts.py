@@ -49,7 +49,7 @@ def _shape(why: str) -> IMError:
 
 def parse_draft(message: object, message_max_bytes: int) -> Draft:
     """ORDER-1 shapes (6017), then MSG-2: 6016 -> 80002 -> 7005."""
-    if not isinstance(message, Mapping):
+    if type(message) is not dict and not isinstance(message, Mapping):  # dict first: no ABC check
         raise _shape("message must be an object")
     to = message.get("to")
     if not isinstance(to, str) or not to:

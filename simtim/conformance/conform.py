@@ -18,8 +18,9 @@ from simtim.conformance.scenario import ScenarioError, load_all
 from simtim.driver.base import Driver
 from simtim.driver.http import HttpDriver
 from simtim.driver.inproc import InProcDriver
+from simtim.paths import scenarios_dir
 
-DEFAULT_SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios" / "conformance"
+DEFAULT_SCENARIOS = scenarios_dir() / "conformance"
 
 
 def open_target(target: str, admin_key: str | None) -> tuple[Driver, float]:
@@ -57,7 +58,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def conform(args: argparse.Namespace) -> int:
     try:
+        if not args.scenarios.is_dir():
+            raise ValueError(f"no scenario directory at {args.scenarios}")
         scenarios = select(load_all(args.scenarios), args.rules)
+        if not scenarios:
+            raise ValueError(f"no scenarios in {args.scenarios} match {args.rules or 'anything'}")
         divergences = load_divergences(args.known_divergences) if args.known_divergences else []
         driver, settle = open_target(args.target, args.admin_key)
     except (ScenarioError, ValueError, OSError) as exc:

@@ -30,6 +30,7 @@ from simtim.load.embedded import EmbeddedServer
 from simtim.load.options import add_arguments
 from simtim.load.results import ResultWriter
 from simtim.load.transport import GeventTransport
+from simtim.paths import scenarios_dir
 
 log = logging.getLogger("simtim.load")
 
@@ -161,6 +162,9 @@ def register() -> None:
 def _on_init(environment: Environment, **_: Any) -> None:
     harness = Harness.of(environment)
     runner = environment.runner
+    scenario = harness.option("scenario", "default")
+    if scenario != "default" and not (scenarios_dir() / "load" / f"{scenario}.yaml").exists():
+        raise SystemExit(f"simtim: --scenario {scenario}: no {scenarios_dir() / 'load' / scenario}.yaml")
     if isinstance(runner, WorkerRunner):
         return
     if not environment.host:

@@ -16,7 +16,6 @@ import random
 import secrets
 import time
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any, ClassVar
 
 import gevent
@@ -29,10 +28,11 @@ from simtim.driver.base import Driver, Reply
 from simtim.load.direct import DirectCell
 from simtim.load.harness import CONFORMANCE, HARNESS, TRANSPORT, Harness
 from simtim.model.events import MESSAGE_RECEIVED
+from simtim.paths import scenarios_dir
 
 log = logging.getLogger("simtim.load")
 SAMPLE_EVERY = 10
-LOAD_SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios" / "load"
+LOAD_SCENARIOS = scenarios_dir() / "load"
 
 
 class TransportFailure(Exception):
@@ -54,8 +54,10 @@ class Desync(Exception):
 def load_weights(name: str, defaults: Mapping[str, int]) -> dict[str, int]:
     """``--scenario NAME``: scenarios/load/NAME.yaml ``actions`` override the locustfile's weights."""
     path = LOAD_SCENARIOS / f"{name}.yaml"
-    if name == "default" or not path.exists():
+    if name == "default":
         return dict(defaults)
+    if not path.exists():
+        raise ValueError(f"--scenario {name}: no {path}")
     data = yaml.safe_load(path.read_text()) or {}
     overrides = data.get("actions", {})
     unknown = set(overrides) - set(defaults)

@@ -61,7 +61,7 @@ def conform(args: argparse.Namespace) -> int:
         if not args.scenarios.is_dir():
             raise ValueError(f"no scenario directory at {args.scenarios}")
         scenarios = select(load_all(args.scenarios), args.rules)
-        if not scenarios:
+        if not scenarios and (args.random_steps <= 0 or args.rules):
             raise ValueError(f"no scenarios in {args.scenarios} match {args.rules or 'anything'}")
         divergences = load_divergences(args.known_divergences) if args.known_divergences else []
         driver, settle = open_target(args.target, args.admin_key)

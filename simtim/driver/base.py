@@ -61,17 +61,26 @@ class EventStream:
         self.session = session
         self._events: deque[PushedEvent] = deque()
         self._cond = threading.Condition()
+        self._waiting = 0
         self.closed = False
 
     def put(self, name: str, data: Any) -> None:
         with self._cond:
             self._events.append(PushedEvent(self.session, name, data, time.monotonic()))
-            self._cond.notify_all()
+            if self._waiting:  # most frames arrive with nobody waiting: skip the notify
+                self._cond.notify_all()
 
     def close(self) -> None:
         with self._cond:
             self.closed = True
             self._cond.notify_all()
+
+    def _wait(self, timeout: float) -> None:
+        self._waiting += 1
+        try:
+            self._cond.wait(timeout)
+        finally:
+            self._waiting -= 1
 
     def drain(self) -> list[PushedEvent]:
         with self._cond:
@@ -91,7 +100,7 @@ class EventStream:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     return None
-                self._cond.wait(remaining)
+                self._wait(remaining)
 
     def wait_count(self, count: int, timeout: float) -> list[PushedEvent]:
         """Wait until at least ``count`` events are buffered (or timeout), then drain."""
@@ -101,7 +110,7 @@ class EventStream:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     break
-                self._cond.wait(remaining)
+                self._wait(remaining)
             taken = list(self._events)
             self._events.clear()
             return taken

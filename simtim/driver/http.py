@@ -73,7 +73,10 @@ class BlockingTransport:
         import websocket  # websocket-client
 
         try:
-            ws = websocket.create_connection(f"ws://{self.host}:{self.port}{path}", timeout=self.timeout)
+            # skip_utf8_validation: websocket-client's pure-Python UTF-8 check cost ~3/4 of a reader's CPU
+            # (benchmarks/harness_bench.py); recv() still decodes text frames in C, which rejects bad UTF-8
+            ws = websocket.create_connection(f"ws://{self.host}:{self.port}{path}", timeout=self.timeout,
+                                             skip_utf8_validation=True)
         except Exception as exc:
             raise DriverError(f"websocket: {exc}") from exc
         ws.settimeout(None)

@@ -149,7 +149,9 @@ class MessageOps(ConversationOps):
             peer_state = target.conv(peer_conversation)
             peer_state.unread += 1  # UNREAD-1
             if target.online:
-                received = msg.view(target.user_id)
+                received = dict(sender_view)  # the peer's view differs in two fields (MSG-4)
+                received["conversationID"] = peer_conversation
+                received["flow"] = "in"
                 self.emit_account(events, target, MESSAGE_RECEIVED, [received])  # MSG-5
                 self.emit_account(events, target, CONVERSATION_LIST_UPDATED,
                                   [c2c_conversation(peer_conversation, peer_state, received, account)])  # CONV-4

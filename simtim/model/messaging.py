@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import orjson
+
 from simtim.errors import Code, IMError
 from simtim.limits import DEDUP_WINDOW_C2C_SECONDS
 from simtim.model.args import Options
@@ -28,6 +30,11 @@ ASK_CALLBACK: Any = object()
 
 
 _new_tuple = tuple.__new__
+
+
+def _detached(payload: Any) -> Any:
+    """A deep copy of a JSON-like payload (orjson round trip: faster than copy.deepcopy)."""
+    return orjson.loads(orjson.dumps(payload))
 
 
 def c2c_conversation(conversation_id: str, state: ConvState, last_view: dict[str, Any],
@@ -107,9 +114,10 @@ class MessageOps(ConversationOps):
         msg.conversation_type = draft.conversation_type
         msg.sender = account.user_id
         msg.to = draft.to
-        msg.type, msg.payload = elements[0]
+        msg.type, msg.payload = elements[0][0], _detached(elements[0][1])
+        # ^ stored history never shares objects with the caller (an in-process caller may mutate them)
         if len(elements) > 1:
-            msg.elements = [{"type": t, "payload": p} for t, p in elements]
+            msg.elements = [{"type": t, "payload": _detached(p)} for t, p in elements]
         msg.time = now
         msg.random = draft.random if draft.random is not None else self.ids.random32()
         msg.client_time = draft.client_time if draft.client_time is not None else now

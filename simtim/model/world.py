@@ -58,7 +58,7 @@ class World(GroupMessageOps):
 
     def call(self, instance_id: int, method: str, opts: object = None) -> Outcome:
         """Run one TIM method for one instance (60009 for an unknown method)."""
-        handler_name = METHODS.get(method)
+        handler_name = METHODS.get(method) if isinstance(method, str) else None
         if handler_name is None:
             raise IMError(Code.UNKNOWN_METHOD, f"unknown method {method!r}")
         inst = self.instance(instance_id)
@@ -73,7 +73,17 @@ def _checked_options(inst: Any, world: World, method: str, opts: object) -> Any:
     logged-out instance still answers 6014/6004 first."""
     if opts is None or isinstance(opts, dict):
         return opts or {}
-    if method in ("login", "logout", "destroy"):
+    if method == "destroy":
+        return options(opts)  # destroy works even while the app is disabled (AUTH-4)
+    if method in ("login", "logout"):
+        app = world.apps.get(inst.sdkappid)
+        online = world.effective_state(inst) == "online"
+        if method == "login" and online:
+            return options(opts)  # INST-2 ignores the fields, but the options must be an object
+        if method == "login" and app is None:
+            raise IMError(Code.SDKAPPID_NOT_FOUND, rule="AUTH-2")
+        if app is not None and app.disabled and (method == "login" or online):
+            raise IMError(Code.APP_DISABLED, rule="AUTH-4")  # ORDER-1: app disabled before shapes
         return options(opts)
     world.require_online(inst, conversation_api=method in _CONVERSATION_APIS)
     return options(opts)

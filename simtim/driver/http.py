@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 
 import orjson
 
+from simtim.driver import events_socket
 from simtim.driver.base import Call, DriverError, EventStream, Reply
 
 FrameHandler = Callable[[str], None]
@@ -70,31 +71,10 @@ class BlockingTransport:
         raise DriverError("unreachable")
 
     def open_events(self, path: str, on_frame: FrameHandler, on_close: Callable[[], None]) -> Any:
-        import websocket  # websocket-client
-
-        try:
-            # skip_utf8_validation: websocket-client's pure-Python UTF-8 check cost ~3/4 of a reader's CPU
-            # (benchmarks/harness_bench.py); recv() still decodes text frames in C, which rejects bad UTF-8
-            ws = websocket.create_connection(f"ws://{self.host}:{self.port}{path}", timeout=self.timeout,
-                                             skip_utf8_validation=True)
-        except Exception as exc:
-            raise DriverError(f"websocket: {exc}") from exc
-        ws.settimeout(None)
+        ws = events_socket.connect(self.host, self.port, path, self.timeout)
         self._sockets.append(ws)
-
-        def read() -> None:
-            try:
-                while True:
-                    frame = ws.recv()
-                    if not frame:
-                        break
-                    on_frame(frame if isinstance(frame, str) else frame.decode("utf-8", "replace"))
-            except Exception:
-                pass
-            finally:
-                on_close()
-
-        threading.Thread(target=read, name=f"simtim-events{path[-6:]}", daemon=True).start()
+        threading.Thread(target=events_socket.read_frames, args=(ws, on_frame, on_close),
+                         name=f"simtim-events{path[-6:]}", daemon=True).start()
         return ws
 
     def close(self) -> None:

@@ -44,7 +44,8 @@ class Harness:
 
     def __init__(self, environment: Environment) -> None:
         self.environment = environment
-        self.worker = f"{socket.gethostname()}-{os.getpid()}"
+        self.pid = os.getpid()
+        self.worker = f"{socket.gethostname()}-{self.pid}"
         self.tracker = DeliveryTracker(self.worker)
         self.counts: Counter[str] = Counter()
         self.rows: list[dict[str, Any]] = []
@@ -57,7 +58,8 @@ class Harness:
 
     @classmethod
     def of(cls, environment: Environment) -> Harness:
-        if cls.current is None or cls.current.environment is not environment:
+        # a worker forked by --processes inherits the master's harness: each process needs its own
+        if cls.current is None or cls.current.environment is not environment or cls.current.pid != os.getpid():
             cls.current = Harness(environment)
         return cls.current
 

@@ -13,9 +13,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import gevent
-import websocket  # websocket-client, cooperative once Locust has monkey-patched sockets
 from geventhttpclient import HTTPClient
 
+from simtim.driver import events_socket
 from simtim.driver.base import DriverError
 
 YIELD_EVERY = 8
@@ -55,33 +55,14 @@ class GeventTransport:
             raise DriverError(f"{type(exc).__name__}: {exc}") from exc
 
     def open_events(self, path: str, on_frame: Callable[[str], None], on_close: Callable[[], None]) -> Any:
-        try:
-            # skip_utf8_validation: websocket-client's pure-Python UTF-8 check cost ~3/4 of a reader's CPU
-            # (benchmarks/harness_bench.py); recv() still decodes text frames in C, which rejects bad UTF-8
-            ws = websocket.create_connection(f"ws://{self.host}:{self.port}{path}", timeout=self.timeout,
-                                             skip_utf8_validation=True)
-        except Exception as exc:
-            raise DriverError(f"websocket: {exc}") from exc
-        ws.settimeout(None)
+        ws = events_socket.connect(self.host, self.port, path, self.timeout)
         self._sockets.append(ws)
 
-        def read() -> None:
-            count = 0
-            try:
-                while True:
-                    frame = ws.recv()
-                    if not frame:
-                        break
-                    on_frame(frame if isinstance(frame, str) else frame.decode("utf-8", "replace"))
-                    count += 1
-                    if count % YIELD_EVERY == 0:
-                        gevent.sleep(0)
-            except Exception:
-                pass
-            finally:
-                on_close()
+        def yield_now_and_then(count: int) -> None:
+            if count % YIELD_EVERY == 0:
+                gevent.sleep(0)  # a busy reader must not starve the other greenlets
 
-        self._readers.append(gevent.spawn(read))
+        self._readers.append(gevent.spawn(events_socket.read_frames, ws, on_frame, on_close, yield_now_and_then))
         return ws
 
     def close(self) -> None:

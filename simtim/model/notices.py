@@ -92,24 +92,31 @@ class NoticeOps(MessageOps):
                 result.append(account)
         return result
 
+    def server_message(self, app: App, conversation_type: str, to: str, elem_type: str,
+                       payload: dict[str, Any]) -> Message:
+        """A message the server itself sends (tips TIP-1, notices SYS-1), not yet stored."""
+        now = app.clock.now()
+        msg = Message()
+        msg.id = self.ids.message_id(SERVER_SENDER, now)
+        msg.conversation_type = conversation_type
+        msg.sender = SERVER_SENDER
+        msg.to = to
+        msg.type = elem_type
+        msg.payload = payload
+        msg.time = now
+        msg.random = self.ids.random32()
+        msg.client_time = now
+        msg.order = app.next_order()
+        return msg
+
     # --- tips ----------------------------------------------------------------------------
     def emit_tip(self, app: App, group: Group, operator: str, op_type: int, user_ids: list[str],
                  events: list[Event], **extra: Any) -> Message | None:
         """TIP-1: a stored group message to every member after the change, never unread."""
         if op_type in MEMBER_CHANGE_TIPS and group.type == CHATROOM and not app.config.chatroom_member_tips:
             return None
-        now = app.clock.now()
-        msg = Message()
-        msg.id = self.ids.message_id(SERVER_SENDER, now)
-        msg.conversation_type = GROUP
-        msg.sender = SERVER_SENDER
-        msg.to = group.group_id
-        msg.type = TIP_ELEM
-        msg.payload = {"operationType": op_type, "operatorID": operator, "userIDList": list(user_ids), **extra}
-        msg.time = now
-        msg.random = self.ids.random32()
-        msg.client_time = now
-        msg.order = app.next_order()
+        msg = self.server_message(app, GROUP, group.group_id, TIP_ELEM, {
+            "operationType": op_type, "operatorID": operator, "userIDList": list(user_ids), **extra})
         if group.type == AVCHATROOM:  # delivered to online joined members only, never stored
             msg.sequence = group.thread.next_sequence
             group.thread.next_sequence += 1
@@ -146,19 +153,9 @@ class NoticeOps(MessageOps):
     def deliver_notice(self, app: App, account: Account, op_type: int, operator: str, group: Group,
                        events: list[Event], acting: Instance | None, handle_message: str = "") -> Message:
         """SYS-1: stored in @TIM#SYSTEM (+1 unread); the acting instance itself is skipped."""
-        now = app.clock.now()
-        msg = Message()
-        msg.id = self.ids.message_id(SERVER_SENDER, now)
-        msg.conversation_type = SYSTEM
-        msg.sender = SERVER_SENDER
-        msg.to = account.user_id
-        msg.type = NOTICE_ELEM
-        msg.payload = {"operationType": op_type, "operatorID": operator,
-                       "groupProfile": group.profile(), "handleMessage": handle_message}
-        msg.time = now
-        msg.random = self.ids.random32()
-        msg.client_time = now
-        msg.order = app.next_order()
+        msg = self.server_message(app, SYSTEM, account.user_id, NOTICE_ELEM, {
+            "operationType": op_type, "operatorID": operator, "groupProfile": group.profile(),
+            "handleMessage": handle_message})
         account.system_thread.append(msg)
         msg.thread = account.system_thread
         app.messages[msg.id] = msg

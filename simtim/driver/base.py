@@ -12,7 +12,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from simtim.errors import Code
 
@@ -46,12 +46,17 @@ class Reply:
         return cls(int(Code.HTTP_REQUEST_FAILED), why)
 
 
-@dataclass(frozen=True, slots=True)
-class PushedEvent:
+class PushedEvent(NamedTuple):
+    """One pushed event as a driver received it (a tuple: built for every frame, so it must be cheap)."""
+
     session: str
     name: str
     data: Any
     received_at: float  # time.monotonic() when the driver got it
+
+
+_new_tuple = tuple.__new__
+_monotonic = time.monotonic
 
 
 class EventStream:
@@ -66,7 +71,7 @@ class EventStream:
 
     def put(self, name: str, data: Any) -> None:
         with self._cond:
-            self._events.append(PushedEvent(self.session, name, data, time.monotonic()))
+            self._events.append(_new_tuple(PushedEvent, (self.session, name, data, _monotonic())))
             if self._waiting:  # most frames arrive with nobody waiting: skip the notify
                 self._cond.notify_all()
 

@@ -63,11 +63,12 @@ class SimtimApp:
     def _deliver(self, events: list[Event]) -> None:
         """The Service's sink: encode each event once and queue it per instance, in order."""
         cache: dict[tuple[str, int], str] = {}
+        mailboxes = self.mailboxes
         for event in events:
-            box = self._mailbox(event.instance)
+            box = mailboxes.get(event.instance) or self._mailbox(event.instance)
             if box.connection is None:
                 if event.name != SDK_STATE_READY:  # the next connection's first frame is sdkStateReady
-                    box.put(event.name, (event.name, event.data))  # encoded only if ever sent
+                    box.hold(event.name, (event.name, event.data))  # encoded only if ever sent
                 continue
             key = (event.name, id(event.data))  # fan-out shares data objects: encode each once
             frame = cache.get(key)

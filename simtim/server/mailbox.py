@@ -39,6 +39,17 @@ class Mailbox:
         self.limit = limit
         self.last_event = ""
 
+    def hold(self, name: str, item: tuple[str, Any]) -> None:
+        """Queue an event while no socket is open: nobody waits on ``wake``, so skip it."""
+        frames = self.frames
+        if len(frames) >= self.limit:
+            frames.clear()  # overflow: drop the queue, the client resyncs (NET-1)
+            self.overflowed = True
+        frames.append(item)
+        if name == SDK_STATE_NOT_READY and self.last_event == KICKED_OUT:
+            frames.append(Close(CLOSE_KICKED))
+        self.last_event = name
+
     def put(self, name: str, frame: str | tuple[str, Any]) -> None:
         if len(self.frames) >= self.limit:
             self.frames.clear()  # overflow: drop the queue, the client resyncs (NET-1)

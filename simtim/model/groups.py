@@ -17,7 +17,7 @@ from simtim.limits import (
     GROUP_NAME_MAX_BYTES,
     GROUP_NOTIFICATION_MAX_BYTES,
 )
-from simtim.model.args import Options, is_int, opt_str, utf8_len
+from simtim.model.args import Options, is_int, opt_str, req_str, utf8_len
 from simtim.model.capabilities import (
     ADMIN,
     AVCHATROOM,
@@ -185,9 +185,7 @@ class GroupOps(NoticeOps):
     # --- dismissGroup (GRP-3) ---------------------------------------------------------------
     def dismiss_group(self, inst: Instance, opts: Options) -> Outcome:
         app, account = self.require_online(inst)
-        group = self.group_of(app, opts.get("groupID"), "GRP-3")
-        member = self.member_of(group, account.user_id, "GRP-3")
-        self.check_capability("dismissGroup", group, member, "GRP-3")
+        group, _member = self.acting_member(app, account, opts.get("groupID"), "dismissGroup", "GRP-3")
         events: list[Event] = []
         accounts = [app.accounts[u] for u in group.members]
         for other in accounts:
@@ -202,9 +200,7 @@ class GroupOps(NoticeOps):
     def update_group_profile(self, inst: Instance, opts: Options) -> Outcome:
         app, account = self.require_online(inst)
         rule = "GRP-2"
-        group = self.group_of(app, opts.get("groupID"), rule)
-        member = self.member_of(group, account.user_id, rule)
-        self.check_capability("updateGroupProfile", group, member, rule)
+        group, _member = self.acting_member(app, account, opts.get("groupID"), "updateGroupProfile", rule)
         if opts.get("joinOption") is not None and FIXED_JOIN_OPTION[group.type] is not None:
             raise IMError(Code.GROUP_PERMISSION_DENIED, f"{group.type} has a fixed joinOption", rule=rule)
         changes = self._profile_changes(opts, rule)
@@ -315,12 +311,8 @@ class GroupOps(NoticeOps):
     def change_group_owner(self, inst: Instance, opts: Options) -> Outcome:
         app, account = self.require_online(inst)
         rule = "GRP-6"
-        new_owner = opts.get("newOwnerID")
-        if not isinstance(new_owner, str) or not new_owner:
-            raise IMError(Code.INVALID_PARAMETERS, "newOwnerID must be a non-empty string", rule=rule)
-        group = self.group_of(app, opts.get("groupID"), rule)
-        member = self.member_of(group, account.user_id, rule)
-        self.check_capability("changeGroupOwner", group, member, rule)
+        new_owner = req_str(opts, "newOwnerID", rule=rule)
+        group, member = self.acting_member(app, account, opts.get("groupID"), "changeGroupOwner", rule)
         target = group.members.get(new_owner)
         if target is None:
             raise IMError(Code.GROUP_PERMISSION_DENIED, "the new owner must be a member", rule=rule)

@@ -13,7 +13,7 @@ from simtim.limits import (
     MEMBER_PROFILE_MAX_IDS,
     NAME_CARD_MAX_BYTES,
 )
-from simtim.model.args import Options, is_int, str_list, utf8_len
+from simtim.model.args import Options, is_int, req_str, str_list, utf8_len
 from simtim.model.capabilities import ADMIN, MEMBER, OWNER, SELF, TARGET_RIGHTS
 from simtim.model.entities import Account, App, Instance
 from simtim.model.events import Event, Outcome
@@ -64,9 +64,7 @@ class MemberOps(GroupOps):
         app, account = self.require_online(inst)
         rule = "MBR-1"
         user_ids = str_list(opts, "userIDList", rule=rule)
-        group = self.group_of(app, opts.get("groupID"), rule)
-        member = self.member_of(group, account.user_id, rule)
-        self.check_capability("addGroupMember", group, member, rule)
+        group, _member = self.acting_member(app, account, opts.get("groupID"), "addGroupMember", rule)
         return self._add_members(app, group, user_ids, account.user_id, inst)
 
     def admin_add_group_member(self, sdkappid: int, group_id: str, user_ids: list[str]) -> Outcome:
@@ -176,15 +174,11 @@ class MemberOps(GroupOps):
     def set_group_member_mute_time(self, inst: Instance, opts: Options) -> Outcome:
         app, account = self.require_online(inst)
         rule = "MUTE-1"
-        user_id = opts.get("userID")
+        user_id = req_str(opts, "userID", rule=rule)
         mute_time = opts.get("muteTime")
-        if not isinstance(user_id, str) or not user_id:
-            raise IMError(Code.INVALID_PARAMETERS, "userID must be a non-empty string", rule=rule)
         if not is_int(mute_time) or mute_time < 0:
             raise IMError(Code.INVALID_PARAMETERS, "muteTime must be a non-negative integer", rule=rule)
-        group = self.group_of(app, opts.get("groupID"), rule)
-        caller = self.member_of(group, account.user_id, rule)
-        self.check_capability("setGroupMemberMuteTime", group, caller, rule)
+        group, caller = self.acting_member(app, account, opts.get("groupID"), "setGroupMemberMuteTime", rule)
         target = group.members.get(user_id)
         if target is None:
             raise _denied("the target is not a member", rule)
@@ -202,12 +196,8 @@ class MemberOps(GroupOps):
     def set_group_member_role(self, inst: Instance, opts: Options) -> Outcome:
         app, account = self.require_online(inst)
         rule = "ROLE-1"
-        user_id = opts.get("userID")
-        if not isinstance(user_id, str) or not user_id:
-            raise IMError(Code.INVALID_PARAMETERS, "userID must be a non-empty string", rule=rule)
-        group = self.group_of(app, opts.get("groupID"), rule)
-        caller = self.member_of(group, account.user_id, rule)
-        self.check_capability("setGroupMemberRole", group, caller, rule)
+        user_id = req_str(opts, "userID", rule=rule)
+        group, _caller = self.acting_member(app, account, opts.get("groupID"), "setGroupMemberRole", rule)
         role = opts.get("role")
         if role not in (ADMIN, MEMBER):
             raise IMError(Code.GROUP_INVALID_PARAMETER, "role must be Admin or Member", rule=rule)
@@ -247,9 +237,7 @@ class MemberOps(GroupOps):
         name_card = opts.get("nameCard")
         if not isinstance(name_card, str):
             raise IMError(Code.INVALID_PARAMETERS, "nameCard must be a string", rule=rule)
-        group = self.group_of(app, opts.get("groupID"), rule)
-        caller = self.member_of(group, account.user_id, rule)
-        self.check_capability("setGroupMemberNameCard", group, caller, rule)
+        group, caller = self.acting_member(app, account, opts.get("groupID"), "setGroupMemberNameCard", rule)
         target = self._target_member(group, caller, opts, "setGroupMemberNameCard", rule)
         if utf8_len(name_card) > NAME_CARD_MAX_BYTES:
             raise IMError(Code.GROUP_INVALID_PARAMETER, "nameCard is longer than 50 bytes", rule=rule)
@@ -267,9 +255,7 @@ class MemberOps(GroupOps):
         fields = parse_custom_fields(opts.get("memberCustomField"), rule)
         if opts.get("memberCustomField") is None:
             raise IMError(Code.INVALID_PARAMETERS, "memberCustomField is required", rule=rule)
-        group = self.group_of(app, opts.get("groupID"), rule)
-        caller = self.member_of(group, account.user_id, rule)
-        self.check_capability("setGroupMemberCustomField", group, caller, rule)
+        group, caller = self.acting_member(app, account, opts.get("groupID"), "setGroupMemberCustomField", rule)
         target = self._target_member(group, caller, opts, "setGroupMemberCustomField", rule)
         if len({**target.custom_fields, **fields}) > MEMBER_CUSTOM_FIELDS_MAX:
             raise IMError(Code.GROUP_INVALID_PARAMETER, "at most 5 member custom fields", rule=rule)

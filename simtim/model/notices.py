@@ -76,6 +76,15 @@ class NoticeOps(MessageOps):
             raise IMError(Code.GROUP_PERMISSION_DENIED, f"{operation} needs role {'/'.join(allowed)}",
                           rule=rule)
 
+    def acting_member(self, app: App, account: Account, group_id: object, operation: str,
+                      rule: str) -> tuple[Group, Member]:
+        """ORDER-1 for a member's group operation: group exists -> caller is a member -> the
+        type and the caller's role allow ``operation`` (the capability table)."""
+        group = self.group_of(app, group_id, rule)
+        member = self.member_of(group, account.user_id, rule)
+        self.check_capability(operation, group, member, rule)
+        return group, member
+
     @staticmethod
     def remind_type(account: Account, group: Group) -> str:
         state = account.convs.get(GROUP + group.group_id)

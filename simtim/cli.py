@@ -71,6 +71,23 @@ def _cmd_report(args: argparse.Namespace) -> int:
     return run(args)
 
 
+BENCHMARKS = {"model": "model_bench.py", "server": "server_bench.py", "harness": "harness_bench.py"}
+
+
+def _cmd_bench(args: argparse.Namespace) -> int:
+    """Run a benchmark script of a source checkout (benchmarks/ is not installed with the wheel)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parents[1] / "benchmarks" / BENCHMARKS[args.which]
+    if not script.exists():
+        print(f"simtim bench: {script} not found: benchmarks run from a source checkout "
+              "(git clone, pip install -e .)", file=sys.stderr)
+        return 1
+    return subprocess.call([sys.executable, str(script), *args.rest])
+
+
 def _cmd_demo(args: argparse.Namespace) -> int:
     from simtim.demo import run_demo
 
@@ -124,6 +141,13 @@ def build_parser() -> argparse.ArgumentParser:
     rules.add_argument("--root", default=".", help="the simtim source tree (default: current directory)")
     rules.add_argument("--write", default=None, metavar="FILE", help="write to FILE (docs/rules.md)")
     rules.set_defaults(func=_cmd_rules)
+
+    bench = sub.add_parser("bench", help="run a benchmark (model, server, harness); see benchmarks/README.md",
+                           description="Each benchmark prints figures measured side by side in one run "
+                                       "(ratios, medians); arguments after the name go to the script.")
+    bench.add_argument("which", choices=sorted(BENCHMARKS))
+    bench.add_argument("rest", nargs=argparse.REMAINDER, help="arguments for the benchmark script")
+    bench.set_defaults(func=_cmd_bench)
 
     demo = sub.add_parser("demo", help="walk through the reference model: login, kick, send, revoke, paging")
     demo.set_defaults(func=_cmd_demo)

@@ -79,6 +79,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))  # benchmark this checkout, not some installed copy
 
+from pyspy_stacks import read_stacks  # noqa: E402  (benchmarks/ is the script directory)
+
 from simtim.conformance.delivery import stamp  # noqa: E402
 from simtim.usersig import gen_usersig  # noqa: E402
 
@@ -408,33 +410,9 @@ def profile_during(args: argparse.Namespace, pinning: Pinning, log_dir: Path, la
     return hook
 
 
-FRAME = re.compile(r"^(?P<func>.*) \((?P<file>[^()]*?)(?::\d+)?\)$")
-
-
 def summarise_profile(path: Path, top: int) -> None:
     """py-spy's raw stacks by own (innermost frame) and inclusive time, shares of all samples."""
-    own: dict[str, int] = {}
-    inclusive: dict[str, int] = {}
-    total = 0
-    for line in path.read_text().splitlines():
-        stack, _, count = line.rpartition(" ")
-        if not stack or not count.isdigit():
-            continue
-        n = int(count)
-        total += n
-        names = []
-        for raw in stack.split(";"):
-            match = FRAME.match(raw)
-            if match is None:
-                continue
-            file = match["file"]
-            for marker in ("site-packages/", "/lib/python3"):
-                file = file.split(marker, 1)[-1]
-            names.append(f"{match['func']} ({file.replace(str(ROOT) + '/', '')})")
-        if names:
-            own[names[-1]] = own.get(names[-1], 0) + n
-            for name in set(names):
-                inclusive[name] = inclusive.get(name, 0) + n
+    total, own, inclusive = read_stacks(path, ROOT)
     if not total:
         print("  py-spy recorded no samples")
         return

@@ -64,6 +64,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))  # benchmark this checkout, not some installed copy
 
+from pyspy_stacks import read_stacks  # noqa: E402  (benchmarks/ is the script directory)
+
 from simtim.model.core import DEV_SDKAPPID, DEV_SECRET_KEY  # noqa: E402
 from simtim.usersig import gen_usersig  # noqa: E402
 
@@ -544,33 +546,8 @@ def profile_part(args: argparse.Namespace, pinning: Pinning, wrk: str, log_dir: 
     summarise_profile(out_path, args.top)
 
 
-FRAME = re.compile(r"^(?P<func>.*) \((?P<file>[^()]*?)(?::\d+)?\)$")
-
-
 def summarise_profile(path: Path, top: int) -> None:
-    own: Counter[str] = Counter()
-    inclusive: Counter[str] = Counter()
-    total = 0
-    for line in path.read_text().splitlines():
-        stack, _, count = line.rpartition(" ")
-        if not stack or not count.isdigit():
-            continue
-        n = int(count)
-        total += n
-        names = []
-        for raw in stack.split(";"):
-            match = FRAME.match(raw)
-            if match is None:
-                continue  # process / thread header frames
-            file = match["file"]
-            for marker in ("site-packages/", "/lib/python3"):
-                if marker in file:
-                    file = file.split(marker, 1)[1]
-            names.append(f"{match['func']} ({file.replace(str(ROOT) + '/', '')})")
-        if names:
-            own[names[-1]] += n
-            for name in set(names):
-                inclusive[name] += n
+    total, own, inclusive = read_stacks(path, ROOT)
     if not total:
         print("py-spy recorded no samples")
         return

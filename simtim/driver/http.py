@@ -32,15 +32,19 @@ class Transport(Protocol):
     def close(self) -> None: ...
 
 
+def endpoint(base_url: str) -> tuple[str, int]:
+    """(host, port) of an ``http://HOST[:PORT]`` base URL; anything else is a ValueError."""
+    parts = urlsplit(base_url)
+    if parts.scheme != "http" or not parts.hostname:
+        raise ValueError(f"not an http:// URL: {base_url!r}")
+    return parts.hostname, parts.port or 80
+
+
 class BlockingTransport:
     """http.client keep-alive connection plus websocket-client reader threads."""
 
     def __init__(self, base_url: str, timeout: float = 5.0) -> None:
-        parts = urlsplit(base_url)
-        if parts.scheme != "http" or not parts.hostname:
-            raise ValueError(f"not an http:// URL: {base_url!r}")
-        self.host = parts.hostname
-        self.port = parts.port or 80
+        self.host, self.port = endpoint(base_url)
         self.timeout = timeout
         self._conn: http.client.HTTPConnection | None = None
         self._lock = threading.Lock()

@@ -10,24 +10,20 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import urlsplit
 
 import gevent
 from geventhttpclient import HTTPClient
 
 from simtim.driver import events_socket
 from simtim.driver.base import DriverError
+from simtim.driver.http import endpoint
 
 YIELD_EVERY = 8
 
 
 class GeventTransport:
     def __init__(self, base_url: str, timeout: float = 5.0) -> None:
-        parts = urlsplit(base_url)
-        if parts.scheme != "http" or not parts.hostname:
-            raise ValueError(f"not an http:// URL: {base_url!r}")
-        self.host = parts.hostname
-        self.port = parts.port or 80
+        self.host, self.port = endpoint(base_url)
         self.timeout = timeout
         self._client: HTTPClient | None = None
         self._sockets: list[Any] = []

@@ -119,9 +119,7 @@ class GroupOps(NoticeOps):
     def create_group(self, inst: Instance, opts: Options) -> Outcome:
         app, account = self.require_online(inst)
         rule = "GRP-1"
-        name = opts.get("name")
-        if not isinstance(name, str):
-            raise IMError(Code.INVALID_PARAMETERS, "name must be a string", rule=rule)
+        name = req_str(opts, "name", rule=rule, nonempty=False)  # empty is 10004, below
         group_type = opts.get("type", PRIVATE) or PRIVATE
         member_list = opts.get("memberList") or []
         if not isinstance(member_list, list) or not all(

@@ -234,9 +234,7 @@ class MemberOps(GroupOps):
     def set_group_member_name_card(self, inst: Instance, opts: Options) -> Outcome:
         app, account = self.require_online(inst)
         rule = "ROLE-2"
-        name_card = opts.get("nameCard")
-        if not isinstance(name_card, str):
-            raise IMError(Code.INVALID_PARAMETERS, "nameCard must be a string", rule=rule)
+        name_card = req_str(opts, "nameCard", rule=rule, nonempty=False)
         group, caller = self.acting_member(app, account, opts.get("groupID"), "setGroupMemberNameCard", rule)
         target = self._target_member(group, caller, opts, "setGroupMemberNameCard", rule)
         if utf8_len(name_card) > NAME_CARD_MAX_BYTES:

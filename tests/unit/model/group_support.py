@@ -130,3 +130,11 @@ def members(tim: TIM, group_id: str) -> list[dict[str, Any]]:
 
 def roles(tim: TIM, group_id: str) -> dict[str, str]:
     return {m["userID"]: m["role"] for m in members(tim, group_id)}
+
+
+def public(u: Any, group_type: str = "Public", **opts: Any) -> str:
+    """A group of ``group_type`` with the ``u`` cast: owner, admin (Admin) and member (Member)."""
+    gid = create(u.o, group_type, memberList=[{"userID": "admin", "role": "Admin"}, {"userID": "member"}],
+                 **opts)
+    drain(u.o, u.a, u.m, u.x)
+    return gid

@@ -19,23 +19,12 @@ from tests.unit.model.group_support import (
     history,
     ids,
     of,
+    public,
     received,
     refused_fn,
     send,
     tips,
 )
-
-
-@pytest.fixture
-def u(login: Any) -> SimpleNamespace:
-    return SimpleNamespace(o=login("owner"), a=login("admin"), m=login("member"), x=login("outsider"))
-
-
-def public(u: SimpleNamespace, group_type: str = "Public", **opts: Any) -> str:
-    gid = create(u.o, group_type, memberList=[{"userID": "admin", "role": "Admin"}, {"userID": "member"}],
-                 **opts)
-    drain(u.o, u.a, u.m, u.x)
-    return gid
 
 
 def avchatroom(u: SimpleNamespace) -> str:

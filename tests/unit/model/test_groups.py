@@ -17,6 +17,7 @@ from tests.unit.model.group_support import (
     history,
     notices,
     of,
+    public,
     received,
     refused,
     refused_fn,
@@ -24,20 +25,6 @@ from tests.unit.model.group_support import (
     send,
     tips,
 )
-
-
-@pytest.fixture
-def u(login: Any) -> SimpleNamespace:
-    """owner, admin, member, outsider: one web instance each."""
-    return SimpleNamespace(o=login("owner"), a=login("admin"), m=login("member"), x=login("outsider"))
-
-
-def public(u: SimpleNamespace, group_type: str = "Public", **opts: Any) -> str:
-    """A group of ``group_type`` with owner, admin (Admin) and member (Member)."""
-    gid = create(u.o, group_type, memberList=[{"userID": "admin", "role": "Admin"}, {"userID": "member"}],
-                 **opts)
-    drain(u.o, u.a, u.m, u.x)
-    return gid
 
 
 def group_count(service: Any) -> int:

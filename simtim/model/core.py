@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Callable, Mapping
+from dataclasses import fields
 from typing import Any
 
 from simtim.clock import Clock, SystemClock
 from simtim.errors import Code, IMError
 from simtim.ids import IdSource
-from simtim.limits import PLATFORMS, AppConfig
+from simtim.limits import NICK_MAX_BYTES, PLATFORMS, USER_ID_MAX_BYTES, WEB_PLATFORMS, AppConfig
 from simtim.model.args import is_int
 from simtim.model.entities import (
     DESTROYED,
@@ -46,8 +47,6 @@ def _config_with(base: AppConfig, changes: dict[str, Any]) -> AppConfig:
     keep their keys (a partial table keeps the other types' values) and hold booleans
     or, for limits, positive integers or null.
     """
-    from dataclasses import fields
-
     if not changes:
         return base
     known = {f.name for f in fields(base)}
@@ -124,8 +123,6 @@ class WorldBase:
 
     def import_account(self, sdkappid: int, user_id: str, nick: str = "", avatar: str = "") -> Account:
         """AUTH-5: an account exists once imported (or once it has logged in)."""
-        from simtim.limits import NICK_MAX_BYTES
-
         app = self._app(sdkappid)
         self._check_user_id(user_id)
         if (not isinstance(nick, str) or not isinstance(avatar, str)
@@ -159,8 +156,6 @@ class WorldBase:
     @staticmethod
     def _check_user_id(user_id: object) -> str:
         """AUTH-3: 1..32 bytes of printable ASCII."""
-        from simtim.limits import USER_ID_MAX_BYTES
-
         if (not isinstance(user_id, str) or not user_id or len(user_id) > USER_ID_MAX_BYTES
                 or not all(" " <= ch <= "~" for ch in user_id)):
             raise IMError(Code.INVALID_USER_ID, rule="AUTH-3")
@@ -169,8 +164,6 @@ class WorldBase:
     # --- instances -----------------------------------------------------------
     def create_instance(self, sdkappid: object, platform: object = "web") -> Instance:
         """TIM.create: a new page's instance (INST-1). Unknown apps fail at login (AUTH-2)."""
-        from simtim.model.args import is_int
-
         if not is_int(sdkappid) or sdkappid <= 0:
             raise IMError(Code.INVALID_PARAMETERS, "SDKAppID must be a positive integer", rule="INST-1")
         if platform is None:
@@ -266,8 +259,6 @@ class WorldBase:
 
     @staticmethod
     def is_web(inst: Instance) -> bool:
-        from simtim.limits import WEB_PLATFORMS
-
         return inst.platform in WEB_PLATFORMS
 
 

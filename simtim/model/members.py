@@ -14,7 +14,7 @@ from simtim.limits import (
     NAME_CARD_MAX_BYTES,
 )
 from simtim.model.args import Options, is_int, req_str, str_list, utf8_len
-from simtim.model.capabilities import ADMIN, MEMBER, OWNER, SELF, TARGET_RIGHTS
+from simtim.model.capabilities import ADMIN, CAPABILITIES, MEMBER, OWNER, SELF, TARGET_RIGHTS
 from simtim.model.entities import Account, App, Instance
 from simtim.model.events import Event, Outcome
 from simtim.model.group_entities import Group, Member
@@ -115,8 +115,6 @@ class MemberOps(GroupOps):
             raise IMError(Code.INVALID_PARAMETERS, "reason must be a string", rule=rule)
         group = self.group_of(app, opts.get("groupID"), rule)
         caller = self.member_of(group, account.user_id, rule)
-        from simtim.model.capabilities import CAPABILITIES
-
         if isinstance(CAPABILITIES["deleteGroupMember"][group.type], int):
             self.check_capability("deleteGroupMember", group, caller, rule)  # AVChatRoom -> 10004
         if account.user_id in user_ids or group.owner in user_ids:

@@ -62,9 +62,16 @@ class EchoApp:
             else:
                 echoed = body.get("message") if isinstance(body, dict) else None
                 out = orjson.dumps({"code": 0, "message": "", "data": {"echo": True, "message": echoed}})
-            await send({"type": "http.response.start", "status": 200,
-                        "headers": [(b"content-type", b"application/json"),
-                                    (b"content-length", str(len(out)).encode())]})
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 200,
+                    "headers": [
+                        (b"content-type", b"application/json"),
+                        (b"content-length", str(len(out)).encode()),
+                    ],
+                }
+            )
             await send({"type": "http.response.body", "body": out})
         elif kind == "lifespan":
             while True:

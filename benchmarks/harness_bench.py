@@ -148,9 +148,12 @@ def pin(args: argparse.Namespace) -> Pinning:
     if args.server_core == args.client_core or not {args.server_core, args.client_core} <= set(cpus):
         return Pinning([], [], f"not pinned (cores {args.server_core}/{args.client_core} not both in {cpus})")
     os.sched_setaffinity(0, {args.server_core})  # senders and samplers stay off the Locust core
-    return Pinning([taskset, "-c", str(args.server_core)], [taskset, "-c", str(args.client_core)],
-                   f"servers and this process on core {args.server_core}, Locust on core {args.client_core} "
-                   f"(taskset; {len(cpus)} cores available)")
+    return Pinning(
+        [taskset, "-c", str(args.server_core)],
+        [taskset, "-c", str(args.client_core)],
+        f"servers and this process on core {args.server_core}, Locust on core {args.client_core} "
+        f"(taskset; {len(cpus)} cores available)",
+    )
 
 
 class Server:
@@ -158,11 +161,27 @@ class Server:
 
     def __init__(self, pinning: Pinning, log_path: Path) -> None:
         self.log_path = log_path
-        cmd = [*pinning.server, sys.executable, "-m", "simtim", "serve", "--port", "0", "--fake-clock",
-               "--admin-key", ADMIN_KEY]
+        cmd = [
+            *pinning.server,
+            sys.executable,
+            "-m",
+            "simtim",
+            "serve",
+            "--port",
+            "0",
+            "--fake-clock",
+            "--admin-key",
+            ADMIN_KEY,
+        ]
         with open(log_path, "wb") as log:
-            self.proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                         cwd=ROOT, preexec_fn=_raise_nofile)
+            self.proc = subprocess.Popen(
+                cmd,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                cwd=ROOT,
+                preexec_fn=_raise_nofile,
+            )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             match = LISTENING.search(log_path.read_text(errors="replace"))
@@ -174,14 +193,17 @@ class Server:
                 break
             time.sleep(0.05)
         self.stop()
-        raise BenchError(f"simtim serve did not start; log {log_path}:\n{log_path.read_text(errors='replace')[-2000:]}")
+        raise BenchError(
+            f"simtim serve did not start; log {log_path}:\n{log_path.read_text(errors='replace')[-2000:]}"
+        )
 
     @property
     def pid(self) -> int:
         return self.proc.pid
 
-    def post(self, path: str, body: dict[str, Any], token: str = "",
-             conn: http.client.HTTPConnection | None = None) -> dict[str, Any]:
+    def post(
+        self, path: str, body: dict[str, Any], token: str = "", conn: http.client.HTTPConnection | None = None
+    ) -> dict[str, Any]:
         """One call (on ``conn`` when given, kept alive, else on a connection of its own); code 0 or BenchError."""
         own = conn is None
         conn = conn or http.client.HTTPConnection(self.host, self.port, timeout=10)
@@ -281,19 +303,43 @@ def read_probe(path: Path) -> list[dict[str, Any]]:
     return rows
 
 
-def run_locust(pinning: Pinning, files: list[Path], extra: list[str], server: Server, log_dir: Path, label: str,
-               timeout: float, during: Callable[[subprocess.Popen[bytes], Path], None] | None = None) -> LocustRun:
+def run_locust(
+    pinning: Pinning,
+    files: list[Path],
+    extra: list[str],
+    server: Server,
+    log_dir: Path,
+    label: str,
+    timeout: float,
+    during: Callable[[subprocess.Popen[bytes], Path], None] | None = None,
+) -> LocustRun:
     """One headless Locust subprocess with the probe; ``during(proc, probe_path)`` runs while it does."""
     probe_path = log_dir / f"{label}-probe.jsonl"
     log_path = log_dir / f"{label}-locust.log"
     locust = shutil.which("locust", path=str(Path(sys.executable).parent)) or "locust"
-    cmd = [*pinning.client, locust, "-f", ",".join(str(f) for f in [*files, PROBE]), "--headless",
-           "--host", server.url, "--only-summary", *extra]
+    cmd = [
+        *pinning.client,
+        locust,
+        "-f",
+        ",".join(str(f) for f in [*files, PROBE]),
+        "--headless",
+        "--host",
+        server.url,
+        "--only-summary",
+        *extra,
+    ]
     env = {**os.environ, "SIMTIM_BENCH_PROBE": str(probe_path), "PYTHONUNBUFFERED": "1"}
     started = time.monotonic()
     with open(log_path, "wb") as log:
-        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=ROOT,
-                                env=env, preexec_fn=_raise_nofile)
+        proc = subprocess.Popen(
+            cmd,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            cwd=ROOT,
+            env=env,
+            preexec_fn=_raise_nofile,
+        )
     sampler = Sampler({"server": server.pid, "locust": proc.pid})
     try:
         if during is not None:
@@ -302,7 +348,9 @@ def run_locust(pinning: Pinning, files: list[Path], extra: list[str], server: Se
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait()
-        raise BenchError(f"{label}: Locust did not finish within {timeout:.0f} s (killed); log {log_path}") from None
+        raise BenchError(
+            f"{label}: Locust did not finish within {timeout:.0f} s (killed); log {log_path}"
+        ) from None
     except BaseException:
         if proc.poll() is None:
             proc.kill()
@@ -312,8 +360,10 @@ def run_locust(pinning: Pinning, files: list[Path], extra: list[str], server: Se
         system = sampler.stop()
     run = LocustRun(proc.returncode, time.monotonic() - started, log_path, read_probe(probe_path), system)
     if not run.probe:
-        raise BenchError(f"{label}: the probe wrote nothing (Locust exit {proc.returncode}); log {log_path}:\n"
-                         + log_path.read_text(errors="replace")[-2000:])
+        raise BenchError(
+            f"{label}: the probe wrote nothing (Locust exit {proc.returncode}); log {log_path}:\n"
+            + log_path.read_text(errors="replace")[-2000:]
+        )
     return run
 
 
@@ -330,8 +380,10 @@ def wait_for_file(path: Path, proc: subprocess.Popen[bytes], timeout: float, wha
 
 # --- reading Locust's own numbers -------------------------------------------------------------------------
 SUMMARY_ROW = re.compile(r"^(\S+)\s+(\S+)\s+(\d+)\s+\d+\(")
-HARNESS_LINE = re.compile(r"simtim: (\d+) requests, (\d+) failures; conformance mismatches (\d+), "
-                          r"transport failures \(6010\) (\d+), harness errors (\d+)")
+HARNESS_LINE = re.compile(
+    r"simtim: (\d+) requests, (\d+) failures; conformance mismatches (\d+), "
+    r"transport failures \(6010\) (\d+), harness errors (\d+)"
+)
 
 
 def summary_calls(log: Path) -> int | None:
@@ -355,16 +407,25 @@ def csv_calls(prefix: Path) -> int | None:
     import csv
 
     with path.open(newline="") as handle:
-        return sum(int(row["Request Count"]) for row in csv.DictReader(handle)
-                   if row["Name"] != "Aggregated" and row["Type"] != "PUSH" and not row["Name"].startswith("setup:"))
+        return sum(
+            int(row["Request Count"])
+            for row in csv.DictReader(handle)
+            if row["Name"] != "Aggregated" and row["Type"] != "PUSH" and not row["Name"].startswith("setup:")
+        )
 
 
 # --- part 1: the cost of checking --------------------------------------------------------------------------
 CHECK_VARIANTS = ("baseline", "full", "sample", "off")
 CHECK_WHAT_IFS = ("baseline-noutf8", "full-noutf8")  # --what-if: websocket-client's UTF-8 check off
 #: variant -> the variant its ratios are taken against (same transport settings)
-CHECK_REFERENCE = {"baseline": "baseline", "full": "baseline", "sample": "baseline", "off": "baseline",
-                   "baseline-noutf8": "baseline", "full-noutf8": "baseline-noutf8"}
+CHECK_REFERENCE = {
+    "baseline": "baseline",
+    "full": "baseline",
+    "sample": "baseline",
+    "off": "baseline",
+    "baseline-noutf8": "baseline",
+    "full-noutf8": "baseline-noutf8",
+}
 
 
 @dataclass
@@ -381,8 +442,13 @@ class CheckRun:
     notes: list[str] = field(default_factory=list)
 
 
-def profile_during(args: argparse.Namespace, pinning: Pinning, log_dir: Path, label: str,
-                   start_at: Callable[[], float | None]) -> Callable[[subprocess.Popen[bytes], Path], None]:
+def profile_during(
+    args: argparse.Namespace,
+    pinning: Pinning,
+    log_dir: Path,
+    label: str,
+    start_at: Callable[[], float | None],
+) -> Callable[[subprocess.Popen[bytes], Path], None]:
     """A ``during`` hook that py-spy records the Locust process once ``start_at()`` (wall time) has passed."""
 
     def hook(proc: subprocess.Popen[bytes], _probe: Path) -> None:
@@ -398,13 +464,34 @@ def profile_during(args: argparse.Namespace, pinning: Pinning, log_dir: Path, la
         out = log_dir / f"{label}-pyspy.txt"
         # --gil: only samples holding the GIL, i.e. the gevent hub thread running Python; gevent's
         # thread-pool workers wait in a way py-spy does not count as idle and would fill the profile
-        record = subprocess.run([*pinning.server, py_spy, "record", "--pid", str(proc.pid), "--duration",
-                                 str(max(1, round(args.profile))), "--rate", "200", "--gil", "--format", "raw",
-                                 "--output", str(out)], capture_output=True, text=True, check=False, timeout=60)
+        record = subprocess.run(
+            [
+                *pinning.server,
+                py_spy,
+                "record",
+                "--pid",
+                str(proc.pid),
+                "--duration",
+                str(max(1, round(args.profile))),
+                "--rate",
+                "200",
+                "--gil",
+                "--format",
+                "raw",
+                "--output",
+                str(out),
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=60,
+        )
         if record.returncode != 0 or not out.exists():
             print(f"  py-spy failed (exit {record.returncode}): {(record.stderr or record.stdout)[-400:]}")
             return
-        print(f"\n  -- py-spy of the Locust process ({label}), {args.profile:g} s, samples holding the GIL --")
+        print(
+            f"\n  -- py-spy of the Locust process ({label}), {args.profile:g} s, samples holding the GIL --"
+        )
         summarise_profile(out, args.top)
 
     return hook
@@ -417,21 +504,36 @@ def summarise_profile(path: Path, top: int) -> None:
         print("  py-spy recorded no samples")
         return
     print(f"  {total} samples; raw stacks in {path}")
-    for title, counts in (("own time (innermost Python frame; C code counts for its caller)", own),
-                          ("inclusive time", inclusive)):
+    for title, counts in (
+        ("own time (innermost Python frame; C code counts for its caller)", own),
+        ("inclusive time", inclusive),
+    ):
         print(f"  top {top} by {title}:")
         for name, n in sorted(counts.items(), key=lambda item: -item[1])[:top]:
             print(f"    {100 * n / total:5.1f}%  {name}")
 
 
-def check_run(args: argparse.Namespace, pinning: Pinning, log_dir: Path, variant: str, label: str,
-              profile: bool = False) -> CheckRun:
+def check_run(
+    args: argparse.Namespace, pinning: Pinning, log_dir: Path, variant: str, label: str, profile: bool = False
+) -> CheckRun:
     server = Server(pinning, log_dir / f"{label}-server.log")
     try:
         run_seconds = math.ceil(args.warmup + args.seconds + 1)  # users all start in the first second
         users = str(args.users)
-        extra = ["-u", users, "-r", users, "-t", f"{run_seconds}s", "--simtim-admin-key", ADMIN_KEY,
-                 "--cell-size", str(args.cell_size), "--csv", str(log_dir / label)]
+        extra = [
+            "-u",
+            users,
+            "-r",
+            users,
+            "-t",
+            f"{run_seconds}s",
+            "--simtim-admin-key",
+            ADMIN_KEY,
+            "--cell-size",
+            str(args.cell_size),
+            "--csv",
+            str(log_dir / label),
+        ]
         mode, _, what_if = variant.partition("-")
         files = [BASELINE] if mode == "baseline" else [CHAT]
         if mode != "baseline":
@@ -447,7 +549,9 @@ def check_run(args: argparse.Namespace, pinning: Pinning, log_dir: Path, variant
                 return None if spawned is None else spawned + args.warmup
 
             during = profile_during(args, pinning, log_dir, label, window_start)
-        run = run_locust(pinning, files, extra, server, log_dir, label, timeout=run_seconds + 90, during=during)
+        run = run_locust(
+            pinning, files, extra, server, log_dir, label, timeout=run_seconds + 90, during=during
+        )
     finally:
         server.stop()
     spawned = run.event_time("spawned")
@@ -479,9 +583,18 @@ def check_run(args: argparse.Namespace, pinning: Pinning, log_dir: Path, variant
         notes.append(f"{final['failures']} failures")
     if "Traceback" in text:
         notes.append(f"traceback in {run.log.name}")
-    return CheckRun(variant, calls, pushes, locust_cpu, per_second(run.system, "locust_wait", t0, t1),
-                    per_second(run.system, "server_cpu", t0, t1), per_second(run.system, "server_wait", t0, t1),
-                    1e6 * locust_cpu / calls if calls else math.nan, counts, notes)
+    return CheckRun(
+        variant,
+        calls,
+        pushes,
+        locust_cpu,
+        per_second(run.system, "locust_wait", t0, t1),
+        per_second(run.system, "server_cpu", t0, t1),
+        per_second(run.system, "server_wait", t0, t1),
+        1e6 * locust_cpu / calls if calls else math.nan,
+        counts,
+        notes,
+    )
 
 
 def pct(x: float) -> str:
@@ -490,11 +603,15 @@ def pct(x: float) -> str:
 
 def checking_part(args: argparse.Namespace, pinning: Pinning, log_dir: Path) -> None:
     variants = CHECK_VARIANTS + (CHECK_WHAT_IFS if args.what_if else ())
-    print(f"\n== 1. cost of checking: locustfiles/chat.py (--conformance full|sample|off) vs baseline_chat.py, "
-          f"-u {args.users} -r {args.users}, cell size {args.cell_size}, window {args.seconds:g} s after "
-          f"{args.warmup:g} s warm-up, {args.rounds} rounds ==")
-    print(f"{'round':>5}  {'variant':<15} {'calls/s':>8} {'push/s':>7} {'loc CPU':>7} {'loc wait':>8} "
-          f"{'µs/call':>7} {'srv CPU':>7} {'srv wait':>8}  final calls (probe, csv, summary); notes")
+    print(
+        f"\n== 1. cost of checking: locustfiles/chat.py (--conformance full|sample|off) vs baseline_chat.py, "
+        f"-u {args.users} -r {args.users}, cell size {args.cell_size}, window {args.seconds:g} s after "
+        f"{args.warmup:g} s warm-up, {args.rounds} rounds =="
+    )
+    print(
+        f"{'round':>5}  {'variant':<15} {'calls/s':>8} {'push/s':>7} {'loc CPU':>7} {'loc wait':>8} "
+        f"{'µs/call':>7} {'srv CPU':>7} {'srv wait':>8}  final calls (probe, csv, summary); notes"
+    )
     runs: dict[str, list[CheckRun]] = {v: [] for v in variants}
     ratios: dict[str, list[float]] = {v: [] for v in variants}
     cpu_ratios: dict[str, list[float]] = {v: [] for v in variants}
@@ -511,10 +628,13 @@ def checking_part(args: argparse.Namespace, pinning: Pinning, log_dir: Path) -> 
                 saturated.append("Locust saturated")
             if run.server_cpu >= SATURATED:
                 saturated.append("server saturated")
-            print(f"{round_no + 1:>5}  {variant:<15} {run.calls_per_s:>8.0f} {run.pushes_per_s:>7.0f} "
-                  f"{pct(run.locust_cpu):>7} {pct(run.locust_wait):>8} {run.us_per_call:>7.0f} "
-                  f"{pct(run.server_cpu):>7} {pct(run.server_wait):>8}  {run.counts}"
-                  + ("; " + "; ".join(saturated + run.notes) if saturated or run.notes else ""), flush=True)
+            print(
+                f"{round_no + 1:>5}  {variant:<15} {run.calls_per_s:>8.0f} {run.pushes_per_s:>7.0f} "
+                f"{pct(run.locust_cpu):>7} {pct(run.locust_wait):>8} {run.us_per_call:>7.0f} "
+                f"{pct(run.server_cpu):>7} {pct(run.server_wait):>8}  {run.counts}"
+                + ("; " + "; ".join(saturated + run.notes) if saturated or run.notes else ""),
+                flush=True,
+            )
         for variant, run in this.items():
             ref = this[CHECK_REFERENCE[variant]]
             if ref.calls_per_s:
@@ -523,8 +643,20 @@ def checking_part(args: argparse.Namespace, pinning: Pinning, log_dir: Path) -> 
                 cpu_ratios[variant].append(ref.us_per_call / run.us_per_call)
 
     print(f"\nmedians over {args.rounds} rounds:")
-    header = ("variant", "calls/s", "min", "max", "vs", "ratio", "CPU µs/call", "CPU ratio", "Locust CPU",
-              "srv CPU", "target", "status")
+    header = (
+        "variant",
+        "calls/s",
+        "min",
+        "max",
+        "vs",
+        "ratio",
+        "CPU µs/call",
+        "CPU ratio",
+        "Locust CPU",
+        "srv CPU",
+        "target",
+        "status",
+    )
     rows = []
     for variant in variants:
         rs = runs[variant]
@@ -534,24 +666,39 @@ def checking_part(args: argparse.Namespace, pinning: Pinning, log_dir: Path) -> 
         if variant == "full":
             target = f">= {CHECK_TARGET:g}"
             status = "PASS" if ratio >= CHECK_TARGET else "MISS"
-        rows.append((variant, f"{statistics.median(rates):,.0f}", f"{min(rates):,.0f}", f"{max(rates):,.0f}",
-                     CHECK_REFERENCE[variant], f"{ratio:.2f}", f"{statistics.median(r.us_per_call for r in rs):,.0f}",
-                     f"{statistics.median(cpu_ratios[variant]):.2f}",
-                     pct(statistics.median(r.locust_cpu for r in rs)),
-                     pct(statistics.median(r.server_cpu for r in rs)), target, status))
+        rows.append(
+            (
+                variant,
+                f"{statistics.median(rates):,.0f}",
+                f"{min(rates):,.0f}",
+                f"{max(rates):,.0f}",
+                CHECK_REFERENCE[variant],
+                f"{ratio:.2f}",
+                f"{statistics.median(r.us_per_call for r in rs):,.0f}",
+                f"{statistics.median(cpu_ratios[variant]):.2f}",
+                pct(statistics.median(r.locust_cpu for r in rs)),
+                pct(statistics.median(r.server_cpu for r in rs)),
+                target,
+                status,
+            )
+        )
     table(header, rows, right={1, 2, 3, 5, 6, 7, 8, 9})
     full_cpu = statistics.median(cpu_ratios["full"])
     busy = {v: sum(r.locust_cpu >= SATURATED for r in runs[v]) for v in ("baseline", "full")}
-    print(f"full vs baseline: calls/s ratio {statistics.median(ratios['full']):.2f} "
-          f"[{', '.join(f'{r:.2f}' for r in ratios['full'])}] (target >= {CHECK_TARGET:g}, the status above); CPU ratio "
-          f"{full_cpu:.2f} [{', '.join(f'{r:.2f}' for r in cpu_ratios['full'])}] "
-          f"({'would pass' if full_cpu >= CHECK_TARGET else 'would miss'} on CPU); Locust saturated in "
-          f"{busy['full']}/{args.rounds} full and {busy['baseline']}/{args.rounds} baseline runs")
-    print("ratio = median over rounds of (variant calls/s / the 'vs' variant's calls/s of the same round); CPU ratio "
-          "= the 'vs' variant's Locust CPU µs per call / this variant's (0.5: a call costs the Locust process twice "
-          "as much). calls/s is a throughput ceiling only when Locust CPU is near 100% of its core; below that the "
-          "users' think time, the reply latency or neighbours on the core set it, and the CPU ratio is the steadier "
-          "figure.")
+    print(
+        f"full vs baseline: calls/s ratio {statistics.median(ratios['full']):.2f} "
+        f"[{', '.join(f'{r:.2f}' for r in ratios['full'])}] (target >= {CHECK_TARGET:g}, the status above); CPU ratio "
+        f"{full_cpu:.2f} [{', '.join(f'{r:.2f}' for r in cpu_ratios['full'])}] "
+        f"({'would pass' if full_cpu >= CHECK_TARGET else 'would miss'} on CPU); Locust saturated in "
+        f"{busy['full']}/{args.rounds} full and {busy['baseline']}/{args.rounds} baseline runs"
+    )
+    print(
+        "ratio = median over rounds of (variant calls/s / the 'vs' variant's calls/s of the same round); CPU ratio "
+        "= the 'vs' variant's Locust CPU µs per call / this variant's (0.5: a call costs the Locust process twice "
+        "as much). calls/s is a throughput ceiling only when Locust CPU is near 100% of its core; below that the "
+        "users' think time, the reply latency or neighbours on the core set it, and the CPU ratio is the steadier "
+        "figure."
+    )
 
 
 # --- part 2: pushes per second per worker --------------------------------------------------------------------
@@ -559,8 +706,11 @@ PUSH_VARIANTS = ("simtim", "bare")
 PUSH_CONTEXT = ("simtim-noutf8", "bare-utf8")  # what-ifs, run once (in the last round)
 #: variant -> (the sink's --sink, extra locustfiles)
 PUSH_SINKS: dict[str, tuple[str, list[Path]]] = {
-    "simtim": ("simtim", []), "bare": ("bare", []), "simtim-noutf8": ("simtim", [SKIP_UTF8]),
-    "bare-utf8": ("bare-utf8", [])}
+    "simtim": ("simtim", []),
+    "bare": ("bare", []),
+    "simtim-noutf8": ("simtim", [SKIP_UTF8]),
+    "bare-utf8": ("bare-utf8", []),
+}
 
 
 @dataclass
@@ -581,17 +731,24 @@ class PushRun:
         return self.pushes_per_s / self.locust_cpu if self.locust_cpu > 0 else math.nan
 
 
-def push_run(args: argparse.Namespace, pinning: Pinning, log_dir: Path, variant: str, label: str,
-             profile: bool = False) -> PushRun:
+def push_run(
+    args: argparse.Namespace, pinning: Pinning, log_dir: Path, variant: str, label: str, profile: bool = False
+) -> PushRun:
     server = Server(pinning, log_dir / f"{label}-server.log")
     sender_stats: dict[str, Any] = {}
     try:
-        server.post("/admin/v1/configureApp", {"SDKAppID": PUSH_APP, "secretKey": PUSH_KEY,
-                                               "groupMessageRatePerSecond": 1_000_000_000})
+        server.post(
+            "/admin/v1/configureApp",
+            {"SDKAppID": PUSH_APP, "secretKey": PUSH_KEY, "groupMessageRatePerSecond": 1_000_000_000},
+        )
         now = server.now()
         sig = gen_usersig(PUSH_APP, PUSH_KEY, "host", 86400, now=now)
-        host_token = server.post("/v1/login", {"SDKAppID": PUSH_APP, "userID": "host", "userSig": sig})["token"]
-        group = server.post("/v1/createGroup", {"name": "push", "type": "AVChatRoom"}, host_token)["group"]["groupID"]
+        host_token = server.post("/v1/login", {"SDKAppID": PUSH_APP, "userID": "host", "userSig": sig})[
+            "token"
+        ]
+        group = server.post("/v1/createGroup", {"name": "push", "type": "AVChatRoom"}, host_token)["group"][
+            "groupID"
+        ]
         server.post("/v1/joinGroup", {"groupID": group, "type": "AVChatRoom"}, host_token)
         # The members join here, before any socket is open: every join pushes a tip to every member
         # already in the room (n² frames in all), which would otherwise swamp the sink's set-up.  The
@@ -600,17 +757,41 @@ def push_run(args: argparse.Namespace, pinning: Pinning, log_dir: Path, variant:
         try:
             for index in range(args.push_members):
                 user = f"sink{index}"
-                token = server.post("/v1/login", {"SDKAppID": PUSH_APP, "userID": user,
-                                                  "userSig": gen_usersig(PUSH_APP, PUSH_KEY, user, 86400, now=now)},
-                                    conn=conn)["token"]
+                token = server.post(
+                    "/v1/login",
+                    {
+                        "SDKAppID": PUSH_APP,
+                        "userID": user,
+                        "userSig": gen_usersig(PUSH_APP, PUSH_KEY, user, 86400, now=now),
+                    },
+                    conn=conn,
+                )["token"]
                 server.post("/v1/joinGroup", {"groupID": group, "type": "AVChatRoom"}, token, conn=conn)
         finally:
             conn.close()
         ready, stop = log_dir / f"{label}-ready.json", log_dir / f"{label}-stop.flag"
-        extra = ["-u", "1", "-r", "1", "-t", f"{math.ceil(args.seconds + args.push_warmup + 90)}s",
-                 "--sink", PUSH_SINKS[variant][0], "--sink-app", str(PUSH_APP), "--sink-key", PUSH_KEY, "--sink-now", str(now),
-                 "--sink-members", str(args.push_members), "--bench-ready", str(ready),
-                 "--bench-stop", str(stop)]
+        extra = [
+            "-u",
+            "1",
+            "-r",
+            "1",
+            "-t",
+            f"{math.ceil(args.seconds + args.push_warmup + 90)}s",
+            "--sink",
+            PUSH_SINKS[variant][0],
+            "--sink-app",
+            str(PUSH_APP),
+            "--sink-key",
+            PUSH_KEY,
+            "--sink-now",
+            str(now),
+            "--sink-members",
+            str(args.push_members),
+            "--bench-ready",
+            str(ready),
+            "--bench-stop",
+            str(stop),
+        ]
         window: dict[str, float] = {}
 
         def during(proc: subprocess.Popen[bytes], _probe: Path) -> None:
@@ -628,8 +809,16 @@ def push_run(args: argparse.Namespace, pinning: Pinning, log_dir: Path, variant:
             if profiler is not None:
                 profiler.join()
 
-        run = run_locust(pinning, [SINK, *PUSH_SINKS[variant][1]], extra, server, log_dir, label,
-                         timeout=args.seconds + args.push_warmup + 120, during=during)
+        run = run_locust(
+            pinning,
+            [SINK, *PUSH_SINKS[variant][1]],
+            extra,
+            server,
+            log_dir,
+            label,
+            timeout=args.seconds + args.push_warmup + 120,
+            during=during,
+        )
     finally:
         server.stop()
     t0, t1 = window["t0"], window["t1"]
@@ -642,13 +831,23 @@ def push_run(args: argparse.Namespace, pinning: Pinning, log_dir: Path, variant:
         notes.append(f"senders {sender_stats['behind_ms']:.0f} ms behind schedule")
     if "Traceback" in run.log.read_text(errors="replace"):
         notes.append(f"traceback in {run.log.name}")
-    return PushRun(variant, pushes, offered, sender_stats["sent"], sender_stats["refused"],
-                   per_second(run.probe, "cpu", t0, t1), per_second(run.system, "locust_wait", t0, t1),
-                   per_second(run.system, "server_cpu", t0, t1), per_second(run.system, "server_wait", t0, t1), notes)
+    return PushRun(
+        variant,
+        pushes,
+        offered,
+        sender_stats["sent"],
+        sender_stats["refused"],
+        per_second(run.probe, "cpu", t0, t1),
+        per_second(run.system, "locust_wait", t0, t1),
+        per_second(run.system, "server_cpu", t0, t1),
+        per_second(run.system, "server_wait", t0, t1),
+        notes,
+    )
 
 
-def send(server: Server, token: str, group: str, worker: str, args: argparse.Namespace,
-         window: dict[str, float]) -> dict[str, Any]:
+def send(
+    server: Server, token: str, group: str, worker: str, args: argparse.Namespace, window: dict[str, float]
+) -> dict[str, Any]:
     """Sender threads posting to the room at push_rate / members messages per second in total."""
     rate = args.push_rate / args.push_members
     duration = args.push_warmup + args.seconds
@@ -674,10 +873,14 @@ def send(server: Server, token: str, group: str, worker: str, args: argparse.Nam
                 else:
                     behind.append(-delay)
                 seq += 1
-                message = {"to": group, "conversationType": "GROUP", "type": "TIMTextElem",
-                           "payload": {"text": "push bench: one message, many members"},
-                           "random": rng.getrandbits(32),
-                           "cloudCustomData": stamp(worker, f"sender{k}", seq, time.monotonic())}
+                message = {
+                    "to": group,
+                    "conversationType": "GROUP",
+                    "type": "TIMTextElem",
+                    "payload": {"text": "push bench: one message, many members"},
+                    "random": rng.getrandbits(32),
+                    "cloudCustomData": stamp(worker, f"sender{k}", seq, time.monotonic()),
+                }
                 conn.request("POST", "/v1/sendMessage", orjson.dumps({"message": message}), headers)
                 raw = conn.getresponse().read()
                 with lock:
@@ -695,18 +898,26 @@ def send(server: Server, token: str, group: str, worker: str, args: argparse.Nam
     for thread in threads:
         thread.join()
     window["t1"] = time.time()
-    return {"sent": len(sent_at), "sent_in_window": sum(1 for t in sent_at if t >= window["t0"]),
-            "refused": len(refused), "first_refusal": refused[0] if refused else "",
-            "behind_ms": 1000 * max(behind, default=0.0)}
+    return {
+        "sent": len(sent_at),
+        "sent_in_window": sum(1 for t in sent_at if t >= window["t0"]),
+        "refused": len(refused),
+        "first_refusal": refused[0] if refused else "",
+        "behind_ms": 1000 * max(behind, default=0.0),
+    }
 
 
 def pushes_part(args: argparse.Namespace, pinning: Pinning, log_dir: Path) -> None:
-    print(f"\n== 2. pushes received per second by one Locust process: {args.push_members} members of an "
-          f"AVChatRoom, {args.senders} sender threads offering {args.push_rate:,.0f} frames/s "
-          f"({args.push_rate / args.push_members:,.0f} msg/s), window {args.seconds:g} s after "
-          f"{args.push_warmup:g} s, {args.rounds} rounds (+ what-ifs once) ==")
-    print(f"{'round':>5}  {'variant':<14} {'push/s':>7} {'offered':>7} {'loc CPU':>7} {'loc wait':>8} "
-          f"{'push/CPU-s':>10} {'srv CPU':>7} {'srv wait':>8}  notes")
+    print(
+        f"\n== 2. pushes received per second by one Locust process: {args.push_members} members of an "
+        f"AVChatRoom, {args.senders} sender threads offering {args.push_rate:,.0f} frames/s "
+        f"({args.push_rate / args.push_members:,.0f} msg/s), window {args.seconds:g} s after "
+        f"{args.push_warmup:g} s, {args.rounds} rounds (+ what-ifs once) =="
+    )
+    print(
+        f"{'round':>5}  {'variant':<14} {'push/s':>7} {'offered':>7} {'loc CPU':>7} {'loc wait':>8} "
+        f"{'push/CPU-s':>10} {'srv CPU':>7} {'srv wait':>8}  notes"
+    )
     runs: dict[str, list[PushRun]] = {v: [] for v in PUSH_VARIANTS + PUSH_CONTEXT}
     ratios: list[float] = []
     cpu_ratios: list[float] = []
@@ -727,10 +938,13 @@ def pushes_part(args: argparse.Namespace, pinning: Pinning, log_dir: Path) -> No
                 flags.append("server saturated")
             if run.pushes_per_s < 0.9 * run.offered_per_s and run.locust_cpu < SATURATED:
                 flags.append("behind the offer without a busy Locust: starved by neighbours?")
-            print(f"{round_no + 1:>5}  {variant:<14} {run.pushes_per_s:>7.0f} {run.offered_per_s:>7.0f} "
-                  f"{pct(run.locust_cpu):>7} {pct(run.locust_wait):>8} {run.per_cpu_second:>10,.0f} "
-                  f"{pct(run.server_cpu):>7} {pct(run.server_wait):>8}"
-                  + ("  " + "; ".join(flags + run.notes) if flags or run.notes else ""), flush=True)
+            print(
+                f"{round_no + 1:>5}  {variant:<14} {run.pushes_per_s:>7.0f} {run.offered_per_s:>7.0f} "
+                f"{pct(run.locust_cpu):>7} {pct(run.locust_wait):>8} {run.per_cpu_second:>10,.0f} "
+                f"{pct(run.server_cpu):>7} {pct(run.server_wait):>8}"
+                + ("  " + "; ".join(flags + run.notes) if flags or run.notes else ""),
+                flush=True,
+            )
         simtim, bare = this["simtim"], this["bare"]
         rate_ratio = simtim.pushes_per_s / bare.pushes_per_s
         cpu_ratio = simtim.per_cpu_second / bare.per_cpu_second
@@ -738,12 +952,24 @@ def pushes_part(args: argparse.Namespace, pinning: Pinning, log_dir: Path) -> No
         ratios.append(rate_ratio)
         cpu_ratios.append(cpu_ratio)
         capacity.append(rate_ratio if both else cpu_ratio)
-        print(f"       simtim/bare: push/s {rate_ratio:.2f}, per CPU-second {cpu_ratio:.2f}; capacity ratio "
-              f"{capacity[-1]:.2f} ({'push/s: both saturated' if both else 'per CPU-second: not both saturated'})")
+        print(
+            f"       simtim/bare: push/s {rate_ratio:.2f}, per CPU-second {cpu_ratio:.2f}; capacity ratio "
+            f"{capacity[-1]:.2f} ({'push/s: both saturated' if both else 'per CPU-second: not both saturated'})"
+        )
 
     print("\nmedians over rounds (what-ifs: one round):")
-    header = ("variant", "push/s", "min", "max", "push/CPU-s", "Locust CPU", "srv CPU", "vs bare", "target",
-              "status")
+    header = (
+        "variant",
+        "push/s",
+        "min",
+        "max",
+        "push/CPU-s",
+        "Locust CPU",
+        "srv CPU",
+        "vs bare",
+        "target",
+        "status",
+    )
     rows = []
     bare_rate = statistics.median(r.pushes_per_s for r in runs["bare"])
     bare_cpu = statistics.median(r.per_cpu_second for r in runs["bare"])
@@ -757,36 +983,69 @@ def pushes_part(args: argparse.Namespace, pinning: Pinning, log_dir: Path) -> No
             ratio, target = f"{value:.2f}", f">= {PUSH_TARGET:g}"
             status = "PASS" if value >= PUSH_TARGET else "MISS"
         elif variant != "bare":
-            ratio = (f"{statistics.median(rates) / bare_rate:.2f} / "
-                     f"{statistics.median(r.per_cpu_second for r in rs) / bare_cpu:.2f}")
-        rows.append((variant, f"{statistics.median(rates):,.0f}", f"{min(rates):,.0f}", f"{max(rates):,.0f}",
-                     f"{statistics.median(r.per_cpu_second for r in rs):,.0f}",
-                     pct(statistics.median(r.locust_cpu for r in rs)),
-                     pct(statistics.median(r.server_cpu for r in rs)), ratio, target, status))
+            ratio = (
+                f"{statistics.median(rates) / bare_rate:.2f} / "
+                f"{statistics.median(r.per_cpu_second for r in rs) / bare_cpu:.2f}"
+            )
+        rows.append(
+            (
+                variant,
+                f"{statistics.median(rates):,.0f}",
+                f"{min(rates):,.0f}",
+                f"{max(rates):,.0f}",
+                f"{statistics.median(r.per_cpu_second for r in rs):,.0f}",
+                pct(statistics.median(r.locust_cpu for r in rs)),
+                pct(statistics.median(r.server_cpu for r in rs)),
+                ratio,
+                target,
+                status,
+            )
+        )
     table(header, rows, right={1, 2, 3, 4, 5, 6, 7})
-    print(f"simtim/bare per round: push/s [{', '.join(f'{r:.2f}' for r in ratios)}], per Locust CPU-second "
-          f"[{', '.join(f'{r:.2f}' for r in cpu_ratios)}]. 'vs bare' for simtim is the median capacity ratio: push/s "
-          f"when both readers were saturated (Locust CPU >= {SATURATED:.0%} of its core: push/s is then what one "
-          f"worker core takes), else pushes per Locust CPU-second (a reader kept off its core by neighbours shows a low "
-          f"push/s that says nothing about the reader). What-ifs: push/s / per CPU-second, each over bare's median.")
+    print(
+        f"simtim/bare per round: push/s [{', '.join(f'{r:.2f}' for r in ratios)}], per Locust CPU-second "
+        f"[{', '.join(f'{r:.2f}' for r in cpu_ratios)}]. 'vs bare' for simtim is the median capacity ratio: push/s "
+        f"when both readers were saturated (Locust CPU >= {SATURATED:.0%} of its core: push/s is then what one "
+        f"worker core takes), else pushes per Locust CPU-second (a reader kept off its core by neighbours shows a low "
+        f"push/s that says nothing about the reader). What-ifs: push/s / per CPU-second, each over bare's median."
+    )
 
 
 # --- part 3: idle sockets ----------------------------------------------------------------------------------
 def idle_part(args: argparse.Namespace, pinning: Pinning, log_dir: Path) -> None:
-    print(f"\n== 3. idle event sockets held by one Locust process: {args.idle_clients} sessions through "
-          f"HttpDriver + GeventTransport (a driver per 4 sessions), held {args.idle_hold:g} s ==")
+    print(
+        f"\n== 3. idle event sockets held by one Locust process: {args.idle_clients} sessions through "
+        f"HttpDriver + GeventTransport (a driver per 4 sessions), held {args.idle_hold:g} s =="
+    )
     server = Server(pinning, log_dir / "idle-server.log")
     out = log_dir / "idle.json"
     server_rss0 = status_kb(server.pid)
     try:
-        extra = ["-u", "1", "-r", "1", "-t", f"{math.ceil(args.idle_hold + 240)}s", "--idle-clients",
-                 str(args.idle_clients), "--idle-hold", str(args.idle_hold), "--idle-server-pid", str(server.pid),
-                 "--idle-now", str(server.now()), "--bench-out", str(out)]
+        extra = [
+            "-u",
+            "1",
+            "-r",
+            "1",
+            "-t",
+            f"{math.ceil(args.idle_hold + 240)}s",
+            "--idle-clients",
+            str(args.idle_clients),
+            "--idle-hold",
+            str(args.idle_hold),
+            "--idle-server-pid",
+            str(server.pid),
+            "--idle-now",
+            str(server.now()),
+            "--bench-out",
+            str(out),
+        ]
         run = run_locust(pinning, [IDLE], extra, server, log_dir, "idle", timeout=args.idle_hold + 300)
     finally:
         server.stop()
     if not out.exists():
-        raise BenchError(f"idle: no result file; log {run.log}:\n{run.log.read_text(errors='replace')[-2000:]}")
+        raise BenchError(
+            f"idle: no result file; log {run.log}:\n{run.log.read_text(errors='replace')[-2000:]}"
+        )
     r = orjson.loads(out.read_bytes())
     opened, warm = r["opened"], r["warm"]
     per_kb = (r["rss_after_kb"] - r["rss_before_kb"]) / max(1, opened - warm)
@@ -794,21 +1053,39 @@ def idle_part(args: argparse.Namespace, pinning: Pinning, log_dir: Path) -> None
     srv_kb = (srv_after.get("rss_kb", 0) - srv_before.get("rss_kb", server_rss0)) / max(1, opened - warm)
     sample = r["sample"]
     print(f"descriptor limit (soft, hard) in the Locust process: {tuple(r['nofile'])}")
-    print(f"opened {opened} of {r['target']} sessions in {r['open_seconds']:.1f} s "
-          f"({(opened - warm) / max(r['open_seconds'], 1e-9):,.0f}/s), {r['failed']} failed"
-          + (f"; first failures: {r['first_failures']}" if r["failed"] else ""))
-    print(f"Locust process: VmRSS {r['rss_before_kb'] / 1024:.1f} MB -> {r['rss_after_kb'] / 1024:.1f} MB = "
-          f"{per_kb:.1f} KB per connection ({r['drivers']} drivers, {r['fds_after']} descriptors); "
-          f"{r['rss_end_kb'] / 1024:.1f} MB at the end")
-    print(f"server: VmRSS {srv_before.get('rss_kb', 0) / 1024:.1f} MB -> {srv_after.get('rss_kb', 0) / 1024:.1f} MB "
-          f"({srv_kb:.1f} KB per connection), descriptors {srv_before.get('fds')} -> {srv_after.get('fds')}"
-          f" -> {r['server_after_hold'].get('fds')} after the hold")
-    print(f"still connected after {args.idle_hold:g} s idle: {r['live_after_hold']} of {opened}; a message to "
-          f"{sample['sent']} sampled sessions arrived at {sample['arrived']}"
-          + (f" (p50 {sample['p50_ms']:.1f} ms, max {sample['max_ms']:.1f} ms)" if sample.get("arrived") else ""))
-    ok = (opened >= min(IDLE_TARGET, args.idle_clients) and per_kb <= IDLE_KB_TARGET
-          and r["live_after_hold"] == opened and sample["arrived"] == sample["sent"])
-    verdict = "PASS" if ok and args.idle_clients >= IDLE_TARGET else ("MISS" if not ok else "PASS (below 5k asked)")
+    print(
+        f"opened {opened} of {r['target']} sessions in {r['open_seconds']:.1f} s "
+        f"({(opened - warm) / max(r['open_seconds'], 1e-9):,.0f}/s), {r['failed']} failed"
+        + (f"; first failures: {r['first_failures']}" if r["failed"] else "")
+    )
+    print(
+        f"Locust process: VmRSS {r['rss_before_kb'] / 1024:.1f} MB -> {r['rss_after_kb'] / 1024:.1f} MB = "
+        f"{per_kb:.1f} KB per connection ({r['drivers']} drivers, {r['fds_after']} descriptors); "
+        f"{r['rss_end_kb'] / 1024:.1f} MB at the end"
+    )
+    print(
+        f"server: VmRSS {srv_before.get('rss_kb', 0) / 1024:.1f} MB -> {srv_after.get('rss_kb', 0) / 1024:.1f} MB "
+        f"({srv_kb:.1f} KB per connection), descriptors {srv_before.get('fds')} -> {srv_after.get('fds')}"
+        f" -> {r['server_after_hold'].get('fds')} after the hold"
+    )
+    print(
+        f"still connected after {args.idle_hold:g} s idle: {r['live_after_hold']} of {opened}; a message to "
+        f"{sample['sent']} sampled sessions arrived at {sample['arrived']}"
+        + (
+            f" (p50 {sample['p50_ms']:.1f} ms, max {sample['max_ms']:.1f} ms)"
+            if sample.get("arrived")
+            else ""
+        )
+    )
+    ok = (
+        opened >= min(IDLE_TARGET, args.idle_clients)
+        and per_kb <= IDLE_KB_TARGET
+        and r["live_after_hold"] == opened
+        and sample["arrived"] == sample["sent"]
+    )
+    verdict = (
+        "PASS" if ok and args.idle_clients >= IDLE_TARGET else ("MISS" if not ok else "PASS (below 5k asked)")
+    )
     print(f"target >= {IDLE_TARGET} sockets at <= {IDLE_KB_TARGET:g} KB each, all still connected: {verdict}")
 
 
@@ -827,8 +1104,10 @@ def table(header: tuple[str, ...], rows: list[tuple[str, ...]], right: set[int])
     widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
 
     def fmt(row: tuple[str, ...]) -> str:
-        return "  ".join(str(v).rjust(w) if i in right else str(v).ljust(w)
-                         for i, (v, w) in enumerate(zip(row, widths, strict=True))).rstrip()
+        return "  ".join(
+            str(v).rjust(w) if i in right else str(v).ljust(w)
+            for i, (v, w) in enumerate(zip(row, widths, strict=True))
+        ).rstrip()
 
     print(fmt(header))
     print("  ".join("-" * w for w in widths))
@@ -841,33 +1120,67 @@ def load_average() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--only", nargs="+", choices=("checking", "pushes", "idle"), default=None,
-                        help="parts to run (default: all three)")
-    parser.add_argument("--seconds", type=float, default=4.0, help="measured window per run, parts 1 and 2 (default 4)")
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--only",
+        nargs="+",
+        choices=("checking", "pushes", "idle"),
+        default=None,
+        help="parts to run (default: all three)",
+    )
+    parser.add_argument(
+        "--seconds", type=float, default=4.0, help="measured window per run, parts 1 and 2 (default 4)"
+    )
     parser.add_argument("--rounds", type=int, default=3, help="rounds, parts 1 and 2 (default 3)")
-    parser.add_argument("--users", type=int, default=50, help="part 1: Locust users, one cell each (default 50)")
+    parser.add_argument(
+        "--users", type=int, default=50, help="part 1: Locust users, one cell each (default 50)"
+    )
     parser.add_argument("--cell-size", type=int, default=4, help="part 1: accounts per cell (default 4)")
-    parser.add_argument("--warmup", type=float, default=2.0,
-                        help="part 1: seconds after all users started before the window (default 2)")
-    parser.add_argument("--what-if", action="store_true",
-                        help="part 1: also run baseline and full with websocket-client's UTF-8 check off")
-    parser.add_argument("--push-members", type=int, default=200, help="part 2: sockets in the room (default 200)")
-    parser.add_argument("--push-rate", type=float, default=40_000.0,
-                        help="part 2: frames/s the senders make the server offer (default 40000)")
-    parser.add_argument("--push-warmup", type=float, default=1.0, help="part 2: seconds of sending before the window")
+    parser.add_argument(
+        "--warmup",
+        type=float,
+        default=2.0,
+        help="part 1: seconds after all users started before the window (default 2)",
+    )
+    parser.add_argument(
+        "--what-if",
+        action="store_true",
+        help="part 1: also run baseline and full with websocket-client's UTF-8 check off",
+    )
+    parser.add_argument(
+        "--push-members", type=int, default=200, help="part 2: sockets in the room (default 200)"
+    )
+    parser.add_argument(
+        "--push-rate",
+        type=float,
+        default=40_000.0,
+        help="part 2: frames/s the senders make the server offer (default 40000)",
+    )
+    parser.add_argument(
+        "--push-warmup", type=float, default=1.0, help="part 2: seconds of sending before the window"
+    )
     parser.add_argument("--senders", type=int, default=4, help="part 2: sender threads (default 4)")
-    parser.add_argument("--idle-clients", type=int, default=5000, help="part 3: sockets to open (default 5000)")
+    parser.add_argument(
+        "--idle-clients", type=int, default=5000, help="part 3: sockets to open (default 5000)"
+    )
     parser.add_argument("--idle-hold", type=float, default=5.0, help="part 3: seconds idle before the checks")
-    parser.add_argument("--profile", type=float, default=0.0, metavar="SECONDS",
-                        help="also py-spy record the Locust process for SECONDS in extra runs: part 1 full "
-                             "(and full-noutf8 with --what-if), part 2 simtim and simtim-noutf8; default off")
+    parser.add_argument(
+        "--profile",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="also py-spy record the Locust process for SECONDS in extra runs: part 1 full "
+        "(and full-noutf8 with --what-if), part 2 simtim and simtim-noutf8; default off",
+    )
     parser.add_argument("--top", type=int, default=20, help="functions listed per profile (default 20)")
     parser.add_argument("--server-core", type=int, default=0)
     parser.add_argument("--client-core", type=int, default=1)
     parser.add_argument("--no-pin", action="store_true", help="do not pin processes to cores")
-    parser.add_argument("--log-dir", type=Path, default=None, help="logs, CSVs, probe files (default: a temp dir)")
+    parser.add_argument(
+        "--log-dir", type=Path, default=None, help="logs, CSVs, probe files (default: a temp dir)"
+    )
     args = parser.parse_args(argv)
     args.rounds = max(1, args.rounds)
     parts = args.only or ["checking", "pushes", "idle"]
@@ -876,10 +1189,14 @@ def main(argv: list[str] | None = None) -> int:
     log_dir.mkdir(parents=True, exist_ok=True)
     pinning = pin(args)
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    print(f"harness_bench: Python {platform.python_version()} on {platform.machine()}, {os.cpu_count()} CPUs; "
-          f"{pinning.note}")
-    print(f"load average {load_average()}; descriptors soft {soft} / hard {hard} (children raise soft to hard); "
-          f"logs in {log_dir}")
+    print(
+        f"harness_bench: Python {platform.python_version()} on {platform.machine()}, {os.cpu_count()} CPUs; "
+        f"{pinning.note}"
+    )
+    print(
+        f"load average {load_average()}; descriptors soft {soft} / hard {hard} (children raise soft to hard); "
+        f"logs in {log_dir}"
+    )
     began = time.monotonic()
     try:
         if "checking" in parts:

@@ -88,8 +88,14 @@ class Case:
 CASES: dict[str, Case] = {}
 
 
-def case(name: str, title: str, *, ops_per_call: int = 1, target_ops: float | None = None,
-         target_ratio: float | None = None) -> Callable[[Callable[[Tally], Op]], Callable[[Tally], Op]]:
+def case(
+    name: str,
+    title: str,
+    *,
+    ops_per_call: int = 1,
+    target_ops: float | None = None,
+    target_ratio: float | None = None,
+) -> Callable[[Callable[[Tally], Op]], Callable[[Tally], Op]]:
     """Register ``setup(tally) -> op`` as a benchmark case."""
 
     def register(setup: Callable[[Tally], Op]) -> Callable[[Tally], Op]:
@@ -121,8 +127,9 @@ def login(world: World, clock: FakeClock, user_id: str) -> int:
 
 
 def text_message(to: str, text: str) -> dict[str, Any]:
-    return {"message": {"to": to, "conversationType": "C2C", "type": "TIMTextElem",
-                        "payload": {"text": text}}}
+    return {
+        "message": {"to": to, "conversationType": "C2C", "type": "TIMTextElem", "payload": {"text": text}}
+    }
 
 
 # --- cases -------------------------------------------------------------------------------
@@ -209,8 +216,12 @@ def setup_send_c2c(tally: Tally) -> Op:
 GROUP_SIZE = 500
 
 
-@case("group_fanout", f"group send to {GROUP_SIZE} members all online (deliveries)",
-      ops_per_call=GROUP_SIZE - 1, target_ops=200_000)
+@case(
+    "group_fanout",
+    f"group send to {GROUP_SIZE} members all online (deliveries)",
+    ops_per_call=GROUP_SIZE - 1,
+    target_ops=200_000,
+)
 def setup_group_fanout(tally: Tally) -> Op:
     """One member sends to a Public group of GROUP_SIZE members, each with one online instance.
 
@@ -220,11 +231,20 @@ def setup_group_fanout(tally: Tally) -> Op:
     world, clock = new_world()
     names = [f"m{i:03d}" for i in range(GROUP_SIZE)]
     instances = [login(world, clock, name) for name in names]
-    created = world.call(instances[0], "createGroup", {
-        "name": "big", "type": "Public", "memberList": [{"userID": n} for n in names[1:]]})
+    created = world.call(
+        instances[0],
+        "createGroup",
+        {"name": "big", "type": "Public", "memberList": [{"userID": n} for n in names[1:]]},
+    )
     group_id = created.data["group"]["groupID"]
-    opts = {"message": {"to": group_id, "conversationType": "GROUP", "type": "TIMTextElem",
-                        "payload": {"text": "hello, everyone"}}}
+    opts = {
+        "message": {
+            "to": group_id,
+            "conversationType": "GROUP",
+            "type": "TIMTextElem",
+            "payload": {"text": "hello, everyone"},
+        }
+    }
     sender = instances[1]
     call = world.call
     tally.what = f"each send delivered onMessageReceived to all {GROUP_SIZE - 1} other members"
@@ -252,8 +272,11 @@ def setup_group_churn(tally: Tally) -> Op:
         world.import_account(1400000000, f"p{i:03d}")
     for i in range(50):
         login(world, clock, f"p{i:03d}")
-    created = world.call(owner, "createGroup", {"name": "churn", "type": "Public",
-                                                "memberList": [{"userID": f"p{i:03d}"} for i in range(199)]})
+    created = world.call(
+        owner,
+        "createGroup",
+        {"name": "churn", "type": "Public", "memberList": [{"userID": f"p{i:03d}"} for i in range(199)]},
+    )
     group_id = created.data["group"]["groupID"]
     joiner = login(world, clock, "joiner")
     call = world.call
@@ -302,8 +325,13 @@ def page_op(tally: Tally, cursor_index: int | None) -> Op:
     def op() -> None:
         data = call(alice, "getMessageList", opts).data
         page = data["messageList"]
-        if (len(page) != MESSAGE_PAGE_DEFAULT or page[0]["ID"] != first_id or page[-1]["ID"] != last_id
-                or data["nextReqMessageID"] != expected_next or data["isCompleted"]):
+        if (
+            len(page) != MESSAGE_PAGE_DEFAULT
+            or page[0]["ID"] != first_id
+            or page[-1]["ID"] != last_id
+            or data["nextReqMessageID"] != expected_next
+            or data["isCompleted"]
+        ):
             raise BenchError("getMessageList returned the wrong page")
         tally.checked += 1
 
@@ -434,16 +462,27 @@ def report(results: list[Result]) -> None:
         target, verdict = status(r)
         if r.rates:
             ratio = statistics.median(r.ratios) if r.ratios else 0.0
-            rows.append((r.case.title, f"{statistics.median(r.rates):,.0f}", si(min(r.rates)),
-                         si(max(r.rates)), as_fraction(ratio), target, verdict))
+            rows.append(
+                (
+                    r.case.title,
+                    f"{statistics.median(r.rates):,.0f}",
+                    si(min(r.rates)),
+                    si(max(r.rates)),
+                    as_fraction(ratio),
+                    target,
+                    verdict,
+                )
+            )
         else:
             rows.append((r.case.title, "-", "-", "-", "-", target, verdict))
     widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
     right = {1, 2, 3, 4}
 
     def fmt(row: tuple[str, ...]) -> str:
-        return "  ".join(str(v).rjust(w) if i in right else str(v).ljust(w)
-                         for i, (v, w) in enumerate(zip(row, widths, strict=True))).rstrip()
+        return "  ".join(
+            str(v).rjust(w) if i in right else str(v).ljust(w)
+            for i, (v, w) in enumerate(zip(row, widths, strict=True))
+        ).rstrip()
 
     print()
     print(fmt(header))
@@ -499,8 +538,10 @@ def profile(name: str, seconds: float, top: int) -> None:
         calls += batch
     profiler.disable()
     elapsed = time.perf_counter() - start
-    print(f"profiled {name}: {calls:,} op calls in {elapsed:.2f} s under cProfile "
-          f"({calls / elapsed:,.0f}/s; cProfile slows small calls, so shares are indicative)")
+    print(
+        f"profiled {name}: {calls:,} op calls in {elapsed:.2f} s under cProfile "
+        f"({calls / elapsed:,.0f}/s; cProfile slows small calls, so shares are indicative)"
+    )
     stats = pstats.Stats(profiler)
     entries = stats.stats  # type: ignore[attr-defined]
     # 100% = the op's own cumulative time (the largest): the loop around it is not profiled
@@ -532,10 +573,19 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=1.0, help="timed seconds per case per round")
     parser.add_argument("--repeat", type=int, default=5, help="rounds (each measures every case once)")
-    parser.add_argument("--only", nargs="+", choices=sorted(CASES), metavar="NAME",
-                        help=f"cases to run (the baseline always runs): {', '.join(CASES)}")
-    parser.add_argument("--profile", choices=sorted(CASES), metavar="NAME",
-                        help="profile one case with cProfile for --seconds instead of benchmarking")
+    parser.add_argument(
+        "--only",
+        nargs="+",
+        choices=sorted(CASES),
+        metavar="NAME",
+        help=f"cases to run (the baseline always runs): {', '.join(CASES)}",
+    )
+    parser.add_argument(
+        "--profile",
+        choices=sorted(CASES),
+        metavar="NAME",
+        help="profile one case with cProfile for --seconds instead of benchmarking",
+    )
     parser.add_argument("--top", type=int, default=25, help="rows per profile table")
     args = parser.parse_args(argv)
     pinned = pin_to_one_core()

@@ -96,7 +96,11 @@ class Pinning:
 
 
 def pin(args: argparse.Namespace) -> Pinning:
-    cpus = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else list(range(os.cpu_count() or 1))
+    cpus = (
+        sorted(os.sched_getaffinity(0))
+        if hasattr(os, "sched_getaffinity")
+        else list(range(os.cpu_count() or 1))
+    )
     unpinned = min(args.threads, len(cpus))
     taskset = shutil.which("taskset")
     if args.no_pin:
@@ -104,12 +108,20 @@ def pin(args: argparse.Namespace) -> Pinning:
     if taskset is None:
         return Pinning([], [], unpinned, "not pinned (taskset not found)")
     if args.server_core == args.client_core or not {args.server_core, args.client_core} <= set(cpus):
-        return Pinning([], [], unpinned, f"not pinned (cores {args.server_core}/{args.client_core} not both "
-                                         f"available: {cpus})")
+        return Pinning(
+            [],
+            [],
+            unpinned,
+            f"not pinned (cores {args.server_core}/{args.client_core} not both available: {cpus})",
+        )
     os.sched_setaffinity(0, {args.client_core})  # this process (WS sender/reader) sits with wrk
-    return Pinning([taskset, "-c", str(args.server_core)], [taskset, "-c", str(args.client_core)], 1,
-                   f"servers on core {args.server_core}, wrk and this process on core {args.client_core} "
-                   f"(taskset; {len(cpus)} cores available)")
+    return Pinning(
+        [taskset, "-c", str(args.server_core)],
+        [taskset, "-c", str(args.client_core)],
+        1,
+        f"servers on core {args.server_core}, wrk and this process on core {args.client_core} "
+        f"(taskset; {len(cpus)} cores available)",
+    )
 
 
 # --- server processes ---------------------------------------------------------------------------------
@@ -123,8 +135,9 @@ class Server:
 
     def start(self, timeout: float = 30.0) -> Server:
         with open(self.log_path, "wb") as log:
-            self.proc = subprocess.Popen(self.cmd, stdout=log, stderr=subprocess.STDOUT,
-                                         stdin=subprocess.DEVNULL, cwd=ROOT)
+            self.proc = subprocess.Popen(
+                self.cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=ROOT
+            )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             text = self.log_path.read_text(errors="replace")
@@ -136,8 +149,10 @@ class Server:
                 break
             time.sleep(0.05)
         self.stop()
-        raise BenchError(f"{self.name} did not start ({' '.join(self.cmd)}); log {self.log_path}:\n"
-                         + self.log_path.read_text(errors="replace")[-2000:])
+        raise BenchError(
+            f"{self.name} did not start ({' '.join(self.cmd)}); log {self.log_path}:\n"
+            + self.log_path.read_text(errors="replace")[-2000:]
+        )
 
     def cpu_seconds(self) -> float:
         """utime + stime of the server process so far (0.0 where /proc is not there)."""
@@ -200,9 +215,14 @@ def login(conn: http.client.HTTPConnection, user_id: str) -> str:
 
 
 def text_message(rng: random.Random, custom: str = "") -> dict[str, Any]:
-    message: dict[str, Any] = {"to": RECEIVER, "conversationType": "C2C", "type": "TIMTextElem",
-                               "payload": {"text": "server bench message"}, "random": rng.getrandbits(32),
-                               "clientTime": int(time.time())}
+    message: dict[str, Any] = {
+        "to": RECEIVER,
+        "conversationType": "C2C",
+        "type": "TIMTextElem",
+        "payload": {"text": "server bench message"},
+        "random": rng.getrandbits(32),
+        "clientTime": int(time.time()),
+    }
     if custom:
         message["cloudCustomData"] = custom
     return {"message": message}
@@ -212,8 +232,12 @@ def stored_messages(server: Server) -> int:
     """Messages the simtim server holds (admin ``snapshot``): dedup hits would leave it short."""
     conn = http.client.HTTPConnection(server.host, server.port, timeout=10)
     try:
-        conn.request("POST", "/admin/v1/snapshot", b"{}", {"Content-Type": "application/json",
-                                                             "X-Admin-Key": ADMIN_KEY})
+        conn.request(
+            "POST",
+            "/admin/v1/snapshot",
+            b"{}",
+            {"Content-Type": "application/json", "X-Admin-Key": ADMIN_KEY},
+        )
         reply = orjson.loads(conn.getresponse().read())
     finally:
         conn.close()
@@ -239,7 +263,9 @@ def prepare(target: str, server: Server) -> str:
     if reply.get("code") != 0:
         raise BenchError(f"{target}: sendMessage answered {reply}")
     if (target == "echo") != (data.get("echo") is True):
-        raise BenchError(f"{target}: unexpected reply {reply} (is benchmarks/echo_app.py still swapping the app?)")
+        raise BenchError(
+            f"{target}: unexpected reply {reply} (is benchmarks/echo_app.py still swapping the app?)"
+        )
     if target == "simtim" and (data.get("message") or {}).get("to") != RECEIVER:
         raise BenchError(f"simtim: sendMessage reply has no message to {RECEIVER}: {reply}")
     return token
@@ -264,12 +290,34 @@ class WrkRun:
     saturated: bool
 
 
-def run_wrk(args: argparse.Namespace, pinning: Pinning, wrk: str, server: Server, token: str,
-            seconds: float, check: bool, log_path: Path) -> WrkRun:
+def run_wrk(
+    args: argparse.Namespace,
+    pinning: Pinning,
+    wrk: str,
+    server: Server,
+    token: str,
+    seconds: float,
+    check: bool,
+    log_path: Path,
+) -> WrkRun:
     url = f"http://{server.host}:{server.port}/v1/sendMessage"
-    cmd = [*pinning.client, wrk, f"-t{args.threads}", f"-c{args.connections}", f"-d{seconds:g}s",
-                            "--timeout", "5s", "-s", str(LUA_SCRIPT), url, "--", token, RECEIVER,
-                            "check" if check else "nocheck", str(random.getrandbits(31))]
+    cmd = [
+        *pinning.client,
+        wrk,
+        f"-t{args.threads}",
+        f"-c{args.connections}",
+        f"-d{seconds:g}s",
+        "--timeout",
+        "5s",
+        "-s",
+        str(LUA_SCRIPT),
+        url,
+        "--",
+        token,
+        RECEIVER,
+        "check" if check else "nocheck",
+        str(random.getrandbits(31)),
+    ]
     server_cpu0, server_wait0 = server.cpu_seconds(), server.runqueue_wait()
     started = time.perf_counter()
     with open(log_path, "wb") as out:
@@ -283,16 +331,24 @@ def run_wrk(args: argparse.Namespace, pinning: Pinning, wrk: str, server: Server
     line = next((x for x in output.splitlines() if x.startswith("SIMTIM_WRK ")), None)
     if proc.returncode != 0 or line is None:
         raise BenchError(f"wrk failed (exit {proc.returncode}): {' '.join(cmd)}\n{output[-2000:]}")
-    result = orjson.loads(line[len("SIMTIM_WRK "):])
+    result = orjson.loads(line[len("SIMTIM_WRK ") :])
     client_cpu = (usage.ru_utime + usage.ru_stime) / wall
     return WrkRun(
-        rps=result["requests"] / (result["duration_us"] / 1e6), requests=result["requests"],
-        p50_ms=result["p50_us"] / 1000, p99_ms=result["p99_us"] / 1000,
+        rps=result["requests"] / (result["duration_us"] / 1e6),
+        requests=result["requests"],
+        p50_ms=result["p50_us"] / 1000,
+        p99_ms=result["p99_us"] / 1000,
         errors=result["connect_errors"] + result["read_errors"] + result["write_errors"] + result["timeouts"],
-        non_2xx=result["non_2xx"], checked=result["checked"], bad=result["bad"], first_bad=result["first_bad"],
-        client_cpu=client_cpu, server_cpu=server_cpu_seconds / wall,
-        server_us=1e6 * server_cpu_seconds / max(1, result["requests"]), server_wait=server_wait,
-        saturated=client_cpu >= SATURATED * pinning.client_cores)
+        non_2xx=result["non_2xx"],
+        checked=result["checked"],
+        bad=result["bad"],
+        first_bad=result["first_bad"],
+        client_cpu=client_cpu,
+        server_cpu=server_cpu_seconds / wall,
+        server_us=1e6 * server_cpu_seconds / max(1, result["requests"]),
+        server_wait=server_wait,
+        saturated=client_cpu >= SATURATED * pinning.client_cores,
+    )
 
 
 def wrk_version(wrk: str) -> str:
@@ -305,12 +361,16 @@ def pct(x: float) -> str:
 
 
 def http_part(args: argparse.Namespace, pinning: Pinning, wrk: str, log_dir: Path) -> None:
-    print(f"\n== sendMessage over HTTP, simtim vs echo: wrk -t{args.threads} -c{args.connections}, verification run "
-          f"{args.check_seconds:g} s (Lua response() checks every reply) + timed run {args.duration:g} s, "
-          f"{args.repeat} rounds ==")
-    print(f"{'round':>5}  {'target':<6}  {'verify: replies':>15} {'bad':>4} {'req/s':>7}  |  "
-          f"{'timed req/s':>11} {'p50 ms':>7} {'p99 ms':>7} {'wrk CPU':>7} {'srv CPU':>7} {'srv wait':>8} "
-          f"{'srv µs/req':>10} {'errors':>6}")
+    print(
+        f"\n== sendMessage over HTTP, simtim vs echo: wrk -t{args.threads} -c{args.connections}, verification run "
+        f"{args.check_seconds:g} s (Lua response() checks every reply) + timed run {args.duration:g} s, "
+        f"{args.repeat} rounds =="
+    )
+    print(
+        f"{'round':>5}  {'target':<6}  {'verify: replies':>15} {'bad':>4} {'req/s':>7}  |  "
+        f"{'timed req/s':>11} {'p50 ms':>7} {'p99 ms':>7} {'wrk CPU':>7} {'srv CPU':>7} {'srv wait':>8} "
+        f"{'srv µs/req':>10} {'errors':>6}"
+    )
     runs: dict[str, list[WrkRun]] = {"simtim": [], "echo": []}
     ratios: list[float] = []
     cpu_ratios: list[float] = []
@@ -321,10 +381,26 @@ def http_part(args: argparse.Namespace, pinning: Pinning, wrk: str, log_dir: Pat
             server = start_server(target, pinning, log_dir, label)
             try:
                 token = prepare(target, server)
-                check = run_wrk(args, pinning, wrk, server, token, args.check_seconds, True,
-                                log_dir / f"{label}-wrk-verify.log")
-                timed = run_wrk(args, pinning, wrk, server, token, args.duration, False,
-                                log_dir / f"{label}-wrk-timed.log")
+                check = run_wrk(
+                    args,
+                    pinning,
+                    wrk,
+                    server,
+                    token,
+                    args.check_seconds,
+                    True,
+                    log_dir / f"{label}-wrk-verify.log",
+                )
+                timed = run_wrk(
+                    args,
+                    pinning,
+                    wrk,
+                    server,
+                    token,
+                    args.duration,
+                    False,
+                    log_dir / f"{label}-wrk-timed.log",
+                )
                 stored = stored_messages(server) if target == "simtim" else None
             finally:
                 server.stop()
@@ -332,45 +408,59 @@ def http_part(args: argparse.Namespace, pinning: Pinning, wrk: str, log_dir: Pat
             notes = []
             bad = check.bad + check.non_2xx + check.errors
             if bad or check.checked == 0:
-                notes.append(f"CHECK FAILED: {bad} of {check.checked} replies not HTTP 200 + code 0"
-                             + (f" (first: {check.first_bad[:120]})" if check.first_bad else ""))
+                notes.append(
+                    f"CHECK FAILED: {bad} of {check.checked} replies not HTTP 200 + code 0"
+                    + (f" (first: {check.first_bad[:120]})" if check.first_bad else "")
+                )
             answered = 1 + check.requests + timed.requests  # prepare() sent one
             if stored is not None and not answered <= stored <= answered + 2 * args.connections:
-                notes.append(f"CHECK FAILED: server stored {stored} messages for {answered} answered sends "
-                             f"(dedup hits or lost sends)")
+                notes.append(
+                    f"CHECK FAILED: server stored {stored} messages for {answered} answered sends "
+                    f"(dedup hits or lost sends)"
+                )
             if timed.non_2xx or timed.errors:
                 notes.append(f"timed run: {timed.non_2xx} non-2xx, {timed.errors} socket errors/timeouts")
             if check.saturated:
                 notes.append("verify run: client saturated")
             if timed.saturated:
                 notes.append("INVALID: client saturated")
-            print(f"{round_no:>5}  {target:<6}  {check.checked:>15} {bad:>4} {check.rps:>7.0f}  |  "
-                  f"{timed.rps:>11.0f} {timed.p50_ms:>7.2f} {timed.p99_ms:>7.2f} {pct(timed.client_cpu):>7} "
-                  f"{pct(timed.server_cpu):>7} {pct(timed.server_wait):>8} {timed.server_us:>10.0f} "
-                  f"{timed.errors + timed.non_2xx:>6}"
-                  + ("  " + "; ".join(notes) if notes else ""), flush=True)
+            print(
+                f"{round_no:>5}  {target:<6}  {check.checked:>15} {bad:>4} {check.rps:>7.0f}  |  "
+                f"{timed.rps:>11.0f} {timed.p50_ms:>7.2f} {timed.p99_ms:>7.2f} {pct(timed.client_cpu):>7} "
+                f"{pct(timed.server_cpu):>7} {pct(timed.server_wait):>8} {timed.server_us:>10.0f} "
+                f"{timed.errors + timed.non_2xx:>6}" + ("  " + "; ".join(notes) if notes else ""),
+                flush=True,
+            )
         ratios.append(runs["simtim"][-1].rps / runs["echo"][-1].rps)
         cpu_ratios.append(runs["echo"][-1].server_us / runs["simtim"][-1].server_us)
 
     print(f"\nmedians over {args.repeat} rounds (timed runs):")
-    print(f"{'target':<6}  {'req/s':>7} {'min':>7} {'max':>7}  {'p50 ms':>7} {'p99 ms':>7}  "
-          f"{'wrk CPU':>7} {'srv CPU':>7} {'srv wait':>8} {'srv µs/req':>10}  valid runs")
+    print(
+        f"{'target':<6}  {'req/s':>7} {'min':>7} {'max':>7}  {'p50 ms':>7} {'p99 ms':>7}  "
+        f"{'wrk CPU':>7} {'srv CPU':>7} {'srv wait':>8} {'srv µs/req':>10}  valid runs"
+    )
     for target, rows in runs.items():
         rps = [r.rps for r in rows]
         valid = sum(not r.saturated for r in rows)
-        print(f"{target:<6}  {statistics.median(rps):>7.0f} {min(rps):>7.0f} {max(rps):>7.0f}  "
-              f"{statistics.median(r.p50_ms for r in rows):>7.2f} {statistics.median(r.p99_ms for r in rows):>7.2f}  "
-              f"{pct(statistics.median(r.client_cpu for r in rows)):>7} "
-              f"{pct(statistics.median(r.server_cpu for r in rows)):>7} "
-              f"{pct(statistics.median(r.server_wait for r in rows)):>8} "
-              f"{statistics.median(r.server_us for r in rows):>10.0f}  {valid}/{len(rows)}")
+        print(
+            f"{target:<6}  {statistics.median(rps):>7.0f} {min(rps):>7.0f} {max(rps):>7.0f}  "
+            f"{statistics.median(r.p50_ms for r in rows):>7.2f} {statistics.median(r.p99_ms for r in rows):>7.2f}  "
+            f"{pct(statistics.median(r.client_cpu for r in rows)):>7} "
+            f"{pct(statistics.median(r.server_cpu for r in rows)):>7} "
+            f"{pct(statistics.median(r.server_wait for r in rows)):>8} "
+            f"{statistics.median(r.server_us for r in rows):>10.0f}  {valid}/{len(rows)}"
+        )
     ratio = statistics.median(ratios)
     verdict = "MET" if ratio >= RATIO_TARGET else "MISSED"
-    print(f"ratio simtim/echo: median {ratio:.3f} of per-round ratios "
-          f"[{', '.join(f'{r:.3f}' for r in ratios)}]; target >= {RATIO_TARGET}: {verdict}")
-    print(f"CPU-normalised ratio (echo µs/req / simtim µs/req): median {statistics.median(cpu_ratios):.3f} "
-          f"[{', '.join(f'{r:.3f}' for r in cpu_ratios)}]: the steadier figure when srv CPU is well under 100% "
-          f"and srv wait (runnable, no CPU free) takes much of the rest, i.e. other load on the machine")
+    print(
+        f"ratio simtim/echo: median {ratio:.3f} of per-round ratios "
+        f"[{', '.join(f'{r:.3f}' for r in ratios)}]; target >= {RATIO_TARGET}: {verdict}"
+    )
+    print(
+        f"CPU-normalised ratio (echo µs/req / simtim µs/req): median {statistics.median(cpu_ratios):.3f} "
+        f"[{', '.join(f'{r:.3f}' for r in cpu_ratios)}]: the steadier figure when srv CPU is well under 100% "
+        f"and srv wait (runnable, no CPU free) takes much of the rest, i.e. other load on the machine"
+    )
     if any(r.saturated for rows in runs.values() for r in rows):
         print("note: some runs are INVALID (wrk used >= 90% of its core): those numbers measure the client")
 
@@ -388,9 +478,11 @@ def ws_part(args: argparse.Namespace, pinning: Pinning, log_dir: Path) -> None:
     import websocket  # websocket-client, a project dependency
 
     rate, total, senders = args.ws_rate, int(args.ws_rate * args.ws_seconds), args.ws_senders
-    print(f"\n== WebSocket push E2E latency: C2C sendMessage {SENDER} -> {RECEIVER} at {rate:g}/s for "
-          f"{args.ws_seconds:g} s ({total} messages, {senders} keep-alive sender connection(s)), "
-          f"receiver on /v1/events ==")
+    print(
+        f"\n== WebSocket push E2E latency: C2C sendMessage {SENDER} -> {RECEIVER} at {rate:g}/s for "
+        f"{args.ws_seconds:g} s ({total} messages, {senders} keep-alive sender connection(s)), "
+        f"receiver on /v1/events =="
+    )
     server = start_server("simtim", pinning, log_dir, "ws-simtim")
     frames: list[tuple[float, str]] = []
     sent_at: dict[int, float] = {}
@@ -402,8 +494,11 @@ def ws_part(args: argparse.Namespace, pinning: Pinning, log_dir: Path) -> None:
         sender_token = login(conn, SENDER)
         receiver_token = login(conn, RECEIVER)
         conn.close()
-        ws = websocket.create_connection(f"ws://{server.host}:{server.port}/v1/events?token={receiver_token}",
-                                         timeout=10, skip_utf8_validation=True)  # pure Python without wsaccel
+        ws = websocket.create_connection(
+            f"ws://{server.host}:{server.port}/v1/events?token={receiver_token}",
+            timeout=10,
+            skip_utf8_validation=True,
+        )  # pure Python without wsaccel
         first = orjson.loads(ws.recv())
         if first.get("event") != "sdkStateReady":
             raise BenchError(f"first frame on /v1/events is {first}, not sdkStateReady")
@@ -449,7 +544,9 @@ def ws_part(args: argparse.Namespace, pinning: Pinning, log_dir: Path) -> None:
         sys.setswitchinterval(0.0005)  # the reader gets the GIL back quickly after a frame arrives
         cpu0, server_cpu0, server_wait0 = time.process_time(), server.cpu_seconds(), server.runqueue_wait()
         start = time.perf_counter() + 0.05
-        threads = [threading.Thread(target=sender, args=(k, start), name=f"sender-{k}") for k in range(senders)]
+        threads = [
+            threading.Thread(target=sender, args=(k, start), name=f"sender-{k}") for k in range(senders)
+        ]
         for t in threads:
             t.start()
         for t in threads:
@@ -495,22 +592,31 @@ def ws_part(args: argparse.Namespace, pinning: Pinning, log_dir: Path) -> None:
     duplicated = sum(n - 1 for n in seen.values() if n > 1)
     lost = sum(1 for seq in sent_at if seq not in seen)
     send_window = (send_done - start) if sent else float("nan")
-    print(f"sent {sent} with code 0 of {total} attempted ({total - sent} refused"
-          + (f", e.g. {failures[0]}" if failures else "") + f"); achieved send rate {sent / send_window:.0f}/s "
-          f"over {send_window:.2f} s (lag behind schedule p50 {1000 * percentile(lags, 50):.2f} ms, "
-          f"p99 {1000 * percentile(lags, 99):.2f} ms, max {1000 * (lags[-1] if lags else float('nan')):.1f} ms)")
-    print(f"received {len(seen)} distinct messages in onMessageReceived frames: lost {lost}, duplicated "
-          f"{duplicated}, not sent by this run {unexpected}; frames by event: {dict(events)}")
+    print(
+        f"sent {sent} with code 0 of {total} attempted ({total - sent} refused"
+        + (f", e.g. {failures[0]}" if failures else "")
+        + f"); achieved send rate {sent / send_window:.0f}/s "
+        f"over {send_window:.2f} s (lag behind schedule p50 {1000 * percentile(lags, 50):.2f} ms, "
+        f"p99 {1000 * percentile(lags, 99):.2f} ms, max {1000 * (lags[-1] if lags else float('nan')):.1f} ms)"
+    )
+    print(
+        f"received {len(seen)} distinct messages in onMessageReceived frames: lost {lost}, duplicated "
+        f"{duplicated}, not sent by this run {unexpected}; frames by event: {dict(events)}"
+    )
     if latencies:
         p99 = percentile(latencies, 99)
-        print(f"E2E latency ms: p50 {percentile(latencies, 50):.2f}  p90 {percentile(latencies, 90):.2f}  "
-              f"p99 {p99:.2f}  max {latencies[-1]:.2f}   target p99 <= {WS_P99_TARGET_MS:g} ms: "
-              f"{'MET' if p99 <= WS_P99_TARGET_MS else 'MISSED'}")
+        print(
+            f"E2E latency ms: p50 {percentile(latencies, 50):.2f}  p90 {percentile(latencies, 90):.2f}  "
+            f"p99 {p99:.2f}  max {latencies[-1]:.2f}   target p99 <= {WS_P99_TARGET_MS:g} ms: "
+            f"{'MET' if p99 <= WS_P99_TARGET_MS else 'MISSED'}"
+        )
     else:
         print("E2E latency: no message received")
     note = "  INVALID: client saturated" if client_cpu >= SATURATED else ""
-    print(f"CPU while sending: this process (sender + reader) {pct(client_cpu)} of a core, server "
-          f"{pct(server_cpu)} (waiting for a CPU {pct(server_wait)}){note}")
+    print(
+        f"CPU while sending: this process (sender + reader) {pct(client_cpu)} of a core, server "
+        f"{pct(server_cpu)} (waiting for a CPU {pct(server_wait)}){note}"
+    )
 
 
 # --- profile ------------------------------------------------------------------------------------------
@@ -527,16 +633,47 @@ def profile_part(args: argparse.Namespace, pinning: Pinning, wrk: str, log_dir: 
         token = prepare("simtim", server)
         url = f"http://{server.host}:{server.port}/v1/sendMessage"
         with open(log_dir / "profile-wrk.log", "wb") as wrk_log:
-            load = subprocess.Popen([*pinning.client, wrk, f"-t{args.threads}", f"-c{args.connections}",
-                                                      f"-d{args.profile + 2:g}s", "-s", str(LUA_SCRIPT), url,
-                                                      "--", token, RECEIVER, "nocheck"],
-                                    stdout=wrk_log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+            load = subprocess.Popen(
+                [
+                    *pinning.client,
+                    wrk,
+                    f"-t{args.threads}",
+                    f"-c{args.connections}",
+                    f"-d{args.profile + 2:g}s",
+                    "-s",
+                    str(LUA_SCRIPT),
+                    url,
+                    "--",
+                    token,
+                    RECEIVER,
+                    "nocheck",
+                ],
+                stdout=wrk_log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+            )
         time.sleep(1.0)
         assert server.proc is not None
-        record = subprocess.run([*pinning.client, py_spy, "record", "--pid", str(server.proc.pid),
-                                                  "--duration", f"{max(1, round(args.profile))}", "--rate", "250",
-                                                  "--format", "raw", "--output", str(out_path)],
-                                capture_output=True, text=True, check=False)
+        record = subprocess.run(
+            [
+                *pinning.client,
+                py_spy,
+                "record",
+                "--pid",
+                str(server.proc.pid),
+                "--duration",
+                f"{max(1, round(args.profile))}",
+                "--rate",
+                "250",
+                "--format",
+                "raw",
+                "--output",
+                str(out_path),
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
         load.wait()
     finally:
         server.stop()
@@ -552,8 +689,10 @@ def summarise_profile(path: Path, top: int) -> None:
         print("py-spy recorded no samples")
         return
     print(f"{total} samples of the busy (non-idle) server thread; raw stacks in {path}")
-    print(f"top {top} by own time (the innermost Python frame; C code such as orjson or uvloop counts "
-          f"for the Python function that called it):")
+    print(
+        f"top {top} by own time (the innermost Python frame; C code such as orjson or uvloop counts "
+        f"for the Python function that called it):"
+    )
     for name, n in own.most_common(top):
         print(f"  {100 * n / total:5.1f}%  {name}")
     print(f"top {top} by inclusive time (frames below the event loop's run_forever):")
@@ -569,27 +708,45 @@ def summarise_profile(path: Path, top: int) -> None:
 
 # --- main ----------------------------------------------------------------------------------------------
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--duration", type=float, default=8.0, help="seconds of each timed wrk run (default 8)")
-    parser.add_argument("--check-seconds", type=float, default=2.0,
-                        help="seconds of each verification/warm-up wrk run (default 2)")
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--duration", type=float, default=8.0, help="seconds of each timed wrk run (default 8)"
+    )
+    parser.add_argument(
+        "--check-seconds",
+        type=float,
+        default=2.0,
+        help="seconds of each verification/warm-up wrk run (default 2)",
+    )
     parser.add_argument("--repeat", type=int, default=3, help="rounds of simtim + echo (default 3)")
     parser.add_argument("--connections", type=int, default=32, help="wrk connections (default 32)")
     parser.add_argument("--threads", type=int, default=1, help="wrk threads (default 1: one client core)")
     parser.add_argument("--ws-rate", type=float, default=1000.0, help="messages per second (default 1000)")
     parser.add_argument("--ws-seconds", type=float, default=6.0, help="seconds of sending (default 6)")
-    parser.add_argument("--ws-senders", type=int, default=4,
-                        help="sender threads, one keep-alive connection each, paced at rate/N (default 4)")
+    parser.add_argument(
+        "--ws-senders",
+        type=int,
+        default=4,
+        help="sender threads, one keep-alive connection each, paced at rate/N (default 4)",
+    )
     parser.add_argument("--no-http", action="store_true", help="skip the wrk part")
     parser.add_argument("--no-ws", action="store_true", help="skip the WebSocket latency part")
-    parser.add_argument("--profile", type=float, default=0.0, metavar="SECONDS",
-                        help="also py-spy record a simtim server under wrk for SECONDS (default off)")
+    parser.add_argument(
+        "--profile",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="also py-spy record a simtim server under wrk for SECONDS (default off)",
+    )
     parser.add_argument("--top", type=int, default=15, help="functions listed by --profile (default 15)")
     parser.add_argument("--server-core", type=int, default=0)
     parser.add_argument("--client-core", type=int, default=1)
     parser.add_argument("--no-pin", action="store_true", help="do not pin processes to cores")
-    parser.add_argument("--log-dir", type=Path, default=None, help="server and wrk logs (default: a new temp dir)")
+    parser.add_argument(
+        "--log-dir", type=Path, default=None, help="server and wrk logs (default: a new temp dir)"
+    )
     args = parser.parse_args(argv)
 
     wrk = shutil.which("wrk")
@@ -600,8 +757,10 @@ def main(argv: list[str] | None = None) -> int:
     log_dir.mkdir(parents=True, exist_ok=True)
     pinning = pin(args)
     load = " ".join(f"{x:.2f}" for x in os.getloadavg())
-    print(f"server_bench: Python {platform.python_version()} on {platform.machine()}, "
-          f"{os.cpu_count()} CPUs; {pinning.note}")
+    print(
+        f"server_bench: Python {platform.python_version()} on {platform.machine()}, "
+        f"{os.cpu_count()} CPUs; {pinning.note}"
+    )
     print(f"wrk: {wrk_version(wrk) if wrk else 'not used'}; load average {load}; logs in {log_dir}")
     began = time.monotonic()
     try:

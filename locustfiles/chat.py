@@ -24,26 +24,47 @@ harness.register()
 #: the seed documents as rare (revoke within 2 minutes, resend after a failure, profile edits) get
 #: small weights.
 ACTIONS: dict[str, int] = {
-    "send_text": 24,          # C2C text: the bulk of chat traffic
-    "send_group_text": 10,    # small group (cell members) text
-    "send_rich": 6,           # image/sound/video/file/custom/face/location metadata messages
-    "page_history": 16,       # opening a conversation: newest page, sometimes a second page
-    "mark_read": 14,          # setMessageRead after reading
+    "send_text": 24,  # C2C text: the bulk of chat traffic
+    "send_group_text": 10,  # small group (cell members) text
+    "send_rich": 6,  # image/sound/video/file/custom/face/location metadata messages
+    "page_history": 16,  # opening a conversation: newest page, sometimes a second page
+    "mark_read": 14,  # setMessageRead after reading
     "conversation_list": 12,  # the conversation list refresh
     "conversation_profile": 4,
-    "revoke_recent": 3,       # revoke a message sent moments ago (REV-1 window)
-    "resend_last": 2,         # resend of a stored message (MSG-6 dedup)
-    "update_profile": 1,      # nick change (PROF-1)
-    "tick": 8,                # fake-clock targets: step the cell's own app clock one second
+    "revoke_recent": 3,  # revoke a message sent moments ago (REV-1 window)
+    "resend_last": 2,  # resend of a stored message (MSG-6 dedup)
+    "update_profile": 1,  # nick change (PROF-1)
+    "tick": 8,  # fake-clock targets: step the cell's own app clock one second
 }
 
 _FAKERS = (Faker("zh_CN"), Faker("en_US"))
 _RICH: list[tuple[str, dict[str, Any]]] = [
-    ("TIMImageElem", {"imageFormat": 1, "uuid": "img-1", "imageInfoArray": [
-        {"type": 0, "size": 34567, "width": 640, "height": 480, "url": "https://cdn.example/img-1.jpg"}]}),
+    (
+        "TIMImageElem",
+        {
+            "imageFormat": 1,
+            "uuid": "img-1",
+            "imageInfoArray": [
+                {
+                    "type": 0,
+                    "size": 34567,
+                    "width": 640,
+                    "height": 480,
+                    "url": "https://cdn.example/img-1.jpg",
+                }
+            ],
+        },
+    ),
     ("TIMSoundElem", {"url": "https://cdn.example/a.mp3", "size": 20480, "second": 7}),
-    ("TIMVideoFileElem", {"videoUrl": "https://cdn.example/v.mp4", "videoSize": 2048000, "videoSecond": 12,
-                          "thumbUrl": "https://cdn.example/v.jpg"}),
+    (
+        "TIMVideoFileElem",
+        {
+            "videoUrl": "https://cdn.example/v.mp4",
+            "videoSize": 2048000,
+            "videoSecond": 12,
+            "thumbUrl": "https://cdn.example/v.jpg",
+        },
+    ),
     ("TIMFileElem", {"fileUrl": "https://cdn.example/f.pdf", "fileName": "report.pdf", "fileSize": 99000}),
     ("TIMCustomElem", {"data": '{"kind":"order","id":42}', "description": "order", "extension": ""}),
     ("TIMFaceElem", {"index": 3, "data": "[smile]"}),
@@ -58,8 +79,9 @@ class ChatUser(SimTimUser):
         self.group_id = ""
         self.recent: dict[str, list[dict[str, Any]]] = {name: [] for name in self.names}
         members = [{"userID": self.user_id(name)} for name in self.names[1:]]
-        reply = self.call(self.names[0], "createGroup", {"name": "chat", "type": "Public", "memberList": members},
-                          "GRP-1")
+        reply = self.call(
+            self.names[0], "createGroup", {"name": "chat", "type": "Public", "memberList": members}, "GRP-1"
+        )
         if reply.ok:
             self.group_id = reply.data["group"]["groupID"]
 
@@ -71,8 +93,13 @@ class ChatUser(SimTimUser):
         return sender, peer
 
     def _send(self, sender: str, to: str, kind: str, elem_type: str, payload: dict[str, Any]) -> None:
-        message = {"to": to, "conversationType": kind, "type": elem_type, "payload": payload,
-                   "cloudCustomData": self.stamp(self.user_id(sender))}
+        message = {
+            "to": to,
+            "conversationType": kind,
+            "type": elem_type,
+            "payload": payload,
+            "cloudCustomData": self.stamp(self.user_id(sender)),
+        }
         reply = self.call(sender, "sendMessage", {"message": message}, "MSG-5")
         if reply.ok and reply.data["message"].get("sequence"):
             sent = self.recent[sender]
@@ -104,8 +131,12 @@ class ChatUser(SimTimUser):
         conversation = self._conversation(reader)
         reply = self.call(reader, "getMessageList", {"conversationID": conversation}, "PAGE-1")
         if reply.ok and not reply.data["isCompleted"] and self.rng.random() < 0.4:
-            self.call(reader, "getMessageList", {"conversationID": conversation,
-                                                 "nextReqMessageID": reply.data["nextReqMessageID"]}, "PAGE-1")
+            self.call(
+                reader,
+                "getMessageList",
+                {"conversationID": conversation, "nextReqMessageID": reply.data["nextReqMessageID"]},
+                "PAGE-1",
+            )
 
     def mark_read(self) -> None:
         reader = self.rng.choice(self.names)

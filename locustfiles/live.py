@@ -1,6 +1,6 @@
 """AVChatRoom live fan-out: one or few senders, many online receivers, priorities and the 40/s control.
 
-    locust -f locustfiles/live.py --headless -u 4 -r 4 -t 30s --cell-size 25 --csv reports/live
+locust -f locustfiles/live.py --headless -u 4 -r 4 -t 30s --cell-size 25 --csv reports/live
 """
 
 from __future__ import annotations
@@ -17,11 +17,11 @@ harness.register()
 #: 10023, Low/Lowest dropped), so sends come in bursts with mixed priorities; viewers join and
 #: leave now and then, which is AVChatRoom's membership churn.
 ACTIONS: dict[str, int] = {
-    "host_send": 30,        # the host (member a0), priority mix below
-    "viewer_send": 20,      # a viewer's barrage message
-    "burst": 4,             # 50 sends inside one clock second: crosses the 40/s control (MSG-7)
-    "rejoin": 3,            # a viewer quits and joins again (GRP-7: AVChatRoom needs type)
-    "tick": 10,             # step the clock one second: a new rate window
+    "host_send": 30,  # the host (member a0), priority mix below
+    "viewer_send": 20,  # a viewer's barrage message
+    "burst": 4,  # 50 sends inside one clock second: crosses the 40/s control (MSG-7)
+    "rejoin": 3,  # a viewer quits and joins again (GRP-7: AVChatRoom needs type)
+    "tick": 10,  # step the clock one second: a new rate window
 }
 PRIORITIES = (("High", 1), ("Normal", 7), ("Low", 2))
 
@@ -47,9 +47,21 @@ class LiveUser(SimTimUser):
         return self.rng.choices(names, weights)[0]
 
     def _send(self, sender: str, priority: str) -> None:
-        self.call(sender, "sendMessage", {"message": {
-            "to": self.room, "conversationType": "GROUP", "type": "TIMTextElem", "priority": priority,
-            "payload": {"text": _FAKER.sentence()}, "cloudCustomData": self.stamp(self.user_id(sender))}}, "MSG-7")
+        self.call(
+            sender,
+            "sendMessage",
+            {
+                "message": {
+                    "to": self.room,
+                    "conversationType": "GROUP",
+                    "type": "TIMTextElem",
+                    "priority": priority,
+                    "payload": {"text": _FAKER.sentence()},
+                    "cloudCustomData": self.stamp(self.user_id(sender)),
+                }
+            },
+            "MSG-7",
+        )
 
     def host_send(self) -> None:
         if self.room:

@@ -23,13 +23,26 @@ def _cmd_usersig_verify(args: argparse.Namespace) -> int:
     now = args.now if args.now is not None else int(time.time())
     try:
         fields = decode_usersig(args.sig)
-        print(json.dumps({
-            "identifier": fields.identifier, "sdkappid": fields.sdkappid, "time": fields.time,
-            "expire": fields.expire, "expiresAt": fields.expires_at,
-            "userbuf": fields.userbuf.hex() if fields.userbuf is not None else None,
-        }, indent=2))
-        verify_usersig(args.sig, sdkappid=args.sdkappid, identifier=args.user_id or fields.identifier,
-                       key=args.key, now=now)
+        print(
+            json.dumps(
+                {
+                    "identifier": fields.identifier,
+                    "sdkappid": fields.sdkappid,
+                    "time": fields.time,
+                    "expire": fields.expire,
+                    "expiresAt": fields.expires_at,
+                    "userbuf": fields.userbuf.hex() if fields.userbuf is not None else None,
+                },
+                indent=2,
+            )
+        )
+        verify_usersig(
+            args.sig,
+            sdkappid=args.sdkappid,
+            identifier=args.user_id or fields.identifier,
+            key=args.key,
+            now=now,
+        )
     except IMError as exc:
         print(f"invalid: {exc.code} {exc.message}", file=sys.stderr)
         return 1
@@ -40,9 +53,15 @@ def _cmd_usersig_verify(args: argparse.Namespace) -> int:
 def _cmd_serve(args: argparse.Namespace) -> int:
     from simtim.server.serve import serve
 
-    return serve(args.host, args.port, fake_clock=True if args.fake_clock else None,
-                 clock_start=args.clock_start, admin_key=args.admin_key, seed=args.seed,
-                 log_level=args.log_level)
+    return serve(
+        args.host,
+        args.port,
+        fake_clock=True if args.fake_clock else None,
+        clock_start=args.clock_start,
+        admin_key=args.admin_key,
+        seed=args.seed,
+        log_level=args.log_level,
+    )
 
 
 def _cmd_rules(args: argparse.Namespace) -> int:
@@ -82,8 +101,11 @@ def _cmd_bench(args: argparse.Namespace) -> int:
 
     script = Path(__file__).resolve().parents[1] / "benchmarks" / BENCHMARKS[args.which]
     if not script.exists():
-        print(f"simtim bench: {script} not found: benchmarks run from a source checkout "
-              "(git clone, pip install -e .)", file=sys.stderr)
+        print(
+            f"simtim bench: {script} not found: benchmarks run from a source checkout "
+            "(git clone, pip install -e .)",
+            file=sys.stderr,
+        )
         return 1
     return subprocess.call([sys.executable, str(script), *args.rest])
 
@@ -97,54 +119,78 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="simtim",
-        description="TIM (Tencent Cloud IM) protocol simulator: reference model, server and harness.")
+        description="TIM (Tencent Cloud IM) protocol simulator: reference model, server and harness.",
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     serve = sub.add_parser(
-        "serve", help="run the reference server (simtim/1 over HTTP + WebSocket) on loopback",
+        "serve",
+        help="run the reference server (simtim/1 over HTTP + WebSocket) on loopback",
         description="Run the reference TIM server. A dev app exists at start: SDKAppID 1400000000 with the "
-                    "public sample key of the official TLSSigAPIv2 README, so `simtim usersig gen alice` "
-                    "gives a working UserSig. See docs/protocol.md.")
+        "public sample key of the official TLSSigAPIv2 README, so `simtim usersig gen alice` "
+        "gives a working UserSig. See docs/protocol.md.",
+    )
     serve.add_argument("--host", default=None, help="bind address (env SIMTIM_HOST; default 127.0.0.1)")
-    serve.add_argument("--port", type=int, default=None, help="port, 0 = any free port (env SIMTIM_PORT; default 8080)")
-    serve.add_argument("--fake-clock", action="store_true",
-                       help="time moves only through the admin advanceClock op (env SIMTIM_FAKE_CLOCK=1)")
+    serve.add_argument(
+        "--port", type=int, default=None, help="port, 0 = any free port (env SIMTIM_PORT; default 8080)"
+    )
+    serve.add_argument(
+        "--fake-clock",
+        action="store_true",
+        help="time moves only through the admin advanceClock op (env SIMTIM_FAKE_CLOCK=1)",
+    )
     serve.add_argument("--clock-start", type=int, default=None, help="fake clock start, epoch seconds")
-    serve.add_argument("--admin-key", default=None,
-                       help="enable /admin/v1 with this key (env SIMTIM_ADMIN_KEY); without it /admin is 404")
-    serve.add_argument("--seed", type=int, default=None, help="seed for message/group IDs (reproducible runs)")
-    serve.add_argument("--log-level", default="warning", choices=["critical", "error", "warning", "info", "debug"])
+    serve.add_argument(
+        "--admin-key",
+        default=None,
+        help="enable /admin/v1 with this key (env SIMTIM_ADMIN_KEY); without it /admin is 404",
+    )
+    serve.add_argument(
+        "--seed", type=int, default=None, help="seed for message/group IDs (reproducible runs)"
+    )
+    serve.add_argument(
+        "--log-level", default="warning", choices=["critical", "error", "warning", "info", "debug"]
+    )
     serve.set_defaults(func=_cmd_serve)
 
     conform_parser = sub.add_parser(
-        "conform", help="check an endpoint against the reference model, rule by rule",
+        "conform",
+        help="check an endpoint against the reference model, rule by rule",
         description="Run the conformance scenarios (one per feature, covering every SPEC rule) and a seeded "
-                    "random phase against a target, comparing every reply and pushed event with the model. "
-                    "Exit 0 = all checked rules pass, 2 = conformance failures, 1 = harness error.")
+        "random phase against a target, comparing every reply and pushed event with the model. "
+        "Exit 0 = all checked rules pass, 2 = conformance failures, 1 = harness error.",
+    )
     from simtim.conformance.conform import add_arguments
 
     add_arguments(conform_parser)
     conform_parser.set_defaults(func=_cmd_conform)
 
     report_parser = sub.add_parser(
-        "report", help="HTML report + JUnit XML of a Locust run (PREFIX_*.csv), or compare two runs",
+        "report",
+        help="HTML report + JUnit XML of a Locust run (PREFIX_*.csv), or compare two runs",
         description="Read a run's Locust and simtim CSVs and write PREFIX_report.html (one self-contained page) "
-                    "and PREFIX_junit.xml. Exit 0 = ok, 1 = input missing/unreadable or harness errors, "
-                    "2 = conformance mismatches, 3 = thresholds missed. --compare A B prints per-method deltas "
-                    "and writes B_compare.html.")
+        "and PREFIX_junit.xml. Exit 0 = ok, 1 = input missing/unreadable or harness errors, "
+        "2 = conformance mismatches, 3 = thresholds missed. --compare A B prints per-method deltas "
+        "and writes B_compare.html.",
+    )
     from simtim.report import add_arguments as add_report_arguments
 
     add_report_arguments(report_parser)
     report_parser.set_defaults(func=_cmd_report)
 
-    rules = sub.add_parser("rules", help="print the SPEC rule index (where each rule is implemented and tested)")
+    rules = sub.add_parser(
+        "rules", help="print the SPEC rule index (where each rule is implemented and tested)"
+    )
     rules.add_argument("--root", default=".", help="the simtim source tree (default: current directory)")
     rules.add_argument("--write", default=None, metavar="FILE", help="write to FILE (docs/rules.md)")
     rules.set_defaults(func=_cmd_rules)
 
-    bench = sub.add_parser("bench", help="run a benchmark (model, server, harness); see benchmarks/README.md",
-                           description="Each benchmark prints figures measured side by side in one run "
-                                       "(ratios, medians); arguments after the name go to the script.")
+    bench = sub.add_parser(
+        "bench",
+        help="run a benchmark (model, server, harness); see benchmarks/README.md",
+        description="Each benchmark prints figures measured side by side in one run "
+        "(ratios, medians); arguments after the name go to the script.",
+    )
     bench.add_argument("which", choices=sorted(BENCHMARKS))
     bench.add_argument("rest", nargs=argparse.REMAINDER, help="arguments for the benchmark script")
     bench.set_defaults(func=_cmd_bench)
@@ -154,7 +200,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     usersig = sub.add_parser("usersig", help="generate or verify a TLS 2.0 UserSig")
     usersig_sub = usersig.add_subparsers(dest="usersig_command", required=True)
-    gen = usersig_sub.add_parser("gen", help="print a UserSig (defaults: the dev app and its public sample key)")
+    gen = usersig_sub.add_parser(
+        "gen", help="print a UserSig (defaults: the dev app and its public sample key)"
+    )
     gen.add_argument("user_id", help="the userID the sig is for")
     gen.add_argument("--sdkappid", type=int, default=DEV_SDKAPPID)
     gen.add_argument("--key", default=DEV_SECRET_KEY, help="the app's secret key")

@@ -25,7 +25,10 @@ class Code(IntEnum):
     OK = 0, "ok"
     # client-state codes (seed's native numbering)
     CONVERSATION_INVALID = 6004, "conversation is invalid: log in first, or no such conversation"
-    HTTP_REQUEST_FAILED = 6010, "HTTP request failed: the endpoint could not be reached or did not speak simtim/1"
+    HTTP_REQUEST_FAILED = (
+        6010,
+        "HTTP request failed: the endpoint could not be reached or did not speak simtim/1",
+    )
     SDK_NOT_INITIALIZED = 6013, "SDK not initialized (instance destroyed)"
     NOT_LOGGED_IN = 6014, "SDK not logged in, or the token is unknown"
     INVALID_ELEMENT = 6016, "message element is invalid"

@@ -25,8 +25,7 @@ Handler = Callable[[Any], None]
 class SimTIM:
     """A simulated TIM service: one ``World`` and the SDK instances created on it."""
 
-    def __init__(self, world: World | None = None, *, clock: FakeClock | None = None,
-                 seed: int = 0) -> None:
+    def __init__(self, world: World | None = None, *, clock: FakeClock | None = None, seed: int = 0) -> None:
         self.clock = clock if clock is not None else FakeClock()
         self.world = world if world is not None else World(self.clock, IdSource(seed))
         self._instances: dict[int, TIM] = {}
@@ -60,8 +59,9 @@ class SimTIM:
         self.dispatch(self.world.sweep())
 
     # --- admin-side helpers used by demos and tests ---------------------------------
-    def import_account(self, user_id: str, nick: str = "", avatar: str = "",
-                       sdkappid: int = 1400000000) -> None:
+    def import_account(
+        self, user_id: str, nick: str = "", avatar: str = "", sdkappid: int = 1400000000
+    ) -> None:
         self.world.import_account(sdkappid, user_id, nick, avatar)
 
     def kick(self, user_id: str, sdkappid: int = 1400000000) -> None:

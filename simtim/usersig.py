@@ -74,21 +74,14 @@ class SigFields:
         return self.time + self.expire
 
 
-def _content(
-    identifier: str, sdkappid: int, time: int, expire: int, userbuf_b64: str | None
-) -> bytes:
+def _content(identifier: str, sdkappid: int, time: int, expire: int, userbuf_b64: str | None) -> bytes:
     """The exact text the HMAC covers (AUTH-1), UTF-8 encoded like the official SDK.
 
     ``userbuf_b64`` is the base64 text as it appears in the JSON: the signer
     signed that text, so verification must use it verbatim rather than a
     re-encoding of the decoded bytes.
     """
-    text = (
-        f"TLS.identifier:{identifier}\n"
-        f"TLS.sdkappid:{sdkappid}\n"
-        f"TLS.time:{time}\n"
-        f"TLS.expire:{expire}\n"
-    )
+    text = f"TLS.identifier:{identifier}\nTLS.sdkappid:{sdkappid}\nTLS.time:{time}\nTLS.expire:{expire}\n"
     if userbuf_b64 is not None:
         text += f"TLS.userbuf:{userbuf_b64}\n"
     return text.encode("utf-8")
@@ -133,9 +126,7 @@ def gen_usersig(
     compressed = zlib.compress(json.dumps(doc).encode("utf-8"))
     sig = base64.b64encode(compressed).decode("ascii").translate(_TO_URL)
     if len(sig) > MAX_SIG_CHARS:
-        raise ValueError(
-            f"UserSig would be {len(sig)} characters, over the {MAX_SIG_CHARS} accepted"
-        )
+        raise ValueError(f"UserSig would be {len(sig)} characters, over the {MAX_SIG_CHARS} accepted")
     return sig
 
 
@@ -250,9 +241,7 @@ def signature_of(sig: str) -> str:
     return _decode(sig).sig
 
 
-def verify_usersig(
-    sig: str, *, sdkappid: int, identifier: str, key: str, now: int
-) -> SigFields:
+def verify_usersig(sig: str, *, sdkappid: int, identifier: str, key: str, now: int) -> SigFields:
     """Check a UserSig in AUTH-2 order and return its fields, or raise ``IMError``.
 
     Order: empty 70002, undecodable 70003, sdkappid 70014, identifier 70013,

@@ -15,11 +15,20 @@ from simtim.sdk import TIM, SimTIM
 from simtim.usersig import gen_usersig
 
 settings.register_profile(
-    "ci", max_examples=60, stateful_step_count=40, deadline=None, derandomize=True,
+    "ci",
+    max_examples=60,
+    stateful_step_count=40,
+    deadline=None,
+    derandomize=True,
     suppress_health_check=[HealthCheck.too_slow],
 )
-settings.register_profile("dev", max_examples=40, stateful_step_count=30, deadline=None,
-                          suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile(
+    "dev",
+    max_examples=40,
+    stateful_step_count=30,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 
 
@@ -66,8 +75,13 @@ def login(service: SimTIM) -> LoginFn:
 
 def text(to: str, body: str = "hi", conversation_type: str = "C2C", **extra: object) -> dict[str, object]:
     """A sendMessage Message option object with a text element."""
-    return {"to": to, "conversationType": conversation_type, "type": "TIMTextElem",
-            "payload": {"text": body}, **extra}
+    return {
+        "to": to,
+        "conversationType": conversation_type,
+        "type": "TIMTextElem",
+        "payload": {"text": body},
+        **extra,
+    }
 
 
 def names(tim: TIM) -> list[str]:

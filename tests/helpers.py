@@ -18,14 +18,38 @@ KEY = DEV_SECRET_KEY
 DAY = 86400
 
 #: MSG-4: the fields of a (single-element) Message, exactly.
-MESSAGE_FIELDS = frozenset({
-    "ID", "type", "payload", "conversationID", "conversationType", "to", "from", "flow", "time",
-    "sequence", "random", "status", "isRevoked", "priority", "nick", "avatar", "cloudCustomData",
-})
+MESSAGE_FIELDS = frozenset(
+    {
+        "ID",
+        "type",
+        "payload",
+        "conversationID",
+        "conversationType",
+        "to",
+        "from",
+        "flow",
+        "time",
+        "sequence",
+        "random",
+        "status",
+        "isRevoked",
+        "priority",
+        "nick",
+        "avatar",
+        "cloudCustomData",
+    }
+)
 #: CONV-2: a C2C conversation's fields, exactly.
-C2C_CONVERSATION_FIELDS = frozenset({
-    "conversationID", "type", "unreadCount", "lastMessage", "userProfile", "messageRemindType",
-})
+C2C_CONVERSATION_FIELDS = frozenset(
+    {
+        "conversationID",
+        "type",
+        "unreadCount",
+        "lastMessage",
+        "userProfile",
+        "messageRemindType",
+    }
+)
 #: PROF-1: a profile's fields, exactly.
 PROFILE_FIELDS = frozenset({"userID", "nick", "avatar"})
 
@@ -37,8 +61,15 @@ def code_of(call: Callable[..., Any], *args: Any, **kwargs: Any) -> int:
     return info.value.code
 
 
-def sig_for(service: SimTIM, user: str, expire: int = DAY, *, now: int | None = None,
-            sdkappid: int = DEV, key: str = KEY) -> str:
+def sig_for(
+    service: SimTIM,
+    user: str,
+    expire: int = DAY,
+    *,
+    now: int | None = None,
+    sdkappid: int = DEV,
+    key: str = KEY,
+) -> str:
     """A UserSig minted at ``now`` (default: the service clock)."""
     return gen_usersig(sdkappid, key, user, expire, now=service.clock.now() if now is None else now)
 

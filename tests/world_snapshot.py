@@ -1,4 +1,4 @@
-""""Did this call change the world?" — byte-exact where possible, structural where it must be.
+""" "Did this call change the world?" — byte-exact where possible, structural where it must be.
 
 ``pickle.dumps(world)`` is the quick test.  It can differ for worlds that are equal, though:
 pickle memoizes by object identity, so a no-op that re-assigns an equal string (``inst.state =
@@ -45,8 +45,10 @@ def structure(root: object) -> Any:
         reduced = obj.__reduce_ex__(4)
         if isinstance(reduced, str):
             return ("global", reduced)
-        parts = [list(part) if isinstance(part, types.GeneratorType) or hasattr(part, "__next__") else part
-                 for part in reduced[1:]]
+        parts = [
+            list(part) if isinstance(part, types.GeneratorType) or hasattr(part, "__next__") else part
+            for part in reduced[1:]
+        ]
         return (type(obj).__module__, type(obj).__qualname__, [walk(part) for part in parts])
 
     return walk(root)

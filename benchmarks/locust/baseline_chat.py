@@ -48,8 +48,11 @@ YIELD_EVERY = 8  # as simtim.load.transport
 def _literal(path: Path, name: str) -> Any:
     """The literal value assigned to ``name`` at module level of ``path``."""
     for node in ast.parse(path.read_text()).body:
-        target = node.target if isinstance(node, ast.AnnAssign) else (
-            node.targets[0] if isinstance(node, ast.Assign) else None)
+        target = (
+            node.target
+            if isinstance(node, ast.AnnAssign)
+            else (node.targets[0] if isinstance(node, ast.Assign) else None)
+        )
         if isinstance(target, ast.Name) and target.id == name and node.value is not None:
             return ast.literal_eval(node.value)
     raise LookupError(f"{path}: no literal {name}")
@@ -65,7 +68,9 @@ FRAMES = [0]
 def _arguments(parser: Any) -> None:
     parser.add_argument("--cell-size", type=int, default=4, help="accounts per user (as the harness)")
     parser.add_argument("--simtim-admin-key", default="", help="admin key of the target")
-    parser.add_argument("--conformance", default="off", help="ignored: accepted so both files take one command")
+    parser.add_argument(
+        "--conformance", default="off", help="ignored: accepted so both files take one command"
+    )
 
 
 @events.init.add_listener
@@ -113,8 +118,9 @@ class BaselineChatUser(FastHttpUser):
         host = self.host.split("://", 1)[1]
         for name in self.names:
             sig = gen_usersig(self.sdkappid, self.secret_key, name, SIG_LIFETIME, now=now)
-            data = self.call("", "login", {"SDKAppID": self.sdkappid, "platform": "web", "userID": name,
-                                           "userSig": sig})
+            data = self.call(
+                "", "login", {"SDKAppID": self.sdkappid, "platform": "web", "userID": name, "userSig": sig}
+            )
             token = data.get("token")
             if not token:
                 continue
@@ -124,8 +130,11 @@ class BaselineChatUser(FastHttpUser):
             self.sockets.append(ws)
             self.readers.append(gevent.spawn(_reader, ws))
         self.recent: dict[str, list[dict[str, Any]]] = {name: [] for name in self.names}
-        group = self.call(self.names[0], "createGroup", {
-            "name": "chat", "type": "Public", "memberList": [{"userID": n} for n in self.names[1:]]})
+        group = self.call(
+            self.names[0],
+            "createGroup",
+            {"name": "chat", "type": "Public", "memberList": [{"userID": n} for n in self.names[1:]]},
+        )
         self.group_id = (group.get("group") or {}).get("groupID", "")
 
     def on_stop(self) -> None:
@@ -136,8 +145,13 @@ class BaselineChatUser(FastHttpUser):
 
     # --- I/O ---------------------------------------------------------------------------------
     def _post(self, path: str, body: dict[str, Any], headers: dict[str, str], name: str) -> dict[str, Any]:
-        response = self.client.request("POST", path, data=orjson.dumps(body), name=name,
-                                       headers={"Content-Type": "application/json", **headers})
+        response = self.client.request(
+            "POST",
+            path,
+            data=orjson.dumps(body),
+            name=name,
+            headers={"Content-Type": "application/json", **headers},
+        )
         try:
             value = orjson.loads(response.content or b"{}")
         except orjson.JSONDecodeError:
@@ -151,8 +165,9 @@ class BaselineChatUser(FastHttpUser):
         return self._post(f"/v1/{method}", args, headers, method)
 
     def admin(self, op: str, body: dict[str, Any], name: str) -> dict[str, Any]:
-        return self._post(f"/admin/v1/{op}", {"SDKAppID": self.sdkappid, **body},
-                          {"X-Admin-Key": self.admin_key}, name)
+        return self._post(
+            f"/admin/v1/{op}", {"SDKAppID": self.sdkappid, **body}, {"X-Admin-Key": self.admin_key}, name
+        )
 
     # --- the action table of chat.py ------------------------------------------------------------
     @task
@@ -164,8 +179,13 @@ class BaselineChatUser(FastHttpUser):
         return stamp(self.worker, sender, self.seq[sender], time.monotonic())
 
     def _send(self, sender: str, to: str, kind: str, elem_type: str, payload: dict[str, Any]) -> None:
-        message = {"to": to, "conversationType": kind, "type": elem_type, "payload": payload,
-                   "cloudCustomData": self._stamp(sender)}
+        message = {
+            "to": to,
+            "conversationType": kind,
+            "type": elem_type,
+            "payload": payload,
+            "cloudCustomData": self._stamp(sender),
+        }
         data = self.call(sender, "sendMessage", {"message": message})
         sent = data.get("message")
         if isinstance(sent, dict) and sent.get("sequence"):
@@ -188,8 +208,13 @@ class BaselineChatUser(FastHttpUser):
 
     def send_group_text(self) -> None:
         if self.group_id:
-            self._send(self.rng.choice(self.names), self.group_id, "GROUP", "TIMTextElem",
-                       {"text": self.rng.choice(FAKERS).sentence()})
+            self._send(
+                self.rng.choice(self.names),
+                self.group_id,
+                "GROUP",
+                "TIMTextElem",
+                {"text": self.rng.choice(FAKERS).sentence()},
+            )
 
     def send_rich(self) -> None:
         sender, peer = self._pair()
@@ -201,8 +226,11 @@ class BaselineChatUser(FastHttpUser):
         conversation = self._conversation(reader)
         data = self.call(reader, "getMessageList", {"conversationID": conversation})
         if data and not data.get("isCompleted", True) and self.rng.random() < 0.4:
-            self.call(reader, "getMessageList", {"conversationID": conversation,
-                                                 "nextReqMessageID": data.get("nextReqMessageID")})
+            self.call(
+                reader,
+                "getMessageList",
+                {"conversationID": conversation, "nextReqMessageID": data.get("nextReqMessageID")},
+            )
 
     def mark_read(self) -> None:
         reader = self.rng.choice(self.names)

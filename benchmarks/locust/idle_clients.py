@@ -96,10 +96,14 @@ class IdleHolder(User):
         self.drivers.append(driver)
         for index in range(first, first + size):
             user_id = f"idle{index}"
-            sig = gen_usersig(DEV_SDKAPPID, DEV_SECRET_KEY, user_id, SIG_LIFETIME,
-                              now=options.idle_now or int(time.time()))
-            reply = driver.call(Call("login", {"SDKAppID": DEV_SDKAPPID, "platform": "web", "userID": user_id,
-                                               "userSig": sig}))
+            sig = gen_usersig(
+                DEV_SDKAPPID, DEV_SECRET_KEY, user_id, SIG_LIFETIME, now=options.idle_now or int(time.time())
+            )
+            reply = driver.call(
+                Call(
+                    "login", {"SDKAppID": DEV_SDKAPPID, "platform": "web", "userID": user_id, "userSig": sig}
+                )
+            )
             if not reply.ok:
                 self.failures.append((index, f"login: {reply.code} {reply.message}"[:200]))
                 continue
@@ -129,8 +133,9 @@ class IdleHolder(User):
         self._cell(0, min(size, options.idle_clients))  # warm-up: code paths, first allocations
         warm = len(self.sessions)
         gc.collect()
-        result.update(rss_before_kb=_status_kb("self"), fds_before=_fds("self"), server_before=self._server(),
-                      warm=warm)
+        result.update(
+            rss_before_kb=_status_kb("self"), fds_before=_fds("self"), server_before=self._server(), warm=warm
+        )
         started = time.monotonic()
         pool = gevent.pool.Pool(max(1, options.idle_concurrency))
         for first in range(size, options.idle_clients, size):
@@ -142,9 +147,16 @@ class IdleHolder(User):
         gevent.sleep(0.5)
         gc.collect()
         opened = len(self.sessions)
-        result.update(opened=opened, failed=len(self.failures), first_failures=self.failures[:3],
-                      rss_after_kb=_status_kb("self"), fds_after=_fds("self"), server_after=self._server(),
-                      drivers=len(self.drivers), live_after_open=self._live())
+        result.update(
+            opened=opened,
+            failed=len(self.failures),
+            first_failures=self.failures[:3],
+            rss_after_kb=_status_kb("self"),
+            fds_after=_fds("self"),
+            server_after=self._server(),
+            drivers=len(self.drivers),
+            live_after_open=self._live(),
+        )
         gevent.sleep(options.idle_hold)
         result["live_after_hold"] = self._live()
         result["server_after_hold"] = self._server()
@@ -164,8 +176,13 @@ class IdleHolder(User):
         step = max(1, len(self.sessions) // count)
         sample = self.sessions[::step][:count]
         sender = HttpDriver(self.host, transport=GeventTransport(self.host, 10.0), events=False)
-        sig = gen_usersig(DEV_SDKAPPID, DEV_SECRET_KEY, "idlesender", SIG_LIFETIME,
-                          now=self.options.idle_now or int(time.time()))
+        sig = gen_usersig(
+            DEV_SDKAPPID,
+            DEV_SECRET_KEY,
+            "idlesender",
+            SIG_LIFETIME,
+            now=self.options.idle_now or int(time.time()),
+        )
         login = sender.call(Call("login", {"SDKAppID": DEV_SDKAPPID, "userID": "idlesender", "userSig": sig}))
         if not login.ok:
             return {"sent": 0, "arrived": 0, "error": f"sender login {login.code} {login.message}"}
@@ -175,9 +192,20 @@ class IdleHolder(User):
         for driver, session, user_id in sample:
             driver.events(session).drain()  # sdkStateReady and the like
             start = time.monotonic()
-            reply = sender.call(Call("sendMessage", {"message": {
-                "to": user_id, "conversationType": "C2C", "type": "TIMTextElem",
-                "payload": {"text": "are you there?"}}}, token))
+            reply = sender.call(
+                Call(
+                    "sendMessage",
+                    {
+                        "message": {
+                            "to": user_id,
+                            "conversationType": "C2C",
+                            "type": "TIMTextElem",
+                            "payload": {"text": "are you there?"},
+                        }
+                    },
+                    token,
+                )
+            )
             if not reply.ok:
                 continue
             sent += 1
@@ -186,9 +214,12 @@ class IdleHolder(User):
                 latencies.append((got.received_at - start) * 1000.0)
         sender.close()
         latencies.sort()
-        return {"sent": sent, "arrived": len(latencies),
-                "p50_ms": latencies[len(latencies) // 2] if latencies else None,
-                "max_ms": latencies[-1] if latencies else None}
+        return {
+            "sent": sent,
+            "arrived": len(latencies),
+            "p50_ms": latencies[len(latencies) // 2] if latencies else None,
+            "max_ms": latencies[-1] if latencies else None,
+        }
 
     def on_stop(self) -> None:
         for driver in self.drivers:

@@ -47,9 +47,14 @@ def _sample(environment: Any, event: str = "") -> None:
             pushes += entry.num_requests
         elif not str(entry.name).startswith("setup:"):
             calls += entry.num_requests
-    row: dict[str, Any] = {"t": time.time(), "cpu": _cpu(), "calls": calls, "pushes": pushes,
-                           "failures": failures,
-                           "users": environment.runner.user_count if environment.runner is not None else 0}
+    row: dict[str, Any] = {
+        "t": time.time(),
+        "cpu": _cpu(),
+        "calls": calls,
+        "pushes": pushes,
+        "failures": failures,
+        "users": environment.runner.user_count if environment.runner is not None else 0,
+    }
     for name, counter in (getattr(environment, "simtim_bench_counters", None) or {}).items():
         row[name] = counter()
     if event:

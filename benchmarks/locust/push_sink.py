@@ -63,11 +63,15 @@ YIELD_EVERY = 8  # as simtim.load.transport
 
 @events.init_command_line_parser.add_listener
 def _arguments(parser: Any) -> None:
-    parser.add_argument("--sink", choices=SINKS, default="simtim", help="how frames are read (see the docstring)")
+    parser.add_argument(
+        "--sink", choices=SINKS, default="simtim", help="how frames are read (see the docstring)"
+    )
     parser.add_argument("--sink-app", type=int, default=0, help="SDKAppID of the members")
     parser.add_argument("--sink-key", default="", help="secret key of --sink-app (for UserSigs)")
     parser.add_argument("--sink-now", type=int, default=0, help="the server's clock (UserSig issue time)")
-    parser.add_argument("--sink-group", default="", help="an AVChatRoom for the members to join (if not yet in)")
+    parser.add_argument(
+        "--sink-group", default="", help="an AVChatRoom for the members to join (if not yet in)"
+    )
     parser.add_argument("--sink-members", type=int, default=200, help="members (one event socket each)")
     parser.add_argument("--sink-cell-size", type=int, default=4, help="sessions per HttpDriver")
     parser.add_argument("--bench-ready", default="", help="file written when every socket is up")
@@ -93,9 +97,17 @@ class PushSink(User):
         pool.join()
         self.greenlets.append(gevent.spawn(self._drain_tracker))
         if options.bench_ready:
-            Path(options.bench_ready).write_bytes(orjson.dumps({
-                "worker": self.worker, "members": options.sink_members, "errors": errors[:5],
-                "failed": len(errors), "setup_seconds": time.monotonic() - started}))
+            Path(options.bench_ready).write_bytes(
+                orjson.dumps(
+                    {
+                        "worker": self.worker,
+                        "members": options.sink_members,
+                        "errors": errors[:5],
+                        "failed": len(errors),
+                        "setup_seconds": time.monotonic() - started,
+                    }
+                )
+            )
 
     def _cell(self, indexes: range, sink: str, errors: list[str]) -> None:
         """One driver per cell, as Harness.driver(); the bare sinks use it only to log in and join."""
@@ -118,15 +130,18 @@ class PushSink(User):
             return f"login {user_id}: {reply.code} {reply.message}"
         session = reply.data["session"]
         if options.sink_group:  # else the members joined before (see the docstring)
-            joined = driver.call(Call("joinGroup", {"groupID": options.sink_group, "type": "AVChatRoom"}, session))
+            joined = driver.call(
+                Call("joinGroup", {"groupID": options.sink_group, "type": "AVChatRoom"}, session)
+            )
             if not joined.ok:
                 return f"joinGroup {user_id}: {joined.code} {joined.message}"
         if simtim:
             self.greenlets.append(gevent.spawn(self._consume, driver, session, user_id))
         else:
             host = self.host.split("://", 1)[1]
-            ws = websocket.create_connection(f"ws://{host}/v1/events?token={session}", timeout=5.0,
-                                             skip_utf8_validation=sink == "bare")
+            ws = websocket.create_connection(
+                f"ws://{host}/v1/events?token={session}", timeout=5.0, skip_utf8_validation=sink == "bare"
+            )
             ws.settimeout(None)
             self.sockets.append(ws)
             self.greenlets.append(gevent.spawn(self._bare, ws))
@@ -134,8 +149,14 @@ class PushSink(User):
 
     # --- the two event paths -------------------------------------------------------------------
     def _fire(self, name: str, latency: float, length: int = 0) -> None:
-        self.environment.events.request.fire(request_type="PUSH", name=name, response_time=latency,
-                                             response_length=length, exception=None, context={})
+        self.environment.events.request.fire(
+            request_type="PUSH",
+            name=name,
+            response_time=latency,
+            response_length=length,
+            exception=None,
+            context={},
+        )
 
     def _consume(self, driver: HttpDriver, session: str, actor: str) -> None:
         """SimTimUser's handling of a matched push, fed from the driver's EventStream."""
@@ -163,7 +184,9 @@ class PushSink(User):
                 data = value.get("data")
                 if isinstance(data, list) and data:
                     try:  # noqa: SIM105 - the hot loop: try/except costs less than contextlib.suppress
-                        latency = max(0.001, (clock() - loads(data[0]["cloudCustomData"])[STAMP_KEY][3]) * 1000.0)
+                        latency = max(
+                            0.001, (clock() - loads(data[0]["cloudCustomData"])[STAMP_KEY][3]) * 1000.0
+                        )
                     except (KeyError, TypeError, ValueError, IndexError):
                         pass
                 self._fire(value.get("event", "?"), latency, len(frame))

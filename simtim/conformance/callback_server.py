@@ -59,7 +59,9 @@ class CallbackServer:
         self._server = _QuietServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}/callback"
-        self._thread = threading.Thread(target=self._server.serve_forever, name="simtim-callback", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, name="simtim-callback", daemon=True
+        )
         self._thread.start()
 
     def close(self) -> None:

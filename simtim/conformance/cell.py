@@ -48,10 +48,20 @@ def probe(target: Driver) -> TargetInfo:
 
 
 class Cell:
-    def __init__(self, target: Driver, info: TargetInfo, *, prefix: str, sdkappid: int | None = None,
-                 secret_key: str | None = None, config: Mapping[str, Any] | None = None,
-                 event_deadline: float = 2.0, settle: float = 0.0, time_tolerance: int = 2,
-                 seed: int = 0) -> None:
+    def __init__(
+        self,
+        target: Driver,
+        info: TargetInfo,
+        *,
+        prefix: str,
+        sdkappid: int | None = None,
+        secret_key: str | None = None,
+        config: Mapping[str, Any] | None = None,
+        event_deadline: float = 2.0,
+        settle: float = 0.0,
+        time_tolerance: int = 2,
+        seed: int = 0,
+    ) -> None:
         self.target = target
         self.info = info
         self.prefix = prefix
@@ -116,8 +126,16 @@ class Cell:
         return result
 
     # --- one operation --------------------------------------------------------------------------
-    def do(self, actor: str, method: str, args: Mapping[str, Any], *, rule: str, step: str = "",
-           check_events: bool = True) -> StepResult:
+    def do(
+        self,
+        actor: str,
+        method: str,
+        args: Mapping[str, Any],
+        *,
+        rule: str,
+        step: str = "",
+        check_events: bool = True,
+    ) -> StepResult:
         model_session, target_session = self.sessions.get(actor, (None, None))
         expected = self.model.call(Call(method, args, model_session))
         actual = self.target.call(Call(method, self.ids.translate(dict(args)), target_session))
@@ -127,8 +145,15 @@ class Cell:
         elif expected.ok:
             if "session" in expected.data and "session" in actual.data:  # create / login shortcut
                 self.sessions[actor] = (expected.data["session"], actual.data["session"])
-            result.mismatches += compare(expected.data, actual.data, self.ids, rule=rule, method=method,
-                                         time_tolerance=self.time_tolerance, step=step)
+            result.mismatches += compare(
+                expected.data,
+                actual.data,
+                self.ids,
+                rule=rule,
+                method=method,
+                time_tolerance=self.time_tolerance,
+                step=step,
+            )
         result.mismatches += self._check_events(rule, method, step, result, check_events)
         self.mismatches += result.mismatches
         return result
@@ -141,8 +166,15 @@ class Cell:
         if expected.code != actual.code:
             result.mismatches.append(Mismatch(rule, f"admin:{op}", "code", expected.code, actual.code, step))
         elif expected.ok and op not in ("snapshot", "advanceClock"):
-            result.mismatches += compare(expected.data, actual.data, self.ids, rule=rule, method=f"admin:{op}",
-                                         time_tolerance=self.time_tolerance, step=step)
+            result.mismatches += compare(
+                expected.data,
+                actual.data,
+                self.ids,
+                rule=rule,
+                method=f"admin:{op}",
+                time_tolerance=self.time_tolerance,
+                step=step,
+            )
         result.mismatches += self._check_events(rule, f"admin:{op}", step, result)
         self.mismatches += result.mismatches
         return result
@@ -158,8 +190,9 @@ class Cell:
         return found
 
     # --- events ---------------------------------------------------------------------------------
-    def _check_events(self, rule: str, method: str, step: str,
-                      result: StepResult | None = None, compare_events: bool = True) -> list[Mismatch]:
+    def _check_events(
+        self, rule: str, method: str, step: str, result: StepResult | None = None, compare_events: bool = True
+    ) -> list[Mismatch]:
         """Every event the model pushed must reach the same instance, in order, before the deadline."""
         found: list[Mismatch] = []
         deadline = time.monotonic() + self.event_deadline
@@ -181,9 +214,16 @@ class Cell:
                     continue
                 if result is not None:
                     result.matched.append((actor, got))
-                found += compare(event.data, got.data, self.ids, rule=rule, method=method,
-                                 path=f"event[{actor}].{event.name}", time_tolerance=self.time_tolerance,
-                                 step=step)
+                found += compare(
+                    event.data,
+                    got.data,
+                    self.ids,
+                    rule=rule,
+                    method=method,
+                    path=f"event[{actor}].{event.name}",
+                    time_tolerance=self.time_tolerance,
+                    step=step,
+                )
         if not compare_events:  # sampled out: wait for as many pushes as the model made, compare nothing
             for actor, (_, target_session) in self.sessions.items():
                 count = len(result.model_events.get(actor, [])) if result is not None else 0
@@ -196,8 +236,9 @@ class Cell:
             time.sleep(self.settle)
         for actor, (_, target_session) in self.sessions.items():
             for extra in self.target.events(target_session).drain():
-                found.append(Mismatch(rule, method, f"event[{actor}].{extra.name}", "<no event>",
-                                      _brief(extra), step))
+                found.append(
+                    Mismatch(rule, method, f"event[{actor}].{extra.name}", "<no event>", _brief(extra), step)
+                )
         return found
 
     def close(self) -> None:

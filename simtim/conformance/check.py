@@ -30,8 +30,9 @@ class Mismatch:
 
     def describe(self) -> str:
         where = f"{self.step} " if self.step else ""
-        return (f"[{self.rule}] {where}{self.method} {self.path}: expected {self.expected!r}, "
-                f"got {self.actual!r}")
+        return (
+            f"[{self.rule}] {where}{self.method} {self.path}: expected {self.expected!r}, got {self.actual!r}"
+        )
 
 
 class IdMap:
@@ -73,8 +74,17 @@ def _is_mapped_id(key: str, value: Any) -> bool:
     return key in ID_KEYS or (isinstance(value, str) and value.startswith(GROUP_ID_PREFIX))
 
 
-def compare(expected: Any, actual: Any, ids: IdMap, *, rule: str, method: str, path: str = "data",
-            time_tolerance: int = 2, step: str = "") -> list[Mismatch]:
+def compare(
+    expected: Any,
+    actual: Any,
+    ids: IdMap,
+    *,
+    rule: str,
+    method: str,
+    path: str = "data",
+    time_tolerance: int = 2,
+    step: str = "",
+) -> list[Mismatch]:
     """Every difference between the model's value and the target's, as Mismatch values."""
     out: list[Mismatch] = []
 

@@ -60,8 +60,10 @@ class SecondBucket:
         """Counts per HISTOGRAM_BOUNDS_MS bin, plus one for everything slower."""
         bins = [0] * (len(HISTOGRAM_BOUNDS_MS) + 1)
         for latency in self.latencies_ms:
-            index = next((i for i, bound in enumerate(HISTOGRAM_BOUNDS_MS) if latency <= bound),
-                         len(HISTOGRAM_BOUNDS_MS))
+            index = next(
+                (i for i, bound in enumerate(HISTOGRAM_BOUNDS_MS) if latency <= bound),
+                len(HISTOGRAM_BOUNDS_MS),
+            )
             bins[index] += 1
         return bins
 
@@ -72,15 +74,26 @@ class SecondBucket:
         return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
 
     def to_dict(self) -> dict[str, Any]:
-        return {"sent": self.sent, "expected": self.expected, "delivered": self.delivered, "lost": self.lost,
-                "late": self.late, "duplicated": self.duplicated, "reordered": self.reordered,
-                "latencies_ms": self.latencies_ms}
+        return {
+            "sent": self.sent,
+            "expected": self.expected,
+            "delivered": self.delivered,
+            "lost": self.lost,
+            "late": self.late,
+            "duplicated": self.duplicated,
+            "reordered": self.reordered,
+            "latencies_ms": self.latencies_ms,
+        }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> SecondBucket:
-        return cls(**{k: data.get(k, 0) for k in ("sent", "expected", "delivered", "lost", "late",
-                                                   "duplicated", "reordered")},
-                   latencies_ms=list(data.get("latencies_ms", [])))
+        return cls(
+            **{
+                k: data.get(k, 0)
+                for k in ("sent", "expected", "delivered", "lost", "late", "duplicated", "reordered")
+            },
+            latencies_ms=list(data.get("latencies_ms", [])),
+        )
 
 
 class DeliveryTracker:

@@ -29,7 +29,9 @@ class Divergence:
     scenario: str = ""
 
     def covers(self, check: RuleCheck) -> bool:
-        return (not self.rule or self.rule == check.rule) and (not self.scenario or self.scenario == check.scenario)
+        return (not self.rule or self.rule == check.rule) and (
+            not self.scenario or self.scenario == check.scenario
+        )
 
 
 def load_divergences(path: Path) -> list[Divergence]:
@@ -38,9 +40,15 @@ def load_divergences(path: Path) -> list[Divergence]:
         raise ValueError(f"{path}: a list of {{rule|scenario, reason}} entries is expected")
     out = []
     for index, entry in enumerate(raw):
-        if not isinstance(entry, dict) or not (entry.get("rule") or entry.get("scenario")) or not entry.get("reason"):
+        if (
+            not isinstance(entry, dict)
+            or not (entry.get("rule") or entry.get("scenario"))
+            or not entry.get("reason")
+        ):
             raise ValueError(f"{path}: entry {index + 1} needs rule or scenario, and a reason")
-        out.append(Divergence(str(entry["reason"]), str(entry.get("rule", "")), str(entry.get("scenario", ""))))
+        out.append(
+            Divergence(str(entry["reason"]), str(entry.get("rule", "")), str(entry.get("scenario", "")))
+        )
     return out
 
 
@@ -96,12 +104,17 @@ class ConformReport:
                 extra.append("skipped " + " ".join(skipped))
             if unchecked:
                 extra.append("unchecked " + " ".join(unchecked))
-            lines.append(f"  {name + ':':<8} {passed}/{len(rules)} passed" + (f"  ({'; '.join(extra)})" if extra else ""))
+            lines.append(
+                f"  {name + ':':<8} {passed}/{len(rules)} passed"
+                + (f"  ({'; '.join(extra)})" if extra else "")
+            )
         totals: dict[str, int] = defaultdict(int)
         for verdict in verdicts.values():
             totals[verdict] += 1
-        lines.append(f"  total: {totals[PASS]} passed, {totals[FAIL]} failed, {totals[SKIP]} skipped, "
-                     f"{len(self.unchecked_rules())} unchecked of {len(RULE_IDS)} rules")
+        lines.append(
+            f"  total: {totals[PASS]} passed, {totals[FAIL]} failed, {totals[SKIP]} skipped, "
+            f"{len(self.unchecked_rules())} unchecked of {len(RULE_IDS)} rules"
+        )
         for check in self.newly_passing():
             lines.append(f"  STRICT: known divergence now passes: {check.rule} in {check.scenario}")
         return "\n".join(lines)
@@ -120,8 +133,12 @@ class ConformReport:
         suite = ET.Element("testsuite", name="simtim conform", tests=str(len(self.checks)))
         failures = skipped = 0
         for check in sorted(self.checks, key=lambda c: (RULE_IDS.index(c.rule), c.scenario)):
-            case = ET.SubElement(suite, "testcase", classname=f"simtim.conform.{area(check.rule)}",
-                                 name=f"{check.rule}: {check.scenario}")
+            case = ET.SubElement(
+                suite,
+                "testcase",
+                classname=f"simtim.conform.{area(check.rule)}",
+                name=f"{check.rule}: {check.scenario}",
+            )
             known = self.known(check)
             if check.verdict == FAIL and not known:
                 failures += 1
@@ -143,22 +160,35 @@ class ConformReport:
             writer.writerow(["rule", "scenario", "step", "method", "path", "expected", "actual", "known"])
             for check in self.checks:
                 for m in check.mismatches:
-                    writer.writerow([m.rule, check.scenario, m.step, m.method, m.path, _cell(m.expected),
-                                     _cell(m.actual), "yes" if self.known(check) else ""])
+                    writer.writerow(
+                        [
+                            m.rule,
+                            check.scenario,
+                            m.step,
+                            m.method,
+                            m.path,
+                            _cell(m.expected),
+                            _cell(m.actual),
+                            "yes" if self.known(check) else "",
+                        ]
+                    )
 
     def write_html(self, path: Path) -> None:
         verdicts = self.verdicts()
         colour = {PASS: "#2e7d32", FAIL: "#c62828", SKIP: "#9e9e9e"}
         rows = "".join(
             f"<tr><td>{rule}</td><td style='color:{colour.get(verdicts.get(rule, ''), '#000')}'>"
-            f"{verdicts.get(rule, 'unchecked')}</td></tr>" for rule in RULE_IDS)
+            f"{verdicts.get(rule, 'unchecked')}</td></tr>"
+            for rule in RULE_IDS
+        )
         mism = "".join(f"<tr><td>{html.escape(line)}</td></tr>" for line in self.mismatch_lines(500))
         path.write_text(
             "<!doctype html><meta charset='utf-8'><title>simtim conform</title>"
             "<style>body{font-family:sans-serif}td{padding:2px 8px;border-bottom:1px solid #ddd}</style>"
             f"<h1>simtim conform</h1><p>{html.escape(self.target)}</p><pre>{html.escape(self.matrix())}</pre>"
             f"<h2>Rules</h2><table>{rows}</table><h2>Mismatches</h2><table>{mism or '<tr><td>none</td></tr>'}</table>",
-            encoding="utf-8")
+            encoding="utf-8",
+        )
 
 
 def _cell(value: Any) -> str:

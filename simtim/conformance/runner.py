@@ -57,7 +57,9 @@ class _Sigs(dict[str, str]):
 
     def __missing__(self, name: str) -> str:
         # issued once per run, at first use: `$sig60.x`, then advance 61, is an expired sig (INST-5)
-        sig = self[name] = self.cell.sig(name) if self.lifetime is None else self.cell.sig(name, self.lifetime)
+        sig = self[name] = (
+            self.cell.sig(name) if self.lifetime is None else self.cell.sig(name, self.lifetime)
+        )
         return sig
 
 
@@ -66,9 +68,12 @@ class ScenarioRun:
         self.scenario = scenario
         self.cell = cell
         self.callback = callback
-        self.saved: dict[str, Any] = {"app": {"SDKAppID": cell.sdkappid}, "sig": _Sigs(cell, None),
-                                      "sig60": _Sigs(cell, 60),
-                                      "callback": {"url": callback.url if callback else ""}}
+        self.saved: dict[str, Any] = {
+            "app": {"SDKAppID": cell.sdkappid},
+            "sig": _Sigs(cell, None),
+            "sig60": _Sigs(cell, 60),
+            "callback": {"url": callback.url if callback else ""},
+        }
         self.by_rule: dict[str, list[Mismatch]] = {r: [] for r in scenario.rules}
 
     def resolve(self, value: Any) -> Any:
@@ -80,12 +85,15 @@ class ScenarioRun:
             match = _SAVED.match(value)
             if match:
                 if match.group(1) not in self.saved:
-                    raise ScenarioError(f"{self.scenario.path.name}: ${match.group(1)} is used before a step "
-                                        "saves it")
+                    raise ScenarioError(
+                        f"{self.scenario.path.name}: ${match.group(1)} is used before a step saves it"
+                    )
                 try:
                     return _get_path(self.saved[match.group(1)], match.group(2).lstrip("."))
                 except (KeyError, IndexError, TypeError):
-                    raise ScenarioError(f"{self.scenario.path.name}: {value} is not in the saved reply") from None
+                    raise ScenarioError(
+                        f"{self.scenario.path.name}: {value} is not in the saved reply"
+                    ) from None
             return re.sub(r"~([A-Za-z0-9_]+)", lambda m: self.cell.user(m.group(1)), value)
         return value
 
@@ -129,8 +137,9 @@ class ScenarioRun:
             elif step.kind == "admin":
                 result = cell.admin(step.method, self.resolve(step.args), rule=step.rule, step=step.label)
             else:
-                result = cell.do(step.actor, step.method, self.resolve(step.args), rule=step.rule,
-                                 step=step.label)
+                result = cell.do(
+                    step.actor, step.method, self.resolve(step.args), rule=step.rule, step=step.label
+                )
             self._record(step.rule, result.mismatches)
             self._record(step.rule, self._model_expectations(step, result.expected, result.model_events))
             if step.save:
@@ -142,15 +151,36 @@ class ScenarioRun:
             self.by_rule.setdefault(mismatch.rule, []).append(mismatch)
 
 
-def run_scenario(scenario: Scenario, target: Driver, info: TargetInfo, *, prefix: str, sdkappid: int,
-                 event_deadline: float, settle: float, local_target: bool = True) -> list[RuleCheck]:
-    missing = [r for r in scenario.requires if (r == "fake_clock" and not info.fake_clock)
-               or (r == "admin" and not info.admin) or (r == "callback" and not local_target)]
+def run_scenario(
+    scenario: Scenario,
+    target: Driver,
+    info: TargetInfo,
+    *,
+    prefix: str,
+    sdkappid: int,
+    event_deadline: float,
+    settle: float,
+    local_target: bool = True,
+) -> list[RuleCheck]:
+    missing = [
+        r
+        for r in scenario.requires
+        if (r == "fake_clock" and not info.fake_clock)
+        or (r == "admin" and not info.admin)
+        or (r == "callback" and not local_target)
+    ]
     if missing:
         reason = f"target has no {' and no '.join(missing)}"
         return [RuleCheck(rule, scenario.name, SKIP, reason=reason) for rule in scenario.rules]
-    cell = Cell(target, info, prefix=prefix, sdkappid=sdkappid, config=scenario.app,
-                event_deadline=event_deadline, settle=settle)
+    cell = Cell(
+        target,
+        info,
+        prefix=prefix,
+        sdkappid=sdkappid,
+        config=scenario.app,
+        event_deadline=event_deadline,
+        settle=settle,
+    )
     callback = CallbackServer() if "callback" in scenario.requires else None
     run = ScenarioRun(scenario, cell, callback)
     try:
@@ -159,25 +189,48 @@ def run_scenario(scenario: Scenario, target: Driver, info: TargetInfo, *, prefix
         cell.close()
         if callback is not None:
             callback.close()
-    return [RuleCheck(rule, scenario.name, FAIL if found else PASS, found)
-            for rule, found in run.by_rule.items()]
+    return [
+        RuleCheck(rule, scenario.name, FAIL if found else PASS, found) for rule, found in run.by_rule.items()
+    ]
 
 
 # --- the seeded random phase ------------------------------------------------------------------------
 #: method -> the rule a mismatch on it is counted against
 METHOD_RULES = {
-    "sendMessage": "MSG-5", "getMessageList": "PAGE-1", "setMessageRead": "UNREAD-1",
-    "getConversationList": "CONV-2", "revokeMessage": "REV-2", "deleteMessage": "MSG-9",
-    "updateMyProfile": "PROF-1", "getGroupMemberList": "MBR-3", "getConversationProfile": "CONV-2",
+    "sendMessage": "MSG-5",
+    "getMessageList": "PAGE-1",
+    "setMessageRead": "UNREAD-1",
+    "getConversationList": "CONV-2",
+    "revokeMessage": "REV-2",
+    "deleteMessage": "MSG-9",
+    "updateMyProfile": "PROF-1",
+    "getGroupMemberList": "MBR-3",
+    "getConversationProfile": "CONV-2",
 }
 
 
-def run_random_phase(target: Driver, info: TargetInfo, *, seed: int, steps: int, prefix: str, sdkappid: int,
-                     event_deadline: float, settle: float) -> list[RuleCheck]:
+def run_random_phase(
+    target: Driver,
+    info: TargetInfo,
+    *,
+    seed: int,
+    steps: int,
+    prefix: str,
+    sdkappid: int,
+    event_deadline: float,
+    settle: float,
+) -> list[RuleCheck]:
     """Random (seeded, reproducible) operations in one cell, each compared with the model."""
     rng = random.Random(seed)
-    cell = Cell(target, info, prefix=prefix, sdkappid=sdkappid, event_deadline=event_deadline, settle=settle,
-                seed=seed)
+    cell = Cell(
+        target,
+        info,
+        prefix=prefix,
+        sdkappid=sdkappid,
+        event_deadline=event_deadline,
+        settle=settle,
+        seed=seed,
+    )
     users = ["a", "b", "c", "d"]
     checks: dict[str, list[Mismatch]] = {}
     try:
@@ -185,9 +238,12 @@ def run_random_phase(target: Driver, info: TargetInfo, *, seed: int, steps: int,
             cell.import_account(user)
         for user in users:
             checks.setdefault("INST-2", []).extend(cell.login(user).mismatches)
-        group = cell.do("a", "createGroup", {"name": "random", "type": "Public",
-                                             "memberList": [{"userID": cell.user(u)} for u in users[1:]]},
-                        rule="GRP-1")
+        group = cell.do(
+            "a",
+            "createGroup",
+            {"name": "random", "type": "Public", "memberList": [{"userID": cell.user(u)} for u in users[1:]]},
+            rule="GRP-1",
+        )
         checks.setdefault("GRP-1", []).extend(group.mismatches)
         group_id = group.expected.data.get("group", {}).get("groupID", "")
         sent: dict[str, list[dict[str, Any]]] = {u: [] for u in users}
@@ -199,9 +255,17 @@ def run_random_phase(target: Driver, info: TargetInfo, *, seed: int, steps: int,
             args: dict[str, Any]
             if roll < 0.35:
                 to, kind = (cell.user(peer), "C2C") if rng.random() < 0.6 else (group_id, "GROUP")
-                method, args = "sendMessage", {"message": {
-                    "to": to, "conversationType": kind, "type": "TIMTextElem",
-                    "payload": {"text": f"r{seed}-{index}-{rng.getrandbits(20)}"}}}
+                method, args = (
+                    "sendMessage",
+                    {
+                        "message": {
+                            "to": to,
+                            "conversationType": kind,
+                            "type": "TIMTextElem",
+                            "payload": {"text": f"r{seed}-{index}-{rng.getrandbits(20)}"},
+                        }
+                    },
+                )
             elif roll < 0.5:
                 method, args = "getMessageList", {"conversationID": conversation, "count": rng.randint(1, 20)}
             elif roll < 0.6:
@@ -225,8 +289,10 @@ def run_random_phase(target: Driver, info: TargetInfo, *, seed: int, steps: int,
                 sent[actor].append(result.expected.data["message"])
     finally:
         cell.close()
-    return [RuleCheck(rule, f"random(seed={seed})", FAIL if found else PASS, found)
-            for rule, found in checks.items()]
+    return [
+        RuleCheck(rule, f"random(seed={seed})", FAIL if found else PASS, found)
+        for rule, found in checks.items()
+    ]
 
 
 def select(scenarios: list[Scenario], patterns: list[str]) -> list[Scenario]:

@@ -37,8 +37,21 @@ from simtim.protocol.service import ADMIN_OPS, CONFIG_FIELDS
 from simtim.rules import RULE_IDS
 
 STEP_KINDS = ("call", "login", "advance", "admin", "callback")
-STEP_KEYS = {"actor", "call", "login", "advance", "admin", "callback", "args", "expect", "save", "rule",
-             "platform", "expect_events", "note"}
+STEP_KEYS = {
+    "actor",
+    "call",
+    "login",
+    "advance",
+    "admin",
+    "callback",
+    "args",
+    "expect",
+    "save",
+    "rule",
+    "platform",
+    "expect_events",
+    "note",
+}
 REQUIREMENTS = ("fake_clock", "admin", "callback")
 
 
@@ -144,7 +157,8 @@ def _parse_step(path: Path, index: int, raw: object, accounts: set[str], rules: 
     step.expect = expect
     events = raw.get("expect_events", {})
     if not isinstance(events, dict) or not all(
-            isinstance(v, list) and all(isinstance(n, str) for n in v) for v in events.values()):
+        isinstance(v, list) and all(isinstance(n, str) for n in v) for v in events.values()
+    ):
         raise _fail(path, where, "expect_events maps actors to lists of event names")
     for actor in events:
         if str(actor).split("/", 1)[0] not in accounts:
@@ -189,8 +203,14 @@ def load_scenario(path: Path) -> Scenario:
         if isinstance(entry, str):
             accounts.append(Account(entry))
         elif isinstance(entry, dict) and isinstance(entry.get("name"), str):
-            accounts.append(Account(entry["name"], str(entry.get("nick", "")), bool(entry.get("login", True)),
-                                    str(entry.get("platform", "web"))))
+            accounts.append(
+                Account(
+                    entry["name"],
+                    str(entry.get("nick", "")),
+                    bool(entry.get("login", True)),
+                    str(entry.get("platform", "web")),
+                )
+            )
         else:
             raise _fail(path, "setup.accounts", f"bad account entry {entry!r}")
     names = {a.name for a in accounts}

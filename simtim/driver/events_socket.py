@@ -18,15 +18,21 @@ def connect(host: str, port: int, path: str, timeout: float) -> Any:
     try:
         # skip_utf8_validation: websocket-client's pure-Python UTF-8 check cost ~3/4 of a reader's CPU
         # (benchmarks/harness_bench.py); recv() still decodes text frames in C, which rejects bad UTF-8
-        ws = websocket.create_connection(f"ws://{host}:{port}{path}", timeout=timeout, skip_utf8_validation=True)
+        ws = websocket.create_connection(
+            f"ws://{host}:{port}{path}", timeout=timeout, skip_utf8_validation=True
+        )
     except Exception as exc:
         raise DriverError(f"websocket: {exc}") from exc
     ws.settimeout(None)
     return ws
 
 
-def read_frames(ws: Any, on_frame: Callable[[str], None], on_close: Callable[[], None],
-                after_frame: Callable[[int], None] | None = None) -> None:
+def read_frames(
+    ws: Any,
+    on_frame: Callable[[str], None],
+    on_close: Callable[[], None],
+    after_frame: Callable[[int], None] | None = None,
+) -> None:
     """Deliver text frames until the socket ends; any error ends it too (the caller sees on_close)."""
     count = 0
     try:

@@ -56,7 +56,9 @@ class BlockingTransport:
                 conn = self._conn or http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
                 self._conn = conn
                 try:
-                    conn.request("POST", path, body=body, headers={"Content-Type": "application/json", **headers})
+                    conn.request(
+                        "POST", path, body=body, headers={"Content-Type": "application/json", **headers}
+                    )
                     response = conn.getresponse()
                     data = response.read()
                     if response.getheader("connection", "").lower() == "close":
@@ -77,8 +79,12 @@ class BlockingTransport:
     def open_events(self, path: str, on_frame: FrameHandler, on_close: Callable[[], None]) -> Any:
         ws = events_socket.connect(self.host, self.port, path, self.timeout)
         self._sockets.append(ws)
-        threading.Thread(target=events_socket.read_frames, args=(ws, on_frame, on_close),
-                         name=f"simtim-events{path[-6:]}", daemon=True).start()
+        threading.Thread(
+            target=events_socket.read_frames,
+            args=(ws, on_frame, on_close),
+            name=f"simtim-events{path[-6:]}",
+            daemon=True,
+        ).start()
         return ws
 
     def close(self) -> None:
@@ -98,8 +104,12 @@ def parse_envelope(status: int, raw: bytes) -> Reply:
         value = orjson.loads(raw)
     except orjson.JSONDecodeError:
         return Reply.transport_failure(f"HTTP {status}: body is not JSON")
-    if (not isinstance(value, dict) or not isinstance(value.get("code"), int)
-            or isinstance(value.get("code"), bool) or not isinstance(value.get("message", ""), str)):
+    if (
+        not isinstance(value, dict)
+        or not isinstance(value.get("code"), int)
+        or isinstance(value.get("code"), bool)
+        or not isinstance(value.get("message", ""), str)
+    ):
         return Reply.transport_failure(f"HTTP {status}: not a simtim/1 envelope")
     data = value.get("data")
     if data is not None and not isinstance(data, dict):
@@ -110,8 +120,15 @@ def parse_envelope(status: int, raw: bytes) -> Reply:
 
 
 class HttpDriver:
-    def __init__(self, base_url: str, *, admin_key: str | None = None, timeout: float = 5.0,
-                 transport: Transport | None = None, events: bool = True) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        admin_key: str | None = None,
+        timeout: float = 5.0,
+        transport: Transport | None = None,
+        events: bool = True,
+    ) -> None:
         self.base_url = base_url.rstrip("/")
         self.admin_key = admin_key
         self.transport: Transport = transport or BlockingTransport(self.base_url, timeout)

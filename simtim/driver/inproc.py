@@ -20,8 +20,14 @@ def _reply(envelope: Envelope) -> Reply:
 
 
 class InProcDriver:
-    def __init__(self, *, fake_clock: bool = True, clock_start: int | None = 1_600_000_000,
-                 seed: int | None = 0, service: Service | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        fake_clock: bool = True,
+        clock_start: int | None = 1_600_000_000,
+        seed: int | None = 0,
+        service: Service | None = None,
+    ) -> None:
         self.service = service or Service(fake_clock=fake_clock, clock_start=clock_start, seed=seed)
         self.service.sink = self._route
         self._streams: dict[str, EventStream] = {}

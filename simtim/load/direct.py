@@ -14,8 +14,16 @@ from simtim.usersig import gen_usersig
 class DirectCell:
     """Drives the target only; pushes are collected for latency, nothing is compared."""
 
-    def __init__(self, target: Driver, info: TargetInfo, *, prefix: str, sdkappid: int | None = None,
-                 config: Mapping[str, Any] | None = None, **_: Any) -> None:
+    def __init__(
+        self,
+        target: Driver,
+        info: TargetInfo,
+        *,
+        prefix: str,
+        sdkappid: int | None = None,
+        config: Mapping[str, Any] | None = None,
+        **_: Any,
+    ) -> None:
         self.target = target
         self.info = info
         self.prefix = prefix
@@ -25,8 +33,9 @@ class DirectCell:
         self.sessions: dict[str, tuple[str, str]] = {}
         self.mismatches: list[Any] = []
         if self.own_app:
-            reply = target.admin("configureApp", {"SDKAppID": self.sdkappid, "secretKey": self.secret_key,
-                                                  **(config or {})})
+            reply = target.admin(
+                "configureApp", {"SDKAppID": self.sdkappid, "secretKey": self.secret_key, **(config or {})}
+            )
             if not reply.ok:
                 raise RuntimeError(f"configureApp failed: {reply}")
 
@@ -35,7 +44,9 @@ class DirectCell:
 
     def import_account(self, name: str, nick: str = "") -> None:
         if self.info.admin:
-            self.target.admin("importAccount", {"SDKAppID": self.sdkappid, "userID": self.user(name), "nick": nick})
+            self.target.admin(
+                "importAccount", {"SDKAppID": self.sdkappid, "userID": self.user(name), "nick": nick}
+            )
 
     def _now(self) -> int:
         reply = self.target.admin("snapshot", {"SDKAppID": self.sdkappid}) if self.info.admin else None
@@ -44,14 +55,23 @@ class DirectCell:
     def login(self, actor: str, platform: str = "web", rule: str = "INST-2", step: str = "") -> StepResult:
         user = self.user(actor.split("/", 1)[0])
         sig = gen_usersig(self.sdkappid, self.secret_key, user, SIG_LIFETIME, now=self._now())
-        reply = self.target.call(Call("login", {"SDKAppID": self.sdkappid, "platform": platform, "userID": user,
-                                                "userSig": sig}))
+        reply = self.target.call(
+            Call("login", {"SDKAppID": self.sdkappid, "platform": platform, "userID": user, "userSig": sig})
+        )
         if reply.ok:
             self.sessions[actor] = (reply.data["session"], reply.data["session"])
         return StepResult(reply, reply)
 
-    def do(self, actor: str, method: str, args: Mapping[str, Any], *, rule: str, step: str = "",
-           check_events: bool = True) -> StepResult:
+    def do(
+        self,
+        actor: str,
+        method: str,
+        args: Mapping[str, Any],
+        *,
+        rule: str,
+        step: str = "",
+        check_events: bool = True,
+    ) -> StepResult:
         session = self.sessions.get(actor, (None, None))[1]
         reply = self.target.call(Call(method, dict(args), session))
         result = StepResult(reply, reply)

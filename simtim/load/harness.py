@@ -59,7 +59,11 @@ class Harness:
     @classmethod
     def of(cls, environment: Environment) -> Harness:
         # a worker forked by --processes inherits the master's harness: each process needs its own
-        if cls.current is None or cls.current.environment is not environment or cls.current.pid != os.getpid():
+        if (
+            cls.current is None
+            or cls.current.environment is not environment
+            or cls.current.pid != os.getpid()
+        ):
             cls.current = Harness(environment)
         return cls.current
 
@@ -80,8 +84,11 @@ class Harness:
                 self._inproc = InProcDriver(fake_clock=True, clock_start=None, seed=None)
             return self._inproc
         timeout = float(self.option("request_timeout", 5.0))
-        return HttpDriver(self.host, admin_key=self.option("simtim_admin_key") or None,
-                          transport=GeventTransport(self.host, timeout))
+        return HttpDriver(
+            self.host,
+            admin_key=self.option("simtim_admin_key") or None,
+            transport=GeventTransport(self.host, timeout),
+        )
 
     def target_info(self, driver: Driver) -> TargetInfo:
         if self._info is None or self.host.startswith("inproc://"):
@@ -97,20 +104,35 @@ class Harness:
         import time
 
         for m in mismatches or [Mismatch("", "", "", "", detail)]:
-            self.rows.append({"timestamp": f"{time.time():.3f}", "worker": self.worker, "kind": kind,
-                              "rule": m.rule, "method": m.method, "path": m.path, "expected": _text(m.expected),
-                              "actual": _text(m.actual), "step": m.step})
+            self.rows.append(
+                {
+                    "timestamp": f"{time.time():.3f}",
+                    "worker": self.worker,
+                    "kind": kind,
+                    "rule": m.rule,
+                    "method": m.method,
+                    "path": m.path,
+                    "expected": _text(m.expected),
+                    "actual": _text(m.actual),
+                    "step": m.step,
+                }
+            )
 
     def take_report(self) -> dict[str, Any]:
         rows, self.rows = self.rows, []
-        return {"rows": rows, "delivery": {str(s): b.to_dict() for s, b in self.tracker.take().items()},
-                "counts": dict(self.counts)}
+        return {
+            "rows": rows,
+            "delivery": {str(s): b.to_dict() for s, b in self.tracker.take().items()},
+            "counts": dict(self.counts),
+        }
 
     def merge_report(self, data: dict[str, Any]) -> None:
         """Master side: a worker's rows and buckets join ours; counts are cumulative per worker."""
         if self.writer is not None:
             self.writer.add_mismatches(data.get("rows", []))
-            self.writer.add_delivery({int(s): SecondBucket.from_dict(b) for s, b in data.get("delivery", {}).items()})
+            self.writer.add_delivery(
+                {int(s): SecondBucket.from_dict(b) for s, b in data.get("delivery", {}).items()}
+            )
         self.worker_counts[data.get("worker", "?")] = Counter(data.get("counts", {}))
 
     def total_counts(self) -> Counter[str]:
@@ -176,8 +198,11 @@ def _on_init(environment: Environment, **_: Any) -> None:
         if environment.parsed_options is not None:
             environment.parsed_options.host = harness.embedded.url
             environment.parsed_options.simtim_admin_key = harness.embedded.admin_key
-        log.info("simtim: embedded reference server at %s (log %s)", harness.embedded.url,
-                 harness.embedded.log_path)
+        log.info(
+            "simtim: embedded reference server at %s (log %s)",
+            harness.embedded.url,
+            harness.embedded.log_path,
+        )
     prefix = harness.option("csv_prefix")
     if prefix:
         harness.writer = ResultWriter(prefix)
@@ -213,9 +238,11 @@ def _on_quitting(environment: Environment, **_: Any) -> None:
         harness.embedded.stop()
     counts = harness.total_counts()
     total = environment.stats.total
-    print(f"simtim: {total.num_requests} requests, {total.num_failures} failures; conformance mismatches "
-          f"{counts[CONFORMANCE]}, transport failures (6010) {counts[TRANSPORT]}, harness errors {counts[HARNESS]}",
-          flush=True)
+    print(
+        f"simtim: {total.num_requests} requests, {total.num_failures} failures; conformance mismatches "
+        f"{counts[CONFORMANCE]}, transport failures (6010) {counts[TRANSPORT]}, harness errors {counts[HARNESS]}",
+        flush=True,
+    )
     code = 0
     p99_limit = harness.option("max_p99_ms")
     fail_limit = harness.option("max_fail_ratio")

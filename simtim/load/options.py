@@ -7,24 +7,67 @@ from typing import Any
 
 def add_arguments(parser: Any) -> None:
     group = parser  # Locust's own parser: only its add_argument knows include_in_web_ui
-    group.add_argument("--scenario", default="default", include_in_web_ui=True,
-                       help="user mix: scenarios/load/NAME.yaml overrides the locustfile's action weights")
-    group.add_argument("--cell-size", type=int, default=4, include_in_web_ui=True,
-                       help="accounts per cell (one cell per Locust user, each account one online instance)")
-    group.add_argument("--conformance", choices=["full", "sample", "off"], default="full", include_in_web_ui=True,
-                       help="full: every reply and push checked against the model; sample: replies always, "
-                            "pushes 1 call in 10; off: no model, codes only")
-    group.add_argument("--seed", type=int, default=0, include_in_web_ui=True,
-                       help="seed of the users' choices (reproducible action sequences)")
-    group.add_argument("--simtim-admin-key", default="",
-                       help="admin key of the target (per-cell apps, fake clock); set for you on the embedded server")
-    group.add_argument("--event-deadline", type=float, default=2.0, include_in_web_ui=True,
-                       help="seconds a pushed event may take before it counts as late/lost")
-    group.add_argument("--request-timeout", type=float, default=5.0,
-                       help="seconds before a call counts as a transport failure (6010)")
-    group.add_argument("--max-p99-ms", type=float, default=None,
-                       help="CI gate: exit 3 when the total p99 response time exceeds this")
-    group.add_argument("--max-fail-ratio", type=float, default=None,
-                       help="CI gate: exit 3 when the failure ratio exceeds this (0..1)")
-    group.add_argument("--max-conformance-failures", type=int, default=None,
-                       help="CI gate: exit 2 when more conformance mismatches than this were seen (default: 0)")
+    group.add_argument(
+        "--scenario",
+        default="default",
+        include_in_web_ui=True,
+        help="user mix: scenarios/load/NAME.yaml overrides the locustfile's action weights",
+    )
+    group.add_argument(
+        "--cell-size",
+        type=int,
+        default=4,
+        include_in_web_ui=True,
+        help="accounts per cell (one cell per Locust user, each account one online instance)",
+    )
+    group.add_argument(
+        "--conformance",
+        choices=["full", "sample", "off"],
+        default="full",
+        include_in_web_ui=True,
+        help="full: every reply and push checked against the model; sample: replies always, "
+        "pushes 1 call in 10; off: no model, codes only",
+    )
+    group.add_argument(
+        "--seed",
+        type=int,
+        default=0,
+        include_in_web_ui=True,
+        help="seed of the users' choices (reproducible action sequences)",
+    )
+    group.add_argument(
+        "--simtim-admin-key",
+        default="",
+        help="admin key of the target (per-cell apps, fake clock); set for you on the embedded server",
+    )
+    group.add_argument(
+        "--event-deadline",
+        type=float,
+        default=2.0,
+        include_in_web_ui=True,
+        help="seconds a pushed event may take before it counts as late/lost",
+    )
+    group.add_argument(
+        "--request-timeout",
+        type=float,
+        default=5.0,
+        help="seconds before a call counts as a transport failure (6010)",
+    )
+    group.add_argument(
+        "--max-p99-ms",
+        type=float,
+        default=None,
+        help="CI gate: exit 3 when the total p99 response time exceeds this",
+    )
+    group.add_argument(
+        "--max-fail-ratio",
+        type=float,
+        default=None,
+        help="CI gate: exit 3 when the failure ratio exceeds this (0..1)",
+    )
+    group.add_argument(
+        "--max-conformance-failures",
+        type=int,
+        default=None,
+        help="CI gate: exit 2 when more conformance mismatches than this were seen (default: 0)",
+    )

@@ -15,9 +15,24 @@ from typing import Any
 from simtim.conformance.delivery import HISTOGRAM_BOUNDS_MS, SecondBucket
 
 CONFORMANCE_COLUMNS = ["timestamp", "worker", "kind", "rule", "method", "path", "expected", "actual", "step"]
-DELIVERY_COLUMNS = (["timestamp", "sent", "expected", "delivered", "lost", "late", "duplicated", "reordered",
-                     "e2e_p50_ms", "e2e_p95_ms", "e2e_p99_ms", "e2e_max_ms"]
-                    + [f"e2e_le_{bound}ms" for bound in HISTOGRAM_BOUNDS_MS] + ["e2e_gt_max"])
+DELIVERY_COLUMNS = (
+    [
+        "timestamp",
+        "sent",
+        "expected",
+        "delivered",
+        "lost",
+        "late",
+        "duplicated",
+        "reordered",
+        "e2e_p50_ms",
+        "e2e_p95_ms",
+        "e2e_p99_ms",
+        "e2e_max_ms",
+    ]
+    + [f"e2e_le_{bound}ms" for bound in HISTOGRAM_BOUNDS_MS]
+    + ["e2e_gt_max"]
+)
 DELIVERY_HOLD_SECONDS = 5  # workers report every ~3 s: wait before a second is final
 
 
@@ -25,7 +40,10 @@ class ResultWriter:
     def __init__(self, prefix: str) -> None:
         self.conformance_path = Path(f"{prefix}_conformance.csv")
         self.delivery_path = Path(f"{prefix}_delivery.csv")
-        for path, columns in ((self.conformance_path, CONFORMANCE_COLUMNS), (self.delivery_path, DELIVERY_COLUMNS)):
+        for path, columns in (
+            (self.conformance_path, CONFORMANCE_COLUMNS),
+            (self.delivery_path, DELIVERY_COLUMNS),
+        ):
             path.parent.mkdir(parents=True, exist_ok=True)
             with path.open("w", newline="") as handle:
                 csv.writer(handle).writerow(columns)
@@ -53,8 +71,16 @@ class ResultWriter:
             writer = csv.writer(handle)
             for second in ready:
                 bucket = self.pending.pop(second)
-                row: list[Any] = [second, bucket.sent, bucket.expected, bucket.delivered, bucket.lost, bucket.late,
-                                  bucket.duplicated, bucket.reordered]
+                row: list[Any] = [
+                    second,
+                    bucket.sent,
+                    bucket.expected,
+                    bucket.delivered,
+                    bucket.lost,
+                    bucket.late,
+                    bucket.duplicated,
+                    bucket.reordered,
+                ]
                 row += [_ms(bucket.percentile(f)) for f in (0.5, 0.95, 0.99)]
                 row.append(_ms(max(bucket.latencies_ms)) if bucket.latencies_ms else "")
                 row += bucket.histogram()

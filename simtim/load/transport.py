@@ -31,14 +31,20 @@ class GeventTransport:
 
     def _http(self) -> HTTPClient:
         if self._client is None:
-            self._client = HTTPClient(self.host, self.port, concurrency=1, connection_timeout=self.timeout,
-                                      network_timeout=self.timeout)
+            self._client = HTTPClient(
+                self.host,
+                self.port,
+                concurrency=1,
+                connection_timeout=self.timeout,
+                network_timeout=self.timeout,
+            )
         return self._client
 
     def post(self, path: str, body: bytes, headers: dict[str, str]) -> tuple[int, bytes]:
         try:
-            response = self._http().request("POST", path, body=body,
-                                            headers={"Content-Type": "application/json", **headers})
+            response = self._http().request(
+                "POST", path, body=body, headers={"Content-Type": "application/json", **headers}
+            )
             try:
                 return int(response.status_code), bytes(response.read())
             finally:
@@ -58,7 +64,9 @@ class GeventTransport:
             if count % YIELD_EVERY == 0:
                 gevent.sleep(0)  # a busy reader must not starve the other greenlets
 
-        self._readers.append(gevent.spawn(events_socket.read_frames, ws, on_frame, on_close, yield_now_and_then))
+        self._readers.append(
+            gevent.spawn(events_socket.read_frames, ws, on_frame, on_close, yield_now_and_then)
+        )
         return ws
 
     def close(self) -> None:

@@ -108,8 +108,15 @@ class SimTimUser(User):
         mode = self.harness.option("conformance", "full")
         cell_type = DirectCell if mode == "off" else Cell
         try:
-            self.cell = cell_type(self.driver, info, prefix=prefix, sdkappid=sdkappid, config=self.app_config,
-                                  event_deadline=float(self.harness.option("event_deadline", 2.0)), settle=0.0)
+            self.cell = cell_type(
+                self.driver,
+                info,
+                prefix=prefix,
+                sdkappid=sdkappid,
+                config=self.app_config,
+                event_deadline=float(self.harness.option("event_deadline", 2.0)),
+                settle=0.0,
+            )
         except Exception as exc:  # target down or refusing admin: a transport failure, try later
             self._fire("TIM", "setup", 0.0, TransportFailure(str(exc)[:200]))
             self.harness.record(TRANSPORT, detail=str(exc)[:200])
@@ -195,10 +202,22 @@ class SimTimUser(User):
     def stamp(self, sender: str) -> str:
         return self.harness.tracker.next_stamp(sender)
 
-    def _fire(self, request_type: str, name: str, response_time: float, exception: BaseException | None,
-              length: int = 0) -> None:
-        self.environment.events.request.fire(request_type=request_type, name=name, response_time=response_time,
-                                             response_length=length, exception=exception, context={})
+    def _fire(
+        self,
+        request_type: str,
+        name: str,
+        response_time: float,
+        exception: BaseException | None,
+        length: int = 0,
+    ) -> None:
+        self.environment.events.request.fire(
+            request_type=request_type,
+            name=name,
+            response_time=response_time,
+            response_length=length,
+            exception=exception,
+            context={},
+        )
 
     def _report(self, method: str, start: float, result: StepResult) -> bool:
         """Fire the call's and its pushes' request events; False when the cell is desynchronised."""
@@ -213,8 +232,14 @@ class SimTimUser(User):
         if reply_mismatches:
             self.harness.record(CONFORMANCE, reply_mismatches)
             first = reply_mismatches[0]
-            self._fire("TIM", method, elapsed, ConformanceFailure(f"[{first.rule}] {first.path}: expected "
-                                                                  f"{first.expected!r:.60} got {first.actual!r:.60}"))
+            self._fire(
+                "TIM",
+                method,
+                elapsed,
+                ConformanceFailure(
+                    f"[{first.rule}] {first.path}: expected {first.expected!r:.60} got {first.actual!r:.60}"
+                ),
+            )
         else:
             self._fire("TIM", method, elapsed, None)
         if method == "sendMessage" and expected.ok:
@@ -225,8 +250,9 @@ class SimTimUser(User):
         for actor, event in result.matched:
             latency = None
             if event.name == MESSAGE_RECEIVED and isinstance(event.data, list) and event.data:
-                latency = self.harness.tracker.received(actor, event.data[0].get("cloudCustomData"),
-                                                        event.received_at)
+                latency = self.harness.tracker.received(
+                    actor, event.data[0].get("cloudCustomData"), event.received_at
+                )
             if latency is None:
                 latency = max(0.001, (event.received_at - start_mono) * 1000.0)
             self._fire("PUSH", event.name, latency, None)
@@ -237,8 +263,14 @@ class SimTimUser(User):
         if other:
             self.harness.record(CONFORMANCE, other)
             for m in other:
-                self._fire("PUSH", m.path.rsplit(".", 1)[-1], 0.001, ConformanceFailure(
-                    f"[{m.rule}] {m.path}: expected {m.expected!r:.60} got {m.actual!r:.60}"))
+                self._fire(
+                    "PUSH",
+                    m.path.rsplit(".", 1)[-1],
+                    0.001,
+                    ConformanceFailure(
+                        f"[{m.rule}] {m.path}: expected {m.expected!r:.60} got {m.actual!r:.60}"
+                    ),
+                )
         if result.missing:
             self.harness.record(CONFORMANCE, [m for m in event_mismatches if m.expected in ("lost", "late")])
         return True

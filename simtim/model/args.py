@@ -31,16 +31,23 @@ def is_int(value: object) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def req_str(opts: Options, name: str, *, rule: str = "ORDER-1", code: int = Code.INVALID_PARAMETERS,
-            nonempty: bool = True) -> str:
+def req_str(
+    opts: Options,
+    name: str,
+    *,
+    rule: str = "ORDER-1",
+    code: int = Code.INVALID_PARAMETERS,
+    nonempty: bool = True,
+) -> str:
     value = opts.get(name)
     if not isinstance(value, str) or (nonempty and not value):
         raise _bad(name, "a non-empty string" if nonempty else "a string", code, rule)
     return value
 
 
-def opt_str(opts: Options, name: str, default: str = "", *, rule: str = "ORDER-1",
-            code: int = Code.INVALID_PARAMETERS) -> str:
+def opt_str(
+    opts: Options, name: str, default: str = "", *, rule: str = "ORDER-1", code: int = Code.INVALID_PARAMETERS
+) -> str:
     value = opts.get(name, default)
     if value is None:
         return default
@@ -49,9 +56,16 @@ def opt_str(opts: Options, name: str, default: str = "", *, rule: str = "ORDER-1
     return value
 
 
-def opt_int(opts: Options, name: str, default: int, *, minimum: int | None = None,
-            maximum: int | None = None, rule: str = "ORDER-1",
-            code: int = Code.INVALID_PARAMETERS) -> int:
+def opt_int(
+    opts: Options,
+    name: str,
+    default: int,
+    *,
+    minimum: int | None = None,
+    maximum: int | None = None,
+    rule: str = "ORDER-1",
+    code: int = Code.INVALID_PARAMETERS,
+) -> int:
     value = opts.get(name, default)
     if value is None:
         return default
@@ -62,21 +76,36 @@ def opt_int(opts: Options, name: str, default: int, *, minimum: int | None = Non
     return int(value)
 
 
-def req_int(opts: Options, name: str, *, minimum: int | None = None, rule: str = "ORDER-1",
-            code: int = Code.INVALID_PARAMETERS) -> int:
+def req_int(
+    opts: Options,
+    name: str,
+    *,
+    minimum: int | None = None,
+    rule: str = "ORDER-1",
+    code: int = Code.INVALID_PARAMETERS,
+) -> int:
     if opts.get(name) is None:
         raise _bad(name, "an integer", code, rule)
     return opt_int(opts, name, 0, minimum=minimum, rule=rule, code=code)
 
 
-def str_list(opts: Options, name: str, *, rule: str = "ORDER-1", code: int = Code.INVALID_PARAMETERS,
-             nonempty: bool = True) -> list[str]:
+def str_list(
+    opts: Options,
+    name: str,
+    *,
+    rule: str = "ORDER-1",
+    code: int = Code.INVALID_PARAMETERS,
+    nonempty: bool = True,
+) -> list[str]:
     value = opts.get(name)
-    if not isinstance(value, list) or (nonempty and not value) or not all(
-        isinstance(item, str) and item for item in value
+    if (
+        not isinstance(value, list)
+        or (nonempty and not value)
+        or not all(isinstance(item, str) and item for item in value)
     ):
-        raise _bad(name, "a non-empty list of non-empty strings" if nonempty else "a list of strings",
-                   code, rule)
+        raise _bad(
+            name, "a non-empty list of non-empty strings" if nonempty else "a list of strings", code, rule
+        )
     return value
 
 

@@ -37,12 +37,12 @@ class ConversationOps(SessionOps):
         if conversation_id == SYSTEM_CONVERSATION_ID:
             return account.system_thread
         if conversation_id.startswith(C2C):
-            peer = conversation_id[len(C2C):]
+            peer = conversation_id[len(C2C) :]
             if peer not in app.accounts:
                 raise IMError(Code.CONVERSATION_INVALID, rule="CONV-1")
             return app.threads.get(_pair(account.user_id, peer))
         if conversation_id.startswith(GROUP):
-            return self.group_thread(app, account, conversation_id[len(GROUP):])
+            return self.group_thread(app, account, conversation_id[len(GROUP) :])
         raise IMError(Code.CONVERSATION_INVALID, rule="CONV-1")
 
     def group_thread(self, app: App, account: Account, group_id: str) -> Thread | None:
@@ -54,8 +54,11 @@ class ConversationOps(SessionOps):
         return 0
 
     def _visible(self, app: App, account: Account, msg: Message, floor: int, now: int) -> bool:
-        return (msg.id not in account.deleted and msg.order > floor
-                and now - msg.time <= app.config.retention_seconds)  # PAGE-2, PAGE-3
+        return (
+            msg.id not in account.deleted
+            and msg.order > floor
+            and now - msg.time <= app.config.retention_seconds
+        )  # PAGE-2, PAGE-3
 
     def last_visible(self, app: App, account: Account, conversation_id: str) -> Message | None:
         try:
@@ -75,26 +78,29 @@ class ConversationOps(SessionOps):
                 return msg
         return None
 
-    def conversation_view(self, app: App, account: Account, conversation_id: str,
-                          last: Message | None = UNSET) -> dict[str, Any]:
+    def conversation_view(
+        self, app: App, account: Account, conversation_id: str, last: Message | None = UNSET
+    ) -> dict[str, Any]:
         """CONV-2: one conversation as TIM shows it to this account."""
         if last is UNSET:
             last = self.last_visible(app, account, conversation_id)
         state = account.convs.get(conversation_id)
         data: dict[str, Any] = {
             "conversationID": conversation_id,
-            "type": SYSTEM if conversation_id == SYSTEM_CONVERSATION_ID else (
-                C2C if conversation_id.startswith(C2C) else GROUP),
+            "type": SYSTEM
+            if conversation_id == SYSTEM_CONVERSATION_ID
+            else (C2C if conversation_id.startswith(C2C) else GROUP),
             "unreadCount": self.unread_of(app, conversation_id, state.unread if state else 0),
             "lastMessage": last.view(account.user_id) if last is not None else None,
             "messageRemindType": state.remind_type if state else "AcceptAndNotify",
         }
         if data["type"] == C2C:
-            peer = app.accounts.get(conversation_id[len(C2C):])
-            data["userProfile"] = peer.profile() if peer else {
-                "userID": conversation_id[len(C2C):], "nick": "", "avatar": ""}
+            peer = app.accounts.get(conversation_id[len(C2C) :])
+            data["userProfile"] = (
+                peer.profile() if peer else {"userID": conversation_id[len(C2C) :], "nick": "", "avatar": ""}
+            )
         elif data["type"] == GROUP:
-            data["groupProfile"] = self.group_profile_for_conversation(app, conversation_id[len(GROUP):])
+            data["groupProfile"] = self.group_profile_for_conversation(app, conversation_id[len(GROUP) :])
         return data
 
     def unread_of(self, app: App, conversation_id: str, counted: int) -> int:
@@ -112,8 +118,10 @@ class ConversationOps(SessionOps):
             if last is not None and last.order > state.hidden_mark:  # CONV-3
                 rows.append((last.time, last.order, conversation_id, last))
         rows.sort(key=lambda row: (row[0], row[1]), reverse=True)
-        return [self.conversation_view(app, account, cid, last)
-                for _, _, cid, last in rows[: app.config.conversation_list_max]]
+        return [
+            self.conversation_view(app, account, cid, last)
+            for _, _, cid, last in rows[: app.config.conversation_list_max]
+        ]
 
     # --- TIM methods -------------------------------------------------------------------
     def get_conversation_list(self, inst: Instance, opts: Options) -> Outcome:
@@ -139,8 +147,9 @@ class ConversationOps(SessionOps):
         events: list[Event] = []
         # A changed-list cannot express a removal, so a deletion sends the full list, as TIM does.
         if was_listed:
-            self.emit_account(events, account, CONVERSATION_LIST_UPDATED,
-                              self.listed_conversations(app, account))
+            self.emit_account(
+                events, account, CONVERSATION_LIST_UPDATED, self.listed_conversations(app, account)
+            )
         return Outcome({"conversationID": conversation_id}, events)
 
     def set_message_read(self, inst: Instance, opts: Options) -> Outcome:
@@ -154,8 +163,12 @@ class ConversationOps(SessionOps):
         state.read_mark = app.order
         events: list[Event] = []
         if had_unread:
-            self.emit_account(events, account, CONVERSATION_LIST_UPDATED,
-                              [self.conversation_view(app, account, conversation_id)])  # CONV-4
+            self.emit_account(
+                events,
+                account,
+                CONVERSATION_LIST_UPDATED,
+                [self.conversation_view(app, account, conversation_id)],
+            )  # CONV-4
         return Outcome({}, events)
 
     def get_message_list(self, inst: Instance, opts: Options) -> Outcome:
@@ -175,8 +188,9 @@ class ConversationOps(SessionOps):
         if cursor:
             position = thread.position.get(cursor) if thread is not None else None
             if position is None:
-                raise IMError(Code.INVALID_PARAMETERS, "nextReqMessageID is not in this conversation",
-                              rule="PAGE-1")
+                raise IMError(
+                    Code.INVALID_PARAMETERS, "nextReqMessageID is not in this conversation", rule="PAGE-1"
+                )
             start = position
         floor = self.visible_from(app, account, conversation_id)
         now = app.clock.now()
@@ -198,11 +212,14 @@ class ConversationOps(SessionOps):
             page.append(msg)
         page.reverse()
         me = account.user_id
-        return Outcome({
-            "messageList": [m.view(me) for m in page],
-            "nextReqMessageID": "" if completed or not page else page[0].id,
-            "isCompleted": completed,
-        }, [])
+        return Outcome(
+            {
+                "messageList": [m.view(me) for m in page],
+                "nextReqMessageID": "" if completed or not page else page[0].id,
+                "isCompleted": completed,
+            },
+            [],
+        )
 
     # --- profiles (PROF-1) -----------------------------------------------------------------
     def get_my_profile(self, inst: Instance, opts: Options) -> Outcome:
@@ -214,8 +231,9 @@ class ConversationOps(SessionOps):
         nick = opts.get("nick")
         avatar = opts.get("avatar")
         if nick is not None and (not isinstance(nick, str) or utf8_len(nick) > NICK_MAX_BYTES):
-            raise IMError(Code.INVALID_PARAMETERS, f"nick must be a string of <= {NICK_MAX_BYTES} bytes",
-                          rule="PROF-1")
+            raise IMError(
+                Code.INVALID_PARAMETERS, f"nick must be a string of <= {NICK_MAX_BYTES} bytes", rule="PROF-1"
+            )
         if avatar is not None and not isinstance(avatar, str):
             raise IMError(Code.INVALID_PARAMETERS, "avatar must be a string", rule="PROF-1")
         if nick is not None:

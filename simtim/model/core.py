@@ -61,8 +61,14 @@ def _config_with(base: AppConfig, changes: dict[str, Any]) -> AppConfig:
             ok = is_int(value) and value >= 0
         elif isinstance(current, dict):
             flags = all(isinstance(v, bool) for v in current.values())
-            ok = isinstance(value, dict) and set(value) <= set(current) and all(
-                isinstance(v, bool) if flags else v is None or (is_int(v) and v > 0) for v in value.values())
+            ok = (
+                isinstance(value, dict)
+                and set(value) <= set(current)
+                and all(
+                    isinstance(v, bool) if flags else v is None or (is_int(v) and v > 0)
+                    for v in value.values()
+                )
+            )
             value = {**current, **value} if ok else value
         else:
             ok = current is None or isinstance(value, type(current))
@@ -75,8 +81,9 @@ def _config_with(base: AppConfig, changes: dict[str, Any]) -> AppConfig:
 class WorldBase:
     """Holds apps and instances; operation mixins add the TIM methods."""
 
-    def __init__(self, clock: Clock | None = None, ids: IdSource | None = None,
-                 *, dev_app: bool = True) -> None:
+    def __init__(
+        self, clock: Clock | None = None, ids: IdSource | None = None, *, dev_app: bool = True
+    ) -> None:
         self.clock: Clock = clock if clock is not None else SystemClock()
         self.ids = ids if ids is not None else IdSource(0)
         self.apps: dict[int, App] = {}
@@ -88,9 +95,15 @@ class WorldBase:
             self.configure_app(DEV_SDKAPPID, DEV_SECRET_KEY)
 
     # --- apps and accounts -------------------------------------------------
-    def configure_app(self, sdkappid: int, secret_key: str | None = None, *,
-                      disabled: bool | None = None, clock: Clock | None = None,
-                      **config: Any) -> App:
+    def configure_app(
+        self,
+        sdkappid: int,
+        secret_key: str | None = None,
+        *,
+        disabled: bool | None = None,
+        clock: Clock | None = None,
+        **config: Any,
+    ) -> App:
         """Create or update an app; omitted settings keep their values.
 
         Everything is checked before anything changes (ORDER-1): a refused call
@@ -125,8 +138,11 @@ class WorldBase:
         """AUTH-5: an account exists once imported (or once it has logged in)."""
         app = self._app(sdkappid)
         self._check_user_id(user_id)
-        if (not isinstance(nick, str) or not isinstance(avatar, str)
-                or len(nick.encode("utf-8", "surrogatepass")) > NICK_MAX_BYTES):  # PROF-1
+        if (
+            not isinstance(nick, str)
+            or not isinstance(avatar, str)
+            or len(nick.encode("utf-8", "surrogatepass")) > NICK_MAX_BYTES
+        ):  # PROF-1
             raise IMError(Code.INVALID_PARAMETERS, "nick and avatar must be strings (nick <= 500 bytes)")
         account = app.accounts.get(user_id)
         if account is None:
@@ -156,8 +172,12 @@ class WorldBase:
     @staticmethod
     def _check_user_id(user_id: object) -> str:
         """AUTH-3: 1..32 bytes of printable ASCII."""
-        if (not isinstance(user_id, str) or not user_id or len(user_id) > USER_ID_MAX_BYTES
-                or not all(" " <= ch <= "~" for ch in user_id)):
+        if (
+            not isinstance(user_id, str)
+            or not user_id
+            or len(user_id) > USER_ID_MAX_BYTES
+            or not all(" " <= ch <= "~" for ch in user_id)
+        ):
             raise IMError(Code.INVALID_USER_ID, rule="AUTH-3")
         return user_id
 
@@ -231,8 +251,9 @@ class WorldBase:
         else:
             inst.deferred.append((name, data))
 
-    def emit_account(self, events: list[Event], account: Account, name: str, data: Any,
-                     exclude: Instance | None = None) -> None:
+    def emit_account(
+        self, events: list[Event], account: Account, name: str, data: Any, exclude: Instance | None = None
+    ) -> None:
         """The hot loop of every fan-out: inlined, and Events built without NamedTuple's __new__."""
         for inst in account.online:
             if inst is not exclude:
@@ -252,8 +273,12 @@ class WorldBase:
         while heap and heap[0][0] < now:
             expires_at, login_order, inst_id = heapq.heappop(heap)
             inst = self.instances.get(inst_id)
-            if (inst is not None and inst.state == ONLINE and inst.login_order == login_order
-                    and inst.sig_expires_at == expires_at):
+            if (
+                inst is not None
+                and inst.state == ONLINE
+                and inst.login_order == login_order
+                and inst.sig_expires_at == expires_at
+            ):
                 due.append(inst)
         return due
 

@@ -31,9 +31,16 @@ class Draft:
         "to",
     )
 
-    def __init__(self, conversation_type: str, to: str, priority: str, random: int | None,
-                 client_time: int | None, cloud_custom_data: str,
-                 elements: list[tuple[Any, Any]]) -> None:
+    def __init__(
+        self,
+        conversation_type: str,
+        to: str,
+        priority: str,
+        random: int | None,
+        client_time: int | None,
+        cloud_custom_data: str,
+        elements: list[tuple[Any, Any]],
+    ) -> None:
         self.conversation_type = conversation_type
         self.to = to
         self.priority = priority
@@ -92,12 +99,24 @@ def callback_body(draft: Draft, sender: str, group_type: str = "") -> dict[str, 
     """MSG-8: the REST before-send callback body (MsgContent carries simtim's payload)."""
     body = [{"MsgType": t, "MsgContent": p} for t, p in draft.elements]
     if draft.conversation_type == C2C:
-        return {"CallbackCommand": "C2C.CallbackBeforeSendMsg", "From_Account": sender,
-                "To_Account": draft.to, "MsgRandom": draft.random or 0, "MsgBody": body,
-                "CloudCustomData": draft.cloud_custom_data}
-    return {"CallbackCommand": "Group.CallbackBeforeSendMsg", "GroupId": draft.to,
-            "Type": group_type, "From_Account": sender, "Operator_Account": sender,
-            "Random": draft.random or 0, "MsgBody": body, "CloudCustomData": draft.cloud_custom_data}
+        return {
+            "CallbackCommand": "C2C.CallbackBeforeSendMsg",
+            "From_Account": sender,
+            "To_Account": draft.to,
+            "MsgRandom": draft.random or 0,
+            "MsgBody": body,
+            "CloudCustomData": draft.cloud_custom_data,
+        }
+    return {
+        "CallbackCommand": "Group.CallbackBeforeSendMsg",
+        "GroupId": draft.to,
+        "Type": group_type,
+        "From_Account": sender,
+        "Operator_Account": sender,
+        "Random": draft.random or 0,
+        "MsgBody": body,
+        "CloudCustomData": draft.cloud_custom_data,
+    }
 
 
 def apply_verdict(verdict: object, draft: Draft, c2c: bool) -> list[tuple[Any, Any]]:

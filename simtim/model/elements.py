@@ -36,8 +36,12 @@ ELEMENT_FIELDS: dict[str, dict[str, tuple[str, bool]]] = {
     TEXT: {"text": (_STR, True)},
     IMAGE: {"imageFormat": (_ANY, True), "uuid": (_STR, True), "imageInfoArray": (_LIST, True)},
     SOUND: {"url": (_STR, True), "size": (_INT, True), "second": (_INT, True)},
-    VIDEO: {"videoUrl": (_STR, True), "videoSize": (_INT, True), "videoSecond": (_INT, True),
-            "thumbUrl": (_STR, True)},
+    VIDEO: {
+        "videoUrl": (_STR, True),
+        "videoSize": (_INT, True),
+        "videoSecond": (_INT, True),
+        "thumbUrl": (_STR, True),
+    },
     FILE: {"fileUrl": (_STR, True), "fileName": (_STR, True), "fileSize": (_INT, True)},
     CUSTOM: {"data": (_STR, True), "description": (_STR, False), "extension": (_STR, False)},
     FACE: {"index": (_INT, True), "data": (_STR, False)},
@@ -82,7 +86,9 @@ def check_element(elem_type: object, payload: object) -> None:
         raise _invalid("text must not be empty")
     if elem_type == IMAGE:
         for info in payload["imageInfoArray"]:
-            if not isinstance(info, dict) or ("size" in info and not (is_int(info["size"]) and info["size"] >= 0)):
+            if not isinstance(info, dict) or (
+                "size" in info and not (is_int(info["size"]) and info["size"] >= 0)
+            ):
                 raise _invalid("imageInfoArray entries must be objects with a non-negative size")
 
 

@@ -89,6 +89,9 @@ class Group:
         }
         member = self.members.get(viewer) if viewer is not None else None
         if member is not None:
-            data["selfInfo"] = {"role": member.role, "nameCard": member.name_card,
-                                "joinTime": member.join_time}
+            data["selfInfo"] = {
+                "role": member.role,
+                "nameCard": member.name_card,
+                "joinTime": member.join_time,
+            }
         return data

@@ -38,7 +38,7 @@ class GroupMessageOps(MemberOps):
         """PAGE-2: history before the caller's join is hidden unless the type shows it."""
         if not conversation_id.startswith(GROUP):
             return 0
-        group = app.groups.get(conversation_id[len(GROUP):])
+        group = app.groups.get(conversation_id[len(GROUP) :])
         if group is None:
             return 0
         member = group.members.get(account.user_id)
@@ -48,7 +48,7 @@ class GroupMessageOps(MemberOps):
 
     def unread_of(self, app: App, conversation_id: str, counted: int) -> int:
         if conversation_id.startswith(GROUP):
-            group = app.groups.get(conversation_id[len(GROUP):])
+            group = app.groups.get(conversation_id[len(GROUP) :])
             if group is not None and group.type in NO_UNREAD_TYPES:
                 return 0  # UNREAD-1
         return counted
@@ -75,15 +75,17 @@ class GroupMessageOps(MemberOps):
             raise IMError(Code.GROUP_MEMBER_MUTED, rule="MUTE-2")
         return group
 
-    def group_callback_request(self, app: App, account: Account, inst: Instance,
-                               draft: Draft) -> dict[str, Any] | None:
+    def group_callback_request(
+        self, app: App, account: Account, inst: Instance, draft: Draft
+    ) -> dict[str, Any] | None:
         group = self._group_send_checks(app, account, draft, inst)
         if self._dedup_hit(app, account, draft, GROUP + draft.to, DEDUP_WINDOW_GROUP_SECONDS):
             return None
         return callback_body(draft, account.user_id, group.type)
 
-    def send_group_message(self, app: App, account: Account, inst: Instance, draft: Draft,
-                           verdict: Any) -> Outcome:
+    def send_group_message(
+        self, app: App, account: Account, inst: Instance, draft: Draft, verdict: Any
+    ) -> Outcome:
         group = self._group_send_checks(app, account, draft, inst)
         me = account.user_id
         prior = self._dedup_hit(app, account, draft, GROUP + draft.to, DEDUP_WINDOW_GROUP_SECONDS)
@@ -114,8 +116,9 @@ class GroupMessageOps(MemberOps):
         self._fan_out(app, group, msg, account, inst, events)
         return Outcome({"message": msg.view(me)}, events)
 
-    def _fan_out(self, app: App, group: Group, msg: Message, sender: Account, inst: Instance,
-                 events: list[Event]) -> None:
+    def _fan_out(
+        self, app: App, group: Group, msg: Message, sender: Account, inst: Instance, events: list[Event]
+    ) -> None:
         """MSG-5 + UNREAD-1 + CONV-4 for one group message; Discard members get nothing (GRP-9).
 
         The hot loop of a big group: views, the group profile and the event payload lists are
@@ -140,8 +143,11 @@ class GroupMessageOps(MemberOps):
             if not online:
                 continue
             received = outgoing if is_sender else incoming
-            conversation = None if profile is None else [
-                self.group_conversation(group, key, state, received[0], profile)]
+            conversation = (
+                None
+                if profile is None
+                else [self.group_conversation(group, key, state, received[0], profile)]
+            )
             for target in online:
                 if target.connected:
                     if target is not inst:
@@ -155,16 +161,21 @@ class GroupMessageOps(MemberOps):
                         target.deferred.append((CONVERSATION_LIST_UPDATED, conversation))
 
     # --- revoke (REV-1..REV-4, group side) ---------------------------------------------------
-    def revoke_group_message(self, app: App, account: Account, inst: Instance | None,
-                             msg: Message | None, admin: bool) -> Outcome:
+    def revoke_group_message(
+        self, app: App, account: Account, inst: Instance | None, msg: Message | None, admin: bool
+    ) -> Outcome:
         """REV-3 order: AVChatRoom 10033 -> not in history 10030 -> tip 10032 -> revoked 10030
         -> not the sender 10007 -> window 10031."""
         group: Group | None = app.groups.get(msg.to) if msg is not None else None
         if group is not None and isinstance(CAPABILITIES["revokeMessage"][group.type], int):
             raise IMError(CAPABILITIES["revokeMessage"][group.type], rule="REV-3")  # type: ignore[arg-type]
-        if msg is None or group is None or not msg.stored or (
-                not admin and account.user_id not in group.members) or (
-                app.clock.now() - msg.time > app.config.retention_seconds):  # past retention: not in history
+        if (
+            msg is None
+            or group is None
+            or not msg.stored
+            or (not admin and account.user_id not in group.members)
+            or (app.clock.now() - msg.time > app.config.retention_seconds)
+        ):  # past retention: not in history
             raise IMError(Code.GROUP_MESSAGE_NOT_FOUND, rule="REV-3")
         if msg.is_tip_or_notice:
             raise IMError(Code.GROUP_MESSAGE_NOT_REVOKABLE, rule="REV-3")
@@ -189,8 +200,9 @@ class GroupMessageOps(MemberOps):
             raise IMError(Code.GROUP_TYPE_NO_DELETE, rule="MSG-9")
 
     # --- admin: custom system notice (SYS-1 type 255) -----------------------------------------
-    def admin_send_group_system_notice(self, sdkappid: int, group_id: str, content: str,
-                                       user_ids: list[str] | None = None) -> Outcome:
+    def admin_send_group_system_notice(
+        self, sdkappid: int, group_id: str, content: str, user_ids: list[str] | None = None
+    ) -> Outcome:
         app = self._app(sdkappid)
         group = self.group_of(app, group_id, "SYS-1")
         if not isinstance(content, str):
@@ -201,6 +213,7 @@ class GroupMessageOps(MemberOps):
             chosen = [u for u in str_list({"u": user_ids}, "u", rule="SYS-1") if u in group.members]
         events: list[Event] = []
         for user_id in dict.fromkeys(chosen):
-            self.deliver_notice(app, app.accounts[user_id], NOTICE_CUSTOM, ADMIN_OPERATOR, group, events,
-                                None, content)
+            self.deliver_notice(
+                app, app.accounts[user_id], NOTICE_CUSTOM, ADMIN_OPERATOR, group, events, None, content
+            )
         return Outcome({}, events)

@@ -47,8 +47,12 @@ from simtim.model.notices import (
 )
 
 REMIND_TYPES = ("AcceptAndNotify", "AcceptNotNotify", "Discard")  # GRP-9
-_PROFILE_LIMITS = {"name": GROUP_NAME_MAX_BYTES, "introduction": GROUP_INTRODUCTION_MAX_BYTES,
-                   "notification": GROUP_NOTIFICATION_MAX_BYTES, "avatar": GROUP_AVATAR_MAX_BYTES}
+_PROFILE_LIMITS = {
+    "name": GROUP_NAME_MAX_BYTES,
+    "introduction": GROUP_INTRODUCTION_MAX_BYTES,
+    "notification": GROUP_NOTIFICATION_MAX_BYTES,
+    "avatar": GROUP_AVATAR_MAX_BYTES,
+}
 
 
 def _value_error(why: str, rule: str) -> IMError:
@@ -60,9 +64,12 @@ def parse_custom_fields(value: object, rule: str) -> dict[str, str]:
     if value is None:
         return {}
     if not isinstance(value, list) or not all(
-            isinstance(f, Mapping) and isinstance(f.get("key"), str) and isinstance(f.get("value"), str)
-            for f in value):
-        raise IMError(Code.INVALID_PARAMETERS, "custom fields must be a list of {key, value} strings", rule=rule)
+        isinstance(f, Mapping) and isinstance(f.get("key"), str) and isinstance(f.get("value"), str)
+        for f in value
+    ):
+        raise IMError(
+            Code.INVALID_PARAMETERS, "custom fields must be a list of {key, value} strings", rule=rule
+        )
     return {f["key"]: f["value"] for f in value}
 
 
@@ -79,8 +86,10 @@ class GroupOps(NoticeOps):
                 changes[name] = value
         if opts.get("groupCustomField") is not None:
             fields = parse_custom_fields(opts.get("groupCustomField"), rule)
-            if any(utf8_len(k) > GROUP_CUSTOM_KEY_MAX_BYTES or utf8_len(v) > GROUP_CUSTOM_VALUE_MAX_BYTES
-                   for k, v in fields.items()):
+            if any(
+                utf8_len(k) > GROUP_CUSTOM_KEY_MAX_BYTES or utf8_len(v) > GROUP_CUSTOM_VALUE_MAX_BYTES
+                for k, v in fields.items()
+            ):
                 raise _value_error("group custom field key or value too long", rule)
             changes["groupCustomField"] = fields
         if opts.get("joinOption") is not None:
@@ -123,7 +132,8 @@ class GroupOps(NoticeOps):
         group_type = opts.get("type", PRIVATE) or PRIVATE
         member_list = opts.get("memberList") or []
         if not isinstance(member_list, list) or not all(
-                isinstance(m, Mapping) and isinstance(m.get("userID"), str) for m in member_list):
+            isinstance(m, Mapping) and isinstance(m.get("userID"), str) for m in member_list
+        ):
             raise IMError(Code.INVALID_PARAMETERS, "memberList must be a list of {userID, role?}", rule=rule)
         custom_id = opt_str(opts, "groupID", rule=rule)
         if len(member_list) > CREATE_MEMBER_LIST_MAX:
@@ -135,13 +145,18 @@ class GroupOps(NoticeOps):
         changes = self._profile_changes(opts, rule)
         if len(changes.get("groupCustomField", {})) > GROUP_CUSTOM_FIELDS_MAX:
             raise _value_error("at most 10 group custom fields", "GRP-2")
-        if custom_id and (utf8_len(custom_id) > GROUP_ID_MAX_BYTES or custom_id.startswith("@TGS#")
-                          or not all("!" <= ch <= "~" for ch in custom_id)):
+        if custom_id and (
+            utf8_len(custom_id) > GROUP_ID_MAX_BYTES
+            or custom_id.startswith("@TGS#")
+            or not all("!" <= ch <= "~" for ch in custom_id)
+        ):
             raise _value_error("groupID must be printable ASCII, <= 48 bytes, not starting @TGS#", rule)
         members: list[tuple[Account, str, dict[str, str]]] = []
         for entry in member_list:  # roles are checked for every type (Admin in AVChatRoom -> 10004)
             if (entry.get("role") or MEMBER) not in CREATE_ROLES[group_type]:
-                raise _value_error(f"role {entry.get('role')!r} is not allowed at creation of a {group_type}", rule)
+                raise _value_error(
+                    f"role {entry.get('role')!r} is not allowed at creation of a {group_type}", rule
+                )
         if group_type != AVCHATROOM:  # AVChatRoom ignores memberList
             seen = {account.user_id}
             for entry in member_list:
@@ -149,7 +164,9 @@ class GroupOps(NoticeOps):
                 fields = parse_custom_fields(entry.get("memberCustomField"), rule)
                 member_account = app.accounts.get(entry["userID"])
                 if member_account is None:
-                    raise IMError(Code.GROUP_ACCOUNT_NOT_FOUND, f"unknown account {entry['userID']!r}", rule=rule)
+                    raise IMError(
+                        Code.GROUP_ACCOUNT_NOT_FOUND, f"unknown account {entry['userID']!r}", rule=rule
+                    )
                 if member_account.user_id not in seen:
                     seen.add(member_account.user_id)
                     members.append((member_account, role, fields))
@@ -176,7 +193,9 @@ class GroupOps(NoticeOps):
         me = account.user_id
         self.deliver_notice(app, account, NOTICE_CREATED, me, group, events, inst)
         for member_account, _, _ in members:
-            self.deliver_notice(app, member_account, NOTICE_INVITED, me, group, events, inst)  # [decision] no tip
+            self.deliver_notice(
+                app, member_account, NOTICE_INVITED, me, group, events, inst
+            )  # [decision] no tip
         self.emit_group_list(app, [account] + [m[0] for m in members], events)
         return Outcome({"group": group.profile(me)}, events)
 
@@ -252,8 +271,9 @@ class GroupOps(NoticeOps):
             group.applications[me] = application  # re-applying replaces the pending one
             for user_id, member in list(group.members.items()):
                 if member.role in (OWNER, ADMIN):
-                    notice = self.deliver_notice(app, app.accounts[user_id], NOTICE_APPLY, me, group, events,
-                                                 inst, apply_message)
+                    notice = self.deliver_notice(
+                        app, app.accounts[user_id], NOTICE_APPLY, me, group, events, inst, apply_message
+                    )
                     notice.payload["applicant"] = me
                     group.notices[notice.id] = application
             return Outcome({"status": "WaitAdminApproval"}, events)
@@ -267,8 +287,12 @@ class GroupOps(NoticeOps):
     def _enter_avchatroom(self, app: App, inst: Instance, group: Group, events: list[Event]) -> None:
         """GRP-7: joining an AVChatRoom leaves the instance's previous one."""
         previous = app.groups.get(inst.avchatroom) if inst.avchatroom else None
-        if (previous is not None and previous is not group and inst.user_id in previous.members
-                and previous.owner != inst.user_id):  # GRP-4: the owner never leaves (rejoins to send)
+        if (
+            previous is not None
+            and previous is not group
+            and inst.user_id in previous.members
+            and previous.owner != inst.user_id
+        ):  # GRP-4: the owner never leaves (rejoins to send)
             self._remove_member(app, previous, inst.user_id)
             self.emit_tip(app, previous, inst.user_id, TIP_QUIT, [inst.user_id], events)
         inst.avchatroom = group.group_id
@@ -320,8 +344,9 @@ class GroupOps(NoticeOps):
         target.role = OWNER
         group.owner = new_owner
         events: list[Event] = []
-        self.emit_tip(app, group, account.user_id, TIP_GROUP_PROFILE, [], events,
-                      newGroupProfile={"ownerID": new_owner})
+        self.emit_tip(
+            app, group, account.user_id, TIP_GROUP_PROFILE, [], events, newGroupProfile={"ownerID": new_owner}
+        )
         return Outcome({"group": group.profile(account.user_id)}, events)
 
     # --- handleGroupApplication (GRP-8) -----------------------------------------------------------
@@ -369,8 +394,9 @@ class GroupOps(NoticeOps):
         app, account = self.require_online(inst)
         remind = opts.get("messageRemindType")
         if remind not in REMIND_TYPES:
-            raise IMError(Code.INVALID_PARAMETERS, f"messageRemindType must be one of {REMIND_TYPES}",
-                          rule="GRP-9")
+            raise IMError(
+                Code.INVALID_PARAMETERS, f"messageRemindType must be one of {REMIND_TYPES}", rule="GRP-9"
+            )
         group = self.group_of(app, opts.get("groupID"), "GRP-9")
         self.member_of(group, account.user_id, "GRP-9")
         account.conv(GROUP + group.group_id).remind_type = str(remind)

@@ -77,8 +77,9 @@ class MemberOps(GroupOps):
             raise _denied("AVChatRoom members join by themselves", "MBR-1")
         return self._add_members(app, group, user_ids, ADMIN_OPERATOR, None)
 
-    def _add_members(self, app: App, group: Group, user_ids: list[str], operator: str,
-                     acting: Instance | None) -> Outcome:
+    def _add_members(
+        self, app: App, group: Group, user_ids: list[str], operator: str, acting: Instance | None
+    ) -> Outcome:
         if len(user_ids) > ADD_MEMBER_MAX:
             raise IMError(Code.GROUP_TOO_MANY_MEMBERS_IN_REQUEST, rule="MBR-1")
         success: list[str] = []
@@ -103,8 +104,15 @@ class MemberOps(GroupOps):
                 self.deliver_notice(app, other, NOTICE_INVITED, operator, group, events, acting)
             self.emit_group_list(app, added, events)
         viewer = operator if operator in group.members else None
-        return Outcome({"successUserIDList": success, "failureUserIDList": failure,
-                        "existedUserIDList": existed, "group": group.profile(viewer)}, events)
+        return Outcome(
+            {
+                "successUserIDList": success,
+                "failureUserIDList": failure,
+                "existedUserIDList": existed,
+                "group": group.profile(viewer),
+            },
+            events,
+        )
 
     # --- deleteGroupMember (MBR-2) -----------------------------------------------------------
     def delete_group_member(self, inst: Instance, opts: Options) -> Outcome:
@@ -151,12 +159,13 @@ class MemberOps(GroupOps):
         group = self.group_of(app, opts.get("groupID"), rule)
         self.member_of(group, account.user_id, rule)
         count = min(count, MEMBER_PAGE_MAX)
-        members = list(group.members.values())[offset: offset + count]
+        members = list(group.members.values())[offset : offset + count]
         next_offset = offset + len(members)
         if next_offset >= len(group.members):
             next_offset = 0
-        return Outcome({"memberList": [self.member_view(app, group, m) for m in members],
-                        "offset": next_offset}, [])
+        return Outcome(
+            {"memberList": [self.member_view(app, group, m) for m in members], "offset": next_offset}, []
+        )
 
     def get_group_member_profile(self, inst: Instance, opts: Options) -> Outcome:
         app, account = self.require_online(inst)
@@ -165,8 +174,16 @@ class MemberOps(GroupOps):
         group = self.group_of(app, opts.get("groupID"), rule)
         self.member_of(group, account.user_id, rule)
         wanted = user_ids[:MEMBER_PROFILE_MAX_IDS]
-        return Outcome({"memberList": [self.member_view(app, group, group.members[u])
-                                       for u in dict.fromkeys(wanted) if u in group.members]}, [])
+        return Outcome(
+            {
+                "memberList": [
+                    self.member_view(app, group, group.members[u])
+                    for u in dict.fromkeys(wanted)
+                    if u in group.members
+                ]
+            },
+            [],
+        )
 
     # --- mute (MUTE-1) ------------------------------------------------------------------------
     def set_group_member_mute_time(self, inst: Instance, opts: Options) -> Outcome:
@@ -181,14 +198,24 @@ class MemberOps(GroupOps):
         if target is None:
             raise _denied("the target is not a member", rule)
         if not self._may_target("setGroupMemberMuteTime", caller, target):
-            raise _denied(f"{caller.role} cannot mute {'themselves' if target is caller else target.role}", rule)
+            raise _denied(
+                f"{caller.role} cannot mute {'themselves' if target is caller else target.role}", rule
+            )
         now = app.clock.now()
         group.mute_until[user_id] = now + mute_time if mute_time else 0
         events: list[Event] = []
-        self.emit_tip(app, group, account.user_id, TIP_MEMBER_PROFILE, [user_id], events,
-                      memberList=[{"userID": user_id, "muteTime": mute_time}])
-        return Outcome({"group": group.profile(account.user_id),
-                        "member": self.member_view(app, group, target)}, events)
+        self.emit_tip(
+            app,
+            group,
+            account.user_id,
+            TIP_MEMBER_PROFILE,
+            [user_id],
+            events,
+            memberList=[{"userID": user_id, "muteTime": mute_time}],
+        )
+        return Outcome(
+            {"group": group.profile(account.user_id), "member": self.member_view(app, group, target)}, events
+        )
 
     # --- roles (ROLE-1) ------------------------------------------------------------------------
     def set_group_member_role(self, inst: Instance, opts: Options) -> Outcome:
@@ -207,15 +234,25 @@ class MemberOps(GroupOps):
         target.role = str(role)
         events: list[Event] = []
         promoted = role == ADMIN
-        self.emit_tip(app, group, account.user_id, TIP_SET_ADMIN if promoted else TIP_CANCEL_ADMIN,
-                      [user_id], events)
-        self.deliver_notice(app, app.accounts[user_id], NOTICE_SET_ADMIN if promoted else NOTICE_CANCEL_ADMIN,
-                            account.user_id, group, events, inst)
-        return Outcome({"group": group.profile(account.user_id),
-                        "member": self.member_view(app, group, target)}, events)
+        self.emit_tip(
+            app, group, account.user_id, TIP_SET_ADMIN if promoted else TIP_CANCEL_ADMIN, [user_id], events
+        )
+        self.deliver_notice(
+            app,
+            app.accounts[user_id],
+            NOTICE_SET_ADMIN if promoted else NOTICE_CANCEL_ADMIN,
+            account.user_id,
+            group,
+            events,
+            inst,
+        )
+        return Outcome(
+            {"group": group.profile(account.user_id), "member": self.member_view(app, group, target)}, events
+        )
 
-    def _target_member(self, group: Group, caller: Member, opts: Options, operation: str,
-                       rule: str) -> Member:
+    def _target_member(
+        self, group: Group, caller: Member, opts: Options, operation: str, rule: str
+    ) -> Member:
         user_id = opts.get("userID")
         if user_id is None:
             user_id = caller.user_id  # default self
@@ -239,10 +276,18 @@ class MemberOps(GroupOps):
             raise IMError(Code.GROUP_INVALID_PARAMETER, "nameCard is longer than 50 bytes", rule=rule)
         target.name_card = name_card
         events: list[Event] = []
-        self.emit_tip(app, group, account.user_id, TIP_MEMBER_PROFILE, [target.user_id], events,
-                      memberList=[{"userID": target.user_id, "nameCard": name_card}])
-        return Outcome({"group": group.profile(account.user_id),
-                        "member": self.member_view(app, group, target)}, events)
+        self.emit_tip(
+            app,
+            group,
+            account.user_id,
+            TIP_MEMBER_PROFILE,
+            [target.user_id],
+            events,
+            memberList=[{"userID": target.user_id, "nameCard": name_card}],
+        )
+        return Outcome(
+            {"group": group.profile(account.user_id), "member": self.member_view(app, group, target)}, events
+        )
 
     # --- member custom fields (ROLE-3) ---------------------------------------------------------------
     def set_group_member_custom_field(self, inst: Instance, opts: Options) -> Outcome:
@@ -251,13 +296,16 @@ class MemberOps(GroupOps):
         fields = parse_custom_fields(opts.get("memberCustomField"), rule)
         if opts.get("memberCustomField") is None:
             raise IMError(Code.INVALID_PARAMETERS, "memberCustomField is required", rule=rule)
-        group, caller = self.acting_member(app, account, opts.get("groupID"), "setGroupMemberCustomField", rule)
+        group, caller = self.acting_member(
+            app, account, opts.get("groupID"), "setGroupMemberCustomField", rule
+        )
         target = self._target_member(group, caller, opts, "setGroupMemberCustomField", rule)
         if len({**target.custom_fields, **fields}) > MEMBER_CUSTOM_FIELDS_MAX:
             raise IMError(Code.GROUP_INVALID_PARAMETER, "at most 5 member custom fields", rule=rule)
         target.custom_fields.update(fields)
-        return Outcome({"group": group.profile(account.user_id),
-                        "member": self.member_view(app, group, target)}, [])
+        return Outcome(
+            {"group": group.profile(account.user_id), "member": self.member_view(app, group, target)}, []
+        )
 
 
 __all__ = ["OWNER", "MemberOps"]

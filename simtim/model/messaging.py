@@ -37,8 +37,9 @@ def _detached(payload: Any) -> Any:
     return orjson.loads(orjson.dumps(payload))
 
 
-def c2c_conversation(conversation_id: str, state: ConvState, last_view: dict[str, Any],
-                     peer: Account) -> dict[str, Any]:
+def c2c_conversation(
+    conversation_id: str, state: ConvState, last_view: dict[str, Any], peer: Account
+) -> dict[str, Any]:
     """CONV-2's conversation for a C2C send, from views already rendered (the send hot path);
     equal to ``conversation_view`` for the same conversation, which a test checks."""
     return {
@@ -81,8 +82,9 @@ class MessageOps(ConversationOps):
             return None
         return callback_body(draft, account.user_id)
 
-    def _verdict_elements(self, app: App, draft: Draft, sender: str, verdict: Any,
-                          c2c: bool, group_type: str = "") -> list[tuple[Any, Any]]:
+    def _verdict_elements(
+        self, app: App, draft: Draft, sender: str, verdict: Any, c2c: bool, group_type: str = ""
+    ) -> list[tuple[Any, Any]]:
         if verdict is ASK_CALLBACK:
             callback = self.before_send.get(app.sdkappid)
             if callback is None:
@@ -93,21 +95,27 @@ class MessageOps(ConversationOps):
                 verdict = None
         return apply_verdict(verdict, draft, c2c)
 
-    def _dedup_hit(self, app: App, account: Account, draft: Draft, conversation_id: str,
-                   window: int) -> Message | None:
+    def _dedup_hit(
+        self, app: App, account: Account, draft: Draft, conversation_id: str, window: int
+    ) -> Message | None:
         """MSG-6: same (sender, conversation, random, clientTime) within the window."""
         if draft.random is None:
             return None
         now = app.clock.now()
-        key = (account.user_id, conversation_id, draft.random,
-               draft.client_time if draft.client_time is not None else now)
+        key = (
+            account.user_id,
+            conversation_id,
+            draft.random,
+            draft.client_time if draft.client_time is not None else now,
+        )
         prior = app.dedup.get(key)
         if prior is not None and now - prior.time <= window:
             return prior
         return None
 
-    def new_message(self, app: App, account: Account, draft: Draft,
-                    elements: list[tuple[Any, Any]], now: int) -> Message:
+    def new_message(
+        self, app: App, account: Account, draft: Draft, elements: list[tuple[Any, Any]], now: int
+    ) -> Message:
         """A message with server-chosen fields (MSG-4); drawn only once accepted."""
         msg = Message()
         msg.id = self.ids.message_id(account.user_id, now)
@@ -127,13 +135,13 @@ class MessageOps(ConversationOps):
         msg.cloud_custom_data = draft.cloud_custom_data
         msg.order = app.next_order()
         if draft.random is not None:
-            app.dedup[(account.user_id, msg.conversation_id_for(account.user_id), draft.random,
-                       msg.client_time)] = msg
+            app.dedup[
+                (account.user_id, msg.conversation_id_for(account.user_id), draft.random, msg.client_time)
+            ] = msg
         app.messages[msg.id] = msg
         return msg
 
-    def _send_c2c(self, app: App, account: Account, inst: Instance, draft: Draft,
-                  verdict: Any) -> Outcome:
+    def _send_c2c(self, app: App, account: Account, inst: Instance, draft: Draft, verdict: Any) -> Outcome:
         target = app.accounts.get(draft.to)
         if target is None:
             raise IMError(Code.ACCOUNT_NOT_FOUND, rule="MSG-3")
@@ -161,11 +169,19 @@ class MessageOps(ConversationOps):
                 received["conversationID"] = peer_conversation
                 received["flow"] = "in"
                 self.emit_account(events, target, MESSAGE_RECEIVED, [received])  # MSG-5
-                self.emit_account(events, target, CONVERSATION_LIST_UPDATED,
-                                  [c2c_conversation(peer_conversation, peer_state, received, account)])  # CONV-4
+                self.emit_account(
+                    events,
+                    target,
+                    CONVERSATION_LIST_UPDATED,
+                    [c2c_conversation(peer_conversation, peer_state, received, account)],
+                )  # CONV-4
         self.emit_account(events, account, MESSAGE_RECEIVED, [sender_view], exclude=inst)  # MSG-5
-        self.emit_account(events, account, CONVERSATION_LIST_UPDATED,
-                          [c2c_conversation(conversation_id, own_state, sender_view, target)])
+        self.emit_account(
+            events,
+            account,
+            CONVERSATION_LIST_UPDATED,
+            [c2c_conversation(conversation_id, own_state, sender_view, target)],
+        )
         return _new_tuple(Outcome, ({"message": sender_view}, events))
 
     def resend_message(self, inst: Instance, opts: Options) -> Outcome:
@@ -183,16 +199,19 @@ class MessageOps(ConversationOps):
         return self.send_message(inst, {"message": message})
 
     # --- group hooks (overridden by GroupOps) ---------------------------------------
-    def send_group_message(self, app: App, account: Account, inst: Instance, draft: Draft,
-                           verdict: Any) -> Outcome:
+    def send_group_message(
+        self, app: App, account: Account, inst: Instance, draft: Draft, verdict: Any
+    ) -> Outcome:
         raise IMError(Code.GROUP_NOT_FOUND, rule="MSG-3")
 
-    def group_callback_request(self, app: App, account: Account, inst: Instance,
-                               draft: Draft) -> dict[str, Any] | None:
+    def group_callback_request(
+        self, app: App, account: Account, inst: Instance, draft: Draft
+    ) -> dict[str, Any] | None:
         raise IMError(Code.GROUP_NOT_FOUND, rule="MSG-3")
 
-    def revoke_group_message(self, app: App, account: Account, inst: Instance | None,
-                             msg: Message | None, admin: bool) -> Outcome:
+    def revoke_group_message(
+        self, app: App, account: Account, inst: Instance | None, msg: Message | None, admin: bool
+    ) -> Outcome:
         raise IMError(Code.GROUP_MESSAGE_NOT_FOUND, rule="REV-3")
 
     def check_group_delete(self, app: App, account: Account, msg: Message) -> None:
@@ -213,8 +232,12 @@ class MessageOps(ConversationOps):
             raise IMError(Code.GROUP_MESSAGE_NOT_REVOKABLE, rule="REV-3")  # a system notice
         # REV-3 (C2C): not found (past retention is not in history, CLOCK-1) -> already revoked
         # -> not the sender -> window
-        if (msg is None or msg.conversation_type != C2C or me not in (msg.sender, msg.to)
-                or app.clock.now() - msg.time > app.config.retention_seconds):
+        if (
+            msg is None
+            or msg.conversation_type != C2C
+            or me not in (msg.sender, msg.to)
+            or app.clock.now() - msg.time > app.config.retention_seconds
+        ):
             raise IMError(Code.C2C_MESSAGE_NOT_FOUND, rule="REV-3")
         if msg.revoked:
             raise IMError(Code.C2C_MESSAGE_ALREADY_REVOKED, rule="REV-3")
@@ -241,8 +264,9 @@ class MessageOps(ConversationOps):
         events = self.apply_revoke(app, msg, [app.accounts[msg.sender], app.accounts[msg.to]], None)
         return Outcome({"message": msg.view(msg.sender)}, events)
 
-    def apply_revoke(self, app: App, msg: Message, accounts: list[Account],
-                     acting: Instance | None) -> list[Event]:
+    def apply_revoke(
+        self, app: App, msg: Message, accounts: list[Account], acting: Instance | None
+    ) -> list[Event]:
         """REV-2: mark, notify everyone but the caller, fix unread and last messages."""
         msg.revoked = True
         events: list[Event] = []
@@ -256,14 +280,23 @@ class MessageOps(ConversationOps):
             conversation_id = msg.conversation_id_for(account.user_id)
             state = account.convs.get(conversation_id)
             changed = False
-            if (state is not None and msg.sender != account.user_id and state.unread > 0
-                    and msg.order > state.read_mark and not msg.is_tip_or_notice):
+            if (
+                state is not None
+                and msg.sender != account.user_id
+                and state.unread > 0
+                and msg.order > state.read_mark
+                and not msg.is_tip_or_notice
+            ):
                 state.unread -= 1  # REV-2: it was unread for this recipient
                 changed = True
             last = self.last_visible(app, account, conversation_id)
             if changed or last is msg:
-                self.emit_account(events, account, CONVERSATION_LIST_UPDATED,
-                                  [self.conversation_view(app, account, conversation_id, last)])
+                self.emit_account(
+                    events,
+                    account,
+                    CONVERSATION_LIST_UPDATED,
+                    [self.conversation_view(app, account, conversation_id, last)],
+                )
         return events
 
     # --- delete ---------------------------------------------------------------------
@@ -294,8 +327,12 @@ class MessageOps(ConversationOps):
         events: list[Event] = []
         last_after = self.last_visible(app, account, conversation_id)
         if last_after is not last_before:
-            self.emit_account(events, account, CONVERSATION_LIST_UPDATED,
-                              [self.conversation_view(app, account, conversation_id, last_after)])
+            self.emit_account(
+                events,
+                account,
+                CONVERSATION_LIST_UPDATED,
+                [self.conversation_view(app, account, conversation_id, last_after)],
+            )
         return Outcome({"messageList": [m.view(me) for m in found]}, events)
 
     def can_see(self, app: App, account: Account, msg: Message) -> bool:

@@ -37,11 +37,23 @@ SERVER_SENDER = "@TIM#SYSTEM"
 ADMIN_OPERATOR = "administrator"  # operatorID of App-admin actions [decision]
 
 # TIP-1 operation types
-TIP_JOIN, TIP_QUIT, TIP_KICKED, TIP_SET_ADMIN, TIP_CANCEL_ADMIN, TIP_GROUP_PROFILE, TIP_MEMBER_PROFILE = range(1, 8)
+TIP_JOIN, TIP_QUIT, TIP_KICKED, TIP_SET_ADMIN, TIP_CANCEL_ADMIN, TIP_GROUP_PROFILE, TIP_MEMBER_PROFILE = (
+    range(1, 8)
+)
 MEMBER_CHANGE_TIPS = frozenset({TIP_JOIN, TIP_QUIT, TIP_KICKED})
 # SYS-1 notice types
-(NOTICE_APPLY, NOTICE_ACCEPTED, NOTICE_REFUSED, NOTICE_KICKED, NOTICE_DISMISSED, NOTICE_CREATED,
- NOTICE_INVITED, NOTICE_QUIT, NOTICE_SET_ADMIN, NOTICE_CANCEL_ADMIN) = range(1, 11)
+(
+    NOTICE_APPLY,
+    NOTICE_ACCEPTED,
+    NOTICE_REFUSED,
+    NOTICE_KICKED,
+    NOTICE_DISMISSED,
+    NOTICE_CREATED,
+    NOTICE_INVITED,
+    NOTICE_QUIT,
+    NOTICE_SET_ADMIN,
+    NOTICE_CANCEL_ADMIN,
+) = range(1, 11)
 NOTICE_CUSTOM = 255
 DISCARD = "Discard"
 
@@ -73,11 +85,13 @@ class NoticeOps(MessageOps):
         if ANYONE in allowed:
             return
         if member is None or member.role not in allowed:
-            raise IMError(Code.GROUP_PERMISSION_DENIED, f"{operation} needs role {'/'.join(allowed)}",
-                          rule=rule)
+            raise IMError(
+                Code.GROUP_PERMISSION_DENIED, f"{operation} needs role {'/'.join(allowed)}", rule=rule
+            )
 
-    def acting_member(self, app: App, account: Account, group_id: object, operation: str,
-                      rule: str) -> tuple[Group, Member]:
+    def acting_member(
+        self, app: App, account: Account, group_id: object, operation: str, rule: str
+    ) -> tuple[Group, Member]:
         """ORDER-1 for a member's group operation: group exists -> caller is a member -> the
         type and the caller's role allow ``operation`` (the capability table)."""
         group = self.group_of(app, group_id, rule)
@@ -101,8 +115,9 @@ class NoticeOps(MessageOps):
                 result.append(account)
         return result
 
-    def server_message(self, app: App, conversation_type: str, to: str, elem_type: str,
-                       payload: dict[str, Any]) -> Message:
+    def server_message(
+        self, app: App, conversation_type: str, to: str, elem_type: str, payload: dict[str, Any]
+    ) -> Message:
         """A message the server itself sends (tips TIP-1, notices SYS-1), not yet stored."""
         now = app.clock.now()
         msg = Message()
@@ -119,13 +134,26 @@ class NoticeOps(MessageOps):
         return msg
 
     # --- tips ----------------------------------------------------------------------------
-    def emit_tip(self, app: App, group: Group, operator: str, op_type: int, user_ids: list[str],
-                 events: list[Event], **extra: Any) -> Message | None:
+    def emit_tip(
+        self,
+        app: App,
+        group: Group,
+        operator: str,
+        op_type: int,
+        user_ids: list[str],
+        events: list[Event],
+        **extra: Any,
+    ) -> Message | None:
         """TIP-1: a stored group message to every member after the change, never unread."""
         if op_type in MEMBER_CHANGE_TIPS and group.type == CHATROOM and not app.config.chatroom_member_tips:
             return None
-        msg = self.server_message(app, GROUP, group.group_id, TIP_ELEM, {
-            "operationType": op_type, "operatorID": operator, "userIDList": list(user_ids), **extra})
+        msg = self.server_message(
+            app,
+            GROUP,
+            group.group_id,
+            TIP_ELEM,
+            {"operationType": op_type, "operatorID": operator, "userIDList": list(user_ids), **extra},
+        )
         if group.type == AVCHATROOM:  # delivered to online joined members only, never stored
             msg.sequence = group.thread.next_sequence
             group.thread.next_sequence += 1
@@ -140,13 +168,18 @@ class NoticeOps(MessageOps):
         for account in self.listening_members(app, group):
             self.emit_account(events, account, MESSAGE_RECEIVED, received)
             if profile is not None and account.online:
-                self.emit_account(events, account, CONVERSATION_LIST_UPDATED, [
-                    self.group_conversation(group, key, account.conv(key), received[0], profile)])
+                self.emit_account(
+                    events,
+                    account,
+                    CONVERSATION_LIST_UPDATED,
+                    [self.group_conversation(group, key, account.conv(key), received[0], profile)],
+                )
         return msg
 
     @staticmethod
-    def group_conversation(group: Group, key: str, state: ConvState, last_view: dict[str, Any],
-                           profile: dict[str, Any]) -> dict[str, Any]:
+    def group_conversation(
+        group: Group, key: str, state: ConvState, last_view: dict[str, Any], profile: dict[str, Any]
+    ) -> dict[str, Any]:
         """CONV-2's conversation for a group fan-out from shared parts; equal to
         ``conversation_view`` for the same conversation, which a test checks."""
         return {
@@ -159,12 +192,30 @@ class NoticeOps(MessageOps):
         }
 
     # --- system notices ---------------------------------------------------------------------
-    def deliver_notice(self, app: App, account: Account, op_type: int, operator: str, group: Group,
-                       events: list[Event], acting: Instance | None, handle_message: str = "") -> Message:
+    def deliver_notice(
+        self,
+        app: App,
+        account: Account,
+        op_type: int,
+        operator: str,
+        group: Group,
+        events: list[Event],
+        acting: Instance | None,
+        handle_message: str = "",
+    ) -> Message:
         """SYS-1: stored in @TIM#SYSTEM (+1 unread); the acting instance itself is skipped."""
-        msg = self.server_message(app, SYSTEM, account.user_id, NOTICE_ELEM, {
-            "operationType": op_type, "operatorID": operator, "groupProfile": group.profile(),
-            "handleMessage": handle_message})
+        msg = self.server_message(
+            app,
+            SYSTEM,
+            account.user_id,
+            NOTICE_ELEM,
+            {
+                "operationType": op_type,
+                "operatorID": operator,
+                "groupProfile": group.profile(),
+                "handleMessage": handle_message,
+            },
+        )
         account.system_thread.append(msg)
         msg.thread = account.system_thread
         app.messages[msg.id] = msg
@@ -174,8 +225,12 @@ class NoticeOps(MessageOps):
             if inst is not acting:
                 self.emit(events, inst, MESSAGE_RECEIVED, [view])
                 self.emit(events, inst, GROUP_SYSTEM_NOTICE_RECEIVED, {"type": op_type, "message": view})
-        self.emit_account(events, account, CONVERSATION_LIST_UPDATED,
-                          [self.conversation_view(app, account, SYSTEM_CONVERSATION_ID, msg)])
+        self.emit_account(
+            events,
+            account,
+            CONVERSATION_LIST_UPDATED,
+            [self.conversation_view(app, account, SYSTEM_CONVERSATION_ID, msg)],
+        )
         return msg
 
     def group_list_for(self, app: App, account: Account) -> list[dict[str, Any]]:

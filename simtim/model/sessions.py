@@ -41,8 +41,9 @@ class SessionOps(WorldBase):
             raise IMError(Code.USERSIG_EMPTY, rule="AUTH-3")
         user_id = self._check_user_id(opts.get("userID"))
         now = app.clock.now()
-        fields = verify_usersig(user_sig, sdkappid=app.sdkappid, identifier=user_id,
-                                key=app.secret_key, now=now)  # AUTH-2
+        fields = verify_usersig(
+            user_sig, sdkappid=app.sdkappid, identifier=user_id, key=app.secret_key, now=now
+        )  # AUTH-2
         events: list[Event] = []
         if inst.state == ONLINE:  # expired on read, not yet swept: it leaves quietly
             self._go_offline(app, inst, EXPIRED)
@@ -92,7 +93,11 @@ class SessionOps(WorldBase):
         """INST-1/INST-2: logout when not logged in resolves ``{}`` with no event."""
         if inst.state == DESTROYED:
             raise IMError(Code.SDK_NOT_INITIALIZED, rule="INST-1")
-        if inst.state == ONLINE and self.effective_state(inst) == ONLINE and self.apps[inst.sdkappid].disabled:
+        if (
+            inst.state == ONLINE
+            and self.effective_state(inst) == ONLINE
+            and self.apps[inst.sdkappid].disabled
+        ):
             # AUTH-4: logout is a server call, not one of the local calls that keep working
             raise IMError(Code.APP_DISABLED, rule="AUTH-4")
         return self._logout(inst)

@@ -89,7 +89,12 @@ def _checked_options(inst: Any, world: World, method: str, opts: object) -> Any:
     return options(opts)
 
 
-_CONVERSATION_APIS = frozenset({
-    "getMessageList", "setMessageRead", "getConversationList", "getConversationProfile",
-    "deleteConversation",
-})
+_CONVERSATION_APIS = frozenset(
+    {
+        "getMessageList",
+        "setMessageRead",
+        "getConversationList",
+        "getConversationProfile",
+        "deleteConversation",
+    }
+)

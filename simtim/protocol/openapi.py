@@ -17,8 +17,14 @@ _STRS: dict[str, Any] = {"type": "array", "items": _S}
 _MESSAGE: dict[str, Any] = {
     "type": "object",
     "properties": {
-        "ID": _S, "to": _S, "conversationType": {"type": "string", "enum": ["C2C", "GROUP"]},
-        "type": _S, "payload": {"type": "object"}, "priority": _S, "random": _I, "clientTime": _I,
+        "ID": _S,
+        "to": _S,
+        "conversationType": {"type": "string", "enum": ["C2C", "GROUP"]},
+        "type": _S,
+        "payload": {"type": "object"},
+        "priority": _S,
+        "random": _I,
+        "clientTime": _I,
         "cloudCustomData": _S,
     },
 }
@@ -41,21 +47,46 @@ REQUESTS: dict[str, tuple[dict[str, Any], list[str]]] = {
     "deleteConversation": ({"conversationID": _S}, ["conversationID"]),
     "getMyProfile": ({}, []),
     "updateMyProfile": ({"nick": _S, "avatar": _S}, []),
-    "createGroup": ({"name": _S, "type": _S, "groupID": _S, "introduction": _S, "notification": _S,
-                     "avatar": _S, "maxMemberNum": _I, "joinOption": _S,
-                     "memberList": {"type": "array", "items": {"type": "object", "properties": {
-                         "userID": _S, "role": _S}}}}, ["name"]),
+    "createGroup": (
+        {
+            "name": _S,
+            "type": _S,
+            "groupID": _S,
+            "introduction": _S,
+            "notification": _S,
+            "avatar": _S,
+            "maxMemberNum": _I,
+            "joinOption": _S,
+            "memberList": {
+                "type": "array",
+                "items": {"type": "object", "properties": {"userID": _S, "role": _S}},
+            },
+        },
+        ["name"],
+    ),
     "dismissGroup": (_GROUP, ["groupID"]),
-    "updateGroupProfile": ({**_GROUP, "name": _S, "introduction": _S, "notification": _S, "avatar": _S,
-                            "maxMemberNum": _I, "joinOption": _S}, ["groupID"]),
+    "updateGroupProfile": (
+        {
+            **_GROUP,
+            "name": _S,
+            "introduction": _S,
+            "notification": _S,
+            "avatar": _S,
+            "maxMemberNum": _I,
+            "joinOption": _S,
+        },
+        ["groupID"],
+    ),
     "joinGroup": ({**_GROUP, "applyMessage": _S, "type": _S}, ["groupID"]),
     "quitGroup": (_GROUP, ["groupID"]),
     "searchGroupByID": (_GROUP, ["groupID"]),
     "getGroupList": ({}, []),
     "getGroupProfile": (_GROUP, ["groupID"]),
     "changeGroupOwner": ({**_GROUP, "newOwnerID": _S}, ["groupID", "newOwnerID"]),
-    "handleGroupApplication": ({"handleAction": _S, "handleMessage": _S, "message": _MESSAGE},
-                               ["handleAction", "message"]),
+    "handleGroupApplication": (
+        {"handleAction": _S, "handleMessage": _S, "message": _MESSAGE},
+        ["handleAction", "message"],
+    ),
     "setMessageRemindType": ({**_GROUP, "messageRemindType": _S}, ["groupID", "messageRemindType"]),
     "getGroupMemberList": ({**_GROUP, "count": _I, "offset": _I}, ["groupID"]),
     "getGroupMemberProfile": ({**_GROUP, "userIDList": _STRS}, ["groupID", "userIDList"]),
@@ -64,9 +95,17 @@ REQUESTS: dict[str, tuple[dict[str, Any], list[str]]] = {
     "setGroupMemberMuteTime": ({**_GROUP, "userID": _S, "muteTime": _I}, ["groupID", "userID", "muteTime"]),
     "setGroupMemberRole": ({**_GROUP, "userID": _S, "role": _S}, ["groupID", "userID", "role"]),
     "setGroupMemberNameCard": ({**_GROUP, "userID": _S, "nameCard": _S}, ["groupID", "nameCard"]),
-    "setGroupMemberCustomField": ({**_GROUP, "userID": _S, "memberCustomField": {
-        "type": "array", "items": {"type": "object", "properties": {"key": _S, "value": _S}}}},
-        ["groupID", "memberCustomField"]),
+    "setGroupMemberCustomField": (
+        {
+            **_GROUP,
+            "userID": _S,
+            "memberCustomField": {
+                "type": "array",
+                "items": {"type": "object", "properties": {"key": _S, "value": _S}},
+            },
+        },
+        ["groupID", "memberCustomField"],
+    ),
 }
 
 _ENVELOPE: dict[str, Any] = {
@@ -89,17 +128,24 @@ def openapi_document() -> dict[str, Any]:
             "operationId": method,
             "summary": f"TIM {method}",
             "requestBody": {"required": True, "content": {"application/json": {"schema": schema}}},
-            "responses": {"200": {"description": "simtim/1 envelope: code 0 with data, or a TIM error code",
-                                  "content": {"application/json": {"schema": _ENVELOPE}}}},
+            "responses": {
+                "200": {
+                    "description": "simtim/1 envelope: code 0 with data, or a TIM error code",
+                    "content": {"application/json": {"schema": _ENVELOPE}},
+                }
+            },
         }
         if method not in ("create",):
             operation["security"] = [{"bearer": []}] if method != "login" else [{"bearer": []}, {}]
         paths[f"/v1/{method}"] = {"post": operation}
     return {
         "openapi": "3.0.3",
-        "info": {"title": "simtim/1", "version": "1",
-                 "description": "TIM (Tencent Cloud IM) SDK methods over HTTP; events over WebSocket "
-                                "at GET /v1/events?token=..."},
+        "info": {
+            "title": "simtim/1",
+            "version": "1",
+            "description": "TIM (Tencent Cloud IM) SDK methods over HTTP; events over WebSocket "
+            "at GET /v1/events?token=...",
+        },
         "servers": [{"url": "/"}],
         "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
         "paths": paths,

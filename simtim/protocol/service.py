@@ -44,8 +44,18 @@ CONFIG_FIELDS: dict[str, str] = {
     "maxMemberNum": "max_member_num",
     "historyBeforeJoin": "history_before_join",
 }
-ADMIN_OPS = ("configureApp", "reset", "importAccount", "kick", "advanceClock", "snapshot", "setCallback",
-             "recallMessage", "sendGroupSystemNotice", "addGroupMember")
+ADMIN_OPS = (
+    "configureApp",
+    "reset",
+    "importAccount",
+    "kick",
+    "advanceClock",
+    "snapshot",
+    "setCallback",
+    "recallMessage",
+    "sendGroupSystemNotice",
+    "addGroupMember",
+)
 
 
 def new_token() -> str:
@@ -84,11 +94,20 @@ def _config_value(name: str, value: object) -> Any:
 class Service:
     """One simtim/1 endpoint's state: a World, tokens, clocks, callback URLs."""
 
-    def __init__(self, *, fake_clock: bool = False, clock_start: int | None = None,
-                 seed: int | None = None, sink: EventSink | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        fake_clock: bool = False,
+        clock_start: int | None = None,
+        seed: int | None = None,
+        sink: EventSink | None = None,
+    ) -> None:
         self.fake_clock = fake_clock
-        self.base_clock: Clock = FakeClock(clock_start if clock_start is not None else int(time.time())) \
-            if fake_clock else SystemClock()
+        self.base_clock: Clock = (
+            FakeClock(clock_start if clock_start is not None else int(time.time()))
+            if fake_clock
+            else SystemClock()
+        )
         self.world = World(self.base_clock, IdSource(seed if seed is not None else secrets.randbits(32)))
         self.tokens: dict[str, int] = {}
         self.callback_urls: dict[int, str] = {}
@@ -284,7 +303,9 @@ class Service:
         if body.get("SDKAppID") is not None:
             data["now"] = self._app_of(body).clock.now()
         if body.get("digest") is True:  # tests compare it around refused calls
-            data["digest"] = hashlib.sha256(pickle.dumps((world.apps, world.instances, self.tokens))).hexdigest()
+            data["digest"] = hashlib.sha256(
+                pickle.dumps((world.apps, world.instances, self.tokens))
+            ).hexdigest()
         return data
 
     def _admin_setCallback(self, body: dict[str, Any]) -> dict[str, Any]:
@@ -310,23 +331,32 @@ class Service:
     def _admin_sendGroupSystemNotice(self, body: dict[str, Any]) -> dict[str, Any]:
         app = self._app_of(body)
         outcome = self.world.admin_send_group_system_notice(
-            app.sdkappid, body.get("groupID"), body.get("content"), body.get("userIDList"))  # type: ignore[arg-type]
+            app.sdkappid,
+            body.get("groupID"),  # type: ignore[arg-type]
+            body.get("content"),  # type: ignore[arg-type]
+            body.get("userIDList"),
+        )
         self.sink(outcome.events)
         return outcome.data
 
     def _admin_addGroupMember(self, body: dict[str, Any]) -> dict[str, Any]:
         app = self._app_of(body)
-        outcome = self.world.admin_add_group_member(app.sdkappid, body.get("groupID"),  # type: ignore[arg-type]
-                                                    body.get("userIDList"))  # type: ignore[arg-type]
+        outcome = self.world.admin_add_group_member(
+            app.sdkappid,
+            body.get("groupID"),  # type: ignore[arg-type]
+            body.get("userIDList"),  # type: ignore[arg-type]
+        )
         self.sink(outcome.events)
         return outcome.data
 
 
-def post_callback_blocking(url: str, payload: dict[str, Any],
-                           timeout: float = CALLBACK_TIMEOUT_SECONDS) -> Any:
+def post_callback_blocking(
+    url: str, payload: dict[str, Any], timeout: float = CALLBACK_TIMEOUT_SECONDS
+) -> Any:
     """MSG-8 for in-process use: the backend's JSON reply, or None on any failure (proceed)."""
-    request = urllib.request.Request(url, data=orjson.dumps(payload), method="POST",
-                                     headers={"Content-Type": "application/json"})
+    request = urllib.request.Request(
+        url, data=orjson.dumps(payload), method="POST", headers={"Content-Type": "application/json"}
+    )
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
             if response.status != 200:

@@ -15,26 +15,49 @@ import argparse
 import sys
 from pathlib import Path
 
-NOISE_FLOOR_HELP = ("with --compare: changes within PCT%% are shown as '~ same' (default 10). This machine is "
-                    "shared and noisy (two identical back-to-back 15 s runs differed by 25-30%% in aggregated "
-                    "p95/p99) and Locust rounds percentiles to two significant digits: raise it for short runs")
+NOISE_FLOOR_HELP = (
+    "with --compare: changes within PCT%% are shown as '~ same' (default 10). This machine is "
+    "shared and noisy (two identical back-to-back 15 s runs differed by 25-30%% in aggregated "
+    "p95/p99) and Locust rounds percentiles to two significant digits: raise it for short runs"
+)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("prefix", nargs="?", metavar="PREFIX",
-                        help="the --csv PREFIX of a Locust run of simtim (reads PREFIX_stats.csv, "
-                             "PREFIX_stats_history.csv, PREFIX_conformance.csv, PREFIX_delivery.csv, and "
-                             "PREFIX_failures.csv / PREFIX_exceptions.csv when present)")
-    parser.add_argument("--compare", nargs=2, metavar=("A", "B"), default=None,
-                        help="compare two runs' PREFIX_stats.csv per method; writes B_compare.html")
+    parser.add_argument(
+        "prefix",
+        nargs="?",
+        metavar="PREFIX",
+        help="the --csv PREFIX of a Locust run of simtim (reads PREFIX_stats.csv, "
+        "PREFIX_stats_history.csv, PREFIX_conformance.csv, PREFIX_delivery.csv, and "
+        "PREFIX_failures.csv / PREFIX_exceptions.csv when present)",
+    )
+    parser.add_argument(
+        "--compare",
+        nargs=2,
+        metavar=("A", "B"),
+        default=None,
+        help="compare two runs' PREFIX_stats.csv per method; writes B_compare.html",
+    )
     parser.add_argument("--noise-floor", type=float, default=10.0, metavar="PCT", help=NOISE_FLOOR_HELP)
-    parser.add_argument("--max-p99-ms", type=float, default=None,
-                        help="exit 3 when the total p99 response time exceeds this (as the Locust option)")
-    parser.add_argument("--max-fail-ratio", type=float, default=None,
-                        help="exit 3 when the failure ratio exceeds this, 0..1 (as the Locust option)")
-    parser.add_argument("--max-conformance-failures", type=int, default=None,
-                        help="exit 2 only when more conformance mismatches than this (default 0), as the Locust "
-                             "option; also a JUnit testcase")
+    parser.add_argument(
+        "--max-p99-ms",
+        type=float,
+        default=None,
+        help="exit 3 when the total p99 response time exceeds this (as the Locust option)",
+    )
+    parser.add_argument(
+        "--max-fail-ratio",
+        type=float,
+        default=None,
+        help="exit 3 when the failure ratio exceeds this, 0..1 (as the Locust option)",
+    )
+    parser.add_argument(
+        "--max-conformance-failures",
+        type=int,
+        default=None,
+        help="exit 2 only when more conformance mismatches than this (default 0), as the Locust "
+        "option; also a JUnit testcase",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -49,15 +72,24 @@ def run(args: argparse.Namespace) -> int:
         if args.prefix is None:
             print("simtim report: give PREFIX (the --csv PREFIX of a run) or --compare A B", file=sys.stderr)
             return 1
-        return report(args.prefix, max_p99_ms=args.max_p99_ms, max_fail_ratio=args.max_fail_ratio,
-                      max_conformance_failures=args.max_conformance_failures)
+        return report(
+            args.prefix,
+            max_p99_ms=args.max_p99_ms,
+            max_fail_ratio=args.max_fail_ratio,
+            max_conformance_failures=args.max_conformance_failures,
+        )
     except ReportInputError as exc:
         print(f"simtim report: cannot read input file {exc}", file=sys.stderr)
         return 1
 
 
-def report(prefix: str, *, max_p99_ms: float | None = None, max_fail_ratio: float | None = None,
-           max_conformance_failures: int | None = None) -> int:
+def report(
+    prefix: str,
+    *,
+    max_p99_ms: float | None = None,
+    max_fail_ratio: float | None = None,
+    max_conformance_failures: int | None = None,
+) -> int:
     from simtim.report.data import check_thresholds, exit_code, load_run
     from simtim.report.html import VERDICTS, render_report
     from simtim.report.junit import write_junit
@@ -71,9 +103,11 @@ def report(prefix: str, *, max_p99_ms: float | None = None, max_fail_ratio: floa
     totals = run_data.totals
     assert totals is not None
     categories = run_data.categories()
-    print(f"simtim report: {totals.requests} requests, {totals.failures} failures (totals from "
-          f"{prefix}_{totals.source}.csv); conformance mismatches {categories['conformance']}, transport "
-          f"{categories['transport']}, harness {categories['harness']}")
+    print(
+        f"simtim report: {totals.requests} requests, {totals.failures} failures (totals from "
+        f"{prefix}_{totals.source}.csv); conformance mismatches {categories['conformance']}, transport "
+        f"{categories['transport']}, harness {categories['harness']}"
+    )
     for check in checks:
         print(f"simtim report: {'met' if check.passed else 'MISSED'} {check.flag}: {check.text}")
     print(f"simtim report: wrote {html_path} and {junit_path}; exit {code} ({VERDICTS.get(code, '?')})")

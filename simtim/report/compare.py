@@ -83,20 +83,28 @@ def delta(metric: str, a: float | None, b: float | None, noise_floor_pct: float)
     return Delta(metric, a, b, f"{diff / abs(a) * 100.0:+.1f}%", change)
 
 
-def compare_methods(a: Sequence[MethodStats], b: Sequence[MethodStats], noise_floor_pct: float,
-                    a_total: MethodStats | None = None, b_total: MethodStats | None = None) -> list[MethodComparison]:
+def compare_methods(
+    a: Sequence[MethodStats],
+    b: Sequence[MethodStats],
+    noise_floor_pct: float,
+    a_total: MethodStats | None = None,
+    b_total: MethodStats | None = None,
+) -> list[MethodComparison]:
     by_a = {(m.type, m.name): m for m in a}
     by_b = {(m.type, m.name): m for m in b}
     order = {"TIM": 0, "PUSH": 1}
     keys = sorted(set(by_a) | set(by_b), key=lambda k: (order.get(k[0], 2), k[0], k[1]))
     pairs: list[tuple[str, str, MethodStats | None, MethodStats | None]] = [
-        (kind, name, by_a.get((kind, name)), by_b.get((kind, name))) for kind, name in keys]
+        (kind, name, by_a.get((kind, name)), by_b.get((kind, name))) for kind, name in keys
+    ]
     if a_total is not None or b_total is not None:
         pairs.append(("", "Aggregated", a_total, b_total))
     rows = []
     for kind, name, ma, mb in pairs:
-        deltas = tuple(delta(metric, read(ma) if ma else None, read(mb) if mb else None, noise_floor_pct)
-                       for metric, (read, _, _) in METRICS.items())
+        deltas = tuple(
+            delta(metric, read(ma) if ma else None, read(mb) if mb else None, noise_floor_pct)
+            for metric, (read, _, _) in METRICS.items()
+        )
         rows.append(MethodComparison(kind, name, deltas))
     return rows
 
@@ -105,7 +113,9 @@ def compare_runs(a: str, b: str, noise_floor_pct: float = DEFAULT_NOISE_FLOOR_PC
     """Raises data.ReportInputError when either run's ``PREFIX_stats.csv`` is missing or bad."""
     a_methods, a_total = load_methods(a)
     b_methods, b_total = load_methods(b)
-    return Comparison(a, b, noise_floor_pct, compare_methods(a_methods, b_methods, noise_floor_pct, a_total, b_total))
+    return Comparison(
+        a, b, noise_floor_pct, compare_methods(a_methods, b_methods, noise_floor_pct, a_total, b_total)
+    )
 
 
 def _value(metric: str, value: float | None) -> str:
@@ -122,8 +132,10 @@ def format_table(comparison: Comparison) -> str:
     header = ["type", "name", *METRICS]
     lines = [[row.type, row.name, *(d.cell() for d in row.deltas)] for row in comparison.rows]
     widths = [max(len(str(cells[i])) for cells in [header, *lines]) for i in range(len(header))]
-    out = [f"compare A={comparison.a} B={comparison.b} (noise floor {comparison.noise_floor_pct:g}%: "
-           f"changes within it show as '{SAME}')"]
+    out = [
+        f"compare A={comparison.a} B={comparison.b} (noise floor {comparison.noise_floor_pct:g}%: "
+        f"changes within it show as '{SAME}')"
+    ]
     for cells in [header, *lines]:
         out.append("  ".join(str(c).ljust(w) for c, w in zip(cells, widths, strict=True)).rstrip())
     changed = sum(1 for row in comparison.rows if row.changed)
@@ -147,17 +159,19 @@ def render_compare_html(comparison: Comparison) -> str:
         cells = "".join(f'<td class="m {d.change}">{escape(d.cell())}</td>' for d in row.deltas)
         body.append(f"<tr><td>{escape(row.type)}</td><td>{escape(row.name)}</td>{cells}</tr>")
     title = f"simtim compare: {comparison.a} → {comparison.b}"
-    return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-            f"<title>{escape(title)}</title><style>{CSS}</style></head><body>"
-            f"<h1>{escape(title)}</h1>"
-            f'<section id="compare"><table><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>'
-            f'<p class="note">Each cell: A → B and the change. Noise floor {comparison.noise_floor_pct:g}%: '
-            f"a change within it (or within the resolution of the number: 1 ms for latencies, 0.1 percentage "
-            f"point for the failure ratio) shows as &quot;{escape(SAME)}&quot;. This machine is shared and noisy: "
-            "two identical back-to-back 15 s runs differed by 25-30 % in aggregated p95/p99 and by up to 47 % in "
-            "one method's p99, and Locust rounds percentiles to two significant digits; raise the floor or run "
-            "longer before reading much into a change. Red = worse, green = better, blue = count up/down, "
-            "yellow = method in one run only.</p></section></body></html>\n")
+    return (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        f"<title>{escape(title)}</title><style>{CSS}</style></head><body>"
+        f"<h1>{escape(title)}</h1>"
+        f'<section id="compare"><table><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>'
+        f'<p class="note">Each cell: A → B and the change. Noise floor {comparison.noise_floor_pct:g}%: '
+        f"a change within it (or within the resolution of the number: 1 ms for latencies, 0.1 percentage "
+        f"point for the failure ratio) shows as &quot;{escape(SAME)}&quot;. This machine is shared and noisy: "
+        "two identical back-to-back 15 s runs differed by 25-30 % in aggregated p95/p99 and by up to 47 % in "
+        "one method's p99, and Locust rounds percentiles to two significant digits; raise the floor or run "
+        "longer before reading much into a change. Red = worse, green = better, blue = count up/down, "
+        "yellow = method in one run only.</p></section></body></html>\n"
+    )
 
 
 def compare_path(b: str) -> Path:

@@ -31,10 +31,30 @@ from simtim.rules import RULE_IDS
 CONFORMANCE_KINDS = ("conformance", "transport", "harness")
 CONFORMANCE_COLUMNS = ("timestamp", "worker", "kind", "rule", "method", "path", "expected", "actual", "step")
 DELIVERY_COUNTS = ("sent", "expected", "delivered", "lost", "late", "duplicated", "reordered")
-STATS_COLUMNS = ("Type", "Name", "Request Count", "Failure Count", "Median Response Time",
-                 "Average Response Time", "Requests/s", "95%", "99%")
-HISTORY_COLUMNS = ("Timestamp", "User Count", "Type", "Name", "Requests/s", "Failures/s", "50%", "95%", "99%",
-                   "Total Request Count", "Total Failure Count")
+STATS_COLUMNS = (
+    "Type",
+    "Name",
+    "Request Count",
+    "Failure Count",
+    "Median Response Time",
+    "Average Response Time",
+    "Requests/s",
+    "95%",
+    "99%",
+)
+HISTORY_COLUMNS = (
+    "Timestamp",
+    "User Count",
+    "Type",
+    "Name",
+    "Requests/s",
+    "Failures/s",
+    "50%",
+    "95%",
+    "99%",
+    "Total Request Count",
+    "Total Failure Count",
+)
 _BIN_COLUMN = re.compile(r"^e2e_le_(\d+(?:\.\d+)?)ms$")
 OVERFLOW_COLUMN = "e2e_gt_max"
 
@@ -157,8 +177,9 @@ class RunData:
     def latency_series(self, column: str) -> list[Point]:
         """A percentile column of the history; rows whose 50/95/99% are all 0 (empty window) are gaps."""
         empty = (self.history[["50%", "95%", "99%"]].fillna(0) == 0).all(axis=1)
-        return _series(self.history.assign(**{column: self.history[column].mask(empty)}), "Timestamp", column,
-                       self.start)
+        return _series(
+            self.history.assign(**{column: self.history[column].mask(empty)}), "Timestamp", column, self.start
+        )
 
     def delivery_series(self, column: str) -> list[Point]:
         origin = self.start if self.start is not None else _first_float(self.delivery["timestamp"])
@@ -240,10 +261,19 @@ def load_run(prefix: str) -> RunData:
     exceptions = 0
     if exceptions_frame is not None and "Count" in exceptions_frame:
         exceptions = int(pd.to_numeric(exceptions_frame["Count"], errors="coerce").fillna(0).sum())
-    run = RunData(prefix=prefix, stats=stats, history=history, conformance=conformance, delivery=delivery,
-                  failures=failures, exceptions=exceptions,
-                  files=[FileInfo(role, paths[role], None if frames[role] is None else len(_df(frames[role])))
-                         for role in INPUTS])
+    run = RunData(
+        prefix=prefix,
+        stats=stats,
+        history=history,
+        conformance=conformance,
+        delivery=delivery,
+        failures=failures,
+        exceptions=exceptions,
+        files=[
+            FileInfo(role, paths[role], None if frames[role] is None else len(_df(frames[role])))
+            for role in INPUTS
+        ],
+    )
     run.methods = [_method(row) for row in _records(stats[stats["Name"] != "Aggregated"])]
     aggregated_rows = _records(stats[(stats["Name"] == "Aggregated") & (stats["Type"] == "")])
     run.aggregated = _method(aggregated_rows[-1]) if aggregated_rows else None
@@ -258,8 +288,10 @@ def load_methods(prefix: str) -> tuple[list[MethodStats], MethodStats | None]:
         raise ReportInputError(path, "missing" if not path.exists() else "not a regular file")
     stats = _stats_frame(_need(read_csv(path), path, STATS_COLUMNS), path)
     aggregated = _records(stats[(stats["Name"] == "Aggregated") & (stats["Type"] == "")])
-    return ([_method(row) for row in _records(stats[stats["Name"] != "Aggregated"])],
-            _method(aggregated[-1]) if aggregated else None)
+    return (
+        [_method(row) for row in _records(stats[stats["Name"] != "Aggregated"])],
+        _method(aggregated[-1]) if aggregated else None,
+    )
 
 
 def read_csv(path: Path) -> pd.DataFrame:
@@ -324,10 +356,17 @@ def _count(value: object) -> int:
 
 
 def _method(row: dict[str, object]) -> MethodStats:
-    return MethodStats(type=str(row["Type"]), name=str(row["Name"]), count=_count(row["Request Count"]),
-                       failures=_count(row["Failure Count"]), median_ms=_num(row["Median Response Time"]),
-                       p95_ms=_num(row["95%"]), p99_ms=_num(row["99%"]), avg_ms=_num(row["Average Response Time"]),
-                       rps=_num(row["Requests/s"]))
+    return MethodStats(
+        type=str(row["Type"]),
+        name=str(row["Name"]),
+        count=_count(row["Request Count"]),
+        failures=_count(row["Failure Count"]),
+        median_ms=_num(row["Median Response Time"]),
+        p95_ms=_num(row["95%"]),
+        p99_ms=_num(row["99%"]),
+        avg_ms=_num(row["Average Response Time"]),
+        rps=_num(row["Requests/s"]),
+    )
 
 
 def _totals(aggregated: MethodStats | None, history: pd.DataFrame) -> Totals:
@@ -344,9 +383,13 @@ def _totals(aggregated: MethodStats | None, history: pd.DataFrame) -> Totals:
         requests=history_requests if use_history else stats_requests,
         failures=history_failures if use_history else stats_failures,
         source="stats_history" if use_history else "stats",
-        stats_requests=stats_requests, history_requests=history_requests,
-        p50_ms=aggregated.median_ms if aggregated else nan, p95_ms=aggregated.p95_ms if aggregated else nan,
-        p99_ms=aggregated.p99_ms if aggregated else nan, avg_ms=aggregated.avg_ms if aggregated else nan)
+        stats_requests=stats_requests,
+        history_requests=history_requests,
+        p50_ms=aggregated.median_ms if aggregated else nan,
+        p95_ms=aggregated.p95_ms if aggregated else nan,
+        p99_ms=aggregated.p99_ms if aggregated else nan,
+        avg_ms=aggregated.avg_ms if aggregated else nan,
+    )
 
 
 def _first_float(column: pd.Series) -> float | None:
@@ -373,8 +416,9 @@ def _fmt_bound(bound: float) -> str:
     return str(int(bound)) if float(bound).is_integer() else str(bound)
 
 
-def estimate_percentile(bounds: Sequence[float], counts: Sequence[int], fraction: float,
-                        max_ms: float | None = None) -> float | None:
+def estimate_percentile(
+    bounds: Sequence[float], counts: Sequence[int], fraction: float, max_ms: float | None = None
+) -> float | None:
     """A percentile from histogram bins, linear within the bin that holds it.
 
     ``counts`` has one more entry than ``bounds`` (the overflow bin); bins are ``(0, b0]``,
@@ -408,8 +452,12 @@ class ThresholdCheck:
     text: str
 
 
-def check_thresholds(run: RunData, max_p99_ms: float | None = None, max_fail_ratio: float | None = None,
-                     max_conformance_failures: int | None = None) -> list[ThresholdCheck]:
+def check_thresholds(
+    run: RunData,
+    max_p99_ms: float | None = None,
+    max_fail_ratio: float | None = None,
+    max_conformance_failures: int | None = None,
+) -> list[ThresholdCheck]:
     """One check per threshold given (none given, none checked)."""
     totals = run.totals
     assert totals is not None
@@ -417,24 +465,46 @@ def check_thresholds(run: RunData, max_p99_ms: float | None = None, max_fail_rat
     if max_p99_ms is not None:
         p99 = totals.p99_ms
         ok = not (totals.requests and not math.isnan(p99) and p99 > max_p99_ms)
-        checks.append(ThresholdCheck("--max-p99-ms", max_p99_ms, p99, ok,
-                                     f"total p99 {_plain(p99)} ms {'<=' if ok else '>'} {_plain(max_p99_ms)} ms"))
+        checks.append(
+            ThresholdCheck(
+                "--max-p99-ms",
+                max_p99_ms,
+                p99,
+                ok,
+                f"total p99 {_plain(p99)} ms {'<=' if ok else '>'} {_plain(max_p99_ms)} ms",
+            )
+        )
     if max_fail_ratio is not None:
         ratio = totals.fail_ratio
         ok = ratio <= max_fail_ratio
-        checks.append(ThresholdCheck("--max-fail-ratio", max_fail_ratio, ratio, ok,
-                                     f"failure ratio {ratio:.4f} {'<=' if ok else '>'} {max_fail_ratio} "
-                                     f"({totals.failures} of {totals.requests} requests)"))
+        checks.append(
+            ThresholdCheck(
+                "--max-fail-ratio",
+                max_fail_ratio,
+                ratio,
+                ok,
+                f"failure ratio {ratio:.4f} {'<=' if ok else '>'} {max_fail_ratio} "
+                f"({totals.failures} of {totals.requests} requests)",
+            )
+        )
     if max_conformance_failures is not None:
         found = run.conformance_mismatches
         ok = found <= max_conformance_failures
-        checks.append(ThresholdCheck("--max-conformance-failures", max_conformance_failures, found, ok,
-                                     f"conformance mismatches {found} {'<=' if ok else '>'} "
-                                     f"{max_conformance_failures}"))
+        checks.append(
+            ThresholdCheck(
+                "--max-conformance-failures",
+                max_conformance_failures,
+                found,
+                ok,
+                f"conformance mismatches {found} {'<=' if ok else '>'} {max_conformance_failures}",
+            )
+        )
     return checks
 
 
-def exit_code(run: RunData, checks: Sequence[ThresholdCheck], max_conformance_failures: int | None = None) -> int:
+def exit_code(
+    run: RunData, checks: Sequence[ThresholdCheck], max_conformance_failures: int | None = None
+) -> int:
     """As simtim's Locust harness decides it: harness error (1) over conformance (2) over thresholds (3).
 
     Conformance mismatches fail the run (2) when there are more than ``--max-conformance-failures``

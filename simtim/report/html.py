@@ -27,10 +27,23 @@ from simtim.report.data import (
 from simtim.report.svg import bar_chart, line_chart
 from simtim.rules import RULE_IDS, area
 
-SECTION_IDS = ("run-metadata", "throughput", "latency", "methods", "e2e", "delivery", "conformance", "mismatches")
+SECTION_IDS = (
+    "run-metadata",
+    "throughput",
+    "latency",
+    "methods",
+    "e2e",
+    "delivery",
+    "conformance",
+    "mismatches",
+)
 MISMATCH_ROWS = 500
-VERDICTS = {OK: "OK", HARNESS_ERROR: "harness errors", CONFORMANCE_FAILED: "conformance mismatches",
-            THRESHOLD_MISSED: "thresholds missed"}
+VERDICTS = {
+    OK: "OK",
+    HARNESS_ERROR: "harness errors",
+    CONFORMANCE_FAILED: "conformance mismatches",
+    THRESHOLD_MISSED: "thresholds missed",
+}
 
 CSS = """
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0;color:#1d2330;background:#f5f6f8}
@@ -84,16 +97,29 @@ def when(epoch: float | None) -> str:
     return datetime.fromtimestamp(epoch, tz=UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
-def table(headers: Sequence[str], rows: Iterable[Sequence[str]], *, numeric: Sequence[int] = (),
-          cls: str = "", escaped: bool = False) -> str:
+def table(
+    headers: Sequence[str],
+    rows: Iterable[Sequence[str]],
+    *,
+    numeric: Sequence[int] = (),
+    cls: str = "",
+    escaped: bool = False,
+) -> str:
     """A table; cells are escaped unless ``escaped`` says they already are markup."""
-    head = "".join(f'<th class="n">{escape(h)}</th>' if i in numeric else f"<th>{escape(h)}</th>"
-                   for i, h in enumerate(headers)) if any(headers) else ""
+    head = (
+        "".join(
+            f'<th class="n">{escape(h)}</th>' if i in numeric else f"<th>{escape(h)}</th>"
+            for i, h in enumerate(headers)
+        )
+        if any(headers)
+        else ""
+    )
     body = []
     for row in rows:
         cells = "".join(
-            f'<td{" class=n" if i in numeric else ""}>{cell if escaped else escape(cell)}</td>'
-            for i, cell in enumerate(row))
+            f"<td{' class=n' if i in numeric else ''}>{cell if escaped else escape(cell)}</td>"
+            for i, cell in enumerate(row)
+        )
         body.append(f"<tr>{cells}</tr>")
     attr = f' class="{cls}"' if cls else ""
     thead = f"<thead><tr>{head}</tr></thead>" if head else ""
@@ -113,19 +139,29 @@ def _metadata(run: RunData, checks: Sequence[ThresholdCheck], code: int) -> str:
     totals = run.totals
     assert totals is not None
     if totals.source == "stats_history":
-        source = (f"Totals from the last Aggregated row of {run.prefix}_stats_history.csv "
-                  f"({totals.history_requests} requests): the Aggregated row of {run.prefix}_stats.csv counted "
-                  f"{totals.stats_requests}, so Locust's final stats write missed the last flush.")
+        source = (
+            f"Totals from the last Aggregated row of {run.prefix}_stats_history.csv "
+            f"({totals.history_requests} requests): the Aggregated row of {run.prefix}_stats.csv counted "
+            f"{totals.stats_requests}, so Locust's final stats write missed the last flush."
+        )
     else:
-        source = (f"Totals from the Aggregated row of {run.prefix}_stats.csv ({totals.stats_requests} requests; "
-                  f"the last history row counted {totals.history_requests}).")
+        source = (
+            f"Totals from the Aggregated row of {run.prefix}_stats.csv ({totals.stats_requests} requests; "
+            f"the last history row counted {totals.history_requests})."
+        )
     rows = [
-        ("prefix", run.prefix), ("start", when(run.start)), ("end", when(run.end)),
-        ("duration", f"{run.duration_s:.0f} s"), ("peak users", str(run.users)),
-        ("requests", str(totals.requests)), ("failures", str(totals.failures)),
+        ("prefix", run.prefix),
+        ("start", when(run.start)),
+        ("end", when(run.end)),
+        ("duration", f"{run.duration_s:.0f} s"),
+        ("peak users", str(run.users)),
+        ("requests", str(totals.requests)),
+        ("failures", str(totals.failures)),
         ("failure ratio", f"{totals.fail_ratio:.4%}"),
-        ("response time p50 / p95 / p99 / avg (ms)",
-         " / ".join(ms(v) for v in (totals.p50_ms, totals.p95_ms, totals.p99_ms, totals.avg_ms))),
+        (
+            "response time p50 / p95 / p99 / avg (ms)",
+            " / ".join(ms(v) for v in (totals.p50_ms, totals.p95_ms, totals.p99_ms, totals.avg_ms)),
+        ),
         ("conformance mismatches", str(run.conformance_mismatches)),
         ("Locust exceptions", str(run.exceptions)),
         ("exit code", f"{code} ({VERDICTS.get(code, '?')})"),
@@ -133,15 +169,33 @@ def _metadata(run: RunData, checks: Sequence[ThresholdCheck], code: int) -> str:
     parts = [table(("", ""), rows), f'<p id="totals-source">{escape(source)}</p>']
     if checks:
         parts.append("<h3>Thresholds</h3>")
-        parts.append(table(("flag", "limit", "actual", "result"),
-                           [(escape(c.flag), escape(f"{c.limit:g}"), escape(f"{c.actual:.4g}"),
-                             f'<span class="{"pass" if c.passed else "fail"}">'
-                             f'{"met" if c.passed else "missed"}</span>: {escape(c.text)}') for c in checks],
-                           escaped=True))
+        parts.append(
+            table(
+                ("flag", "limit", "actual", "result"),
+                [
+                    (
+                        escape(c.flag),
+                        escape(f"{c.limit:g}"),
+                        escape(f"{c.actual:.4g}"),
+                        f'<span class="{"pass" if c.passed else "fail"}">'
+                        f"{'met' if c.passed else 'missed'}</span>: {escape(c.text)}",
+                    )
+                    for c in checks
+                ],
+                escaped=True,
+            )
+        )
     parts.append("<h3>Files used</h3>")
-    parts.append(table(("input", "file", "rows"),
-                       [(f.role, str(f.path), "absent (optional)" if f.rows is None else str(f.rows))
-                        for f in run.files], numeric=(2,)))
+    parts.append(
+        table(
+            ("input", "file", "rows"),
+            [
+                (f.role, str(f.path), "absent (optional)" if f.rows is None else str(f.rows))
+                for f in run.files
+            ],
+            numeric=(2,),
+        )
+    )
     return section("run-metadata", "Run metadata", *parts)
 
 
@@ -153,27 +207,60 @@ def _x_range(run: RunData) -> tuple[float, float] | None:
 
 
 def _throughput(run: RunData) -> str:
-    chart = line_chart([("requests/s", run.history_series("Requests/s")),
-                        ("failures/s", run.history_series("Failures/s"))],
-                       title="Throughput (all requests and pushes)", x_label="seconds since start",
-                       y_label="per second", chart_id="chart-throughput", x_range=_x_range(run))
-    return section("throughput", "Throughput", chart,
-                   note(f"From {run.prefix}_stats_history.csv, Aggregated rows (Locust's rolling rate)."))
+    chart = line_chart(
+        [("requests/s", run.history_series("Requests/s")), ("failures/s", run.history_series("Failures/s"))],
+        title="Throughput (all requests and pushes)",
+        x_label="seconds since start",
+        y_label="per second",
+        chart_id="chart-throughput",
+        x_range=_x_range(run),
+    )
+    return section(
+        "throughput",
+        "Throughput",
+        chart,
+        note(f"From {run.prefix}_stats_history.csv, Aggregated rows (Locust's rolling rate)."),
+    )
 
 
 def _latency(run: RunData) -> str:
-    chart = line_chart([(label, run.latency_series(column))
-                        for label, column in (("p50", "50%"), ("p95", "95%"), ("p99", "99%"))],
-                       title="Response time percentiles over time", x_label="seconds since start",
-                       y_label="ms", chart_id="chart-latency", x_range=_x_range(run))
-    return section("latency", "Latency", chart,
-                   note("Locust's current-window percentiles per history row (rows where all three are 0, an empty "
-                        "window, are left out); PUSH rows count E2E latency."))
+    chart = line_chart(
+        [
+            (label, run.latency_series(column))
+            for label, column in (("p50", "50%"), ("p95", "95%"), ("p99", "99%"))
+        ],
+        title="Response time percentiles over time",
+        x_label="seconds since start",
+        y_label="ms",
+        chart_id="chart-latency",
+        x_range=_x_range(run),
+    )
+    return section(
+        "latency",
+        "Latency",
+        chart,
+        note(
+            "Locust's current-window percentiles per history row (rows where all three are 0, an empty "
+            "window, are left out); PUSH rows count E2E latency."
+        ),
+    )
 
 
 def _method_rows(methods: Sequence[MethodStats]) -> list[tuple[str, ...]]:
-    return [(m.name, str(m.count), str(m.failures), f"{m.failure_ratio:.2%}", ms(m.median_ms), ms(m.p95_ms),
-             ms(m.p99_ms), ms(m.avg_ms), f"{m.rps:.1f}") for m in sorted(methods, key=lambda m: -m.count)]
+    return [
+        (
+            m.name,
+            str(m.count),
+            str(m.failures),
+            f"{m.failure_ratio:.2%}",
+            ms(m.median_ms),
+            ms(m.p95_ms),
+            ms(m.p99_ms),
+            ms(m.avg_ms),
+            f"{m.rps:.1f}",
+        )
+        for m in sorted(methods, key=lambda m: -m.count)
+    ]
 
 
 def _methods(run: RunData) -> str:
@@ -185,14 +272,23 @@ def _methods(run: RunData) -> str:
     titles = {"TIM": "TIM calls (response time)", "PUSH": "PUSH events (E2E latency: send to delivery)"}
     for kind in ["TIM", "PUSH", *sorted(k for k in groups if k not in ("TIM", "PUSH"))]:
         methods = groups.get(kind, [])
-        parts.append(f'<h3 id="methods-{escape(kind.lower() or "other")}">{escape(titles.get(kind, kind))}</h3>')
-        parts.append(table(headers, _method_rows(methods), numeric=range(1, 9), cls="sortable")
-                     if methods else note("none"))
+        parts.append(
+            f'<h3 id="methods-{escape(kind.lower() or "other")}">{escape(titles.get(kind, kind))}</h3>'
+        )
+        parts.append(
+            table(headers, _method_rows(methods), numeric=range(1, 9), cls="sortable")
+            if methods
+            else note("none")
+        )
     if run.aggregated is not None:
         parts.append("<h3>All</h3>")
         parts.append(table(headers, _method_rows([run.aggregated]), numeric=range(1, 9)))
-    parts.append(note(f"From {run.prefix}_stats.csv (Locust rounds percentiles to 2 significant digits); "
-                      "click a column to sort."))
+    parts.append(
+        note(
+            f"From {run.prefix}_stats.csv (Locust rounds percentiles to 2 significant digits); "
+            "click a column to sort."
+        )
+    )
     if len(run.failures):
         columns = [c for c in ("Method", "Name", "Error", "Occurrences") if c in run.failures.columns]
         rows = [tuple(str(v) for v in row) for row in run.failures[columns].head(50).itertuples(index=False)]
@@ -203,19 +299,40 @@ def _methods(run: RunData) -> str:
 
 def _e2e(run: RunData) -> str:
     summary = run.e2e()
-    histogram = bar_chart(summary.labels, summary.counts, title="E2E latency histogram (messages delivered)",
-                          x_label="end-to-end latency bin (ms)", y_label="messages", chart_id="chart-e2e-histogram")
-    rows = [("estimated p50", ms(summary.p50_ms)), ("estimated p95", ms(summary.p95_ms)),
-            ("estimated p99", ms(summary.p99_ms)), ("max (exact)", ms(summary.max_ms)),
-            ("samples", str(summary.total))]
-    over_time = line_chart([("p50", run.delivery_series("e2e_p50_ms")), ("p99", run.delivery_series("e2e_p99_ms"))],
-                           title="E2E latency per second", x_label="seconds since start", y_label="ms",
-                           chart_id="chart-e2e-time", x_range=_x_range(run))
-    return section("e2e", "End-to-end latency", histogram,
-                   table(("overall", "ms"), rows, numeric=(1,)),
-                   note("Overall percentiles are estimated from the histogram bins of "
-                        f"{run.prefix}_delivery.csv (linear within a bin); per-second values are exact."),
-                   over_time)
+    histogram = bar_chart(
+        summary.labels,
+        summary.counts,
+        title="E2E latency histogram (messages delivered)",
+        x_label="end-to-end latency bin (ms)",
+        y_label="messages",
+        chart_id="chart-e2e-histogram",
+    )
+    rows = [
+        ("estimated p50", ms(summary.p50_ms)),
+        ("estimated p95", ms(summary.p95_ms)),
+        ("estimated p99", ms(summary.p99_ms)),
+        ("max (exact)", ms(summary.max_ms)),
+        ("samples", str(summary.total)),
+    ]
+    over_time = line_chart(
+        [("p50", run.delivery_series("e2e_p50_ms")), ("p99", run.delivery_series("e2e_p99_ms"))],
+        title="E2E latency per second",
+        x_label="seconds since start",
+        y_label="ms",
+        chart_id="chart-e2e-time",
+        x_range=_x_range(run),
+    )
+    return section(
+        "e2e",
+        "End-to-end latency",
+        histogram,
+        table(("overall", "ms"), rows, numeric=(1,)),
+        note(
+            "Overall percentiles are estimated from the histogram bins of "
+            f"{run.prefix}_delivery.csv (linear within a bin); per-second values are exact."
+        ),
+        over_time,
+    )
 
 
 def _delivery(run: RunData) -> str:
@@ -223,12 +340,24 @@ def _delivery(run: RunData) -> str:
     ratio = totals["delivered"] / totals["expected"] if totals["expected"] else float("nan")
     rows = [(name, str(totals[name])) for name in DELIVERY_COUNTS]
     rows.append(("delivered / expected", "–" if math.isnan(ratio) else f"{ratio:.4%}"))
-    chart = line_chart([(name, run.delivery_series(name)) for name in ("sent", "delivered", "lost", "duplicated")],
-                       title="Messages per second", x_label="seconds since start", y_label="messages",
-                       chart_id="chart-delivery", x_range=_x_range(run))
-    return section("delivery", "Delivery", table(("", "total"), rows, numeric=(1,)), chart,
-                   note("sent = messages accepted; expected = deliveries the model expected (one per receiving "
-                        "online instance); late = arrived after --event-deadline."))
+    chart = line_chart(
+        [(name, run.delivery_series(name)) for name in ("sent", "delivered", "lost", "duplicated")],
+        title="Messages per second",
+        x_label="seconds since start",
+        y_label="messages",
+        chart_id="chart-delivery",
+        x_range=_x_range(run),
+    )
+    return section(
+        "delivery",
+        "Delivery",
+        table(("", "total"), rows, numeric=(1,)),
+        chart,
+        note(
+            "sent = messages accepted; expected = deliveries the model expected (one per receiving "
+            "online instance); late = arrived after --event-deadline."
+        ),
+    )
 
 
 def _conformance(run: RunData) -> str:
@@ -244,17 +373,24 @@ def _conformance(run: RunData) -> str:
             state = f"mismatch ×{found}" if found else "checked"
             cells.append(f'<td class="{"bad" if found else "ok"}" id="rule-{rule}"><b>{rule}</b>{state}</td>')
         bad = sum(1 for r in rules if counts[r])
-        rows.append(f"<tr><th>{escape(name)}</th><td class=n>{len(rules) - bad}/{len(rules)}</td>{''.join(cells)}</tr>")
+        rows.append(
+            f"<tr><th>{escape(name)}</th><td class=n>{len(rules) - bad}/{len(rules)}</td>{''.join(cells)}</tr>"
+        )
     matrix = f'<table class="matrix"><tbody>{"".join(rows)}</tbody></table>'
     categories = run.categories()
     parts = [
         "<h3>Failure categories</h3>",
         table(("category", "rows"), [(k, str(v)) for k, v in categories.items()], numeric=(1,)),
-        note(f"From the kind column of {run.prefix}_conformance.csv: conformance = a reply or push differed "
-             "from the model; transport = the call failed on the wire (6010); harness = simtim itself failed."),
-        "<h3>Rules</h3>", matrix,
-        note("checked = no conformance mismatch recorded for the rule during the run (the CSVs do not say "
-             "whether the load mix exercised it; `simtim conform` does)."),
+        note(
+            f"From the kind column of {run.prefix}_conformance.csv: conformance = a reply or push differed "
+            "from the model; transport = the call failed on the wire (6010); harness = simtim itself failed."
+        ),
+        "<h3>Rules</h3>",
+        matrix,
+        note(
+            "checked = no conformance mismatch recorded for the rule during the run (the CSVs do not say "
+            "whether the load mix exercised it; `simtim conform` does)."
+        ),
     ]
     unattributed = run.unattributed()
     if unattributed:
@@ -279,10 +415,22 @@ def _mismatches(run: RunData) -> str:
 def render_report(run: RunData, checks: Sequence[ThresholdCheck], code: int) -> str:
     nav = "".join(f'<a href="#{sid}">{sid.replace("-", " ")}</a>' for sid in SECTION_IDS)
     badge = f'<span class="badge v{code}" id="verdict">{escape(VERDICTS.get(code, str(code)))}</span>'
-    body = "".join((_metadata(run, checks, code), _throughput(run), _latency(run), _methods(run), _e2e(run),
-                    _delivery(run), _conformance(run), _mismatches(run)))
-    return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-            "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-            f"<title>simtim report: {escape(run.prefix)}</title><style>{CSS}</style></head><body>"
-            f"<header><h1>simtim report: {escape(run.prefix)}{badge}</h1><nav>{nav}</nav></header>"
-            f"<main>{body}</main><script>{SCRIPT}</script></body></html>\n")
+    body = "".join(
+        (
+            _metadata(run, checks, code),
+            _throughput(run),
+            _latency(run),
+            _methods(run),
+            _e2e(run),
+            _delivery(run),
+            _conformance(run),
+            _mismatches(run),
+        )
+    )
+    return (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>simtim report: {escape(run.prefix)}</title><style>{CSS}</style></head><body>"
+        f"<header><h1>simtim report: {escape(run.prefix)}{badge}</h1><nav>{nav}</nav></header>"
+        f"<main>{body}</main><script>{SCRIPT}</script></body></html>\n"
+    )

@@ -52,21 +52,38 @@ def build_junit(run: RunData, checks: Sequence[ThresholdCheck]) -> ET.Element:
             by_rule[row[rule_at] if row[rule_at] in RULE_IDS else ""].append(row)
     for rule in RULE_IDS:
         found = by_rule.get(rule, [])
-        _case(suite, f"simtim.report.{area(rule)}", f"{rule}: no conformance mismatch under load",
-              f"{len(found)} mismatch(es)" if found else None, rows_text(found) if found else "")
+        _case(
+            suite,
+            f"simtim.report.{area(rule)}",
+            f"{rule}: no conformance mismatch under load",
+            f"{len(found)} mismatch(es)" if found else None,
+            rows_text(found) if found else "",
+        )
     if by_rule.get(""):
         unknown = by_rule[""]
-        _case(suite, "simtim.report.conformance", "unattributed: conformance mismatches naming no SPEC rule",
-              f"{len(unknown)} mismatch(es)", rows_text(unknown))
+        _case(
+            suite,
+            "simtim.report.conformance",
+            "unattributed: conformance mismatches naming no SPEC rule",
+            f"{len(unknown)} mismatch(es)",
+            rows_text(unknown),
+        )
     for kind, what in (("transport", "no transport failure (6010)"), ("harness", "no harness error")):
         found = by_kind.get(kind, [])
         extra = run.exceptions if kind == "harness" else 0
         failed = len(found) + extra
-        text = rows_text(found) + (f"\nplus {extra} Locust exception(s) in {run.prefix}_exceptions.csv" if extra else "")
+        text = rows_text(found) + (
+            f"\nplus {extra} Locust exception(s) in {run.prefix}_exceptions.csv" if extra else ""
+        )
         _case(suite, f"simtim.report.{kind}", f"{kind}: {what}", f"{failed} row(s)" if failed else None, text)
     for check in checks:
-        _case(suite, "simtim.report.threshold", f"threshold {check.flag}: {check.text}",
-              None if check.passed else check.text, check.text)
+        _case(
+            suite,
+            "simtim.report.threshold",
+            f"threshold {check.flag}: {check.text}",
+            None if check.passed else check.text,
+            check.text,
+        )
     cases = suite.findall("testcase")
     suite.set("tests", str(len(cases)))
     suite.set("failures", str(sum(1 for c in cases if c.find("failure") is not None)))

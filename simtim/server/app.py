@@ -35,8 +35,14 @@ _JSON_HEADERS = [(b"content-type", b"application/json")]
 class SimtimApp:
     """One server: a Service, its mailboxes and the HTTP/WebSocket plumbing."""
 
-    def __init__(self, *, fake_clock: bool = False, clock_start: int | None = None,
-                 admin_key: str | None = None, seed: int | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        fake_clock: bool = False,
+        clock_start: int | None = None,
+        admin_key: str | None = None,
+        seed: int | None = None,
+    ) -> None:
         self.service = Service(fake_clock=fake_clock, clock_start=clock_start, seed=seed, sink=self._deliver)
         self.admin_key = admin_key or None
         self.mailboxes: dict[int, Mailbox] = {}
@@ -110,8 +116,9 @@ class SimtimApp:
 
     # --- HTTP -----------------------------------------------------------------------------------
     @staticmethod
-    async def _respond(send: Send, status: int, body: bytes, close: bool = False,
-                       content_type: bytes = b"application/json") -> None:
+    async def _respond(
+        send: Send, status: int, body: bytes, close: bool = False, content_type: bytes = b"application/json"
+    ) -> None:
         headers = [(b"content-type", content_type), (b"content-length", str(len(body)).encode())]
         if close:
             headers.append((b"connection", b"close"))
@@ -164,8 +171,9 @@ class SimtimApp:
             return
         raw = await self._read_body(receive)
         if raw is None:
-            await self._respond(send, 200, encode(error(Code.REQUEST_INVALID, "body larger than 1 MiB")),
-                                close=True)
+            await self._respond(
+                send, 200, encode(error(Code.REQUEST_INVALID, "body larger than 1 MiB")), close=True
+            )
             return
         try:
             body = decode(raw)
@@ -173,11 +181,11 @@ class SimtimApp:
             await self._respond(send, 200, encode(error(Code.REQUEST_INVALID, "body is not JSON")))
             return
         if is_admin:
-            envelope = self.service.admin(path[len("/admin/v1/"):], body)
+            envelope = self.service.admin(path[len("/admin/v1/") :], body)
             if envelope["code"] == 0 and path == "/admin/v1/configureApp":
                 self._refresh_queue_limits()  # a new eventQueueMax bounds existing queues too
         else:
-            envelope = await self._call(path[len("/v1/"):], _bearer(headers), body)
+            envelope = await self._call(path[len("/v1/") :], _bearer(headers), body)
         await self._respond(send, 200, encode(envelope))
 
     async def _call(self, method: str, token: str | None, body: Any) -> dict[str, Any]:
@@ -201,8 +209,12 @@ class SimtimApp:
         inst = world.instances.get(instance_id) if instance_id is not None else None
         if inst is None or inst.state == "destroyed":
             code = Code.NOT_LOGGED_IN if inst is None else Code.SDK_NOT_INITIALIZED
-            await send({"type": "websocket.send", "text": event_frame(ERROR, {"code": int(code),
-                                                                              "message": "unknown token"})})
+            await send(
+                {
+                    "type": "websocket.send",
+                    "text": event_frame(ERROR, {"code": int(code), "message": "unknown token"}),
+                }
+            )
             await send({"type": "websocket.close", "code": CLOSE_UNKNOWN_TOKEN})
             return
         box = self._mailbox(inst.id)
@@ -217,8 +229,9 @@ class SimtimApp:
             await connection.send_text(event_frame(SDK_STATE_READY, {}))
         if box.overflowed:
             box.overflowed = False
-            await connection.send_text(event_frame(ERROR, {"code": int(Code.HTTP_REQUEST_FAILED),
-                                                           "message": "event queue overflow"}))
+            await connection.send_text(
+                event_frame(ERROR, {"code": int(Code.HTTP_REQUEST_FAILED), "message": "event queue overflow"})
+            )
         if state in ("kicked", "expired") and not box.frames:
             code = Code.KICKED_BY_OTHER if state == "kicked" else Code.USERSIG_EXPIRED_KICKED
             await connection.send_text(event_frame(ERROR, {"code": int(code), "message": "not logged in"}))

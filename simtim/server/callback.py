@@ -22,7 +22,9 @@ async def _post(url: str, payload: dict[str, Any]) -> Any:
     try:
         writer.write(
             f"POST {path} HTTP/1.1\r\nHost: {parts.hostname}:{port}\r\nContent-Type: application/json\r\n"
-            f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n".encode() + body)
+            f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n".encode()
+            + body
+        )
         await writer.drain()
         raw = await reader.read(-1)
     finally:
@@ -36,8 +38,9 @@ async def _post(url: str, payload: dict[str, Any]) -> Any:
     return orjson.loads(content)
 
 
-async def ask_before_send(url: str, payload: dict[str, Any],
-                          timeout: float = CALLBACK_TIMEOUT_SECONDS) -> Any:
+async def ask_before_send(
+    url: str, payload: dict[str, Any], timeout: float = CALLBACK_TIMEOUT_SECONDS
+) -> Any:
     """The backend's reply, or None on timeout, error or non-JSON (MSG-8: then proceed)."""
     try:
         return await asyncio.wait_for(_post(url, payload), timeout)

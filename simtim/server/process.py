@@ -20,15 +20,21 @@ LISTENING = "simtim serve listening on "
 
 
 class ServeProcess:
-    def __init__(self, options: Sequence[str] = (), *, env: dict[str, str] | None = None,
-                 start_timeout: float = 20.0) -> None:
+    def __init__(
+        self, options: Sequence[str] = (), *, env: dict[str, str] | None = None, start_timeout: float = 20.0
+    ) -> None:
         handle, name = tempfile.mkstemp(prefix="simtim-serve-", suffix=".log")
         os.close(handle)
         self.log_path = Path(name)
         self._log = self.log_path.open("w")
         command = [sys.executable, "-m", "simtim", "serve", "--port", "0", *options]
-        self.proc = subprocess.Popen(command, stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                     env={**os.environ, **(env or {})})
+        self.proc = subprocess.Popen(
+            command,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env={**os.environ, **(env or {})},
+        )
         self.url = self._wait_for_url(start_timeout)
 
     def _wait_for_url(self, timeout: float) -> str:
@@ -36,7 +42,7 @@ class ServeProcess:
         while time.monotonic() < deadline:
             for line in self.log_path.read_text().splitlines():
                 if line.startswith(LISTENING):
-                    return line[len(LISTENING):].strip()
+                    return line[len(LISTENING) :].strip()
             if self.proc.poll() is not None:
                 break
             time.sleep(0.05)

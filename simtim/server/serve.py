@@ -38,9 +38,16 @@ def _env_flag(name: str) -> bool:
     return os.environ.get(name, "").lower() in ("1", "true", "yes", "on")
 
 
-def serve(host: str | None = None, port: int | None = None, *, fake_clock: bool | None = None,
-          clock_start: int | None = None, admin_key: str | None = None, seed: int | None = None,
-          log_level: str = "warning") -> int:
+def serve(
+    host: str | None = None,
+    port: int | None = None,
+    *,
+    fake_clock: bool | None = None,
+    clock_start: int | None = None,
+    admin_key: str | None = None,
+    seed: int | None = None,
+    log_level: str = "warning",
+) -> int:
     host = host or os.environ.get("SIMTIM_HOST", "127.0.0.1")
     port = port if port is not None else int(os.environ.get("SIMTIM_PORT", "8080"))
     fake_clock = fake_clock if fake_clock is not None else _env_flag("SIMTIM_FAKE_CLOCK")
@@ -57,9 +64,18 @@ def serve(host: str | None = None, port: int | None = None, *, fake_clock: bool 
     bound_port = sock.getsockname()[1]
     shown_host = f"[{host}]" if family == socket.AF_INET6 else host
     options: dict[str, Any] = {
-        "loop": "uvloop", "http": "httptools", "ws": "websockets-sansio", "lifespan": "on",
-        "log_level": log_level, "access_log": False, "ws_ping_interval": 20.0, "ws_ping_timeout": 20.0,
-        "ws_max_size": 1024 * 1024, "timeout_graceful_shutdown": 2, "server_header": False, "proxy_headers": False,
+        "loop": "uvloop",
+        "http": "httptools",
+        "ws": "websockets-sansio",
+        "lifespan": "on",
+        "log_level": log_level,
+        "access_log": False,
+        "ws_ping_interval": 20.0,
+        "ws_ping_timeout": 20.0,
+        "ws_max_size": 1024 * 1024,
+        "timeout_graceful_shutdown": 2,
+        "server_header": False,
+        "proxy_headers": False,
         "date_header": False,
     }
     config = uvicorn.Config(app, **options)

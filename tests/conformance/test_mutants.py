@@ -125,8 +125,9 @@ class PagesOfTwenty(World):
         first = super().get_message_list(inst, opts)
         if not isinstance(count, int) or count <= 15 or first.data["isCompleted"]:
             return first
-        more = super().get_message_list(inst, {**opts, "count": min(count, 20) - 15,
-                                               "nextReqMessageID": first.data["nextReqMessageID"]})
+        more = super().get_message_list(
+            inst, {**opts, "count": min(count, 20) - 15, "nextReqMessageID": first.data["nextReqMessageID"]}
+        )
         return Outcome({**more.data, "messageList": more.data["messageList"] + first.data["messageList"]}, [])
 
 
@@ -173,16 +174,22 @@ steps:
 
 def deliveries(count: int) -> str:
     """``count`` C2C messages alice -> bob: one ``onMessageReceived`` push each (MSG-5)."""
-    steps = "".join(f"  - {{actor: alice, call: sendMessage, args: {c2c('bob', f'n{i}')}}}\n" for i in range(count))
+    steps = "".join(
+        f"  - {{actor: alice, call: sendMessage, args: {c2c('bob', f'n{i}')}}}\n" for i in range(count)
+    )
     return f"name: mutant_deliveries\nrules: [MSG-5]\nsetup:\n  accounts: [alice, bob]\nsteps:\n{steps}"
 
 
 def paging(count: int) -> str:
     """``count`` messages, then one page of 20: SPEC gives the newest 15 (PAGE-1)."""
-    sends = "".join(f"  - {{actor: alice, call: sendMessage, rule: MSG-5, args: {c2c('bob', f'p{i}')}}}\n"
-                    for i in range(count))
-    page = ("  - {actor: bob, call: getMessageList, args: {conversationID: C2C~alice, count: 20},\n"
-            "     expect: {code: 0, data: {messageList.length: 15, isCompleted: false}}}\n")
+    sends = "".join(
+        f"  - {{actor: alice, call: sendMessage, rule: MSG-5, args: {c2c('bob', f'p{i}')}}}\n"
+        for i in range(count)
+    )
+    page = (
+        "  - {actor: bob, call: getMessageList, args: {conversationID: C2C~alice, count: 20},\n"
+        "     expect: {code: 0, data: {messageList.length: 15, isCompleted: false}}}\n"
+    )
     return f"name: mutant_paging\nrules: [PAGE-1]\nsetup:\n  accounts: [alice, bob]\nsteps:\n{sends}{page}"
 
 
@@ -196,8 +203,15 @@ def write(directory: Path, name: str, text: str) -> Path:
 
 def run(path: Path, target: Driver, sdkappid: int = 1_500_000_001) -> list[RuleCheck]:
     try:
-        return run_scenario(load_scenario(path), target, probe(target), prefix="mut_", sdkappid=sdkappid,
-                            event_deadline=DEADLINE, settle=0.0)
+        return run_scenario(
+            load_scenario(path),
+            target,
+            probe(target),
+            prefix="mut_",
+            sdkappid=sdkappid,
+            event_deadline=DEADLINE,
+            settle=0.0,
+        )
     finally:
         target.close()
 
@@ -211,7 +225,9 @@ def mismatches_of(checks: list[RuleCheck], rule: str) -> list[Mismatch]:
 
 
 def explain(checks: list[RuleCheck]) -> str:
-    return "\n".join(f"{c.rule} {c.verdict}: " + "; ".join(m.describe() for m in c.mismatches) for c in checks)
+    return "\n".join(
+        f"{c.rule} {c.verdict}: " + "; ".join(m.describe() for m in c.mismatches) for c in checks
+    )
 
 
 # --- (a) revoke window ----------------------------------------------------------------------------
@@ -226,11 +242,17 @@ def test_rev_1_fails_when_the_revoke_window_is_60_seconds(tmp_path: Path) -> Non
     assert verdicts(checks)["REV-1"] == FAIL
     found = mismatches_of(checks, "REV-1")
     assert (found[0].method, found[0].path, found[0].expected, found[0].actual) == (
-        "revokeMessage", "code", 0, int(Code.C2C_REVOKE_TIME_LIMIT)), explain(checks)
+        "revokeMessage",
+        "code",
+        0,
+        int(Code.C2C_REVOKE_TIME_LIMIT),
+    ), explain(checks)
     # the pushes a successful revoke makes (REV-2) never came either
     assert {(m.path, m.expected) for m in found[1:]} == {
-        ("event[bob].onMessageRevoked", "lost"), ("event[bob].onConversationListUpdated", "lost"),
-        ("event[alice].onConversationListUpdated", "lost")}, explain(checks)
+        ("event[bob].onMessageRevoked", "lost"),
+        ("event[bob].onConversationListUpdated", "lost"),
+        ("event[alice].onConversationListUpdated", "lost"),
+    }, explain(checks)
     assert {m.step for m in found} == {"step 3 (revokeMessage by alice)"}
 
 
@@ -249,7 +271,8 @@ def test_msg_5_fails_when_one_push_in_50_is_lost(tmp_path: Path) -> None:
     assert verdicts(checks)["MSG-5"] == FAIL
     found = mismatches_of(checks, "MSG-5")
     assert [(m.path, m.expected, m.actual, m.step) for m in found] == [
-        ("event[bob].onMessageReceived", "lost", None, "step 50 (sendMessage by alice)")], explain(checks)
+        ("event[bob].onMessageReceived", "lost", None, "step 50 (sendMessage by alice)")
+    ], explain(checks)
 
 
 def test_msg_5_fails_when_a_push_is_duplicated(tmp_path: Path) -> None:
@@ -259,15 +282,28 @@ def test_msg_5_fails_when_a_push_is_duplicated(tmp_path: Path) -> None:
     assert verdicts(checks)["MSG-5"] == FAIL
     found = mismatches_of(checks, "MSG-5")
     assert [(m.path, m.expected, m.actual, m.step) for m in found] == [
-        ("event[bob].onMessageReceived", "<no event>", "unexpected onMessageReceived",
-         "step 10 (sendMessage by alice)")], explain(checks)
+        (
+            "event[bob].onMessageReceived",
+            "<no event>",
+            "unexpected onMessageReceived",
+            "step 10 (sendMessage by alice)",
+        )
+    ], explain(checks)
 
 
 def test_the_random_phase_catches_a_lost_push() -> None:
     target = PushTampering(every=50, copies=0, fake_clock=True, clock_start=CLOCK_START, seed=99)
     try:
-        checks = run_random_phase(target, probe(target), seed=3, steps=200, prefix="rnd_", sdkappid=1_500_000_003,
-                                  event_deadline=DEADLINE, settle=0.0)
+        checks = run_random_phase(
+            target,
+            probe(target),
+            seed=3,
+            steps=200,
+            prefix="rnd_",
+            sdkappid=1_500_000_003,
+            event_deadline=DEADLINE,
+            settle=0.0,
+        )
     finally:
         target.close()
     assert target.tampered >= 1, "the random phase made fewer than 50 deliveries"
@@ -281,8 +317,16 @@ def test_the_random_phase_catches_a_lost_push() -> None:
 def test_the_random_phase_passes_on_the_correct_target() -> None:
     target = correct_target()
     try:
-        checks = run_random_phase(target, probe(target), seed=3, steps=200, prefix="rnd_", sdkappid=1_500_000_003,
-                                  event_deadline=DEADLINE, settle=0.0)
+        checks = run_random_phase(
+            target,
+            probe(target),
+            seed=3,
+            steps=200,
+            prefix="rnd_",
+            sdkappid=1_500_000_003,
+            event_deadline=DEADLINE,
+            settle=0.0,
+        )
     finally:
         target.close()
     assert checks and all(c.verdict == PASS for c in checks), explain(checks)
@@ -346,42 +390,74 @@ def failing_line(output: str) -> list[str]:
     return lines[0].removeprefix("FAILING RULES: ").split()
 
 
-def test_cli_exits_0_on_the_correct_target(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
-                                           scenario_dir: Path) -> None:
+def test_cli_exits_0_on_the_correct_target(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], scenario_dir: Path
+) -> None:
     code = conform(monkeypatch, correct_target(), "--scenarios", str(scenario_dir), "--random-steps", "50")
     out = capsys.readouterr().out
     assert code == 0, out
     assert "FAILING RULES" not in out and "0 failed" in out
 
 
-@pytest.mark.parametrize(("name", "make_target", "rule"), [
-    ("revoke window 60 s", lambda: InProcDriver(service=ShortRevokeWindow(fake_clock=True, clock_start=CLOCK_START,
-                                                                          seed=99)), "REV-1"),
-    ("lost push", lambda: PushTampering(every=50, copies=0, fake_clock=True, clock_start=CLOCK_START, seed=99),
-     "MSG-5"),
-    ("duplicated push", lambda: PushTampering(every=20, copies=2, fake_clock=True, clock_start=CLOCK_START,
-                                              seed=99), "MSG-5"),
-    ("10017 as success", lambda: MuteAnsweredAsSuccess(correct_target()), "MUTE-2"),
-    ("pages of 20", pages_of_twenty_target, "PAGE-1"),
-])
-def test_cli_exits_2_and_names_the_failing_rule(monkeypatch: pytest.MonkeyPatch,
-                                                capsys: pytest.CaptureFixture[str], scenario_dir: Path,
-                                                tmp_path: Path, name: str, make_target: Callable[[], Driver],
-                                                rule: str) -> None:
+@pytest.mark.parametrize(
+    ("name", "make_target", "rule"),
+    [
+        (
+            "revoke window 60 s",
+            lambda: InProcDriver(
+                service=ShortRevokeWindow(fake_clock=True, clock_start=CLOCK_START, seed=99)
+            ),
+            "REV-1",
+        ),
+        (
+            "lost push",
+            lambda: PushTampering(every=50, copies=0, fake_clock=True, clock_start=CLOCK_START, seed=99),
+            "MSG-5",
+        ),
+        (
+            "duplicated push",
+            lambda: PushTampering(every=20, copies=2, fake_clock=True, clock_start=CLOCK_START, seed=99),
+            "MSG-5",
+        ),
+        ("10017 as success", lambda: MuteAnsweredAsSuccess(correct_target()), "MUTE-2"),
+        ("pages of 20", pages_of_twenty_target, "PAGE-1"),
+    ],
+)
+def test_cli_exits_2_and_names_the_failing_rule(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    scenario_dir: Path,
+    tmp_path: Path,
+    name: str,
+    make_target: Callable[[], Driver],
+    rule: str,
+) -> None:
     junit = tmp_path / "reports" / "junit.xml"
-    code = conform(monkeypatch, make_target(), "--scenarios", str(scenario_dir), "--random-steps", "0",
-                   "--junit", str(junit))
+    code = conform(
+        monkeypatch,
+        make_target(),
+        "--scenarios",
+        str(scenario_dir),
+        "--random-steps",
+        "0",
+        "--junit",
+        str(junit),
+    )
     out = capsys.readouterr().out
     assert code == 2, out
     assert failing_line(out) == [rule], out
     assert f"FAILED {rule}" in out
-    failed_cases = [case.get("name", "") for case in ET.parse(junit).getroot().iter("testcase")
-                    if case.find("failure") is not None]
+    failed_cases = [
+        case.get("name", "")
+        for case in ET.parse(junit).getroot().iter("testcase")
+        if case.find("failure") is not None
+    ]
     assert failed_cases and all(case.startswith(f"{rule}: ") for case in failed_cases), failed_cases
 
 
-def test_cli_random_phase_catches_a_lost_push(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
-                                              tmp_path: Path) -> None:
+def test_cli_random_phase_catches_a_lost_push(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
     empty = tmp_path / "none"
     empty.mkdir()
     target = PushTampering(every=50, copies=0, fake_clock=True, clock_start=CLOCK_START, seed=99)
@@ -393,36 +469,59 @@ def test_cli_random_phase_catches_a_lost_push(monkeypatch: pytest.MonkeyPatch, c
 
 
 # --- known divergences: a known mutant passes the run, a fixed one fails it (strict) -------------------
-def test_a_known_divergence_lets_the_mutant_pass_the_run(monkeypatch: pytest.MonkeyPatch,
-                                                         capsys: pytest.CaptureFixture[str], scenario_dir: Path,
-                                                         tmp_path: Path) -> None:
+def test_a_known_divergence_lets_the_mutant_pass_the_run(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], scenario_dir: Path, tmp_path: Path
+) -> None:
     known = tmp_path / "known.yaml"
     known.write_text("- {rule: PAGE-1, reason: pages hold up to 20}\n", encoding="utf-8")
-    code = conform(monkeypatch, pages_of_twenty_target(), "--scenarios", str(scenario_dir), "--random-steps", "0",
-                   "--known-divergences", str(known))
+    code = conform(
+        monkeypatch,
+        pages_of_twenty_target(),
+        "--scenarios",
+        str(scenario_dir),
+        "--random-steps",
+        "0",
+        "--known-divergences",
+        str(known),
+    )
     out = capsys.readouterr().out
     assert code == 0, out
     assert "(known divergence)" in out
 
 
-def test_a_known_divergence_that_now_passes_fails_the_run(monkeypatch: pytest.MonkeyPatch,
-                                                          capsys: pytest.CaptureFixture[str], scenario_dir: Path,
-                                                          tmp_path: Path) -> None:
+def test_a_known_divergence_that_now_passes_fails_the_run(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], scenario_dir: Path, tmp_path: Path
+) -> None:
     known = tmp_path / "known.yaml"
     known.write_text("- {rule: PAGE-1, reason: pages hold up to 20}\n", encoding="utf-8")
-    code = conform(monkeypatch, correct_target(), "--scenarios", str(scenario_dir), "--random-steps", "0",
-                   "--known-divergences", str(known))
+    code = conform(
+        monkeypatch,
+        correct_target(),
+        "--scenarios",
+        str(scenario_dir),
+        "--random-steps",
+        "0",
+        "--known-divergences",
+        str(known),
+    )
     out = capsys.readouterr().out
     assert code == 2, out
     assert failing_line(out) == ["PAGE-1"]
     assert "STRICT: known divergence now passes: PAGE-1" in out
 
 
-def test_cli_rule_filter_runs_only_matching_scenarios(monkeypatch: pytest.MonkeyPatch,
-                                                      capsys: pytest.CaptureFixture[str], scenario_dir: Path) -> None:
+def test_cli_rule_filter_runs_only_matching_scenarios(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], scenario_dir: Path
+) -> None:
     """``--rules REV-*`` on the MUTE mutant: the MUTE scenario is not run, so nothing fails."""
-    code = conform(monkeypatch, MuteAnsweredAsSuccess(correct_target()), "--scenarios", str(scenario_dir),
-                   "--rules", "REV-*")
+    code = conform(
+        monkeypatch,
+        MuteAnsweredAsSuccess(correct_target()),
+        "--scenarios",
+        str(scenario_dir),
+        "--rules",
+        "REV-*",
+    )
     out = capsys.readouterr().out
     assert code == 0, out
     assert "1 scenarios" in out and "unchecked MUTE-1 MUTE-2" in out

@@ -9,8 +9,14 @@ CLOCK_START = 1_600_000_000
 
 
 class ServerProcess(ServeProcess):
-    def __init__(self, *extra: str, fake_clock: bool = True, admin_key: str | None = ADMIN_KEY,
-                 seed: int = 0, env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        *extra: str,
+        fake_clock: bool = True,
+        admin_key: str | None = ADMIN_KEY,
+        seed: int = 0,
+        env: dict[str, str] | None = None,
+    ) -> None:
         options = ["--seed", str(seed)]
         if fake_clock:
             options += ["--fake-clock", "--clock-start", str(CLOCK_START)]

@@ -40,8 +40,14 @@ def login(driver: Driver, user: str, now: int = CLOCK_START) -> str:
 
 
 def text(to: str, body: str, conversation_type: str = "C2C") -> dict[str, Any]:
-    return {"message": {"to": to, "conversationType": conversation_type, "type": "TIMTextElem",
-                        "payload": {"text": body}}}
+    return {
+        "message": {
+            "to": to,
+            "conversationType": conversation_type,
+            "type": "TIMTextElem",
+            "payload": {"text": body},
+        }
+    }
 
 
 def test_login_gives_sdk_state_ready_first(driver: Driver) -> None:
@@ -68,8 +74,16 @@ def test_errors_are_values_with_spec_codes(driver: Driver) -> None:
     assert driver.call(Call("getMyProfile", {}, "not-a-token")).code == 6014
     assert driver.call(Call("noSuchMethod", {}, alice)).code == 60009
     assert driver.call(Call("getMessageList", {"conversationID": "C2Calice", "count": 0}, alice)).code == 6017
-    assert driver.call(Call("sendMessage", {"message": {"to": "alice", "conversationType": "C2C",
-                                                        "type": "TIMNopeElem", "payload": {}}}, alice)).code == 6016
+    assert (
+        driver.call(
+            Call(
+                "sendMessage",
+                {"message": {"to": "alice", "conversationType": "C2C", "type": "TIMNopeElem", "payload": {}}},
+                alice,
+            )
+        ).code
+        == 6016
+    )
 
 
 def test_kick_reaches_the_older_instance(driver: Driver) -> None:
@@ -94,8 +108,19 @@ def test_fake_clock_revoke_window(driver: Driver) -> None:
 
 
 # --- identical transcripts ---------------------------------------------------------------------
-_VOLATILE_KEYS = {"ID", "nextReqMessageID", "session", "token", "random", "time", "createTime", "joinTime",
-                  "clientTime", "now", "muteUntil"}
+_VOLATILE_KEYS = {
+    "ID",
+    "nextReqMessageID",
+    "session",
+    "token",
+    "random",
+    "time",
+    "createTime",
+    "joinTime",
+    "clientTime",
+    "now",
+    "muteUntil",
+}
 
 
 class Normaliser:
@@ -138,14 +163,20 @@ def script(driver: Driver) -> list[tuple[str, Reply]]:
     for i in range(17):
         do(f"send{i}", a, "sendMessage", text("ben", f"m{i}"))
     page = do("page1", b, "getMessageList", {"conversationID": "C2Cann"})
-    do("page2", b, "getMessageList", {"conversationID": "C2Cann", "nextReqMessageID": page.data["nextReqMessageID"]})
+    do(
+        "page2",
+        b,
+        "getMessageList",
+        {"conversationID": "C2Cann", "nextReqMessageID": page.data["nextReqMessageID"]},
+    )
     do("convs", b, "getConversationList", {})
     do("read", b, "setMessageRead", {"conversationID": "C2Cann"})
     last = do("last", a, "sendMessage", text("ben", "to revoke")).data["message"]
     do("revoke", a, "revokeMessage", {"message": last})
     do("revoke-again", a, "revokeMessage", {"message": last})
-    group = do("create", a, "createGroup", {"name": "g", "type": "Public",
-                                            "memberList": [{"userID": "ben"}]}).data["group"]
+    group = do(
+        "create", a, "createGroup", {"name": "g", "type": "Public", "memberList": [{"userID": "ben"}]}
+    ).data["group"]
     gid = group["groupID"]
     do("join", c, "joinGroup", {"groupID": gid})
     do("gsend", b, "sendMessage", text(gid, "hi all", "GROUP"))

@@ -25,17 +25,42 @@ from tests.integration.server_process import ServerProcess
 
 ROOT = Path(__file__).resolve().parents[2]
 LOCUST = [sys.executable, "-m", "locust"]
-SUMMARY = re.compile(r"simtim: (\d+) requests, (\d+) failures; conformance mismatches (\d+), "
-                     r"transport failures \(6010\) (\d+), harness errors (\d+)")
+SUMMARY = re.compile(
+    r"simtim: (\d+) requests, (\d+) failures; conformance mismatches (\d+), "
+    r"transport failures \(6010\) (\d+), harness errors (\d+)"
+)
 
 
-def run_locust(tmp_path: Path, *args: str, seconds: int = 8, timeout: float = 90.0,
-               locustfile: str = "locustfiles/chat.py") -> tuple[int, str, Path]:
+def run_locust(
+    tmp_path: Path,
+    *args: str,
+    seconds: int = 8,
+    timeout: float = 90.0,
+    locustfile: str = "locustfiles/chat.py",
+) -> tuple[int, str, Path]:
     prefix = tmp_path / "run"
-    command = [*LOCUST, "-f", locustfile, "--headless", "-t", f"{seconds}s", "--csv", str(prefix),
-               "--only-summary", "--stop-timeout", "3", *args]
-    proc = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=timeout,
-                          env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    command = [
+        *LOCUST,
+        "-f",
+        locustfile,
+        "--headless",
+        "-t",
+        f"{seconds}s",
+        "--csv",
+        str(prefix),
+        "--only-summary",
+        "--stop-timeout",
+        "3",
+        *args,
+    ]
+    proc = subprocess.run(
+        command,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
     return proc.returncode, proc.stdout + proc.stderr, prefix
 
 
@@ -72,8 +97,13 @@ def test_main_job_against_the_embedded_server(tmp_path: Path) -> None:
     delivery = rows(Path(f"{prefix}_delivery.csv"))
     assert delivery and sum(int(r["delivered"]) for r in delivery) > 0
     assert sum(int(r["lost"]) + int(r["duplicated"]) for r in delivery) == 0
-    report = subprocess.run([sys.executable, "-m", "simtim", "report", str(prefix)], cwd=ROOT,
-                            capture_output=True, text=True, timeout=60)
+    report = subprocess.run(
+        [sys.executable, "-m", "simtim", "report", str(prefix)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert report.returncode == 0, report.stdout + report.stderr
     assert Path(f"{prefix}_report.html").exists() and Path(f"{prefix}_junit.xml").exists()
 
@@ -83,9 +113,26 @@ def test_custom_arguments_are_accepted_and_shown_in_the_web_ui(tmp_path: Path) -
     there (docs/load.md); they are parsed on the command line and listed in the web UI."""
     port = _free_port()
     log = (tmp_path / "web.log").open("w")
-    proc = subprocess.Popen([*LOCUST, "-f", "locustfiles/chat.py", "--web-host", "127.0.0.1", "--web-port",
-                             str(port), "--host", "inproc://", "--cell-size", "3", "--conformance", "sample"],
-                            cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [
+            *LOCUST,
+            "-f",
+            "locustfiles/chat.py",
+            "--web-host",
+            "127.0.0.1",
+            "--web-port",
+            str(port),
+            "--host",
+            "inproc://",
+            "--cell-size",
+            "3",
+            "--conformance",
+            "sample",
+        ],
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     try:
         import urllib.request
 
@@ -106,8 +153,9 @@ def test_custom_arguments_are_accepted_and_shown_in_the_web_ui(tmp_path: Path) -
 
 @pytest.mark.parametrize("locustfile", ["locustfiles/group.py", "locustfiles/live.py"])
 def test_group_and_live_locustfiles_run_clean(tmp_path: Path, locustfile: str) -> None:
-    code, output, _ = run_locust(tmp_path, "-u", "3", "-r", "3", "--cell-size", "6", seconds=6,
-                                 locustfile=locustfile)
+    code, output, _ = run_locust(
+        tmp_path, "-u", "3", "-r", "3", "--cell-size", "6", seconds=6, locustfile=locustfile
+    )
     assert code == 0, output[-3000:]
     counts = summary(output)
     assert counts["requests"] > 50 and counts["conformance"] == 0 and counts["harness"] == 0
@@ -138,8 +186,19 @@ def test_conformance_mismatches_from_workers_reach_the_master(tmp_path: Path) ->
     server = ServerProcess()  # --fake-clock --clock-start 1600000000
     try:
         code, output, prefix = run_locust(
-            tmp_path, "--processes", "2", "-u", "4", "-r", "4", "--host", server.url,
-            "--simtim-admin-key", "wrong-key", seconds=6)
+            tmp_path,
+            "--processes",
+            "2",
+            "-u",
+            "4",
+            "-r",
+            "4",
+            "--host",
+            server.url,
+            "--simtim-admin-key",
+            "wrong-key",
+            seconds=6,
+        )
     finally:
         server.stop()
     assert_no_user_crash(output)
@@ -200,8 +259,9 @@ def _assert_transport_failures_reported(code: int, output: str, prefix: Path) ->
 
 
 def test_target_down_at_start(tmp_path: Path) -> None:
-    code, output, prefix = run_locust(tmp_path, "--host", f"http://127.0.0.1:{_free_port()}", "-u", "3",
-                                      "-r", "3", seconds=4)
+    code, output, prefix = run_locust(
+        tmp_path, "--host", f"http://127.0.0.1:{_free_port()}", "-u", "3", "-r", "3", seconds=4
+    )
     _assert_transport_failures_reported(code, output, prefix)
 
 
@@ -211,11 +271,13 @@ def test_target_answers_garbage(tmp_path: Path, odd_server: str) -> None:
     _assert_transport_failures_reported(code, output, prefix)
 
 
-@pytest.mark.parametrize("odd_server", [{"delay": 3.0, "body": b'{"code":0,"message":"","data":{}}'}],
-                         indirect=True)
+@pytest.mark.parametrize(
+    "odd_server", [{"delay": 3.0, "body": b'{"code":0,"message":"","data":{}}'}], indirect=True
+)
 def test_target_answers_after_two_seconds(tmp_path: Path, odd_server: str) -> None:
-    code, output, prefix = run_locust(tmp_path, "--host", odd_server, "--request-timeout", "2", "-u", "2",
-                                      "-r", "2", seconds=6)
+    code, output, prefix = run_locust(
+        tmp_path, "--host", odd_server, "--request-timeout", "2", "-u", "2", "-r", "2", seconds=6
+    )
     _assert_transport_failures_reported(code, output, prefix)
 
 
@@ -224,8 +286,18 @@ def test_target_killed_mid_run(tmp_path: Path) -> None:
     killer = threading.Timer(3.0, server.proc.kill)
     killer.start()
     try:
-        code, output, prefix = run_locust(tmp_path, "--host", server.url, "--simtim-admin-key", server.admin_key or "",
-                                          "-u", "5", "-r", "5", seconds=8)
+        code, output, prefix = run_locust(
+            tmp_path,
+            "--host",
+            server.url,
+            "--simtim-admin-key",
+            server.admin_key or "",
+            "-u",
+            "5",
+            "-r",
+            "5",
+            seconds=8,
+        )
     finally:
         killer.cancel()
         server.stop()

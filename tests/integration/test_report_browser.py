@@ -31,12 +31,37 @@ def real_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, subprocess.
     """A 5-second chat run against the embedded server (~10 s in all), then ``simtim report`` on it."""
     prefix = tmp_path_factory.mktemp("locust") / "chat"
     locust = subprocess.run(
-        [sys.executable, "-m", "locust", "-f", "locustfiles/chat.py", "--headless", "-u", "10", "-r", "10",
-         "-t", f"{LOCUST_SECONDS}s", "--csv", str(prefix), "--csv-full-history", "--only-summary"],
-        cwd=ROOT, capture_output=True, text=True, timeout=180)
+        [
+            sys.executable,
+            "-m",
+            "locust",
+            "-f",
+            "locustfiles/chat.py",
+            "--headless",
+            "-u",
+            "10",
+            "-r",
+            "10",
+            "-t",
+            f"{LOCUST_SECONDS}s",
+            "--csv",
+            str(prefix),
+            "--csv-full-history",
+            "--only-summary",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
     assert locust.returncode == 0, locust.stdout[-3000:] + locust.stderr[-3000:]
-    report = subprocess.run([sys.executable, "-m", "simtim", "report", str(prefix)], cwd=ROOT,
-                            capture_output=True, text=True, timeout=120)
+    report = subprocess.run(
+        [sys.executable, "-m", "simtim", "report", str(prefix)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     return str(prefix), report
 
 
@@ -60,9 +85,22 @@ def chromium(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
     binary = require_tool("chromium")
     profile = tmp_path / "chromium-profile"
     return subprocess.run(
-        [binary, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync", "--no-first-run", f"--user-data-dir={profile}", *args],
-        capture_output=True, text=True, timeout=120)
+        [
+            binary,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            f"--user-data-dir={profile}",
+            *args,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def dump_dom(tmp_path: Path, page: Path) -> str:
@@ -76,8 +114,8 @@ def png_colours(data: bytes, step: int = 3) -> set[bytes]:
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
     pos, chunks, width, height, colour_type = 8, [], 0, 0, 0
     while pos < len(data):
-        length, kind = struct.unpack(">I4s", data[pos:pos + 8])
-        body = data[pos + 8:pos + 8 + length]
+        length, kind = struct.unpack(">I4s", data[pos : pos + 8])
+        body = data[pos + 8 : pos + 8 + length]
         if kind == b"IHDR":
             width, height, depth, colour_type, _, _, interlace = struct.unpack(">IIBBBBB", body)
             assert depth == 8 and colour_type in (2, 6) and interlace == 0
@@ -88,7 +126,7 @@ def png_colours(data: bytes, step: int = 3) -> set[bytes]:
     raw, stride = zlib.decompress(b"".join(chunks)), width * bpp
     previous, colours = bytearray(stride), set[bytes]()
     for y in range(height):
-        kind, line = raw[y * (stride + 1)], bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
+        kind, line = raw[y * (stride + 1)], bytearray(raw[y * (stride + 1) + 1 : (y + 1) * (stride + 1)])
         for i in range(stride) if kind else ():
             left = line[i - bpp] if i >= bpp else 0
             up, corner = previous[i], previous[i - bpp] if i >= bpp else 0
@@ -102,20 +140,27 @@ def png_colours(data: bytes, step: int = 3) -> set[bytes]:
                 p = left + up - corner
                 pa, pb, pc = abs(p - left), abs(p - up), abs(p - corner)
                 line[i] = (line[i] + (left if pa <= pb and pa <= pc else up if pb <= pc else corner)) & 255
-        colours.update(bytes(line[x:x + 3]) for x in range(0, stride, bpp * step))
+        colours.update(bytes(line[x : x + 3]) for x in range(0, stride, bpp * step))
         previous = line
     return colours
 
 
 @pytest.mark.browser
-def test_the_page_renders_in_chromium(real_run: tuple[str, subprocess.CompletedProcess[str]],
-                                      tmp_path: Path) -> None:
+def test_the_page_renders_in_chromium(
+    real_run: tuple[str, subprocess.CompletedProcess[str]], tmp_path: Path
+) -> None:
     prefix, _ = real_run
     page = Path(f"{prefix}_report.html")
     dom = dump_dom(tmp_path, page)
     for section_id in SECTION_IDS:
         assert f'<section id="{section_id}">' in dom, section_id
-    for chart_id in ("chart-throughput", "chart-latency", "chart-e2e-histogram", "chart-e2e-time", "chart-delivery"):
+    for chart_id in (
+        "chart-throughput",
+        "chart-latency",
+        "chart-e2e-histogram",
+        "chart-e2e-time",
+        "chart-delivery",
+    ):
         assert f'id="{chart_id}"' in dom, chart_id
     assert dom.count("<svg ") == 5 and "<polyline" in dom and 'class="bar"' in dom
     assert dom.count('id="rule-') == len(RULE_IDS)
@@ -134,7 +179,9 @@ def test_the_page_renders_in_chromium(real_run: tuple[str, subprocess.CompletedP
 @pytest.mark.browser
 def test_mismatch_text_stays_text_in_chromium(tmp_path: Path) -> None:
     prefix = Run(mismatches=[mismatch("REV-1", actual=EVIL)]).write(tmp_path / "evil")
-    subprocess.run([sys.executable, "-m", "simtim", "report", prefix], cwd=ROOT, capture_output=True, timeout=120)
+    subprocess.run(
+        [sys.executable, "-m", "simtim", "report", prefix], cwd=ROOT, capture_output=True, timeout=120
+    )
     dom = dump_dom(tmp_path, Path(f"{prefix}_report.html"))
     assert "<img" not in dom and "pwned" not in dom.split("</title>")[0]
     assert "&lt;img src=x onerror=alert(1)&gt;" in dom

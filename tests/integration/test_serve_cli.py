@@ -29,9 +29,16 @@ def clean_env(**extra: str) -> dict[str, str]:
     return {**env, **extra}
 
 
-def simtim(*args: str, env: dict[str, str] | None = None, timeout: float = 30) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "simtim", *args], capture_output=True, text=True,
-                          timeout=timeout, env=env or clean_env())
+def simtim(
+    *args: str, env: dict[str, str] | None = None, timeout: float = 30
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "simtim", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env or clean_env(),
+    )
 
 
 def free_port() -> int:
@@ -53,8 +60,12 @@ class Serve:
     def __init__(self, *args: str, env: dict[str, str] | None = None) -> None:
         self.out_path, self.err_path = (_temp_path(suffix) for suffix in (".out", ".err"))
         self._out, self._err = self.out_path.open("w"), self.err_path.open("w")
-        self.proc = subprocess.Popen([sys.executable, "-m", "simtim", "serve", *args], stdout=self._out,
-                                     stderr=self._err, env=env or clean_env())
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "simtim", "serve", *args],
+            stdout=self._out,
+            stderr=self._err,
+            env=env or clean_env(),
+        )
 
     def first_line(self, timeout: float = 15) -> str:
         deadline = time.monotonic() + timeout
@@ -107,8 +118,9 @@ def test_serve_help_mentions_every_flag_and_env_var() -> None:
 
     sub = next(a for a in build_parser()._actions if a.dest == "command")
     serve = sub.choices["serve"]  # type: ignore[index]
-    assert {o for a in serve._actions for o in a.option_strings if o.startswith("--")} - {"--help"} == \
-        set(SERVE_FLAGS)
+    assert {o for a in serve._actions for o in a.option_strings if o.startswith("--")} - {"--help"} == set(
+        SERVE_FLAGS
+    )
 
 
 def test_port_0_picks_a_free_port_and_the_first_line_says_where() -> None:
@@ -134,8 +146,11 @@ def test_port_0_picks_a_free_port_and_the_first_line_says_where() -> None:
 
 def test_environment_variables_configure_the_server() -> None:
     port = free_port()
-    serve = Serve(env=clean_env(SIMTIM_PORT=str(port), SIMTIM_ADMIN_KEY="env-key", SIMTIM_FAKE_CLOCK="1",
-                                SIMTIM_HOST="127.0.0.1"))
+    serve = Serve(
+        env=clean_env(
+            SIMTIM_PORT=str(port), SIMTIM_ADMIN_KEY="env-key", SIMTIM_FAKE_CLOCK="1", SIMTIM_HOST="127.0.0.1"
+        )
+    )
     try:
         url = serve.url()
         assert url == f"http://127.0.0.1:{port}"
@@ -149,8 +164,13 @@ def test_environment_variables_configure_the_server() -> None:
     finally:
         serve.stop()
     # without SIMTIM_FAKE_CLOCK the clock is real; flags beat the environment
-    serve = Serve("--port", "0", "--admin-key", "flag-key",
-                  env=clean_env(SIMTIM_PORT=str(port), SIMTIM_ADMIN_KEY="env-key", SIMTIM_FAKE_CLOCK="0"))
+    serve = Serve(
+        "--port",
+        "0",
+        "--admin-key",
+        "flag-key",
+        env=clean_env(SIMTIM_PORT=str(port), SIMTIM_ADMIN_KEY="env-key", SIMTIM_FAKE_CLOCK="0"),
+    )
     try:
         url = serve.url()
         assert not url.endswith(f":{port}")
@@ -198,8 +218,13 @@ def test_a_busy_port_is_a_clear_error() -> None:
         busy.bind(("127.0.0.1", 0))
         busy.listen()
         port = busy.getsockname()[1]
-        result = subprocess.run([sys.executable, "-m", "simtim", "serve", "--port", str(port)],
-                                capture_output=True, text=True, timeout=30, env=clean_env())
+        result = subprocess.run(
+            [sys.executable, "-m", "simtim", "serve", "--port", str(port)],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            env=clean_env(),
+        )
     assert result.returncode == 1
     assert "cannot listen" in result.stderr and str(port) in result.stderr
     assert "Traceback" not in result.stderr and result.stdout == ""
@@ -232,8 +257,9 @@ def test_the_console_script_works_too() -> None:
     script = Path(sys.executable).parent / "simtim"
     if not script.exists():
         pytest.skip("the simtim console script is not installed in this environment")
-    result = subprocess.run([str(script), "usersig", "gen", "bob"], capture_output=True, text=True, timeout=30,
-                            env=clean_env())
+    result = subprocess.run(
+        [str(script), "usersig", "gen", "bob"], capture_output=True, text=True, timeout=30, env=clean_env()
+    )
     assert result.returncode == 0
     assert simtim("usersig", "verify", result.stdout.strip(), "--user-id", "bob").returncode == 0
 

@@ -33,8 +33,11 @@ def world(server: ServerProcess) -> Iterator[World]:
     w = Wire(server.url)
     w.admin("reset", {})
     alice, bob = w.login("alice"), w.login("bob")
-    gid = w.ok("createGroup", {"name": "g", "type": "Public", "groupID": "bad-input-group",
-                               "memberList": [{"userID": "bob"}]}, alice)["group"]["groupID"]
+    gid = w.ok(
+        "createGroup",
+        {"name": "g", "type": "Public", "groupID": "bad-input-group", "memberList": [{"userID": "bob"}]},
+        alice,
+    )["group"]["groupID"]
     message = w.ok("sendMessage", text("bob", "hello"), alice)["message"]
     yield World(w, alice, bob, gid, message)
     w.close()
@@ -42,23 +45,51 @@ def world(server: ServerProcess) -> Iterator[World]:
 
 # --- the body: JSON, and a JSON object ----------------------------------------------------------------
 
-MALFORMED = [b"", b" ", b"{", b"}", b"{]", b"nul", b"{'a': 1}", b'{"a":1}x', b'{"a":1}{}', b"\xff\xfe{}",
-             b"\xef\xbb\xbf{}", b'{"a":NaN}', b'{"a":Infinity}', b'{"a":1,}', b"\x00", b'{"a":"\xff"}',
-             b'{"a":"\\ud800"}', b'{"a":1e400}', b"[" * 2000 + b"]" * 2000, b'{"a":' * 101 + b"1" + b"}" * 101]
+MALFORMED = [
+    b"",
+    b" ",
+    b"{",
+    b"}",
+    b"{]",
+    b"nul",
+    b"{'a': 1}",
+    b'{"a":1}x',
+    b'{"a":1}{}',
+    b"\xff\xfe{}",
+    b"\xef\xbb\xbf{}",
+    b'{"a":NaN}',
+    b'{"a":Infinity}',
+    b'{"a":1,}',
+    b"\x00",
+    b'{"a":"\xff"}',
+    b'{"a":"\\ud800"}',
+    b'{"a":1e400}',
+    b"[" * 2000 + b"]" * 2000,
+    b'{"a":' * 101 + b"1" + b"}" * 101,
+]
 NOT_OBJECTS = [b"[]", b"[{}]", b'"text"', b"42", b"-1.5", b"null", b"true", b"false"]
 
 
 @pytest.mark.parametrize("raw", MALFORMED, ids=[f"malformed{i}" for i in range(len(MALFORMED))])
 def test_malformed_json_is_60003(world: World, raw: bytes) -> None:
-    for method, token in (("sendMessage", world.alice), ("getMyProfile", world.alice), ("login", None),
-                          ("create", None)):
+    for method, token in (
+        ("sendMessage", world.alice),
+        ("getMyProfile", world.alice),
+        ("login", None),
+        ("create", None),
+    ):
         world.wire.refused(method, raw, token, 60003)
 
 
 @pytest.mark.parametrize("raw", NOT_OBJECTS)
 def test_json_that_is_not_an_object_is_60003(world: World, raw: bytes) -> None:
-    for method, token in (("sendMessage", world.alice), ("getConversationList", world.alice),
-                          ("logout", world.alice), ("login", None), ("create", None)):
+    for method, token in (
+        ("sendMessage", world.alice),
+        ("getConversationList", world.alice),
+        ("logout", world.alice),
+        ("login", None),
+        ("create", None),
+    ):
         world.wire.refused(method, raw, token, 60003)
 
 
@@ -93,8 +124,25 @@ def test_unknown_body_fields_are_ignored(world: World) -> None:
 
 # --- the method --------------------------------------------------------------------------------------
 
-UNKNOWN = ["noSuchMethod", "SendMessage", "sendmessage", "send_message", "sendMessage/", "__init__", "handle",
-           "_create", "tokens", "admin", "openapi.json", "events", "v1", "", "%00", "get%20MyProfile", "m%C3%A9thode"]
+UNKNOWN = [
+    "noSuchMethod",
+    "SendMessage",
+    "sendmessage",
+    "send_message",
+    "sendMessage/",
+    "__init__",
+    "handle",
+    "_create",
+    "tokens",
+    "admin",
+    "openapi.json",
+    "events",
+    "v1",
+    "",
+    "%00",
+    "get%20MyProfile",
+    "m%C3%A9thode",
+]
 
 
 @pytest.mark.parametrize("method", UNKNOWN)
@@ -107,8 +155,12 @@ def test_paths_outside_v1_and_other_verbs_answer_an_envelope(world: World) -> No
     w = world.wire
     for verb in ("GET", "PUT", "DELETE", "PATCH", "OPTIONS"):
         for path in ("/v1/sendMessage", "/v1/getMyProfile", "/v1/noSuchMethod", "/v1/"):
-            answer = w.request(verb, path, b'{"message": {}}' if verb != "GET" else None,
-                               {"Authorization": f"Bearer {world.alice}"})
+            answer = w.request(
+                verb,
+                path,
+                b'{"message": {}}' if verb != "GET" else None,
+                {"Authorization": f"Bearer {world.alice}"},
+            )
             # DESIGN answers HTTP 200 for every simtim/1 call; a non-POST is not one, 405 is also fine
             assert answer.status in (200, 405), (verb, path, answer.status)
             assert answer.envelope["code"] != 0
@@ -123,13 +175,22 @@ def test_paths_outside_v1_and_other_verbs_answer_an_envelope(world: World) -> No
 
 # --- the token ---------------------------------------------------------------------------------------
 
+
 def test_missing_or_bad_token_is_6014(world: World) -> None:
     w = world.wire
-    for headers in ({}, {"Authorization": ""}, {"Authorization": "Bearer"}, {"Authorization": "Bearer "},
-                    {"Authorization": f"Basic {world.alice}"}, {"Authorization": world.alice},
-                    {"Authorization": f"Bearer {world.alice}x"}, {"Authorization": f"Bearer {world.alice[:-1]}"},
-                    {"Authorization": "Bearer " + "A" * 32}, {"Authorization": "Bearer " + "x" * 10000},
-                    {"X-Token": world.alice}):
+    for headers in (
+        {},
+        {"Authorization": ""},
+        {"Authorization": "Bearer"},
+        {"Authorization": "Bearer "},
+        {"Authorization": f"Basic {world.alice}"},
+        {"Authorization": world.alice},
+        {"Authorization": f"Bearer {world.alice}x"},
+        {"Authorization": f"Bearer {world.alice[:-1]}"},
+        {"Authorization": "Bearer " + "A" * 32},
+        {"Authorization": "Bearer " + "x" * 10000},
+        {"X-Token": world.alice},
+    ):
         before = w.digest()
         for method in ("getMyProfile", "sendMessage", "logout", "destroy", "createGroup"):
             answer = w.post(f"/v1/{method}", text("bob"), headers=headers)
@@ -166,8 +227,16 @@ def test_disabled_app_comes_before_argument_checks(world: World) -> None:
     try:
         w.refused("sendMessage", {"message": "x"}, token, 60016)
         w.refused("getMessageList", {"count": 0}, token, 60016)
-        w.refused("login", {"SDKAppID": OTHER_APP, "userID": "gina",
-                            "userSig": w.sig("gina", sdkappid=OTHER_APP, key=OTHER_KEY)}, None, 60016)
+        w.refused(
+            "login",
+            {
+                "SDKAppID": OTHER_APP,
+                "userID": "gina",
+                "userSig": w.sig("gina", sdkappid=OTHER_APP, key=OTHER_KEY),
+            },
+            None,
+            60016,
+        )
         w.refused("noSuchMethod", {}, token, 60009)
     finally:
         w.admin("configureApp", {"SDKAppID": OTHER_APP, "disabled": False})
@@ -175,6 +244,7 @@ def test_disabled_app_comes_before_argument_checks(world: World) -> None:
 
 
 # --- wrong or missing fields ----------------------------------------------------------------------------
+
 
 def _field_cases(gid: str) -> list[tuple[str, dict[str, Any], int]]:
     msg = {"to": "bob", "conversationType": "C2C", "type": "TIMTextElem", "payload": {"text": "x"}}
@@ -262,20 +332,34 @@ def test_wrong_or_missing_fields_answer_6017_or_the_rule_code(world: World) -> N
 def test_login_and_create_fields(world: World) -> None:
     w = world.wire
     created = w.ok("create", {"SDKAppID": DEV_SDKAPPID})["token"]
-    for body, code in (({}, 70002), ({"userID": "alice"}, 70002), ({"userID": "", "userSig": "x"}, 70402),
-                       ({"userID": "a" * 33, "userSig": "x"}, 70402), ({"userID": 5, "userSig": "x"}, 70402),
-                       ({"userID": "zed", "userSig": "garbage"}, 70003)):
+    for body, code in (
+        ({}, 70002),
+        ({"userID": "alice"}, 70002),
+        ({"userID": "", "userSig": "x"}, 70402),
+        ({"userID": "a" * 33, "userSig": "x"}, 70402),
+        ({"userID": 5, "userSig": "x"}, 70402),
+        ({"userID": "zed", "userSig": "garbage"}, 70003),
+    ):
         w.refused("login", body, created, code)
         w.refused("login", {**body, "SDKAppID": DEV_SDKAPPID}, None, code)
-    for body in ({}, {"SDKAppID": "1400000000"}, {"SDKAppID": True}, {"SDKAppID": 0}, {"SDKAppID": -5},
-                 {"SDKAppID": DEV_SDKAPPID, "platform": "tv"}, {"SDKAppID": DEV_SDKAPPID, "platform": 5},
-                 {"SDKAppID": DEV_SDKAPPID, "platform": {"os": "web"}}, {"SDKAppID": DEV_SDKAPPID, "platform": []}):
+    for body in (
+        {},
+        {"SDKAppID": "1400000000"},
+        {"SDKAppID": True},
+        {"SDKAppID": 0},
+        {"SDKAppID": -5},
+        {"SDKAppID": DEV_SDKAPPID, "platform": "tv"},
+        {"SDKAppID": DEV_SDKAPPID, "platform": 5},
+        {"SDKAppID": DEV_SDKAPPID, "platform": {"os": "web"}},
+        {"SDKAppID": DEV_SDKAPPID, "platform": []},
+    ):
         w.refused("create", body, None, 6017)
         w.refused("login", {**body, "userID": "zed", "userSig": w.sig("zed")}, None, 6017)
     w.refused("login", {"SDKAppID": 42, "userID": "zed", "userSig": w.sig("zed")}, None, 70020)  # AUTH-2
 
 
 # --- size and order ----------------------------------------------------------------------------------
+
 
 def _big_object() -> bytes:
     return b'{"pad":"' + b"a" * MiB + b'"}'
@@ -300,7 +384,11 @@ def test_check_order(world: World) -> None:
         assert w.post(f"/v1/{method}", big_array, token).envelope["code"] == 60003
     # then "a JSON object": before the method and the token
     for raw in (b"[]", b"{", b'"x"'):
-        for method, token in (("noSuchMethod", None), ("noSuchMethod", "never-issued"), ("sendMessage", None)):
+        for method, token in (
+            ("noSuchMethod", None),
+            ("noSuchMethod", "never-issued"),
+            ("sendMessage", None),
+        ):
             w.refused(method, raw, token, 60003)
     # then the method: before the token
     w.refused("noSuchMethod", {}, "never-issued", 60009)
@@ -309,5 +397,16 @@ def test_check_order(world: World) -> None:
     w.refused("sendMessage", {"message": 5}, "never-issued", 6014)
     w.refused("getMessageList", {"count": -1}, None, 6014)
     # then arguments, shape before existence
-    w.refused("sendMessage", {"message": {"to": "nobody", "conversationType": "C2C", "type": "TIMTextElem",
-                                          "payload": {"text": ""}}}, alice, 6016)
+    w.refused(
+        "sendMessage",
+        {
+            "message": {
+                "to": "nobody",
+                "conversationType": "C2C",
+                "type": "TIMTextElem",
+                "payload": {"text": ""},
+            }
+        },
+        alice,
+        6016,
+    )

@@ -84,8 +84,9 @@ def wire(server: ServerProcess, backend: Backend) -> Iterator[Wire]:
 
 
 def history(wire: Wire, token: str, conversation_id: str) -> list[dict[str, Any]]:
-    messages: list[dict[str, Any]] = wire.ok("getMessageList", {"conversationID": conversation_id},
-                                             token)["messageList"]
+    messages: list[dict[str, Any]] = wire.ok("getMessageList", {"conversationID": conversation_id}, token)[
+        "messageList"
+    ]
     return messages
 
 
@@ -111,12 +112,18 @@ def test_reject_is_20006_for_c2c_and_stores_nothing(wire: Wire, backend: Backend
 
 def test_app_codes_pass_through(wire: Wire, backend: Backend) -> None:
     alice, bob = wire.login("alice"), wire.login("bob")
-    gid = wire.ok("createGroup", {"name": "g", "type": "Public", "memberList": [{"userID": "bob"}]},
-                  alice)["group"]["groupID"]
+    gid = wire.ok("createGroup", {"name": "g", "type": "Public", "memberList": [{"userID": "bob"}]}, alice)[
+        "group"
+    ]["groupID"]
     backend.received.clear()
-    for code, to, kind, expected in ((120005, "bob", "C2C", 120005), (130000, "bob", "C2C", 130000),
-                                     (1, gid, "GROUP", 10016), (10150, gid, "GROUP", 10150),
-                                     (10150, "bob", "C2C", 0), (120005, gid, "GROUP", 0)):  # out of range: proceed
+    for code, to, kind, expected in (
+        (120005, "bob", "C2C", 120005),
+        (130000, "bob", "C2C", 130000),
+        (1, gid, "GROUP", 10016),
+        (10150, gid, "GROUP", 10150),
+        (10150, "bob", "C2C", 0),
+        (120005, gid, "GROUP", 0),
+    ):  # out of range: proceed
         backend.answer_json({"ActionStatus": "FAIL", "ErrorCode": code, "ErrorInfo": "custom"})
         if expected:
             envelope = wire.refused("sendMessage", text(to, f"code {code}", kind), alice, expected)
@@ -125,7 +132,11 @@ def test_app_codes_pass_through(wire: Wire, backend: Backend) -> None:
         else:
             wire.ok("sendMessage", text(to, f"code {code}", kind), alice)
     group_body = next(b for b in backend.received if b["CallbackCommand"] == "Group.CallbackBeforeSendMsg")
-    assert group_body["GroupId"] == gid and group_body["Type"] == "Public" and group_body["From_Account"] == "alice"
+    assert (
+        group_body["GroupId"] == gid
+        and group_body["Type"] == "Public"
+        and group_body["From_Account"] == "alice"
+    )
     assert [m["payload"]["text"] for m in history(wire, bob, "C2Calice")] == ["code 10150"]
 
 
@@ -134,8 +145,13 @@ def test_a_msgbody_replacement_is_what_the_peer_receives(wire: Wire, backend: Ba
     ws = open_events(wire.url, bob)
     try:
         assert next_frame(ws).event == "sdkStateReady"  # type: ignore[union-attr]
-        backend.answer_json({"ActionStatus": "OK", "ErrorCode": 0, "MsgBody": [
-            {"MsgType": "TIMTextElem", "MsgContent": {"text": "[censored]"}}]})
+        backend.answer_json(
+            {
+                "ActionStatus": "OK",
+                "ErrorCode": 0,
+                "MsgBody": [{"MsgType": "TIMTextElem", "MsgContent": {"text": "[censored]"}}],
+            }
+        )
         sent = wire.ok("sendMessage", text("bob", "something rude"), alice)["message"]
         assert sent["payload"] == {"text": "[censored]"}
         pushed = frames_until(ws, lambda f: f.event == "onMessageReceived")[-1]
@@ -148,8 +164,9 @@ def test_a_msgbody_replacement_is_what_the_peer_receives(wire: Wire, backend: Ba
     assert wire.ok("sendMessage", text("bob", "kept"), alice)["message"]["payload"] == {"text": "kept"}
 
 
-def test_a_slow_callback_times_out_after_2_s_and_the_send_proceeds(server: ServerProcess, wire: Wire,
-                                                                   backend: Backend) -> None:
+def test_a_slow_callback_times_out_after_2_s_and_the_send_proceeds(
+    server: ServerProcess, wire: Wire, backend: Backend
+) -> None:
     alice, bob = wire.login("alice"), wire.login("bob")
 
     def slow(body: dict[str, Any]) -> Reply:
@@ -178,10 +195,21 @@ def test_a_slow_callback_times_out_after_2_s_and_the_send_proceeds(server: Serve
     assert [m["payload"] for m in history(wire, bob, "C2Calice")] == [{"text": "slow backend"}]
 
 
-@pytest.mark.parametrize("reply", [
-    (200, b"not json"), (200, b""), (200, b"[1, 2]"), (200, b'{"ErrorCode": "1"}'), (200, b'{"ErrorCode": true}'),
-    (200, b'{"ActionStatus": "OK"}'), (500, b'{"ErrorCode": 1}'), (404, b""), (302, b""),
-], ids=["text", "empty", "array", "string-code", "bool-code", "no-code", "http500", "http404", "http302"])
+@pytest.mark.parametrize(
+    "reply",
+    [
+        (200, b"not json"),
+        (200, b""),
+        (200, b"[1, 2]"),
+        (200, b'{"ErrorCode": "1"}'),
+        (200, b'{"ErrorCode": true}'),
+        (200, b'{"ActionStatus": "OK"}'),
+        (500, b'{"ErrorCode": 1}'),
+        (404, b""),
+        (302, b""),
+    ],
+    ids=["text", "empty", "array", "string-code", "bool-code", "no-code", "http500", "http404", "http302"],
+)
 def test_a_garbage_answer_means_proceed(wire: Wire, backend: Backend, reply: Reply) -> None:
     alice, bob = wire.login("alice"), wire.login("bob")
     backend.answer = lambda body: reply
@@ -202,8 +230,9 @@ def test_an_unreachable_backend_means_proceed(wire: Wire, backend: Backend) -> N
 def test_refusals_before_the_callback_never_call_it(wire: Wire, backend: Backend) -> None:
     """MSG-8: a muted sender is refused before the callback; so are bad elements and unknown targets."""
     alice, bob = wire.login("alice"), wire.login("bob")
-    gid = wire.ok("createGroup", {"name": "g", "type": "Public", "memberList": [{"userID": "bob"}]},
-                  alice)["group"]["groupID"]
+    gid = wire.ok("createGroup", {"name": "g", "type": "Public", "memberList": [{"userID": "bob"}]}, alice)[
+        "group"
+    ]["groupID"]
     wire.ok("setGroupMemberMuteTime", {"groupID": gid, "userID": "bob", "muteTime": 600}, alice)
     backend.received.clear()
     wire.refused("sendMessage", text(gid, "muted", "GROUP"), bob, 10017)

@@ -74,8 +74,9 @@ def test_first_frame_after_login_is_sdk_state_ready(wire: Wire, sockets: list[we
     ready(again)
 
 
-def test_events_raised_while_down_are_delivered_once_in_order(wire: Wire,
-                                                              sockets: list[websocket.WebSocket]) -> None:
+def test_events_raised_while_down_are_delivered_once_in_order(
+    wire: Wire, sockets: list[websocket.WebSocket]
+) -> None:
     alice, bob = wire.login("alice"), wire.login("bob")
     ws = connect(wire, bob, sockets)
     ready(ws)
@@ -86,7 +87,8 @@ def test_events_raised_while_down_are_delivered_once_in_order(wire: Wire,
     assert frames[0] == Frame("sdkStateReady", {})
     assert received_ids(frames) == sent
     assert [f.event for f in frames[1:]] == ["onMessageReceived", "onConversationListUpdated"] * 5 + [
-        "onMessageReceived"]
+        "onMessageReceived"
+    ]
     tail = quiet_for(ws, 0.5)
     assert [f.event for f in tail] == ["onConversationListUpdated"]
     assert tail[0].data[0]["unreadCount"] == 6
@@ -114,25 +116,32 @@ def test_a_second_socket_replaces_the_first(wire: Wire, sockets: list[websocket.
     assert wire.ok("getMyProfile", {}, bob)["profile"]["userID"] == "bob"
 
 
-def test_a_kicked_instance_gets_kicked_out_then_not_ready_then_4001(wire: Wire,
-                                                                   sockets: list[websocket.WebSocket]) -> None:
+def test_a_kicked_instance_gets_kicked_out_then_not_ready_then_4001(
+    wire: Wire, sockets: list[websocket.WebSocket]
+) -> None:
     older = wire.login("carol")
     ws = connect(wire, older, sockets)
     ready(ws)
     newer = wire.login("carol")  # webInstances 1: the earliest web instance is kicked (INST-3)
     frames = frames_until(ws, lambda f: f.close is not None)
-    assert frames == [Frame("kickedOut", {"type": "multipleAccount"}), Frame("sdkStateNotReady", {}),
-                      Frame(close=4001)]
+    assert frames == [
+        Frame("kickedOut", {"type": "multipleAccount"}),
+        Frame("sdkStateNotReady", {}),
+        Frame(close=4001),
+    ]
     assert wire.call("getMyProfile", {}, older)["code"] == 6208
     assert wire.ok("getMyProfile", {}, newer)["profile"]["userID"] == "carol"
     # connecting again with the kicked token: told so, never sdkStateReady
     again = connect(wire, older, sockets)
     assert frames_until(again, lambda f: f.close is not None) == [
-        Frame("error", {"code": 6208, "message": "not logged in"}), Frame(close=4001)]
+        Frame("error", {"code": 6208, "message": "not logged in"}),
+        Frame(close=4001),
+    ]
 
 
-def test_a_kick_while_the_socket_is_down_is_delivered_on_connect(wire: Wire,
-                                                                sockets: list[websocket.WebSocket]) -> None:
+def test_a_kick_while_the_socket_is_down_is_delivered_on_connect(
+    wire: Wire, sockets: list[websocket.WebSocket]
+) -> None:
     older = wire.login("dora")
     ws = connect(wire, older, sockets)
     ready(ws)
@@ -140,12 +149,16 @@ def test_a_kick_while_the_socket_is_down_is_delivered_on_connect(wire: Wire,
     wire.login("dora")
     ws = connect(wire, older, sockets)
     assert frames_until(ws, lambda f: f.close is not None) == [
-        Frame("kickedOut", {"type": "multipleAccount"}), Frame("sdkStateNotReady", {}), Frame(close=4001)]
+        Frame("kickedOut", {"type": "multipleAccount"}),
+        Frame("sdkStateNotReady", {}),
+        Frame(close=4001),
+    ]
 
 
 @pytest.mark.parametrize("token", ["never-issued", "", "A" * 32])
-def test_an_unknown_token_gets_one_error_frame_and_4401(wire: Wire, sockets: list[websocket.WebSocket],
-                                                        token: str) -> None:
+def test_an_unknown_token_gets_one_error_frame_and_4401(
+    wire: Wire, sockets: list[websocket.WebSocket], token: str
+) -> None:
     ws = connect(wire, token, sockets)
     frames = frames_until(ws, lambda f: f.close is not None)
     assert len(frames) == 2 and frames[0].event == "error" and frames[0].data["code"] == 6014
@@ -153,8 +166,9 @@ def test_an_unknown_token_gets_one_error_frame_and_4401(wire: Wire, sockets: lis
     assert frames[1] == Frame(close=4401)
 
 
-def test_a_destroyed_instance_is_refused_like_an_unknown_token(wire: Wire,
-                                                               sockets: list[websocket.WebSocket]) -> None:
+def test_a_destroyed_instance_is_refused_like_an_unknown_token(
+    wire: Wire, sockets: list[websocket.WebSocket]
+) -> None:
     token = wire.login("erin")
     wire.ok("destroy", {}, token)
     frames = frames_until(connect(wire, token, sockets), lambda f: f.close is not None)
@@ -162,7 +176,9 @@ def test_a_destroyed_instance_is_refused_like_an_unknown_token(wire: Wire,
     assert frames[-1] == Frame(close=4401)
 
 
-def test_events_of_another_instance_never_reach_a_socket(wire: Wire, sockets: list[websocket.WebSocket]) -> None:
+def test_events_of_another_instance_never_reach_a_socket(
+    wire: Wire, sockets: list[websocket.WebSocket]
+) -> None:
     alice, bob, carol = wire.login("alice"), wire.login("bob"), wire.login("carol")
     carol_ws = connect(wire, carol, sockets)
     ready(carol_ws)
@@ -172,8 +188,9 @@ def test_events_of_another_instance_never_reach_a_socket(wire: Wire, sockets: li
 
 
 @pytest.mark.parametrize("configure_first", [True, False], ids=["configured-before-login", "after-login"])
-def test_queue_overflow_drops_the_queue_and_says_so(wire: Wire, sockets: list[websocket.WebSocket],
-                                                    configure_first: bool) -> None:
+def test_queue_overflow_drops_the_queue_and_says_so(
+    wire: Wire, sockets: list[websocket.WebSocket], configure_first: bool
+) -> None:
     limit = 4
     wire.admin("configureApp", {"SDKAppID": QUEUE_APP, "secretKey": QUEUE_KEY, "eventQueueMax": 1000})
     if configure_first:
@@ -194,7 +211,7 @@ def test_queue_overflow_drops_the_queue_and_says_so(wire: Wire, sockets: list[we
         rest = quiet_for(ws, 0.5)
         # no stale events: what was queued before the overflow is gone; anything left is the newest few
         ids = received_ids(rest)
-        assert len(rest) < limit and ids == sent[len(sent) - len(ids):]
+        assert len(rest) < limit and ids == sent[len(sent) - len(ids) :]
         assert sent[0] not in ids
         # the client resyncs from history (NET-1): every message is there
         page = wire.ok("getMessageList", {"conversationID": "C2Calice"}, bob)
@@ -220,14 +237,19 @@ def test_usersig_expiry_kicks_with_the_fake_clock(wire: Wire, sockets: list[webs
     assert wire.ok("getMyProfile", {}, token)["profile"]["userID"] == "fay"
     wire.admin("advanceClock", {"SDKAppID": DEV_SDKAPPID, "seconds": 31})
     frames = frames_until(ws, lambda f: f.close is not None)
-    assert frames == [Frame("kickedOut", {"type": "userSigExpired"}), Frame("sdkStateNotReady", {}),
-                      Frame(close=4001)]
+    assert frames == [
+        Frame("kickedOut", {"type": "userSigExpired"}),
+        Frame("sdkStateNotReady", {}),
+        Frame(close=4001),
+    ]
     for method in ("getMyProfile", "sendMessage", "getConversationList"):
         assert wire.call(method, text("gil"), token)["code"] == 6206
     assert wire.ok("getMyProfile", {}, other)["profile"]["userID"] == "gil"  # a 30-day sig lives on
 
 
-def test_admin_kick_is_rest_api_kick_on_every_instance(wire: Wire, sockets: list[websocket.WebSocket]) -> None:
+def test_admin_kick_is_rest_api_kick_on_every_instance(
+    wire: Wire, sockets: list[websocket.WebSocket]
+) -> None:
     web = wire.login("hal")
     ios = wire.login("hal", platform="ios")
     bystander = wire.login("ida")
@@ -237,15 +259,19 @@ def test_admin_kick_is_rest_api_kick_on_every_instance(wire: Wire, sockets: list
     wire.admin("kick", {"SDKAppID": DEV_SDKAPPID, "userID": "hal"})
     for ws in (web_ws, ios_ws):
         assert frames_until(ws, lambda f: f.close is not None) == [
-            Frame("kickedOut", {"type": "REST_API_Kick"}), Frame("sdkStateNotReady", {}), Frame(close=4001)]
+            Frame("kickedOut", {"type": "REST_API_Kick"}),
+            Frame("sdkStateNotReady", {}),
+            Frame(close=4001),
+        ]
     assert quiet_for(by_ws, 0.3) == []
     for token in (web, ios):
         assert wire.call("getMyProfile", {}, token)["code"] == 6208
     assert wire.ok("getMyProfile", {}, bystander)["profile"]["userID"] == "ida"
 
 
-def test_keepalive_pings_and_an_idle_connection_stays_open(wire: Wire,
-                                                           sockets: list[websocket.WebSocket]) -> None:
+def test_keepalive_pings_and_an_idle_connection_stays_open(
+    wire: Wire, sockets: list[websocket.WebSocket]
+) -> None:
     alice, bob = wire.login("alice"), wire.login("bob")
     ws = connect(wire, bob, sockets)
     ready(ws)

@@ -31,29 +31,93 @@ from tests.integration.wire import Answer, Wire
 USERS = ("alice", "bob", "carol", "dave")
 GROUPS = ("fuzz-public", "fuzz-private", "fuzz-chat", "fuzz-av", "fuzz-apply")
 ALL_METHODS = (*sorted(METHODS), "create")
-JUNK_METHODS = ("", "noSuchMethod", "SendMessage", "sendmessage", "send_message", "__init__", "handle",
-                "_create", "admin", "openapi.json", "events", "login/", "v1/login", "../admin/v1/reset",
-                "tokens", "world", "sendMessage ", "getMyProfile\x00", "méthode", "a" * 300)
-WORDS = ("Agree", "Reject", "Owner", "Admin", "Member", "Private", "Public", "ChatRoom", "AVChatRoom",
-         "FreeAccess", "NeedPermission", "DisableApply", "AcceptAndNotify", "AcceptNotNotify", "Discard",
-         "High", "Normal", "Low", "Lowest", "C2C", "GROUP", "web", "ios", "android", "TIMTextElem",
-         "TIMCustomElem", "TIMFaceElem", "TIMImageElem", "TIMNopeElem", "@TIM#SYSTEM", "@TGS#nope", "")
+JUNK_METHODS = (
+    "",
+    "noSuchMethod",
+    "SendMessage",
+    "sendmessage",
+    "send_message",
+    "__init__",
+    "handle",
+    "_create",
+    "admin",
+    "openapi.json",
+    "events",
+    "login/",
+    "v1/login",
+    "../admin/v1/reset",
+    "tokens",
+    "world",
+    "sendMessage ",
+    "getMyProfile\x00",
+    "méthode",
+    "a" * 300,
+)
+WORDS = (
+    "Agree",
+    "Reject",
+    "Owner",
+    "Admin",
+    "Member",
+    "Private",
+    "Public",
+    "ChatRoom",
+    "AVChatRoom",
+    "FreeAccess",
+    "NeedPermission",
+    "DisableApply",
+    "AcceptAndNotify",
+    "AcceptNotNotify",
+    "Discard",
+    "High",
+    "Normal",
+    "Low",
+    "Lowest",
+    "C2C",
+    "GROUP",
+    "web",
+    "ios",
+    "android",
+    "TIMTextElem",
+    "TIMCustomElem",
+    "TIMFaceElem",
+    "TIMImageElem",
+    "TIMNopeElem",
+    "@TIM#SYSTEM",
+    "@TGS#nope",
+    "",
+)
 #: requests per test; the json test sends each body twice (a live token, then an unknown one)
 QUOTAS = {"json": 1000, "schema": 800, "raw": 400, "admin": 250}
 assert sum(QUOTAS.values()) >= 2000
 
-FUZZ = settings(derandomize=True, database=None, deadline=None, print_blob=True,
-                suppress_health_check=list(HealthCheck))
+FUZZ = settings(
+    derandomize=True, database=None, deadline=None, print_blob=True, suppress_health_check=list(HealthCheck)
+)
 
 INT64 = st.integers(-(2**63), 2**64 - 1)  # what JSON encoders emit; larger ones come as raw bytes below
-json_scalars = (st.none() | st.booleans() | INT64 | st.integers(-3, 3)
-                | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=20) | st.sampled_from(WORDS))
-json_values = st.recursive(json_scalars, lambda inner: st.lists(inner, max_size=4)
-                           | st.dictionaries(st.text(max_size=12) | st.sampled_from(WORDS), inner, max_size=4),
-                           max_leaves=10)
+json_scalars = (
+    st.none()
+    | st.booleans()
+    | INT64
+    | st.integers(-3, 3)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=20)
+    | st.sampled_from(WORDS)
+)
+json_values = st.recursive(
+    json_scalars,
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.dictionaries(st.text(max_size=12) | st.sampled_from(WORDS), inner, max_size=4)
+    ),
+    max_leaves=10,
+)
 
 any_method = st.sampled_from(ALL_METHODS) | st.sampled_from(JUNK_METHODS) | st.text(max_size=30)
-json_bodies = st.dictionaries(st.text(max_size=12) | st.sampled_from(WORDS), json_values, max_size=5) | json_values
+json_bodies = (
+    st.dictionaries(st.text(max_size=12) | st.sampled_from(WORDS), json_values, max_size=5) | json_values
+)
 
 
 @dataclass
@@ -79,17 +143,40 @@ class Fuzzer:
         for user in USERS:
             self.tokens[user] = w.login(user)
         owner = self.tokens["alice"]
-        for gid, kind, extra in (("fuzz-public", "Public", {}), ("fuzz-private", "Private", {}),
-                                 ("fuzz-chat", "ChatRoom", {}), ("fuzz-av", "AVChatRoom", {}),
-                                 ("fuzz-apply", "Public", {"joinOption": "NeedPermission"})):
-            w.ok("createGroup", {"name": gid, "groupID": gid, "type": kind, **extra,
-                                 "memberList": [] if kind in ("AVChatRoom",) else [{"userID": "bob"}]}, owner)
+        for gid, kind, extra in (
+            ("fuzz-public", "Public", {}),
+            ("fuzz-private", "Private", {}),
+            ("fuzz-chat", "ChatRoom", {}),
+            ("fuzz-av", "AVChatRoom", {}),
+            ("fuzz-apply", "Public", {"joinOption": "NeedPermission"}),
+        ):
+            w.ok(
+                "createGroup",
+                {
+                    "name": gid,
+                    "groupID": gid,
+                    "type": kind,
+                    **extra,
+                    "memberList": [] if kind in ("AVChatRoom",) else [{"userID": "bob"}],
+                },
+                owner,
+            )
         w.ok("joinGroup", {"groupID": "fuzz-av", "type": "AVChatRoom"}, owner)
         w.ok("joinGroup", {"groupID": "fuzz-apply", "applyMessage": "hi"}, self.tokens["carol"])
         for to, kind in (("bob", "C2C"), ("alice", "C2C"), ("fuzz-public", "GROUP"), ("fuzz-av", "GROUP")):
             sender = self.tokens["bob" if to == "alice" else "alice"]
-            message = w.ok("sendMessage", {"message": {"to": to, "conversationType": kind, "type": "TIMTextElem",
-                                                       "payload": {"text": "seed"}}}, sender)["message"]
+            message = w.ok(
+                "sendMessage",
+                {
+                    "message": {
+                        "to": to,
+                        "conversationType": kind,
+                        "type": "TIMTextElem",
+                        "payload": {"text": "seed"},
+                    }
+                },
+                sender,
+            )["message"]
             self.message_ids.append(message["ID"])
         for conversation in ("@TIM#SYSTEM",):
             page = w.ok("getMessageList", {"conversationID": conversation}, owner)["messageList"]
@@ -133,8 +220,10 @@ class Fuzzer:
             message = envelope["data"].get("message")
             if isinstance(message, dict) and isinstance(message.get("ID"), str):
                 self.message_ids.append(message["ID"])  # later bodies aim at it
-        if envelope["code"] in (6004, 6013, 6014, 6206, 6208) and headers.get("Authorization", "")[7:] in \
-                self.tokens.values():
+        if (
+            envelope["code"] in (6004, 6013, 6014, 6206, 6208)
+            and headers.get("Authorization", "")[7:] in self.tokens.values()
+        ):
             self.refresh_tokens()  # a fuzzed logout, destroy or login retired a pooled token
         return answer
 
@@ -152,7 +241,9 @@ def _path(method: str) -> str:
     return "/v1/" + quote(method, safe="")
 
 
-def mostly(usual: st.SearchStrategy[Any], other: st.SearchStrategy[Any], in_10: int) -> st.SearchStrategy[Any]:
+def mostly(
+    usual: st.SearchStrategy[Any], other: st.SearchStrategy[Any], in_10: int
+) -> st.SearchStrategy[Any]:
     """``usual`` ``in_10`` times in ten, else ``other`` (an explicit die: ``one_of`` with repeated
     branches does not weight them)."""
     return st.integers(0, 9).flatmap(lambda roll: usual if roll < in_10 else other)
@@ -161,17 +252,21 @@ def mostly(usual: st.SearchStrategy[Any], other: st.SearchStrategy[Any], in_10: 
 def auth_headers(fz: Fuzzer, live_in_10: int = 5) -> st.SearchStrategy[dict[str, str]]:
     """A live token (looked up when drawn: fuzzed logouts retire tokens) ``live_in_10`` times in ten,
     else one the server never issued, none, or a malformed header."""
-    unknown = st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-",
-                      min_size=1, max_size=43).map(lambda token: {"Authorization": "Bearer " + token})
-    malformed = st.sampled_from(["Bearer", "Bearer ", "Basic abc", "bearer", "Token x", "Bearer  \t",
-                                 "Bearer " + "x" * 5000]).map(lambda value: {"Authorization": value})
+    unknown = st.text(
+        alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-", min_size=1, max_size=43
+    ).map(lambda token: {"Authorization": "Bearer " + token})
+    malformed = st.sampled_from(
+        ["Bearer", "Bearer ", "Basic abc", "bearer", "Token x", "Bearer  \t", "Bearer " + "x" * 5000]
+    ).map(lambda value: {"Authorization": value})
     live = st.sampled_from(USERS).map(lambda user: {"Authorization": "Bearer " + fz.tokens[user]})
     return mostly(live, st.one_of(unknown, st.just({}), malformed), live_in_10)
 
 
 def _pick(pool: list[str], extra: tuple[str, ...] = ()) -> st.SearchStrategy[str]:
     """An element of ``pool`` as it is when drawn (the fuzz adds message IDs as it goes)."""
-    return st.one_of(st.integers(0, 1 << 20).map(lambda i: pool[i % len(pool)]), st.sampled_from(extra or ("",)))
+    return st.one_of(
+        st.integers(0, 1 << 20).map(lambda i: pool[i % len(pool)]), st.sampled_from(extra or ("",))
+    )
 
 
 def _value_for(schema: dict[str, Any], name: str, fz: Fuzzer, sloppy: bool) -> st.SearchStrategy[Any]:
@@ -182,11 +277,15 @@ def _value_for(schema: dict[str, Any], name: str, fz: Fuzzer, sloppy: bool) -> s
     elif kind == "string":
         conversations = [*(f"C2C{u}" for u in USERS), *(f"GROUP{g}" for g in GROUPS), "@TIM#SYSTEM"]
         pools: dict[str, st.SearchStrategy[str]] = {
-            "userID": st.sampled_from([*USERS, "nobody", ""]), "newOwnerID": st.sampled_from(USERS),
-            "to": st.sampled_from([*USERS, *GROUPS, "nobody"]), "groupID": st.sampled_from([*GROUPS, "@TGS#x"]),
-            "ID": _pick(fz.message_ids, ("nope",)), "nextReqMessageID": _pick(fz.message_ids, ("nope",)),
+            "userID": st.sampled_from([*USERS, "nobody", ""]),
+            "newOwnerID": st.sampled_from(USERS),
+            "to": st.sampled_from([*USERS, *GROUPS, "nobody"]),
+            "groupID": st.sampled_from([*GROUPS, "@TGS#x"]),
+            "ID": _pick(fz.message_ids, ("nope",)),
+            "nextReqMessageID": _pick(fz.message_ids, ("nope",)),
             "conversationID": st.sampled_from([*conversations, "C2Cnobody"]),
-            "userSig": st.sampled_from(["", "garbage", *fz.sigs]), "platform": st.sampled_from(["web", "ios", "tv"]),
+            "userSig": st.sampled_from(["", "garbage", *fz.sigs]),
+            "platform": st.sampled_from(["web", "ios", "tv"]),
         }
         right = pools.get(name, st.sampled_from(WORDS) | st.text(max_size=40))
     elif kind == "integer":
@@ -197,12 +296,19 @@ def _value_for(schema: dict[str, Any], name: str, fz: Fuzzer, sloppy: bool) -> s
     elif kind == "object" and "properties" in schema:
         right = _object_for(schema, fz, sloppy)
     elif name == "payload":
-        right = st.sampled_from([{"text": "hi"}, {"text": ""}, {"data": "d", "description": "", "extension": ""},
-                                 {"index": 1, "data": "x"}, {"description": "here", "longitude": 1.5,
-                                                             "latitude": 2.5}])
+        right = st.sampled_from(
+            [
+                {"text": "hi"},
+                {"text": ""},
+                {"data": "d", "description": "", "extension": ""},
+                {"index": 1, "data": "x"},
+                {"description": "here", "longitude": 1.5, "latitude": 2.5},
+            ]
+        )
         if sloppy:
-            right |= st.dictionaries(st.sampled_from(["text", "data", "index", "url", "uuid"]), json_values,
-                                     max_size=3)
+            right |= st.dictionaries(
+                st.sampled_from(["text", "data", "index", "url", "uuid"]), json_values, max_size=3
+            )
     else:
         right = json_values
     return mostly(right, json_values, 7) if sloppy else right
@@ -214,13 +320,15 @@ def _object_for(schema: dict[str, Any], fz: Fuzzer, sloppy: bool) -> st.SearchSt
     optional = {p: _value_for(properties[p], p, fz, sloppy) for p in properties if p not in required}
     if sloppy:
         optional["junk"] = json_values
-    body = st.fixed_dictionaries({p: _value_for(properties[p], p, fz, sloppy) for p in required},
-                                 optional=optional)
+    body = st.fixed_dictionaries(
+        {p: _value_for(properties[p], p, fz, sloppy) for p in required}, optional=optional
+    )
     if not sloppy:
         return body
     # now and then the first required field goes missing
     return st.tuples(body, st.integers(0, 4)).map(
-        lambda t: {k: v for k, v in t[0].items() if t[1] or k not in required[:1]})
+        lambda t: {k: v for k, v in t[0].items() if t[1] or k not in required[:1]}
+    )
 
 
 def schema_bodies(schema: dict[str, Any], fz: Fuzzer) -> st.SearchStrategy[dict[str, Any]]:
@@ -283,32 +391,67 @@ def _mutations(valid: bytes) -> st.SearchStrategy[bytes]:
     return st.one_of(
         st.integers(0, len(valid)).map(lambda n: valid[:n]),
         st.tuples(st.integers(0, len(valid)), st.binary(min_size=1, max_size=4)).map(
-            lambda t: valid[:t[0]] + t[1] + valid[t[0]:]),
-        st.integers(0, max(0, len(valid) - 1)).map(lambda n: valid[:n] + valid[n + 1:]),
+            lambda t: valid[: t[0]] + t[1] + valid[t[0] :]
+        ),
+        st.integers(0, max(0, len(valid) - 1)).map(lambda n: valid[:n] + valid[n + 1 :]),
     )
 
 
 def test_fuzz_raw_bytes_and_verbs(fuzzer: Fuzzer) -> None:
-    valid = orjson.dumps({"message": {"to": "bob", "conversationType": "C2C", "type": "TIMTextElem",
-                                      "payload": {"text": "hi"}}, "conversationID": "C2Cbob", "groupID": GROUPS[0]})
+    valid = orjson.dumps(
+        {
+            "message": {
+                "to": "bob",
+                "conversationType": "C2C",
+                "type": "TIMTextElem",
+                "payload": {"text": "hi"},
+            },
+            "conversationID": "C2Cbob",
+            "groupID": GROUPS[0],
+        }
+    )
 
     methods = st.sampled_from(ALL_METHODS) | st.sampled_from(JUNK_METHODS)
-    samples = [b"", b"[]", b'"x"', b"0", b"null", b"true", b"\xef\xbb\xbf{}", b"[" * 2000,
-               b'{"a":' * 120 + b"1" + b"}" * 120, b'{"a":' * 99 + b"1" + b"}" * 99,
-               b'{"count": 123456789012345678901234567890, "muteTime": 1e400}',
-               b'{"conversationID": "C2Cbob", "count": 18446744073709551616}',
-               b'{"message": {"to": "bob", "conversationType": "C2C", "type": "TIMTextElem", "payload": '
-               + b'{"text": "deep", "x": ' + b"[" * 95 + b"]" * 95 + b"}}}"]
-    bodies = (st.binary(max_size=64) | st.text(max_size=40).map(str.encode) | _mutations(valid)
-              | st.integers(0, len(samples) - 1).map(samples.__getitem__))
+    samples = [
+        b"",
+        b"[]",
+        b'"x"',
+        b"0",
+        b"null",
+        b"true",
+        b"\xef\xbb\xbf{}",
+        b"[" * 2000,
+        b'{"a":' * 120 + b"1" + b"}" * 120,
+        b'{"a":' * 99 + b"1" + b"}" * 99,
+        b'{"count": 123456789012345678901234567890, "muteTime": 1e400}',
+        b'{"conversationID": "C2Cbob", "count": 18446744073709551616}',
+        b'{"message": {"to": "bob", "conversationType": "C2C", "type": "TIMTextElem", "payload": '
+        + b'{"text": "deep", "x": '
+        + b"[" * 95
+        + b"]" * 95
+        + b"}}}",
+    ]
+    bodies = (
+        st.binary(max_size=64)
+        | st.text(max_size=40).map(str.encode)
+        | _mutations(valid)
+        | st.integers(0, len(samples) - 1).map(samples.__getitem__)
+    )
     verbs = st.sampled_from(["POST"] * 6 + ["GET", "PUT", "DELETE", "PATCH", "OPTIONS"])
     prefixes = st.sampled_from(["/v1/"] * 5 + ["/v2/", "/admin/v1/", "", "/v1", "/healthz"])
-    content_types = st.sampled_from(["application/json", "text/plain", "", "application/x-www-form-urlencoded"])
+    content_types = st.sampled_from(
+        ["application/json", "text/plain", "", "application/x-www-form-urlencoded"]
+    )
 
     @settings(FUZZ, max_examples=QUOTAS["raw"] + 20)
     @given(data=st.data())
     def run(data: st.DataObject) -> None:
-        method, body, verb, prefix = data.draw(methods), data.draw(bodies), data.draw(verbs), data.draw(prefixes)
+        method, body, verb, prefix = (
+            data.draw(methods),
+            data.draw(bodies),
+            data.draw(verbs),
+            data.draw(prefixes),
+        )
         path = prefix + quote(method, safe="") if prefix.endswith("/") else prefix or "/"
         headers = {"Content-Type": data.draw(content_types), **data.draw(fuzzer.auth)}
         if verb in ("GET", "OPTIONS") and data.draw(st.booleans()):
@@ -324,6 +467,7 @@ def test_fuzz_raw_bytes_and_verbs(fuzzer: Fuzzer) -> None:
 
 # --- the admin API, on a server of its own (fuzzed ops reset, disable and move clocks) -----------------
 
+
 @pytest.fixture(scope="module")
 def admin_fuzzer() -> Iterator[Fuzzer]:
     proc = ServerProcess()
@@ -336,35 +480,71 @@ def admin_fuzzer() -> Iterator[Fuzzer]:
 
 
 ADMIN_FIELDS: dict[str, tuple[str, ...]] = {
-    "configureApp": ("SDKAppID", "secretKey", "webInstances", "revokeWindowSeconds", "messageMaxBytes",
-                     "retentionSeconds", "conversationListMax", "groupMessageRatePerSecond", "eventQueueMax",
-                     "chatroomMemberTips", "maxMemberNum", "historyBeforeJoin", "disabled"),
-    "reset": (), "importAccount": ("SDKAppID", "userID", "nick", "avatar"), "kick": ("SDKAppID", "userID"),
-    "advanceClock": ("SDKAppID", "seconds"), "snapshot": ("SDKAppID", "digest"), "setCallback": ("SDKAppID", "url"),
-    "recallMessage": ("SDKAppID", "message"), "sendGroupSystemNotice": ("SDKAppID", "groupID", "userIDList", "content"),
+    "configureApp": (
+        "SDKAppID",
+        "secretKey",
+        "webInstances",
+        "revokeWindowSeconds",
+        "messageMaxBytes",
+        "retentionSeconds",
+        "conversationListMax",
+        "groupMessageRatePerSecond",
+        "eventQueueMax",
+        "chatroomMemberTips",
+        "maxMemberNum",
+        "historyBeforeJoin",
+        "disabled",
+    ),
+    "reset": (),
+    "importAccount": ("SDKAppID", "userID", "nick", "avatar"),
+    "kick": ("SDKAppID", "userID"),
+    "advanceClock": ("SDKAppID", "seconds"),
+    "snapshot": ("SDKAppID", "digest"),
+    "setCallback": ("SDKAppID", "url"),
+    "recallMessage": ("SDKAppID", "message"),
+    "sendGroupSystemNotice": ("SDKAppID", "groupID", "userIDList", "content"),
     "addGroupMember": ("SDKAppID", "groupID", "userIDList"),
 }
 assert set(ADMIN_FIELDS) == set(ADMIN_OPS)
 
 
 def test_fuzz_admin_ops(admin_fuzzer: Fuzzer) -> None:
-    big = st.sampled_from([2**64 - 1, 2**63 - 1, 2**53, 2**32 + 1, 2**32, 0, 1, 60, -1]) | st.integers(0, 10**6)
+    big = st.sampled_from([2**64 - 1, 2**63 - 1, 2**53, 2**32 + 1, 2**32, 0, 1, 60, -1]) | st.integers(
+        0, 10**6
+    )
     groups = st.sampled_from([*GROUPS, "@TGS#x"])
     typed: dict[str, st.SearchStrategy[Any]] = {
         "SDKAppID": st.sampled_from([DEV_SDKAPPID, DEV_SDKAPPID + 99, DEV_SDKAPPID + 1, 0, 2**64 - 1]),
-        "userID": st.sampled_from([*USERS, "nobody", ""]), "groupID": groups,
+        "userID": st.sampled_from([*USERS, "nobody", ""]),
+        "groupID": groups,
         "userIDList": st.lists(st.sampled_from([*USERS, "nobody"]), max_size=3),
         "message": _pick(admin_fuzzer.message_ids, ("nope",)).map(lambda i: {"ID": i}),
         "url": st.sampled_from(["http://127.0.0.1:9/cb", "ftp://x", "", None]),
-        "digest": st.booleans(), "disabled": st.booleans(), "chatroomMemberTips": st.booleans(),
-        "maxMemberNum": st.dictionaries(st.sampled_from(["Public", "Private", "Nope"]), big | st.none(), max_size=2),
-        "historyBeforeJoin": st.dictionaries(st.sampled_from(["Public", "ChatRoom"]), st.booleans(), max_size=2),
+        "digest": st.booleans(),
+        "disabled": st.booleans(),
+        "chatroomMemberTips": st.booleans(),
+        "maxMemberNum": st.dictionaries(
+            st.sampled_from(["Public", "Private", "Nope"]), big | st.none(), max_size=2
+        ),
+        "historyBeforeJoin": st.dictionaries(
+            st.sampled_from(["Public", "ChatRoom"]), st.booleans(), max_size=2
+        ),
     }
-    value_of = {key: mostly(typed.get(key, big if key not in ("secretKey", "nick", "avatar", "content")
-                                       else st.text(max_size=20)), json_values, 8)
-                for keys in ADMIN_FIELDS.values() for key in keys}
-    per_op = {op: st.fixed_dictionaries({}, optional={k: value_of[k] for k in keys}).map(lambda b, op=op: (op, b))
-              for op, keys in ADMIN_FIELDS.items()}
+    value_of = {
+        key: mostly(
+            typed.get(
+                key, big if key not in ("secretKey", "nick", "avatar", "content") else st.text(max_size=20)
+            ),
+            json_values,
+            8,
+        )
+        for keys in ADMIN_FIELDS.values()
+        for key in keys
+    }
+    per_op = {
+        op: st.fixed_dictionaries({}, optional={k: value_of[k] for k in keys}).map(lambda b, op=op: (op, b))
+        for op, keys in ADMIN_FIELDS.items()
+    }
     junk = st.tuples(st.sampled_from(JUNK_METHODS), json_values)
     requests = mostly(st.sampled_from(sorted(per_op)).flatmap(per_op.__getitem__), junk, 9)
     counter = itertools.count()
@@ -375,8 +555,9 @@ def test_fuzz_admin_ops(admin_fuzzer: Fuzzer) -> None:
         op, body = data.draw(requests)
         if op == "reset" or (op == "configureApp" and body.get("disabled") is True):
             op, body = "configureApp", {"SDKAppID": DEV_SDKAPPID + 99, "secretKey": "k"}  # keep /v1 usable
-        answer = admin_fuzzer.send("admin", "POST", "/admin/v1/" + quote(op, safe=""), orjson.dumps(body),
-                                   {"X-Admin-Key": ADMIN_KEY})
+        answer = admin_fuzzer.send(
+            "admin", "POST", "/admin/v1/" + quote(op, safe=""), orjson.dumps(body), {"X-Admin-Key": ADMIN_KEY}
+        )
         assert answer.status == 200
         if next(counter) % 25 == 0:  # the fuzzed state still serves /v1
             admin_fuzzer.wire.call("getMyProfile", {}, admin_fuzzer.tokens["alice"])

@@ -35,6 +35,7 @@ def wire(server: ServerProcess) -> Iterator[Wire]:
 
 # --- tokens ---------------------------------------------------------------------------------------
 
+
 def test_tokens_are_long_random_and_url_safe(wire: Wire) -> None:
     tokens = [wire.ok("create", {"SDKAppID": DEV_SDKAPPID})["token"] for _ in range(64)]
     tokens += [wire.login(f"user{i}") for i in range(8)]
@@ -44,7 +45,7 @@ def test_tokens_are_long_random_and_url_safe(wire: Wire) -> None:
         assert len(token) * 6 >= 128, f"{token!r} carries fewer than 128 bits"
     # random, not a counter: no long common prefix, and the alphabet is well used
     prefix = 0
-    while all(t[prefix:prefix + 1] == tokens[0][prefix:prefix + 1] for t in tokens):
+    while all(t[prefix : prefix + 1] == tokens[0][prefix : prefix + 1] for t in tokens):
         prefix += 1
     assert prefix < 4
     assert len(set("".join(tokens))) >= 60
@@ -70,19 +71,28 @@ def test_a_token_is_bound_to_one_instance(wire: Wire) -> None:
 
 # --- admin key ------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("headers", [
-    {},
-    {"X-Admin-Key": ""},
-    {"X-Admin-Key": "wrong"},
-    {"X-Admin-Key": ADMIN_KEY + "x"},
-    {"X-Admin-Key": ADMIN_KEY[:-1]},
-    {"X-Admin-Key": ADMIN_KEY.upper()},
-    {"Authorization": f"Bearer {ADMIN_KEY}"},
-], ids=["missing", "empty", "wrong", "longer", "shorter", "case", "bearer"])
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {},
+        {"X-Admin-Key": ""},
+        {"X-Admin-Key": "wrong"},
+        {"X-Admin-Key": ADMIN_KEY + "x"},
+        {"X-Admin-Key": ADMIN_KEY[:-1]},
+        {"X-Admin-Key": ADMIN_KEY.upper()},
+        {"Authorization": f"Bearer {ADMIN_KEY}"},
+    ],
+    ids=["missing", "empty", "wrong", "longer", "shorter", "case", "bearer"],
+)
 def test_admin_refuses_a_wrong_or_missing_key(wire: Wire, headers: dict[str, str]) -> None:
     before = wire.digest()
-    for op, body in [("snapshot", {}), ("reset", {}), ("kick", {"SDKAppID": DEV_SDKAPPID, "userID": "a"}),
-                     ("noSuchOp", {})]:
+    for op, body in [
+        ("snapshot", {}),
+        ("reset", {}),
+        ("kick", {"SDKAppID": DEV_SDKAPPID, "userID": "a"}),
+        ("noSuchOp", {}),
+    ]:
         answer = wire.post(f"/admin/v1/{op}", body, headers=headers)
         assert answer.status == 403, (op, answer)
         assert answer.envelope["code"] == 70403
@@ -108,6 +118,7 @@ def test_admin_is_404_without_a_key_and_v1_still_works() -> None:
 
 
 # --- loopback by default --------------------------------------------------------------------------
+
 
 def _listening_addresses(port: int) -> set[str]:
     """Local addresses in LISTEN state on ``port`` (from /proc/net/tcp and tcp6)."""
@@ -137,20 +148,29 @@ def test_binds_loopback_by_default(server: ServerProcess) -> None:
 
 # --- body limit: 1 MiB, enforced while reading ----------------------------------------------------
 
-def _raw_post(url: str, declared: int, send: int, path: str = "/v1/getMyProfile",
-              head: bytes = b'{"pad":"', chunk: int = 256 * 1024) -> tuple[bytes, Exception | None]:
+
+def _raw_post(
+    url: str,
+    declared: int,
+    send: int,
+    path: str = "/v1/getMyProfile",
+    head: bytes = b'{"pad":"',
+    chunk: int = 256 * 1024,
+) -> tuple[bytes, Exception | None]:
     """Send a request declaring ``declared`` body bytes and actually sending ``send``; return
     everything the server answered (read to EOF) and the first socket error, if any."""
     host, port = url.removeprefix("http://").split(":")
     sock = socket.create_connection((host, int(port)), timeout=10)
     error: Exception | None = None
     try:
-        sock.sendall(b"POST " + path.encode() + b" HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                     b"Content-Length: " + str(declared).encode() + b"\r\n\r\n")
+        sock.sendall(
+            b"POST " + path.encode() + b" HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            b"Content-Length: " + str(declared).encode() + b"\r\n\r\n"
+        )
         sent = 0
         block = head + b"a" * chunk
         while sent < send:
-            piece = block[:min(len(block), send - sent)]
+            piece = block[: min(len(block), send - sent)]
             sock.sendall(piece)
             sent += len(piece)
             block = b"a" * chunk
@@ -245,8 +265,9 @@ def test_a_declared_20_mib_body_sent_in_full_gets_its_answer(body_server: BodySe
     """The whole 20 MiB body from a writer thread (it may see a reset after the answer)."""
     host, port = body_server.url.removeprefix("http://").split(":")
     sock = socket.create_connection((host, int(port)), timeout=10)
-    sock.sendall(b"POST /v1/sendMessage HTTP/1.1\r\nHost: x\r\nContent-Length: " + str(20 * MiB).encode()
-                 + b"\r\n\r\n")
+    sock.sendall(
+        b"POST /v1/sendMessage HTTP/1.1\r\nHost: x\r\nContent-Length: " + str(20 * MiB).encode() + b"\r\n\r\n"
+    )
 
     def write() -> None:
         try:
@@ -284,8 +305,13 @@ def test_oversize_chunked_body_answers_60003(body_server: BodyServer) -> None:
         yield b'"}'
 
     conn = http.client.HTTPConnection(w.host, w.port, timeout=10)
-    conn.request("POST", "/v1/getMyProfile", body=chunks(), encode_chunked=True,
-                 headers={"Content-Type": "application/json", "Transfer-Encoding": "chunked"})
+    conn.request(
+        "POST",
+        "/v1/getMyProfile",
+        body=chunks(),
+        encode_chunked=True,
+        headers={"Content-Type": "application/json", "Transfer-Encoding": "chunked"},
+    )
     response = conn.getresponse()
     raw = response.read()
     conn.close()
@@ -294,6 +320,7 @@ def test_oversize_chunked_body_answers_60003(body_server: BodyServer) -> None:
 
 
 # --- isolation between users ----------------------------------------------------------------------
+
 
 def test_c2c_conversations_are_relative_to_the_caller(wire: Wire) -> None:
     alice, bob, carol = wire.login("alice"), wire.login("bob"), wire.login("carol")
@@ -316,8 +343,9 @@ def test_c2c_conversations_are_relative_to_the_caller(wire: Wire) -> None:
     history = wire.ok("getMessageList", {"conversationID": "C2Cbob"}, alice)["messageList"]
     assert [m["ID"] for m in history] == [sent["ID"], history[1]["ID"]]
     assert history[1]["payload"] == {"text": "also secret"}
-    assert {c["conversationID"] for c in wire.ok("getConversationList", {}, bob)["conversationList"]} == \
-        {"C2Calice"}
+    assert {c["conversationID"] for c in wire.ok("getConversationList", {}, bob)["conversationList"]} == {
+        "C2Calice"
+    }
     # conversation IDs that are no one's: refused, nothing changes
     for conversation_id in ("C2Cnobody", "C2Calice,bob", "C2C", "GROUPnope", "alice"):
         wire.refused("getMessageList", {"conversationID": conversation_id}, carol, 6004)
@@ -344,8 +372,9 @@ def test_c2c_messages_of_another_pair_cannot_be_touched(wire: Wire) -> None:
 
 def test_groups_refuse_non_members(wire: Wire) -> None:
     alice, bob, carol = wire.login("alice"), wire.login("bob"), wire.login("carol")
-    group = wire.ok("createGroup", {"name": "inner", "type": "Public", "memberList": [{"userID": "bob"}]},
-                    alice)["group"]
+    group = wire.ok(
+        "createGroup", {"name": "inner", "type": "Public", "memberList": [{"userID": "bob"}]}, alice
+    )["group"]
     gid = group["groupID"]
     message = wire.ok("sendMessage", text(gid, "members only", "GROUP"), bob)["message"]
     wire.refused("getMessageList", {"conversationID": "GROUP" + gid}, carol, 6004)
@@ -372,15 +401,27 @@ def test_groups_refuse_non_members(wire: Wire) -> None:
 
 def test_group_applications_are_handled_only_by_their_addressees(wire: Wire) -> None:
     owner, member, outsider, applicant = (wire.login(u) for u in ("owner", "member", "outsider", "applicant"))
-    gid = wire.ok("createGroup", {"name": "club", "type": "Public", "joinOption": "NeedPermission",
-                                  "memberList": [{"userID": "member"}]}, owner)["group"]["groupID"]
-    assert wire.ok("joinGroup", {"groupID": gid, "applyMessage": "please"}, applicant)["status"] == \
-        "WaitAdminApproval"
+    gid = wire.ok(
+        "createGroup",
+        {
+            "name": "club",
+            "type": "Public",
+            "joinOption": "NeedPermission",
+            "memberList": [{"userID": "member"}],
+        },
+        owner,
+    )["group"]["groupID"]
+    assert (
+        wire.ok("joinGroup", {"groupID": gid, "applyMessage": "please"}, applicant)["status"]
+        == "WaitAdminApproval"
+    )
     notices = wire.ok("getMessageList", {"conversationID": "@TIM#SYSTEM"}, owner)["messageList"]
     application = next(m for m in notices if m["payload"].get("operationType") == 1)
     for token in (member, outsider, applicant):
         for action in ("Agree", "Reject"):
-            wire.refused("handleGroupApplication", {"handleAction": action, "message": application}, token, 6017)
+            wire.refused(
+                "handleGroupApplication", {"handleAction": action, "message": application}, token, 6017
+            )
     # outsiders cannot read the owner's system conversation either
     assert wire.ok("getMessageList", {"conversationID": "@TIM#SYSTEM"}, outsider)["messageList"] == []
     wire.ok("handleGroupApplication", {"handleAction": "Agree", "message": application}, owner)
@@ -389,6 +430,7 @@ def test_group_applications_are_handled_only_by_their_addressees(wire: Wire) -> 
 
 
 # --- UserSig ---------------------------------------------------------------------------------------
+
 
 def test_usersig_checks_and_no_instance_on_refusal(wire: Wire) -> None:
     now = wire.now()

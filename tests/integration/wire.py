@@ -63,8 +63,9 @@ class Wire:
             self._conn.close()
             self._conn = None
 
-    def request(self, verb: str, path: str, body: bytes | None = None,
-                headers: Mapping[str, str] | None = None) -> Answer:
+    def request(
+        self, verb: str, path: str, body: bytes | None = None, headers: Mapping[str, str] | None = None
+    ) -> Answer:
         """One request; a 5xx is a test failure wherever it happens."""
         for attempt in (1, 2):
             reused = self._conn is not None
@@ -90,8 +91,13 @@ class Wire:
             return answer
         raise AssertionError("unreachable")
 
-    def post(self, path: str, body: bytes | object = None, token: str | None = None,
-             headers: Mapping[str, str] | None = None) -> Answer:
+    def post(
+        self,
+        path: str,
+        body: bytes | object = None,
+        token: str | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Answer:
         payload = body if isinstance(body, bytes) else orjson.dumps({} if body is None else body)
         all_headers = {"Content-Type": "application/json"}
         if token is not None:
@@ -126,16 +132,37 @@ class Wire:
     def now(self, sdkappid: int = DEV_SDKAPPID) -> int:
         return int(self.admin("snapshot", {"SDKAppID": sdkappid})["now"])
 
-    def sig(self, user: str, *, sdkappid: int = DEV_SDKAPPID, key: str = DEV_SECRET_KEY,
-            expire: int = MONTH, now: int | None = None) -> str:
+    def sig(
+        self,
+        user: str,
+        *,
+        sdkappid: int = DEV_SDKAPPID,
+        key: str = DEV_SECRET_KEY,
+        expire: int = MONTH,
+        now: int | None = None,
+    ) -> str:
         """A UserSig minted at the server's current (fake) time unless ``now`` is given."""
         return gen_usersig(sdkappid, key, user, expire, now=self.now(sdkappid) if now is None else now)
 
-    def login(self, user: str, *, sdkappid: int = DEV_SDKAPPID, key: str = DEV_SECRET_KEY,
-              expire: int = MONTH, platform: str = "web") -> str:
+    def login(
+        self,
+        user: str,
+        *,
+        sdkappid: int = DEV_SDKAPPID,
+        key: str = DEV_SECRET_KEY,
+        expire: int = MONTH,
+        platform: str = "web",
+    ) -> str:
         """The login shortcut: a new instance, logged in; returns its token."""
-        data = self.ok("login", {"SDKAppID": sdkappid, "platform": platform, "userID": user,
-                                 "userSig": self.sig(user, sdkappid=sdkappid, key=key, expire=expire)})
+        data = self.ok(
+            "login",
+            {
+                "SDKAppID": sdkappid,
+                "platform": platform,
+                "userID": user,
+                "userSig": self.sig(user, sdkappid=sdkappid, key=key, expire=expire),
+            },
+        )
         return str(data["token"])
 
     def refused(self, method: str, body: bytes | object, token: str | None, code: int) -> dict[str, Any]:
@@ -150,11 +177,19 @@ class Wire:
 
 def text(to: str, body: str = "hi", conversation_type: str = "C2C", **extra: object) -> dict[str, Any]:
     """A sendMessage body with one text element."""
-    return {"message": {"to": to, "conversationType": conversation_type, "type": "TIMTextElem",
-                        "payload": {"text": body}, **extra}}
+    return {
+        "message": {
+            "to": to,
+            "conversationType": conversation_type,
+            "type": "TIMTextElem",
+            "payload": {"text": body},
+            **extra,
+        }
+    }
 
 
 # --- WebSocket --------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Frame:
@@ -167,8 +202,9 @@ class Frame:
 
 def open_events(url: str, token: str, timeout: float = 5.0) -> websocket.WebSocket:
     parts = urlsplit(url)
-    return websocket.create_connection(f"ws://{parts.hostname}:{parts.port}/v1/events?token={token}",
-                                       timeout=timeout)
+    return websocket.create_connection(
+        f"ws://{parts.hostname}:{parts.port}/v1/events?token={token}", timeout=timeout
+    )
 
 
 def next_frame(ws: websocket.WebSocket, timeout: float = 5.0) -> Frame | None:

@@ -78,9 +78,18 @@ class ConformanceMachine(RuleBasedStateMachine):
         super().__init__()
         number = next(_cells)
         self.target = self.make_target(number)
-        self.cell = Cell(self.target, probe(self.target), prefix=f"h{number}x", sdkappid=1_700_000_000 + number,
-                         event_deadline=self.event_deadline, settle=self.settle, seed=number)
-        assert self.cell.own_app and self.cell.info.fake_clock, "the target needs an admin API and a fake clock"
+        self.cell = Cell(
+            self.target,
+            probe(self.target),
+            prefix=f"h{number}x",
+            sdkappid=1_700_000_000 + number,
+            event_deadline=self.event_deadline,
+            settle=self.settle,
+            seed=number,
+        )
+        assert self.cell.own_app and self.cell.info.fake_clock, (
+            "the target needs an admin API and a fake clock"
+        )
         self.users: set[str] = set()
         self.owners: dict[str, str] = {}  # model group ID -> the account that created it
         self.custom_groups = 0
@@ -148,10 +157,16 @@ class ConformanceMachine(RuleBasedStateMachine):
         self.cell.login(actor, platform, rule="INST-3", step=f"({actor} on {platform})")
 
     # --- messages -------------------------------------------------------------------------------
-    @rule(target=messages, sender=accounts, to=accounts, text=texts, instance=instances, random=client_randoms)
+    @rule(
+        target=messages, sender=accounts, to=accounts, text=texts, instance=instances, random=client_randoms
+    )
     def send_c2c(self, sender: str, to: str, text: str, instance: str, random: int | None) -> Any:
-        message: dict[str, Any] = {"to": self.cell.user(to), "conversationType": "C2C", "type": "TIMTextElem",
-                                   "payload": {"text": text}}
+        message: dict[str, Any] = {
+            "to": self.cell.user(to),
+            "conversationType": "C2C",
+            "type": "TIMTextElem",
+            "payload": {"text": text},
+        }
         if random is not None:
             message["random"] = random
         return self.message_of(self.do(sender, instance, "sendMessage", {"message": message}, "MSG-5"))
@@ -161,27 +176,51 @@ class ConformanceMachine(RuleBasedStateMachine):
         """Enough history in one conversation for paging past 15 (PAGE-1)."""
         sent = []
         for index in range(count):
-            message = {"to": self.cell.user(to), "conversationType": "C2C", "type": "TIMTextElem",
-                       "payload": {"text": f"burst {index}"}}
+            message = {
+                "to": self.cell.user(to),
+                "conversationType": "C2C",
+                "type": "TIMTextElem",
+                "payload": {"text": f"burst {index}"},
+            }
             result = self.do(sender, "", "sendMessage", {"message": message}, "MSG-5")
             if result.expected.ok:
                 sent.append(result.expected.data["message"])
         return multiple(*sent)
 
-    @rule(target=messages, sender=accounts, group=groups, member=st.one_of(st.none(), MEMBER_INDEX), text=texts,
-          instance=instances, priority=st.sampled_from(["Normal", "Normal", "High", "Low"]))
-    def send_group(self, sender: str, group: str, member: int | None, text: str, instance: str,
-                   priority: str) -> Any:
+    @rule(
+        target=messages,
+        sender=accounts,
+        group=groups,
+        member=st.one_of(st.none(), MEMBER_INDEX),
+        text=texts,
+        instance=instances,
+        priority=st.sampled_from(["Normal", "Normal", "High", "Low"]),
+    )
+    def send_group(
+        self, sender: str, group: str, member: int | None, text: str, instance: str, priority: str
+    ) -> Any:
         """Mostly by a current member (muted ones get 10017, MUTE-2), sometimes by anyone (10007)."""
-        message = {"to": group, "conversationType": "GROUP", "type": "TIMTextElem", "payload": {"text": text},
-                   "priority": priority}
+        message = {
+            "to": group,
+            "conversationType": "GROUP",
+            "type": "TIMTextElem",
+            "payload": {"text": text},
+            "priority": priority,
+        }
         sender = self.pick(group, member, sender)
         return self.message_of(self.do(sender, instance, "sendMessage", {"message": message}, "MSG-3"))
 
-    @rule(user=accounts, peer=st.one_of(st.none(), accounts), group=st.one_of(st.none(), groups),
-          count=page_counts, cursor=st.one_of(st.none(), messages), instance=instances)
-    def page(self, user: str, peer: str | None, group: str | None, count: int | None, cursor: Any,
-             instance: str) -> None:
+    @rule(
+        user=accounts,
+        peer=st.one_of(st.none(), accounts),
+        group=st.one_of(st.none(), groups),
+        count=page_counts,
+        cursor=st.one_of(st.none(), messages),
+        instance=instances,
+    )
+    def page(
+        self, user: str, peer: str | None, group: str | None, count: int | None, cursor: Any, instance: str
+    ) -> None:
         if peer is None and group is None:
             peer = user
         args: dict[str, Any] = {"conversationID": self.conversation(peer, group)}
@@ -203,7 +242,9 @@ class ConformanceMachine(RuleBasedStateMachine):
 
     @rule(user=accounts, peer=st.one_of(st.none(), accounts), group=st.one_of(st.none(), groups))
     def read(self, user: str, peer: str | None, group: str | None) -> None:
-        self.do(user, "", "setMessageRead", {"conversationID": self.conversation(peer or user, group)}, "UNREAD-1")
+        self.do(
+            user, "", "setMessageRead", {"conversationID": self.conversation(peer or user, group)}, "UNREAD-1"
+        )
 
     @rule(user=accounts, message=messages, instance=instances)
     def revoke(self, user: str, message: Any, instance: str) -> None:
@@ -228,11 +269,19 @@ class ConformanceMachine(RuleBasedStateMachine):
         self.do(user, "", "getConversationProfile", args, "CONV-2")
 
     # --- groups -------------------------------------------------------------------------------
-    @rule(target=groups, owner=accounts, kind=st.sampled_from(GROUP_TYPES),
-          members=st.lists(accounts, max_size=3, unique=True), custom=st.booleans())
+    @rule(
+        target=groups,
+        owner=accounts,
+        kind=st.sampled_from(GROUP_TYPES),
+        members=st.lists(accounts, max_size=3, unique=True),
+        custom=st.booleans(),
+    )
     def create_group(self, owner: str, kind: str, members: list[str], custom: bool) -> Any:
-        args: dict[str, Any] = {"name": f"{kind[:4]} group", "type": kind,
-                                "memberList": [{"userID": self.cell.user(m)} for m in members]}
+        args: dict[str, Any] = {
+            "name": f"{kind[:4]} group",
+            "type": kind,
+            "memberList": [{"userID": self.cell.user(m)} for m in members],
+        }
         if custom:  # a custom ID; the second one is sometimes taken (10021)
             self.custom_groups = min(self.custom_groups + 1, 2)
             args["groupID"] = self.cell.user(f"g{self.custom_groups}")
@@ -258,10 +307,17 @@ class ConformanceMachine(RuleBasedStateMachine):
     def dismiss(self, user: str, group: str) -> None:
         self.do(user, "", "dismissGroup", {"groupID": group}, "GRP-3")
 
-    @rule(user=accounts, target_user=accounts, group=groups, by_owner=st.booleans(),
-          member=st.one_of(st.none(), MEMBER_INDEX), seconds=st.sampled_from([0, 60, 600, 600]))
-    def mute(self, user: str, target_user: str, group: str, by_owner: bool, member: int | None,
-             seconds: int) -> None:
+    @rule(
+        user=accounts,
+        target_user=accounts,
+        group=groups,
+        by_owner=st.booleans(),
+        member=st.one_of(st.none(), MEMBER_INDEX),
+        seconds=st.sampled_from([0, 60, 600, 600]),
+    )
+    def mute(
+        self, user: str, target_user: str, group: str, by_owner: bool, member: int | None, seconds: int
+    ) -> None:
         """Mostly the creator muting a member, so later sends hit MUTE-2's 10017."""
         caller = self.owners[group] if by_owner else user
         target_user = self.pick(group, member, target_user, skip=caller)

@@ -101,7 +101,9 @@ class GroupMachine(RuleBasedStateMachine):
         self.rate: dict[str, tuple[int, int]] = {}  # gid -> (second, accepted count) (MSG-7)
         self.current_application: dict[tuple[str, str], int] = {}  # (gid, applicant) -> token
         self.tokens = 0
-        self.pending: list[tuple[str, dict[str, Any], str, str, int]] = []  # handler, notice, gid, applicant, token
+        self.pending: list[
+            tuple[str, dict[str, Any], str, str, int]
+        ] = []  # handler, notice, gid, applicant, token
         self.drain()
 
     # --- plumbing -------------------------------------------------------------------------
@@ -112,7 +114,9 @@ class GroupMachine(RuleBasedStateMachine):
     def snapshot(self) -> bytes:
         return pickle.dumps((self.world.apps[APP], self.world.ids))
 
-    def call(self, user: str, method: str, opts: dict[str, Any], expected: int | None) -> dict[str, Any] | None:
+    def call(
+        self, user: str, method: str, opts: dict[str, Any], expected: int | None
+    ) -> dict[str, Any] | None:
         """Make the call and require the predicted outcome; only IMError may be raised (ORDER-1)."""
         before = self.snapshot()
         try:
@@ -143,8 +147,13 @@ class GroupMachine(RuleBasedStateMachine):
     def live(self, gid: str) -> Shadow | None:
         return self.shadows.get(gid)
 
-    def pick(self, data: st.DataObject, gid: str, roles: tuple[str, ...] = (OWNER, ADMIN, MEMBER),
-             pool: tuple[str, ...] = USERS) -> str:
+    def pick(
+        self,
+        data: st.DataObject,
+        gid: str,
+        roles: tuple[str, ...] = (OWNER, ADMIN, MEMBER),
+        pool: tuple[str, ...] = USERS,
+    ) -> str:
         """Mostly a member of the group with one of ``roles`` (so calls get past the permission
         checks), sometimes anyone from ``pool``."""
         shadow = self.live(gid)
@@ -165,21 +174,39 @@ class GroupMachine(RuleBasedStateMachine):
     def enter_room(self, user: str, shadow: Shadow) -> None:
         """GRP-7: an instance is in one AVChatRoom; it leaves the previous (its owner stays a member)."""
         previous = self.shadows.get(self.room[user])
-        if (previous is not None and previous is not shadow and user in previous.members
-                and previous.owner != user):
+        if (
+            previous is not None
+            and previous is not shadow
+            and user in previous.members
+            and previous.owner != user
+        ):
             self.remove(previous, user)
             previous.tip(2)
         self.room[user] = shadow.gid
 
     # --- create -----------------------------------------------------------------------------
-    @rule(target=groups, creator=users, group_type=st.sampled_from(TYPES),
-          member_list=st.lists(st.tuples(targets, st.integers(0, 3).map(lambda n: n == 0)), max_size=3),
-          join_option=st.sampled_from(JOIN_OPTIONS), max_members=st.sampled_from((None, 2, 3, 4)))
-    def create(self, creator: str, group_type: str, member_list: list[tuple[str, bool]], join_option: str,
-               max_members: int | None) -> Any:
-        opts: dict[str, Any] = {"name": "g", "type": group_type, "joinOption": join_option,
-                                "memberList": [{"userID": u, **({"role": ADMIN} if admin else {})}
-                                               for u, admin in member_list]}
+    @rule(
+        target=groups,
+        creator=users,
+        group_type=st.sampled_from(TYPES),
+        member_list=st.lists(st.tuples(targets, st.integers(0, 3).map(lambda n: n == 0)), max_size=3),
+        join_option=st.sampled_from(JOIN_OPTIONS),
+        max_members=st.sampled_from((None, 2, 3, 4)),
+    )
+    def create(
+        self,
+        creator: str,
+        group_type: str,
+        member_list: list[tuple[str, bool]],
+        join_option: str,
+        max_members: int | None,
+    ) -> Any:
+        opts: dict[str, Any] = {
+            "name": "g",
+            "type": group_type,
+            "joinOption": join_option,
+            "memberList": [{"userID": u, **({"role": ADMIN} if admin else {})} for u, admin in member_list],
+        }
         if max_members is not None:
             opts["maxMemberNum"] = max_members
         limit = max_members if max_members is not None else DEFAULT_MAX[group_type]
@@ -235,8 +262,12 @@ class GroupMachine(RuleBasedStateMachine):
             expected = 10014
         else:
             expected = OK
-        if expected is OK and shadow is not None and shadow.join_option == "NeedPermission" \
-                and user not in shadow.members:
+        if (
+            expected is OK
+            and shadow is not None
+            and shadow.join_option == "NeedPermission"
+            and user not in shadow.members
+        ):
             self.tokens += 1
             self.current_application[(gid, user)] = self.tokens  # re-applying replaces (GRP-7)
         data = self.call(user, "joinGroup", opts, expected)
@@ -299,7 +330,10 @@ class GroupMachine(RuleBasedStateMachine):
             else:
                 success.append(user)
         assert (data["successUserIDList"], data["failureUserIDList"], data["existedUserIDList"]) == (
-            success, failure, existed)
+            success,
+            failure,
+            existed,
+        )
         for user in success:
             shadow.add(user)
         if success:
@@ -372,8 +406,11 @@ class GroupMachine(RuleBasedStateMachine):
         shadow = self.live(gid)
         if shadow is None:
             expected: int | None = 10010
-        elif (caller not in shadow.members or shadow.type in ("Private", "AVChatRoom")
-              or shadow.members[caller] != OWNER):
+        elif (
+            caller not in shadow.members
+            or shadow.type in ("Private", "AVChatRoom")
+            or shadow.members[caller] != OWNER
+        ):
             expected = 10007
         elif role == OWNER or other == caller:
             expected = 10004
@@ -394,8 +431,12 @@ class GroupMachine(RuleBasedStateMachine):
         shadow = self.live(gid)
         if shadow is None:
             expected: int | None = 10010
-        elif (caller not in shadow.members or shadow.type == "AVChatRoom" or shadow.members[caller] != OWNER
-              or other not in shadow.members):
+        elif (
+            caller not in shadow.members
+            or shadow.type == "AVChatRoom"
+            or shadow.members[caller] != OWNER
+            or other not in shadow.members
+        ):
             expected = 10007
         elif other == caller:
             expected = 10004
@@ -415,8 +456,12 @@ class GroupMachine(RuleBasedStateMachine):
         shadow = self.live(gid)
         if shadow is None:
             expected: int | None = 10010
-        elif (caller not in shadow.members or shadow.type == "Private"
-              or shadow.members[caller] not in (OWNER, ADMIN) or other not in shadow.members):
+        elif (
+            caller not in shadow.members
+            or shadow.type == "Private"
+            or shadow.members[caller] not in (OWNER, ADMIN)
+            or other not in shadow.members
+        ):
             expected = 10007
         else:
             allowed = {OWNER: {ADMIN, MEMBER}, ADMIN: {MEMBER}}[shadow.members[caller]]
@@ -458,8 +503,13 @@ class GroupMachine(RuleBasedStateMachine):
                 second, count = self.now, 0
             limited = count >= RATE
             expected = 10023 if limited and priority == "Normal" else OK
-        message = {"to": gid, "conversationType": "GROUP", "type": "TIMTextElem",
-                   "payload": {"text": f"{user}@{self.now}"}, "priority": priority}
+        message = {
+            "to": gid,
+            "conversationType": "GROUP",
+            "type": "TIMTextElem",
+            "payload": {"text": f"{user}@{self.now}"},
+            "priority": priority,
+        }
         data = self.call(user, "sendMessage", message, expected)
         events = self.drain()
         if data is None:
@@ -475,15 +525,18 @@ class GroupMachine(RuleBasedStateMachine):
             shadow.history.append(("msg", sent["ID"]))
         for member in USERS:  # MSG-5 + GRP-9: each listening member's instance once, not the sender
             delivered = self.pushed_ids(events[member]).count(sent["ID"])
-            listening = (member in shadow.members and member != user
-                         and self.remind.get((gid, member)) != "Discard")
+            listening = (
+                member in shadow.members and member != user and self.remind.get((gid, member)) != "Discard"
+            )
             assert delivered == (1 if listening else 0), (member, delivered)
 
     @staticmethod
     def pushed_ids(events: list[tuple[str, Any]]) -> list[str]:
         return [m["ID"] for name, data in events if name == "onMessageReceived" for m in data]
 
-    @rule(gid=groups, data=st.data(), remind=st.sampled_from(("AcceptAndNotify", "AcceptNotNotify", "Discard")))
+    @rule(
+        gid=groups, data=st.data(), remind=st.sampled_from(("AcceptAndNotify", "AcceptNotNotify", "Discard"))
+    )
     def set_remind(self, gid: str, data: st.DataObject, remind: str) -> None:
         user = self.pick(data, gid)
         shadow = self.live(gid)
@@ -545,7 +598,9 @@ class GroupMachine(RuleBasedStateMachine):
             listed: list[tuple[str, str]] = []
             offset = 0
             while True:
-                page = reader.call("getGroupMemberList", {"groupID": shadow.gid, "count": 2, "offset": offset})
+                page = reader.call(
+                    "getGroupMemberList", {"groupID": shadow.gid, "count": 2, "offset": offset}
+                )
                 listed += [(m["userID"], m["role"]) for m in page["memberList"]]
                 offset = page["offset"]
                 if offset == 0:
@@ -564,10 +619,17 @@ class GroupMachine(RuleBasedStateMachine):
     def muted_members_cannot_send(self) -> None:
         for shadow in self.shadows.values():
             for user, until in shadow.mute.items():
-                if until > self.now and user in shadow.members and (
-                        shadow.type != "AVChatRoom" or self.room[user] == shadow.gid):
-                    message = {"to": shadow.gid, "conversationType": "GROUP", "type": "TIMTextElem",
-                               "payload": {"text": "muted?"}}
+                if (
+                    until > self.now
+                    and user in shadow.members
+                    and (shadow.type != "AVChatRoom" or self.room[user] == shadow.gid)
+                ):
+                    message = {
+                        "to": shadow.gid,
+                        "conversationType": "GROUP",
+                        "type": "TIMTextElem",
+                        "payload": {"text": "muted?"},
+                    }
                     self.call(user, "sendMessage", message, 10017)
 
     @invariant()
@@ -580,8 +642,10 @@ class GroupMachine(RuleBasedStateMachine):
                     continue
                 start = 0 if shadow.type == "ChatRoom" else shadow.visible_from[user]
                 wanted = shadow.history[start:]
-                got = [("msg", m["ID"]) if m["type"] != TIP else ("tip", m["payload"]["operationType"])
-                       for m in seen]
+                got = [
+                    ("msg", m["ID"]) if m["type"] != TIP else ("tip", m["payload"]["operationType"])
+                    for m in seen
+                ]
                 assert got == wanted, (shadow.gid, user)
                 sequences = [m["sequence"] for m in seen]
                 if seen:  # MSG-4: every stored message and tip takes the next group sequence

@@ -71,8 +71,9 @@ PLATFORMS = ("web", "miniprogram", "android", "ios")
 CONVERSATION_IDS = (*(f"C2C{u}" for u in USERS), "C2Cghost", "GROUPnope", "bogus", "@TIM#SYSTEM")
 
 #: Events the shadow predicts exactly; conversation-list updates are checked for content only.
-PREDICTED = frozenset({SDK_STATE_READY, SDK_STATE_NOT_READY, KICKED_OUT, MESSAGE_RECEIVED,
-                       MESSAGE_REVOKED, NET_STATE_CHANGE})
+PREDICTED = frozenset(
+    {SDK_STATE_READY, SDK_STATE_NOT_READY, KICKED_OUT, MESSAGE_RECEIVED, MESSAGE_REVOKED, NET_STATE_CHANGE}
+)
 
 IDX = st.integers(min_value=0, max_value=10_000)
 #: Mostly act through an online instance, sometimes through any (to hit ORDER-1's state codes).
@@ -170,8 +171,9 @@ class C2CMachine(RuleBasedStateMachine):
         return self.clock.now()
 
     def online(self, user: str) -> list[Inst]:
-        return sorted((i for i in self.inst_list if i.state == "online" and i.user == user),
-                      key=lambda i: i.order)
+        return sorted(
+            (i for i in self.inst_list if i.state == "online" and i.user == user), key=lambda i: i.order
+        )
 
     def pick(self, n: int, prefer_online: bool, user: str | None = None) -> Inst:
         """An instance: any, or preferably an online one (of ``user`` when it has one)."""
@@ -191,8 +193,11 @@ class C2CMachine(RuleBasedStateMachine):
         if user == peer:
             return 0
         mark = self.read_mark.get((user, peer), 0)
-        return sum(1 for m in self.threads.get(pair(user, peer), [])
-                   if m.sender == peer and not m.revoked and m.index > mark)
+        return sum(
+            1
+            for m in self.threads.get(pair(user, peer), [])
+            if m.sender == peer and not m.revoked and m.index > mark
+        )
 
     def peer_of(self, conversation_id: str) -> str | None:
         """The peer of a valid C2C conversation ID, '' for @TIM#SYSTEM, None if invalid (CONV-1)."""
@@ -286,8 +291,10 @@ class C2CMachine(RuleBasedStateMachine):
             return
         self.clock.advance(seconds)
         predicted: list[Pred] = []
-        due = sorted((i for i in self.inst_list if i.state == "online" and i.expires < self.now),
-                     key=lambda i: (i.expires, i.order))
+        due = sorted(
+            (i for i in self.inst_list if i.state == "online" and i.expires < self.now),
+            key=lambda i: (i.expires, i.order),
+        )
         for inst in due:
             self.kick(inst, KICK_USERSIG_EXPIRED, predicted)
         self.settle(self.world.sweep(), predicted)
@@ -309,9 +316,13 @@ class C2CMachine(RuleBasedStateMachine):
         self.insts[inst.id] = record
         self.inst_list.append(record)
 
-    @rule(n=IDX, user=st.sampled_from(USERS), expire=st.sampled_from([60, 600, 3600, 86400, 86400]),
-          sig=st.sampled_from(["ok", "ok", "ok", "ok", "expired", "other_user", "garbage", "empty"]),
-          fresh=PREFER)
+    @rule(
+        n=IDX,
+        user=st.sampled_from(USERS),
+        expire=st.sampled_from([60, 600, 3600, 86400, 86400]),
+        sig=st.sampled_from(["ok", "ok", "ok", "ok", "expired", "other_user", "garbage", "empty"]),
+        fresh=PREFER,
+    )
     def login(self, n: int, user: str, expire: int, sig: str, fresh: bool) -> None:
         """AUTH-2/3, INST-2..4; ``fresh`` prefers an instance that is not logged in."""
         pool = [i for i in self.inst_list if i.state not in ("online", "destroyed")] if fresh else []
@@ -331,8 +342,12 @@ class C2CMachine(RuleBasedStateMachine):
             user_sig = gen_usersig(DEV_SDKAPPID, DEV_SECRET_KEY, user, expire, now=now)
         expected = {"destroyed": Code.SDK_NOT_INITIALIZED}.get(inst.state)
         if expected is None and inst.state != "online":  # INST-2: online -> repeatLogin, sig unread
-            expected = {"expired": Code.USERSIG_EXPIRED, "other_user": Code.USERSIG_IDENTIFIER_MISMATCH,
-                        "garbage": Code.USERSIG_UNDECODABLE, "empty": Code.USERSIG_EMPTY}.get(sig)
+            expected = {
+                "expired": Code.USERSIG_EXPIRED,
+                "other_user": Code.USERSIG_IDENTIFIER_MISMATCH,
+                "garbage": Code.USERSIG_UNDECODABLE,
+                "empty": Code.USERSIG_EMPTY,
+            }.get(sig)
         outcome = self.invoke(inst.id, "login", {"userID": user, "userSig": user_sig}, expected)
         if outcome is None:
             return
@@ -383,8 +398,11 @@ class C2CMachine(RuleBasedStateMachine):
     def destroy(self, n: int, prefer: bool) -> None:
         self._logout(self.pick(n, prefer), "destroy")
 
-    @rule(user=st.sampled_from(USERS), limit=st.integers(min_value=1, max_value=3),
-          platforms=st.lists(st.sampled_from(("web", *PLATFORMS)), min_size=2, max_size=5))
+    @rule(
+        user=st.sampled_from(USERS),
+        limit=st.integers(min_value=1, max_value=3),
+        platforms=st.lists(st.sampled_from(("web", *PLATFORMS)), min_size=2, max_size=5),
+    )
     def crowd(self, user: str, limit: int, platforms: list[str]) -> None:
         """Set web_instances, then one account on several new pages (INST-3/INST-4 with several slots)."""
         self.configure_web_instances(limit)
@@ -463,19 +481,38 @@ class C2CMachine(RuleBasedStateMachine):
             self.advance(min(expiries) + 1 - self.now)
 
     # --- rules: messages ----------------------------------------------------------------------
-    @rule(n=IDX, prefer=PREFER, to=st.sampled_from(USERS),
-          random=st.none() | st.sampled_from([7, 8]), client_time=st.none() | st.just(T0),
-          via_resend=st.booleans(), text=st.sampled_from(["hi", "héllo", "👋 x"]))
-    def send(self, n: int, prefer: bool, to: str, random: int | None, client_time: int | None,
-             via_resend: bool, text: str) -> None:
+    @rule(
+        n=IDX,
+        prefer=PREFER,
+        to=st.sampled_from(USERS),
+        random=st.none() | st.sampled_from([7, 8]),
+        client_time=st.none() | st.just(T0),
+        via_resend=st.booleans(),
+        text=st.sampled_from(["hi", "héllo", "👋 x"]),
+    )
+    def send(
+        self,
+        n: int,
+        prefer: bool,
+        to: str,
+        random: int | None,
+        client_time: int | None,
+        via_resend: bool,
+        text: str,
+    ) -> None:
         """MSG-3..6: a C2C text (resendMessage of an unsent message sends it too)."""
         self.send_from(self.pick(n, prefer), to, random, client_time, via_resend, text)
 
-    def send_from(self, inst: Inst, to: str, random: int | None, client_time: int | None,
-                  via_resend: bool, text: str) -> bool:
+    def send_from(
+        self, inst: Inst, to: str, random: int | None, client_time: int | None, via_resend: bool, text: str
+    ) -> bool:
         """One send through ``inst``; True if a new message was stored."""
-        message: dict[str, Any] = {"to": to, "conversationType": "C2C", "type": "TIMTextElem",
-                                   "payload": {"text": text}}
+        message: dict[str, Any] = {
+            "to": to,
+            "conversationType": "C2C",
+            "type": "TIMTextElem",
+            "payload": {"text": text},
+        }
         if random is not None:
             message["random"] = random
         if client_time is not None:
@@ -502,7 +539,11 @@ class C2CMachine(RuleBasedStateMachine):
         assert reply["ID"] not in self.msgs, reply
         thread = self.threads[pair(me, to)]
         assert (reply["from"], reply["to"], reply["flow"], reply["conversationID"]) == (
-            me, to, "out", "C2C" + to), reply
+            me,
+            to,
+            "out",
+            "C2C" + to,
+        ), reply
         assert reply["time"] == now and reply["payload"] == {"text": text}, reply
         assert reply["isRevoked"] is False and reply["status"] == "success", reply
         if random is not None:
@@ -545,8 +586,12 @@ class C2CMachine(RuleBasedStateMachine):
     def send_refused(self, n: int, prefer: bool, which: str) -> None:
         """MSG-2/ORDER-1: malformed sends are refused and change nothing."""
         inst = self.pick(n, prefer)
-        message: dict[str, Any] = {"to": "u1", "conversationType": "C2C", "type": "TIMTextElem",
-                                   "payload": {"text": "x"}}
+        message: dict[str, Any] = {
+            "to": "u1",
+            "conversationType": "C2C",
+            "type": "TIMTextElem",
+            "payload": {"text": "x"},
+        }
         code = Code.INVALID_ELEMENT
         if which == "empty_text":
             message["payload"] = {"text": ""}
@@ -578,10 +623,16 @@ class C2CMachine(RuleBasedStateMachine):
         """REV-1..3 (C2C): sender only, within 120 s; everyone else online hears of it."""
         if late:
             self.advance(REVOKE_WINDOW + 1)
-        msg = self.msg_list[-1 - m % min(3, len(self.msg_list))] if recent else self.msg_list[m % len(self.msg_list)]
+        msg = (
+            self.msg_list[-1 - m % min(3, len(self.msg_list))]
+            if recent
+            else self.msg_list[m % len(self.msg_list)]
+        )
         self.revoke_as(self.pick(n, prefer, msg.sender), msg)
 
-    @rule(n=IDX, to=st.sampled_from(USERS), wait=st.sampled_from([0, 0, 30, REVOKE_WINDOW, REVOKE_WINDOW + 1]))
+    @rule(
+        n=IDX, to=st.sampled_from(USERS), wait=st.sampled_from([0, 0, 30, REVOKE_WINDOW, REVOKE_WINDOW + 1])
+    )
     def send_then_revoke(self, n: int, to: str, wait: int) -> None:
         """REV-1/REV-2 at the window's edges: a fresh message revoked by its sender after ``wait`` s."""
         inst = self.pick(n, True)
@@ -613,8 +664,7 @@ class C2CMachine(RuleBasedStateMachine):
         self.settle(outcome.events, predicted)
 
     @precondition(lambda self: self.msg_list)
-    @rule(n=IDX, prefer=PREFER, picks=st.lists(IDX, min_size=1, max_size=3),
-          same_conversation=st.booleans())
+    @rule(n=IDX, prefer=PREFER, picks=st.lists(IDX, min_size=1, max_size=3), same_conversation=st.booleans())
     def delete(self, n: int, prefer: bool, picks: list[int], same_conversation: bool) -> None:
         """MSG-9: one conversation, the caller's account only."""
         first = self.msg_list[picks[0] % len(self.msg_list)]
@@ -623,8 +673,10 @@ class C2CMachine(RuleBasedStateMachine):
         chosen = [first] + [pool[p % len(pool)] for p in picks[1:]]
         me = inst.user
         expected = gate(inst)
-        if expected is None and (any(me not in (m.sender, m.to) for m in chosen)
-                                 or len({m.conversation_for(me) for m in chosen}) > 1):
+        if expected is None and (
+            any(me not in (m.sender, m.to) for m in chosen)
+            or len({m.conversation_for(me) for m in chosen}) > 1
+        ):
             expected = Code.INVALID_PARAMETERS
         opts = {"messageList": [dict(m.view) for m in chosen]}
         outcome = self.invoke(inst.id, "deleteMessage", opts, expected)
@@ -660,11 +712,16 @@ class C2CMachine(RuleBasedStateMachine):
     def delete_conversation(self, n: int, prefer: bool, conversation_id: str) -> None:
         self._mark(n, prefer, conversation_id, "deleteConversation")
 
-    @rule(n=IDX, prefer=PREFER, conversation_id=st.sampled_from(CONVERSATION_IDS),
-          count=st.sampled_from([None, 1, 2, 4, 15, 16, 100, 0, -1, "3", 1.5, True]),
-          cursor=st.none() | IDX)
-    def get_message_list(self, n: int, prefer: bool, conversation_id: str, count: Any,
-                         cursor: int | None) -> None:
+    @rule(
+        n=IDX,
+        prefer=PREFER,
+        conversation_id=st.sampled_from(CONVERSATION_IDS),
+        count=st.sampled_from([None, 1, 2, 4, 15, 16, 100, 0, -1, "3", 1.5, True]),
+        cursor=st.none() | IDX,
+    )
+    def get_message_list(
+        self, n: int, prefer: bool, conversation_id: str, count: Any, cursor: int | None
+    ) -> None:
         """PAGE-1: full paging, or one page before a chosen message (6017 if not in this conversation)."""
         inst = self.pick(n, prefer)
         peer = self.peer_of(conversation_id)
@@ -676,8 +733,9 @@ class C2CMachine(RuleBasedStateMachine):
             expected = Code.CONVERSATION_INVALID
         if cursor is None or not self.msg_list:
             if expected is not None:
-                self.invoke(inst.id, "getMessageList", {"conversationID": conversation_id, "count": count},
-                            expected)
+                self.invoke(
+                    inst.id, "getMessageList", {"conversationID": conversation_id, "count": count}, expected
+                )
             else:
                 self.page_through(inst, conversation_id, count)
             return
@@ -782,7 +840,7 @@ class C2CMachine(RuleBasedStateMachine):
             for pos, name in enumerate(names):
                 if name == KICKED_OUT:
                     assert not kicked, (inst, names)
-                    assert names[pos + 1: pos + 2] == [SDK_STATE_NOT_READY], (inst, names)
+                    assert names[pos + 1 : pos + 2] == [SDK_STATE_NOT_READY], (inst, names)
                     kicked = True
                 elif name == SDK_STATE_READY:
                     kicked = False
@@ -803,8 +861,9 @@ class C2CMachine(RuleBasedStateMachine):
             for peer in sorted(self.accounts):
                 conversation_id = f"C2C{peer}"
                 self.page_through(inst, conversation_id, None)
-                conv = self.read(inst.id, "getConversationProfile",
-                                 {"conversationID": conversation_id})["conversation"]
+                conv = self.read(inst.id, "getConversationProfile", {"conversationID": conversation_id})[
+                    "conversation"
+                ]
                 assert conv["unreadCount"] >= 0, conv
                 assert conv["unreadCount"] == self.unread(user, peer), (user, peer, conv)
             listed = self.read(inst.id, "getConversationList", None)["conversationList"]

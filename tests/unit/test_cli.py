@@ -10,9 +10,17 @@ from simtim.cli import BENCHMARKS, build_parser, main
 def test_every_design_subcommand_exists() -> None:
     parser = build_parser()
     for command in ("serve", "conform", "report", "usersig", "bench", "rules", "demo"):
-        assert parser.parse_known_args([command, *(["model"] if command == "bench" else []),
-                                        *(["gen", "x"] if command == "usersig" else []),
-                                        *(["p"] if command == "report" else [])])[0].command == command
+        assert (
+            parser.parse_known_args(
+                [
+                    command,
+                    *(["model"] if command == "bench" else []),
+                    *(["gen", "x"] if command == "usersig" else []),
+                    *(["p"] if command == "report" else []),
+                ]
+            )[0].command
+            == command
+        )
 
 
 def test_bench_names_the_three_benchmarks(capfd: pytest.CaptureFixture[str]) -> None:

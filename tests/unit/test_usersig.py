@@ -70,9 +70,7 @@ def official_clock(now: int) -> Iterator[None]:
     It calls ``time.time()`` through its own module global, so replacing that
     global leaves the real ``time`` module, pytest and Hypothesis untouched.
     """
-    with mock.patch.object(
-        TLSSigAPIv2, "time", types.SimpleNamespace(time=lambda: float(now))
-    ):
+    with mock.patch.object(TLSSigAPIv2, "time", types.SimpleNamespace(time=lambda: float(now))):
         yield
 
 
@@ -95,23 +93,13 @@ def official_sig(
 def official_hmac(appid: int, key: str, fields: SigFields) -> str:
     """The official module's own private HMAC helper, applied to decoded fields."""
     api = TLSSigAPIv2.TLSSigAPIv2(appid, key)
-    userbuf_b64 = (
-        None if fields.userbuf is None else base64.b64encode(fields.userbuf).decode()
-    )
+    userbuf_b64 = None if fields.userbuf is None else base64.b64encode(fields.userbuf).decode()
     helper = api._TLSSigAPIv2__hmacsha256
-    return bytes(
-        helper(fields.identifier, fields.time, fields.expire, userbuf_b64)
-    ).decode()
+    return bytes(helper(fields.identifier, fields.time, fields.expire, userbuf_b64)).decode()
 
 
 def url_b64(raw: bytes) -> str:
-    return (
-        base64.b64encode(raw)
-        .decode()
-        .replace("+", "*")
-        .replace("/", "-")
-        .replace("=", "_")
-    )
+    return base64.b64encode(raw).decode().replace("+", "*").replace("/", "-").replace("=", "_")
 
 
 def pack(doc: object) -> str:
@@ -130,9 +118,7 @@ def good_doc() -> dict[str, Any]:
     return unpack(gen_usersig(APPID, KEY, USER, EXPIRE, now=T0))
 
 
-def verify(
-    sig: str, *, appid: int = APPID, user: str = USER, key: str = KEY, now: int = T0
-) -> SigFields:
+def verify(sig: str, *, appid: int = APPID, user: str = USER, key: str = KEY, now: int = T0) -> SigFields:
     return verify_usersig(sig, sdkappid=appid, identifier=user, key=key, now=now)
 
 
@@ -161,21 +147,15 @@ def test_auth_1_official_sig_verifies_here(userbuf: bytes | None) -> None:
             identifier=USER, sdkappid=APPID, time=issued, expire=86400, userbuf=userbuf
         )
     refused(Code.USERSIG_EXPIRED, lambda: verify(sig, now=issued + 86401))
-    refused(
-        Code.USERSIG_VERIFY_FAILED, lambda: verify(sig, now=issued, key=KEY[:-1] + "f")
-    )
+    refused(Code.USERSIG_VERIFY_FAILED, lambda: verify(sig, now=issued, key=KEY[:-1] + "f"))
 
 
 @pytest.mark.parametrize("identifier", [USER, "", "小军/x", 'a\\"b\n', "emoji😀"])
 @pytest.mark.parametrize("userbuf", [None, b"", b"\x00\xffabc"])
-def test_auth_1_our_sig_passes_official_hmac(
-    identifier: str, userbuf: bytes | None
-) -> None:
+def test_auth_1_our_sig_passes_official_hmac(identifier: str, userbuf: bytes | None) -> None:
     sig = gen_usersig(APPID, KEY, identifier, 3600, now=T0, userbuf=userbuf)
     fields = decode_usersig(sig)
-    assert fields == SigFields(
-        identifier=identifier, sdkappid=APPID, time=T0, expire=3600, userbuf=userbuf
-    )
+    assert fields == SigFields(identifier=identifier, sdkappid=APPID, time=T0, expire=3600, userbuf=userbuf)
     assert signature_of(sig) == official_hmac(APPID, KEY, fields)
     # and the official helper disagrees under another key, so the check has teeth
     assert signature_of(sig) != official_hmac(APPID, KEY.upper(), fields)
@@ -222,9 +202,7 @@ def test_auth_1_byte_identical_to_official(
     identifier: str, appid: int, expire: int, now: int, userbuf: bytes | None
 ) -> None:
     ours = gen_usersig(appid, KEY, identifier, expire, now=now, userbuf=userbuf)
-    assert ours == official_sig(
-        identifier, expire, now=now, userbuf=userbuf, appid=appid
-    )
+    assert ours == official_sig(identifier, expire, now=now, userbuf=userbuf, appid=appid)
 
 
 def test_auth_1_gen_and_verify_never_read_the_clock(
@@ -240,10 +218,7 @@ def test_auth_1_gen_and_verify_never_read_the_clock(
 
 
 def test_auth_1_gen_refuses_to_mint_what_verify_would_refuse() -> None:
-    noise = b"".join(
-        hashlib.sha256(i.to_bytes(4, "big")).digest()
-        for i in range(MAX_SIG_CHARS // 32)
-    )
+    noise = b"".join(hashlib.sha256(i.to_bytes(4, "big")).digest() for i in range(MAX_SIG_CHARS // 32))
     with pytest.raises(ValueError):
         gen_usersig(APPID, KEY, USER, 10, now=T0, userbuf=noise)
     big = gen_usersig(APPID, KEY, USER, 10, now=T0, userbuf=noise[: MAX_SIG_CHARS // 4])
@@ -304,9 +279,7 @@ UNDECODABLE = {
     "extra_padding": VECTOR_SIG + "__",
     "base64_of_non_zlib": url_b64(b"hello world, not deflated"),
     "truncated_zlib": url_b64(zlib.compress(b'{"TLS.ver": "2.0"}')[:-3]),
-    "zlib_with_trailing_junk": url_b64(
-        zlib.compress(json.dumps(good_doc()).encode()) + b"junk"
-    ),
+    "zlib_with_trailing_junk": url_b64(zlib.compress(json.dumps(good_doc()).encode()) + b"junk"),
     "zlib_of_non_json": url_b64(zlib.compress(b"{not json")),
     "zlib_of_non_utf8": url_b64(zlib.compress(b'{"TLS.identifier": "\xff"}')),
     "json_array": pack([1, 2, 3]),
@@ -332,9 +305,7 @@ UNDECODABLE = {
     "lone_surrogate_identifier": url_b64(
         zlib.compress(json.dumps(good_doc()).replace('"xiaojun"', '"\\ud800"').encode())
     ),
-    "huge_int": url_b64(
-        zlib.compress(json.dumps(good_doc()).replace(str(T0), "9" * 5000).encode())
-    ),
+    "huge_int": url_b64(zlib.compress(json.dumps(good_doc()).replace(str(T0), "9" * 5000).encode())),
     "deep_nesting": url_b64(zlib.compress(b"[" * 200_000)),
     "zlib_bomb": url_b64(zlib.compress(b" " * (MAX_INFLATED_BYTES * 4) + b"{}", 9)),
     "too_long": "A" * (MAX_SIG_CHARS + 4),
@@ -386,9 +357,7 @@ def test_auth_2_wrong_key_is_70009() -> None:
 
 TAMPERED = {
     "other_hmac": {"sig": VECTOR_USERBUF_HMAC},
-    "hmac_one_char_off": {
-        "sig": ("A" if VECTOR_HMAC[0] != "A" else "B") + VECTOR_HMAC[1:]
-    },
+    "hmac_one_char_off": {"sig": ("A" if VECTOR_HMAC[0] != "A" else "B") + VECTOR_HMAC[1:]},
     "hmac_not_base64": {"sig": "%%%"},
     "hmac_empty": {"sig": ""},
     "hmac_non_ascii": {"sig": "é" * 44},
@@ -416,11 +385,7 @@ def test_auth_2_userbuf_removed_is_70009() -> None:
 def test_auth_2_sig_reencoded_with_other_json_layout_still_verifies() -> None:
     """Semantic, not string, comparison: compact JSON and zlib level 9 are the same sig."""
     doc = dict(reversed(list(good_doc().items())))
-    sig = url_b64(
-        zlib.compress(
-            json.dumps(doc, separators=(",", ":"), ensure_ascii=False).encode(), 9
-        )
-    )
+    sig = url_b64(zlib.compress(json.dumps(doc, separators=(",", ":"), ensure_ascii=False).encode(), 9))
     assert sig != gen_usersig(APPID, KEY, USER, EXPIRE, now=T0)
     assert verify(sig) == SigFields(USER, APPID, T0, EXPIRE, None)
 
@@ -496,10 +461,7 @@ def test_auth_2_arbitrary_bytes_only_raise_imerror(raw: bytes) -> None:
 
 _json = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats() | st.text(),
-    lambda inner: (
-        st.lists(inner, max_size=4)
-        | st.dictionaries(st.text(max_size=8), inner, max_size=4)
-    ),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
     max_leaves=12,
 )
 _tls_keys = [
@@ -517,9 +479,7 @@ _tls_keys = [
     _json,
     st.dictionaries(st.sampled_from(_tls_keys), _json | st.just("2.0") | st.just(USER)),
 )
-def test_auth_2_arbitrary_json_only_raises_imerror(
-    value: object, tls_doc: dict[str, object]
-) -> None:
+def test_auth_2_arbitrary_json_only_raises_imerror(value: object, tls_doc: dict[str, object]) -> None:
     _only_refusals(pack(value))
     _only_refusals(pack(tls_doc))
     _only_refusals(pack({**good_doc(), **tls_doc}))
@@ -548,7 +508,5 @@ def test_auth_2_gen_verify_roundtrip(
         verify_usersig(sig, **ok, now=now + expire + 1)
     assert info.value.code == Code.USERSIG_EXPIRED
     with pytest.raises(IMError) as info:
-        verify_usersig(
-            sig, sdkappid=appid, identifier=identifier, key=key + "x", now=now
-        )
+        verify_usersig(sig, sdkappid=appid, identifier=identifier, key=key + "x", now=now)
     assert info.value.code == Code.USERSIG_VERIFY_FAILED

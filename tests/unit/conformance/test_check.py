@@ -8,8 +8,9 @@ from simtim.conformance.check import IdMap, Mismatch, compare
 
 
 def diff(expected: Any, actual: Any, ids: IdMap | None = None, **kwargs: Any) -> list[Mismatch]:
-    return compare(expected, actual, ids if ids is not None else IdMap(), rule="MSG-4",
-                   method="sendMessage", **kwargs)
+    return compare(
+        expected, actual, ids if ids is not None else IdMap(), rule="MSG-4", method="sendMessage", **kwargs
+    )
 
 
 def paths(found: list[Mismatch]) -> list[str]:
@@ -18,8 +19,10 @@ def paths(found: list[Mismatch]) -> list[str]:
 
 # --- plain differences, readable paths -----------------------------------------------------------
 def test_equal_values_give_no_mismatch() -> None:
-    value = {"message": {"payload": {"text": "hi"}, "flow": "out", "isRevoked": False, "priority": "Normal"},
-             "list": [1, 2, {"a": None}]}
+    value = {
+        "message": {"payload": {"text": "hi"}, "flow": "out", "isRevoked": False, "priority": "Normal"},
+        "list": [1, 2, {"a": None}],
+    }
     assert diff(value, value) == []
 
 
@@ -37,8 +40,10 @@ def test_a_code_difference_in_an_envelope_is_a_mismatch() -> None:
 
 
 def test_list_elements_are_addressed_by_index() -> None:
-    found = diff({"messageList": [{"sequence": 1}, {"sequence": 2}]},
-                 {"messageList": [{"sequence": 1}, {"sequence": 3}]})
+    found = diff(
+        {"messageList": [{"sequence": 1}, {"sequence": 2}]},
+        {"messageList": [{"sequence": 1}, {"sequence": 3}]},
+    )
     assert paths(found) == ["data.messageList[1].sequence"]
 
 
@@ -85,8 +90,9 @@ def test_one_model_id_cannot_map_to_two_target_ids() -> None:
 
 def test_two_model_ids_mapped_to_one_target_id_is_a_mismatch() -> None:
     ids = IdMap()
-    found = diff({"messageList": [{"ID": "m1"}, {"ID": "m2"}]},
-                 {"messageList": [{"ID": "t1"}, {"ID": "t1"}]}, ids)
+    found = diff(
+        {"messageList": [{"ID": "m1"}, {"ID": "m2"}]}, {"messageList": [{"ID": "t1"}, {"ID": "t1"}]}, ids
+    )
     assert paths(found) == ["data.messageList[1].ID"]
     assert ids.to_target == {"m1": "t1"}
 
@@ -130,24 +136,33 @@ def test_group_conversation_ids_are_mapped_through_the_group_id() -> None:
     # consistent with the group ID itself...
     assert diff({"groupID": "@TGS#1AAAA"}, {"groupID": "@TGS#2BBBB"}, ids) == []
     # ...and a conversation of another group (or not a group conversation) is a mismatch
-    assert paths(diff({"conversationID": "GROUP@TGS#1AAAA"}, {"conversationID": "GROUP@TGS#3CCCC"}, ids)) \
-        == ["data.conversationID"]
-    assert paths(diff({"conversationID": "GROUP@TGS#1AAAA"}, {"conversationID": "C2C@TGS#2BBBB"}, ids)) \
-        == ["data.conversationID"]
+    assert paths(diff({"conversationID": "GROUP@TGS#1AAAA"}, {"conversationID": "GROUP@TGS#3CCCC"}, ids)) == [
+        "data.conversationID"
+    ]
+    assert paths(diff({"conversationID": "GROUP@TGS#1AAAA"}, {"conversationID": "C2C@TGS#2BBBB"}, ids)) == [
+        "data.conversationID"
+    ]
 
 
 def test_a_group_conversation_bound_twice_to_one_target_group_is_a_mismatch() -> None:
     ids = IdMap()
-    found = diff([{"conversationID": "GROUP@TGS#1AAAA"}, {"conversationID": "GROUP@TGS#1BBBB"}],
-                 [{"conversationID": "GROUP@TGS#2XXXX"}, {"conversationID": "GROUP@TGS#2XXXX"}], ids)
+    found = diff(
+        [{"conversationID": "GROUP@TGS#1AAAA"}, {"conversationID": "GROUP@TGS#1BBBB"}],
+        [{"conversationID": "GROUP@TGS#2XXXX"}, {"conversationID": "GROUP@TGS#2XXXX"}],
+        ids,
+    )
     assert paths(found) == ["data[1].conversationID"]
 
 
 def test_custom_group_and_user_ids_are_compared_exactly() -> None:
     assert diff({"conversationID": "GROUPmine"}, {"conversationID": "GROUPmine"}) == []
-    assert paths(diff({"conversationID": "GROUPmine"}, {"conversationID": "GROUPyours"})) == ["data.conversationID"]
+    assert paths(diff({"conversationID": "GROUPmine"}, {"conversationID": "GROUPyours"})) == [
+        "data.conversationID"
+    ]
     assert paths(diff({"from": "alice"}, {"from": "bob"})) == ["data.from"]
-    assert paths(diff({"conversationID": "C2Calice"}, {"conversationID": "C2Cbob"})) == ["data.conversationID"]
+    assert paths(diff({"conversationID": "C2Calice"}, {"conversationID": "C2Cbob"})) == [
+        "data.conversationID"
+    ]
 
 
 # --- volatile fields --------------------------------------------------------------------------
@@ -155,8 +170,9 @@ def test_times_are_compared_within_the_tolerance() -> None:
     assert diff({"time": 100, "joinTime": 50}, {"time": 102, "joinTime": 48}, time_tolerance=2) == []
     found = diff({"time": 100, "joinTime": 50}, {"time": 103, "joinTime": 50}, time_tolerance=2)
     assert [(m.path, m.expected, m.actual) for m in found] == [("data.time", 100, 103)]
-    assert paths(diff({"message": {"time": 100}}, {"message": {"time": 101}}, time_tolerance=0)) \
-        == ["data.message.time"]
+    assert paths(diff({"message": {"time": 100}}, {"message": {"time": 101}}, time_tolerance=0)) == [
+        "data.message.time"
+    ]
 
 
 def test_a_time_of_another_type_is_a_mismatch() -> None:
@@ -177,11 +193,20 @@ def test_translate_maps_bound_ids_anywhere_in_the_arguments() -> None:
     ids = IdMap()
     ids.bind("m1", "t1")
     ids.bind("@TGS#1AAAA", "@TGS#2BBBB")
-    args = {"messageList": [{"ID": "m1", "conversationID": "GROUP@TGS#1AAAA", "to": "@TGS#1AAAA"}],
-            "groupID": "@TGS#1AAAA", "count": 15, "flag": True, "note": None}
+    args = {
+        "messageList": [{"ID": "m1", "conversationID": "GROUP@TGS#1AAAA", "to": "@TGS#1AAAA"}],
+        "groupID": "@TGS#1AAAA",
+        "count": 15,
+        "flag": True,
+        "note": None,
+    }
     assert ids.translate(args) == {
         "messageList": [{"ID": "t1", "conversationID": "GROUP@TGS#2BBBB", "to": "@TGS#2BBBB"}],
-        "groupID": "@TGS#2BBBB", "count": 15, "flag": True, "note": None}
+        "groupID": "@TGS#2BBBB",
+        "count": 15,
+        "flag": True,
+        "note": None,
+    }
 
 
 def test_translate_leaves_unknown_values_alone_and_does_not_mutate() -> None:
@@ -189,7 +214,12 @@ def test_translate_leaves_unknown_values_alone_and_does_not_mutate() -> None:
     ids.bind("m1", "t1")
     args = {"ID": "m2", "conversationID": "GROUP@TGS#unbound", "userID": "alice", "nested": {"ID": "m1"}}
     out = ids.translate(args)
-    assert out == {"ID": "m2", "conversationID": "GROUP@TGS#unbound", "userID": "alice", "nested": {"ID": "t1"}}
+    assert out == {
+        "ID": "m2",
+        "conversationID": "GROUP@TGS#unbound",
+        "userID": "alice",
+        "nested": {"ID": "t1"},
+    }
     assert args["nested"] == {"ID": "m1"}
     assert ids.target_value("m2") == "m2"
 
@@ -197,7 +227,14 @@ def test_translate_leaves_unknown_values_alone_and_does_not_mutate() -> None:
 def test_an_id_bound_by_compare_translates_the_next_call() -> None:
     """The cell's loop: the model's reply binds the target's ID, the next call uses it."""
     ids = IdMap()
-    assert diff({"message": {"ID": "m1", "conversationID": "GROUP@TGS#1A"}},
-                {"message": {"ID": "t1", "conversationID": "GROUP@TGS#2B"}}, ids) == []
-    assert ids.translate({"message": {"ID": "m1"}, "conversationID": "GROUP@TGS#1A", "groupID": "@TGS#1A"}) \
-        == {"message": {"ID": "t1"}, "conversationID": "GROUP@TGS#2B", "groupID": "@TGS#2B"}
+    assert (
+        diff(
+            {"message": {"ID": "m1", "conversationID": "GROUP@TGS#1A"}},
+            {"message": {"ID": "t1", "conversationID": "GROUP@TGS#2B"}},
+            ids,
+        )
+        == []
+    )
+    assert ids.translate(
+        {"message": {"ID": "m1"}, "conversationID": "GROUP@TGS#1A", "groupID": "@TGS#1A"}
+    ) == {"message": {"ID": "t1"}, "conversationID": "GROUP@TGS#2B", "groupID": "@TGS#2B"}

@@ -17,7 +17,9 @@ from simtim.rules import RULE_IDS
 REV = ("REV-1", "REV-2", "REV-3", "REV-4")
 
 
-def mismatch(rule: str = "REV-1", path: str = "code", expected: object = 20016, actual: object = 0) -> Mismatch:
+def mismatch(
+    rule: str = "REV-1", path: str = "code", expected: object = 20016, actual: object = 0
+) -> Mismatch:
     return Mismatch(rule, "revokeMessage", path, expected, actual, "step 4 (revokeMessage by alice)")
 
 
@@ -83,8 +85,10 @@ def test_an_empty_run_fails_nothing_and_checks_nothing() -> None:
 
 # --- the matrix -------------------------------------------------------------------------------
 def test_matrix_groups_rules_by_area() -> None:
-    report = ConformReport([passed(rule) for rule in REV] + [passed("PAGE-1"), failed("PAGE-3"),
-                                                              skipped("PAGE-2")], target="inproc://")
+    report = ConformReport(
+        [passed(rule) for rule in REV] + [passed("PAGE-1"), failed("PAGE-3"), skipped("PAGE-2")],
+        target="inproc://",
+    )
     text = report.matrix()
     assert text.splitlines()[0] == "conformance of inproc://"
     assert re.search(r"^\s+REV:\s+4/4 passed$", text, re.MULTILINE), text
@@ -93,14 +97,17 @@ def test_matrix_groups_rules_by_area() -> None:
     assert "FAILED PAGE-3" in page and "skipped PAGE-2" in page
     areas = [line.split(":")[0].strip() for line in text.splitlines()[1:] if re.match(r"^\s+[A-Z]+:", line)]
     assert areas == list(dict.fromkeys(rule.split("-")[0] for rule in RULE_IDS))
-    assert re.search(rf"total: 5 passed, 1 failed, 1 skipped, {len(RULE_IDS) - 7} unchecked of {len(RULE_IDS)} rules",
-                     text)
+    assert re.search(
+        rf"total: 5 passed, 1 failed, 1 skipped, {len(RULE_IDS) - 7} unchecked of {len(RULE_IDS)} rules", text
+    )
 
 
 def test_mismatch_lines_show_scenario_and_diff() -> None:
     report = ConformReport([failed("REV-1", "revoke", mismatch())], [])
     lines = report.mismatch_lines()
-    assert lines == ["revoke: [REV-1] step 4 (revokeMessage by alice) revokeMessage code: expected 20016, got 0"]
+    assert lines == [
+        "revoke: [REV-1] step 4 (revokeMessage by alice) revokeMessage code: expected 20016, got 0"
+    ]
 
 
 # --- JUnit ------------------------------------------------------------------------------------
@@ -113,9 +120,16 @@ def junit(report: ConformReport, tmp_path: Path) -> ET.Element:
 
 
 def test_junit_has_one_testcase_per_check_named_after_the_rule(tmp_path: Path) -> None:
-    checks = [passed("REV-2"), failed("REV-1", "revoke", mismatch(), mismatch(path="data.message.isRevoked",
-                                                                             expected=True, actual=False)),
-              skipped("MUTE-2", "mute", "target has no fake_clock")]
+    checks = [
+        passed("REV-2"),
+        failed(
+            "REV-1",
+            "revoke",
+            mismatch(),
+            mismatch(path="data.message.isRevoked", expected=True, actual=False),
+        ),
+        skipped("MUTE-2", "mute", "target has no fake_clock"),
+    ]
     root = junit(ConformReport(checks), tmp_path)
     assert root.tag == "testsuite"
     assert (root.get("tests"), root.get("failures"), root.get("skipped")) == ("3", "1", "1")
@@ -162,30 +176,40 @@ def test_a_known_divergence_that_passes_fails_the_run_strict(tmp_path: Path) -> 
     root = junit(report, tmp_path)
     assert root.get("failures") == "1"
     failure = root.find("testcase/failure")
-    assert failure is not None and "known divergence now passes: paging capped at 20" in str(failure.get("message"))
+    assert failure is not None and "known divergence now passes: paging capped at 20" in str(
+        failure.get("message")
+    )
 
 
 def test_a_known_divergence_only_covers_its_rule_and_scenario() -> None:
     known = [Divergence("flaky in this scenario", rule="REV-1", scenario="revoke")]
-    report = ConformReport([failed("REV-1", "revoke"), failed("REV-1", "revoke_group"), failed("REV-2")], known)
+    report = ConformReport(
+        [failed("REV-1", "revoke"), failed("REV-1", "revoke_group"), failed("REV-2")], known
+    )
     assert report.failing_rules() == ["REV-1", "REV-2"]
     by_scenario = [Divergence("whole scenario", scenario="revoke")]
-    report = ConformReport([failed("REV-1", "revoke"), failed("REV-2", "revoke"), failed("REV-3", "other")],
-                           by_scenario)
+    report = ConformReport(
+        [failed("REV-1", "revoke"), failed("REV-2", "revoke"), failed("REV-3", "other")], by_scenario
+    )
     assert report.failing_rules() == ["REV-3"]
 
 
 def test_load_divergences_reads_rule_or_scenario_entries(tmp_path: Path) -> None:
     path = tmp_path / "known.yaml"
-    path.write_text("- {rule: REV-1, reason: window is 60 s}\n- {scenario: paging, reason: cap 20}\n",
-                    encoding="utf-8")
-    assert load_divergences(path) == [Divergence("window is 60 s", "REV-1", ""), Divergence("cap 20", "", "paging")]
+    path.write_text(
+        "- {rule: REV-1, reason: window is 60 s}\n- {scenario: paging, reason: cap 20}\n", encoding="utf-8"
+    )
+    assert load_divergences(path) == [
+        Divergence("window is 60 s", "REV-1", ""),
+        Divergence("cap 20", "", "paging"),
+    ]
     path.write_text("", encoding="utf-8")
     assert load_divergences(path) == []
 
 
-@pytest.mark.parametrize("text", ["{rule: REV-1, reason: x}\n", "- {rule: REV-1}\n", "- {reason: nothing}\n",
-                                  "- REV-1\n"])
+@pytest.mark.parametrize(
+    "text", ["{rule: REV-1, reason: x}\n", "- {rule: REV-1}\n", "- {reason: nothing}\n", "- REV-1\n"]
+)
 def test_load_divergences_refuses_bad_entries(tmp_path: Path, text: str) -> None:
     path = tmp_path / "known.yaml"
     path.write_text(text, encoding="utf-8")
@@ -195,28 +219,45 @@ def test_load_divergences_refuses_bad_entries(tmp_path: Path, text: str) -> None
 
 # --- CSV and HTML -----------------------------------------------------------------------------
 def test_csv_has_one_row_per_mismatch(tmp_path: Path) -> None:
-    report = ConformReport([failed("REV-1", "revoke", mismatch(), mismatch(path="data.x", expected={"a": 1},
-                                                                          actual=None)),
-                            passed("REV-2"), failed("PAGE-1", "paging")],
-                           [Divergence("known", rule="PAGE-1")])
+    report = ConformReport(
+        [
+            failed("REV-1", "revoke", mismatch(), mismatch(path="data.x", expected={"a": 1}, actual=None)),
+            passed("REV-2"),
+            failed("PAGE-1", "paging"),
+        ],
+        [Divergence("known", rule="PAGE-1")],
+    )
     path = tmp_path / "c.csv"
     report.write_csv(path)
     with path.open(encoding="utf-8", newline="") as handle:
         rows = list(csv.DictReader(handle))
     assert [(r["rule"], r["scenario"], r["path"], r["known"]) for r in rows] == [
-        ("REV-1", "revoke", "code", ""), ("REV-1", "revoke", "data.x", ""), ("PAGE-1", "paging", "code", "yes")]
+        ("REV-1", "revoke", "code", ""),
+        ("REV-1", "revoke", "data.x", ""),
+        ("PAGE-1", "paging", "code", "yes"),
+    ]
     assert rows[0]["step"] == "step 4 (revokeMessage by alice)"
     assert (rows[0]["expected"], rows[0]["actual"]) == ("20016", "0")
     assert (rows[1]["expected"], rows[1]["actual"]) == ('{"a": 1}', "null")
 
 
 def test_html_is_self_contained_and_escaped(tmp_path: Path) -> None:
-    report = ConformReport([failed("REV-1", "revoke", mismatch(path="data.text", expected="<b>", actual="</td>")),
-                            passed("REV-2")], target="http://127.0.0.1:1 <x>")
+    report = ConformReport(
+        [
+            failed("REV-1", "revoke", mismatch(path="data.text", expected="<b>", actual="</td>")),
+            passed("REV-2"),
+        ],
+        target="http://127.0.0.1:1 <x>",
+    )
     path = tmp_path / "r.html"
     report.write_html(path)
     page = path.read_text(encoding="utf-8")
     assert page.startswith("<!doctype html>")
     assert "<script src" not in page and "<link" not in page
     assert "&lt;x&gt;" in page and "&lt;b&gt;" in page and "&lt;/td&gt;" in page
-    assert "<td>REV-1</td>" in page and ">fail</td>" in page and ">pass</td>" in page and ">unchecked</td>" in page
+    assert (
+        "<td>REV-1</td>" in page
+        and ">fail</td>" in page
+        and ">pass</td>" in page
+        and ">unchecked</td>" in page
+    )

@@ -41,7 +41,9 @@ def test_scenario_names_are_unique() -> None:
     """Known divergences and reports name scenarios, so two files must not share a name."""
     seen: dict[str, str] = {}
     for scenario in shipped():
-        assert scenario.name not in seen, f"{scenario.path.name} and {seen[scenario.name]} share {scenario.name!r}"
+        assert scenario.name not in seen, (
+            f"{scenario.path.name} and {seen[scenario.name]} share {scenario.name!r}"
+        )
         seen[scenario.name] = scenario.path.name
 
 
@@ -88,46 +90,83 @@ def error_of(path: Path) -> str:
 
 
 def with_steps(steps: str, *, head: str = "") -> str:
-    return ("name: broken\nrules: [REV-1]\n" + head
-            + "setup:\n  accounts: [alice, bob]\nsteps:\n" + textwrap.indent(textwrap.dedent(steps), "  "))
+    return (
+        "name: broken\nrules: [REV-1]\n"
+        + head
+        + "setup:\n  accounts: [alice, bob]\nsteps:\n"
+        + textwrap.indent(textwrap.dedent(steps), "  ")
+    )
 
 
 def test_a_good_file_loads(tmp_path: Path) -> None:
     scenario = load_scenario(write(tmp_path, GOOD, "tiny.yaml"))
     assert scenario.name == "tiny" and scenario.rules == ["REV-1"]
     step = scenario.steps[0]
-    assert (step.kind, step.actor, step.method, step.rule, step.save) == ("call", "alice", "sendMessage",
-                                                                          "REV-1", "m1")
+    assert (step.kind, step.actor, step.method, step.rule, step.save) == (
+        "call",
+        "alice",
+        "sendMessage",
+        "REV-1",
+        "m1",
+    )
     assert step.label == "step 1 (sendMessage by alice)"
 
 
 STEP_ERRORS = {
     "unknown method": ("- {actor: alice, call: sendMesage}\n", "step 1", "unknown method 'sendMesage'"),
     "unknown admin op": ("- {admin: nuke}\n", "step 1", "unknown admin op 'nuke'"),
-    "unknown step rule": ("- {actor: alice, call: getMyProfile}\n- {actor: alice, call: getMyProfile, rule: REV-9}\n",
-                          "step 2", "unknown rule 'REV-9'"),
-    "undeclared actor": ("- {actor: alice, call: getMyProfile}\n- {actor: mallory, call: getMyProfile}\n",
-                         "step 2", "actor 'mallory' is not a declared account"),
+    "unknown step rule": (
+        "- {actor: alice, call: getMyProfile}\n- {actor: alice, call: getMyProfile, rule: REV-9}\n",
+        "step 2",
+        "unknown rule 'REV-9'",
+    ),
+    "undeclared actor": (
+        "- {actor: alice, call: getMyProfile}\n- {actor: mallory, call: getMyProfile}\n",
+        "step 2",
+        "actor 'mallory' is not a declared account",
+    ),
     "undeclared second instance": ("- {login: eve/2}\n", "step 1", "actor 'eve/2' is not a declared account"),
     "two kinds in a step": ("- {actor: alice, call: getMyProfile, advance: 3}\n", "step 1", "exactly one of"),
     "no kind": ("- {actor: alice}\n", "step 1", "exactly one of"),
-    "unknown step key": ("- {actor: alice, call: getMyProfile, expects: {code: 0}}\n", "step 1",
-                         "unknown keys ['expects']"),
+    "unknown step key": (
+        "- {actor: alice, call: getMyProfile, expects: {code: 0}}\n",
+        "step 1",
+        "unknown keys ['expects']",
+    ),
     "step not a mapping": ("- getMyProfile\n", "step 1", "a step must be a mapping"),
     "negative advance": ("- {advance: -5}\n", "step 1", "non-negative integer"),
     "advance not a number": ("- {advance: soon}\n", "step 1", "non-negative integer"),
-    "expect unknown key": ("- {actor: alice, call: getMyProfile, expect: {status: ok}}\n", "step 1",
-                           "expect takes"),
-    "expect code not an int": ("- {actor: alice, call: getMyProfile, expect: {code: zero}}\n", "step 1",
-                               "expect.code must be an integer"),
-    "expect data not a mapping": ("- {actor: alice, call: getMyProfile, expect: {data: [1]}}\n", "step 1",
-                                  "expect.data must map paths"),
+    "expect unknown key": (
+        "- {actor: alice, call: getMyProfile, expect: {status: ok}}\n",
+        "step 1",
+        "expect takes",
+    ),
+    "expect code not an int": (
+        "- {actor: alice, call: getMyProfile, expect: {code: zero}}\n",
+        "step 1",
+        "expect.code must be an integer",
+    ),
+    "expect data not a mapping": (
+        "- {actor: alice, call: getMyProfile, expect: {data: [1]}}\n",
+        "step 1",
+        "expect.data must map paths",
+    ),
     "expect not a mapping": ("- {actor: alice, call: getMyProfile, expect: 0}\n", "step 1", "expect takes"),
-    "args not a mapping": ("- {actor: alice, call: getMyProfile, args: [1]}\n", "step 1", "args must be a mapping"),
-    "expect_events unknown actor": ("- {actor: alice, call: getMyProfile, expect_events: {zed: [x]}}\n", "step 1",
-                                    "unknown actor 'zed'"),
-    "expect_events not lists": ("- {actor: alice, call: getMyProfile, expect_events: {bob: onMessageReceived}}\n",
-                                "step 1", "expect_events maps actors"),
+    "args not a mapping": (
+        "- {actor: alice, call: getMyProfile, args: [1]}\n",
+        "step 1",
+        "args must be a mapping",
+    ),
+    "expect_events unknown actor": (
+        "- {actor: alice, call: getMyProfile, expect_events: {zed: [x]}}\n",
+        "step 1",
+        "unknown actor 'zed'",
+    ),
+    "expect_events not lists": (
+        "- {actor: alice, call: getMyProfile, expect_events: {bob: onMessageReceived}}\n",
+        "step 1",
+        "expect_events maps actors",
+    ),
     "save not a name": ("- {actor: alice, call: getMyProfile, save: [a]}\n", "step 1", "save takes a name"),
 }
 
@@ -149,13 +188,17 @@ FILE_ERRORS = {
     "empty rules": (GOOD.replace("[REV-1]", "[]"), "rules"),
     "unknown requirement": (GOOD + "requires: [time_machine]\n", "requires"),
     "bad setup key": (GOOD.replace("setup:\n", "setup:\n  groups: [g]\n"), "setup"),
-    "unknown app field": (GOOD.replace("setup:\n", "setup:\n  app: {revokeWindow: 5}\n") + "requires: [admin]\n",
-                          "setup.app"),
+    "unknown app field": (
+        GOOD.replace("setup:\n", "setup:\n  app: {revokeWindow: 5}\n") + "requires: [admin]\n",
+        "setup.app",
+    ),
     "bad account": (GOOD.replace("[alice, bob]", "[alice, {nick: B}]"), "setup.accounts"),
     "no steps": (GOOD.split("steps:")[0] + "steps: []\n", "steps"),
     "advance without fake_clock": (with_steps("- {advance: 121}\n"), "must require fake_clock"),
-    "app config without admin": (GOOD.replace("setup:\n", "setup:\n  app: {revokeWindowSeconds: 60}\n"),
-                                 "must require admin"),
+    "app config without admin": (
+        GOOD.replace("setup:\n", "setup:\n  app: {revokeWindowSeconds: 60}\n"),
+        "must require admin",
+    ),
     "admin step without admin": (with_steps("- {admin: kick, args: {userID: ~bob}}\n"), "must require admin"),
 }
 
@@ -169,8 +212,10 @@ def test_a_broken_file_names_file_and_place(tmp_path: Path, case: str) -> None:
 
 
 def test_requirements_satisfied_make_the_same_steps_valid(tmp_path: Path) -> None:
-    text = with_steps("- {advance: 121}\n- {admin: kick, args: {userID: ~bob}, rule: INST-6}\n",
-                      head="requires: [fake_clock, admin]\n")
+    text = with_steps(
+        "- {advance: 121}\n- {admin: kick, args: {userID: ~bob}, rule: INST-6}\n",
+        head="requires: [fake_clock, admin]\n",
+    )
     scenario = load_scenario(write(tmp_path, text, "ok.yaml"))
     assert [s.kind for s in scenario.steps] == ["advance", "admin"]
     assert scenario.steps[0].seconds == 121 and scenario.steps[1].rule == "INST-6"
@@ -178,7 +223,10 @@ def test_requirements_satisfied_make_the_same_steps_valid(tmp_path: Path) -> Non
 
 def test_load_all_stops_at_the_first_broken_file_and_names_it(tmp_path: Path) -> None:
     write(tmp_path, GOOD, "a_good.yaml")
-    write(tmp_path, with_steps("- {actor: alice, call: getMyProfile}\n- {actor: ghost, call: getMyProfile}\n"),
-          "b_bad.yaml")
+    write(
+        tmp_path,
+        with_steps("- {actor: alice, call: getMyProfile}\n- {actor: ghost, call: getMyProfile}\n"),
+        "b_bad.yaml",
+    )
     with pytest.raises(ScenarioError, match=r"^b_bad\.yaml: step 2: actor 'ghost'"):
         load_all(tmp_path)

@@ -40,8 +40,13 @@ def create(tim: TIM, group_type: str = "Private", name: str = "g", **opts: Any) 
 
 def gtext(group_id: str, body: str = "hi", **extra: Any) -> dict[str, Any]:
     """A group text message option object."""
-    return {"to": group_id, "conversationType": "GROUP", "type": "TIMTextElem",
-            "payload": {"text": body}, **extra}
+    return {
+        "to": group_id,
+        "conversationType": "GROUP",
+        "type": "TIMTextElem",
+        "payload": {"text": body},
+        **extra,
+    }
 
 
 def send(tim: TIM, group_id: str, body: str = "hi", **extra: Any) -> dict[str, Any]:
@@ -134,7 +139,8 @@ def roles(tim: TIM, group_id: str) -> dict[str, str]:
 
 def public(u: Any, group_type: str = "Public", **opts: Any) -> str:
     """A group of ``group_type`` with the ``u`` cast: owner, admin (Admin) and member (Member)."""
-    gid = create(u.o, group_type, memberList=[{"userID": "admin", "role": "Admin"}, {"userID": "member"}],
-                 **opts)
+    gid = create(
+        u.o, group_type, memberList=[{"userID": "admin", "role": "Admin"}, {"userID": "member"}], **opts
+    )
     drain(u.o, u.a, u.m, u.x)
     return gid

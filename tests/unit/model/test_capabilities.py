@@ -37,7 +37,7 @@ def doc_section(text: str) -> str:
     """The text between the markers, without the newline that follows the begin marker."""
     assert text.count(BEGIN) == 1 and text.count(END) == 1, "docs/groups.md needs exactly one marker pair"
     start = text.index(BEGIN) + len(BEGIN)
-    section = text[start:text.index(END)]
+    section = text[start : text.index(END)]
     assert section.startswith("\n")
     return section[1:]
 
@@ -62,7 +62,7 @@ def test_capabilities_doc_check_fails_when_a_table_changes(monkeypatch: pytest.M
 
 def test_capabilities_doc_has_the_legend_and_the_types() -> None:
     doc = DOC.read_text(encoding="utf-8")
-    legend = doc[doc.index(END):]
+    legend = doc[doc.index(END) :]
     assert "Legend" in legend and "anyone" in legend and "target rights" in legend.lower()
     for group_type in GROUP_TYPES:
         assert f"**{group_type}**" in doc
@@ -88,8 +88,9 @@ def test_capabilities_tables_are_complete_and_well_typed() -> None:
 def setup_group(service: Any, login: Any, group_type: str) -> SimpleNamespace:
     """Owner, Admin, Member, a second Member and an outsider; Admin is forced where the SDK has no
     way to appoint one (Private, AVChatRoom)."""
-    w = SimpleNamespace(own=login("own"), adm=login("adm"), mem=login("mem"), mem2=login("mem2"),
-                        out=login("out"))
+    w = SimpleNamespace(
+        own=login("own"), adm=login("adm"), mem=login("mem"), mem2=login("mem2"), out=login("out")
+    )
     if group_type == "AVChatRoom":
         w.gid = create(w.own, group_type)
         for tim in (w.own, w.adm, w.mem, w.mem2):
@@ -99,8 +100,11 @@ def setup_group(service: Any, login: Any, group_type: str) -> SimpleNamespace:
         w.gid = create(w.own, group_type, memberList=[{"userID": u} for u in ("adm", "mem", "mem2")])
         force_role(service, w.gid, "adm", ADMIN)
     else:
-        w.gid = create(w.own, group_type, memberList=[{"userID": "adm", "role": ADMIN}, {"userID": "mem"},
-                                                      {"userID": "mem2"}])
+        w.gid = create(
+            w.own,
+            group_type,
+            memberList=[{"userID": "adm", "role": ADMIN}, {"userID": "mem"}, {"userID": "mem2"}],
+        )
     drain(w.own, w.adm, w.mem, w.mem2, w.out)
     return w
 
@@ -162,8 +166,9 @@ CELLS = [(op, t, r) for op in CAPABILITIES for t in GROUP_TYPES for r in callers
 
 
 @pytest.mark.parametrize(("operation", "group_type", "role"), CELLS)
-def test_capabilities_cell_matches_the_model(service: Any, login: Any, operation: str, group_type: str,
-                                             role: str) -> None:
+def test_capabilities_cell_matches_the_model(
+    service: Any, login: Any, operation: str, group_type: str, role: str
+) -> None:
     w = setup_group(service, login, group_type)
     method, opts = prepare(w, operation, group_type, role)
     cell = CAPABILITIES[operation][group_type]
@@ -191,8 +196,11 @@ def test_capabilities_anyone_means_no_membership_needed(service: Any, login: Any
 
 # --- every cell of TARGET_RIGHTS --------------------------------------------------------------
 TARGETS = (SELF, OWNER, ADMIN, MEMBER)
-RIGHT_CELLS = [(op, role, target) for op, role, target in itertools.product(TARGET_RIGHTS, ROLES, TARGETS)
-               if not (role == OWNER and target == OWNER)]  # the only Owner is the caller itself
+RIGHT_CELLS = [
+    (op, role, target)
+    for op, role, target in itertools.product(TARGET_RIGHTS, ROLES, TARGETS)
+    if not (role == OWNER and target == OWNER)
+]  # the only Owner is the caller itself
 
 
 def call_on(operation: str, gid: str, target: str) -> dict[str, Any]:
@@ -208,13 +216,27 @@ def call_on(operation: str, gid: str, target: str) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize(("operation", "role", "target"), RIGHT_CELLS)
-def test_capabilities_target_rights_match_the_model(login: Any, operation: str, role: str, target: str) -> None:
+def test_capabilities_target_rights_match_the_model(
+    login: Any, operation: str, role: str, target: str
+) -> None:
     tims = {name: login(name) for name in ("own", "adm", "adm2", "mem", "mem2")}
-    gid = create(tims["own"], "Public", memberList=[
-        {"userID": "adm", "role": ADMIN}, {"userID": "adm2", "role": ADMIN}, {"userID": "mem"}, {"userID": "mem2"}])
+    gid = create(
+        tims["own"],
+        "Public",
+        memberList=[
+            {"userID": "adm", "role": ADMIN},
+            {"userID": "adm2", "role": ADMIN},
+            {"userID": "mem"},
+            {"userID": "mem2"},
+        ],
+    )
     caller_id = {OWNER: "own", ADMIN: "adm", MEMBER: "mem"}[role]
-    target_id = {SELF: caller_id, OWNER: "own", ADMIN: "adm2" if caller_id == "adm" else "adm",
-                 MEMBER: "mem2" if caller_id == "mem" else "mem"}[target]
+    target_id = {
+        SELF: caller_id,
+        OWNER: "own",
+        ADMIN: "adm2" if caller_id == "adm" else "adm",
+        MEMBER: "mem2" if caller_id == "mem" else "mem",
+    }[target]
     allowed = target in TARGET_RIGHTS[operation][role]
     try:
         tims[caller_id].call(operation, call_on(operation, gid, target_id))

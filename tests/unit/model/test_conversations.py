@@ -53,8 +53,9 @@ def test_page_1_exactly_15_messages_is_one_completed_page(service: SimTIM, login
     assert (reply["nextReqMessageID"], reply["isCompleted"]) == ("", True)
 
 
-def test_page_1_sixteen_messages_page_newest_first_each_page_ascending(service: SimTIM,
-                                                                       login: LoginFn) -> None:
+def test_page_1_sixteen_messages_page_newest_first_each_page_ascending(
+    service: SimTIM, login: LoginFn
+) -> None:
     alice, bob = login("alice"), login("bob")
     ids = send_many(service, alice, "bob", 8) + send_many(service, bob, "alice", 8)
     first = page(alice, "C2Cbob")
@@ -101,8 +102,9 @@ def test_page_1_cursor_not_in_this_conversation_is_6017(login: LoginFn) -> None:
 
 
 # --- PAGE-2 ----------------------------------------------------------------------------
-def test_page_2_a_message_exactly_7_days_old_is_kept_one_second_more_is_gone(service: SimTIM,
-                                                                             login: LoginFn) -> None:
+def test_page_2_a_message_exactly_7_days_old_is_kept_one_second_more_is_gone(
+    service: SimTIM, login: LoginFn
+) -> None:
     alice, bob = login("alice", expire=30 * DAY), login("bob", expire=30 * DAY)
     old = alice.send_message(text("bob", "old"))["message"]["ID"]
     service.advance(1)
@@ -133,8 +135,9 @@ def test_page_2_retention_is_configurable(service: SimTIM, login: LoginFn) -> No
 
 
 # --- PAGE-3 ----------------------------------------------------------------------------
-def test_page_3_revoked_messages_stay_deleted_ones_vanish_for_the_deleter(service: SimTIM,
-                                                                          login: LoginFn) -> None:
+def test_page_3_revoked_messages_stay_deleted_ones_vanish_for_the_deleter(
+    service: SimTIM, login: LoginFn
+) -> None:
     alice, bob = login("alice"), login("bob")
     ids = send_many(service, alice, "bob", 17)
     revoked = alice.send_message(text("bob", "oops"))["message"]
@@ -173,8 +176,9 @@ def test_conv_1_c2c_and_system_conversation_types(service: SimTIM, login: LoginF
     assert system["type"] == "@TIM#SYSTEM"
 
 
-@pytest.mark.parametrize("conversation_id", ["C2Cnobody", "GROUPnope", "nonsense", "c2cbob", "C2C",
-                                             "@TIM#SYSTEMx"])
+@pytest.mark.parametrize(
+    "conversation_id", ["C2Cnobody", "GROUPnope", "nonsense", "c2cbob", "C2C", "@TIM#SYSTEMx"]
+)
 def test_conv_1_anything_else_is_6004(service: SimTIM, login: LoginFn, conversation_id: str) -> None:
     alice = login("alice")
     service.import_account("bob")
@@ -224,8 +228,11 @@ def test_conv_2_list_ordered_by_last_message_newest_first(service: SimTIM, login
         assert set(row["lastMessage"]) == MESSAGE_FIELDS
     assert [row["lastMessage"]["ID"] for row in rows] == [from_bob["ID"], to_dave["ID"], from_carol["ID"]]
     assert [row["unreadCount"] for row in rows] == [1, 0, 1]
-    assert rows[2]["userProfile"] == {"userID": "carol", "nick": "Carol",
-                                      "avatar": "https://cdn.example/c.png"}
+    assert rows[2]["userProfile"] == {
+        "userID": "carol",
+        "nick": "Carol",
+        "avatar": "https://cdn.example/c.png",
+    }
     assert alice.get_conversation_profile("C2Cdave") == {"conversation": rows[1]}
 
 
@@ -262,8 +269,7 @@ def test_conv_2_default_cap_is_100(service: SimTIM, login: LoginFn) -> None:
 
 
 # --- CONV-3 ----------------------------------------------------------------------------
-def test_conv_3_delete_hides_and_zeroes_keeps_history_and_comes_back(service: SimTIM,
-                                                                     login: LoginFn) -> None:
+def test_conv_3_delete_hides_and_zeroes_keeps_history_and_comes_back(service: SimTIM, login: LoginFn) -> None:
     a_web, a_pc, bob, carol = login("alice"), login("alice", "pc"), login("bob"), login("carol")
     old = [bob.send_message(text("alice", s))["message"]["ID"] for s in ("1", "2")]
     carol.send_message(text("alice"))
@@ -302,8 +308,12 @@ def test_conv_4_send_updates_every_instance_once_with_the_changed_conversation(l
     a_web, a_pc = login("alice"), login("alice", "pc")
     b_web, b_ios, carol = login("bob"), login("bob", "ios"), login("carol")
     sent = a_web.send_message(text("bob"))["message"]
-    for tim, conversation_id, unread in ((a_web, "C2Cbob", 0), (a_pc, "C2Cbob", 0),
-                                         (b_web, "C2Calice", 1), (b_ios, "C2Calice", 1)):
+    for tim, conversation_id, unread in (
+        (a_web, "C2Cbob", 0),
+        (a_pc, "C2Cbob", 0),
+        (b_web, "C2Calice", 1),
+        (b_ios, "C2Calice", 1),
+    ):
         updates = [data for name, data in tim.take_events() if name == "onConversationListUpdated"]
         assert len(updates) == 1
         [conversation] = updates[0]
@@ -322,14 +332,18 @@ def test_conv_4_set_message_read_updates_only_when_something_changed(login: Logi
     for tim in (b_web, b_ios):
         [(name, [conversation])] = tim.take_events()
         assert (name, conversation["conversationID"], conversation["unreadCount"]) == (
-            "onConversationListUpdated", "C2Calice", 0)
+            "onConversationListUpdated",
+            "C2Calice",
+            0,
+        )
     assert names(alice) == []
     assert b_web.set_message_read({"conversationID": "C2Calice"}) == {}
     assert names(b_web) == [] and names(b_ios) == []
 
 
-def test_conv_4_deleting_a_conversation_not_in_the_list_changes_nothing(service: SimTIM,
-                                                                        login: LoginFn) -> None:
+def test_conv_4_deleting_a_conversation_not_in_the_list_changes_nothing(
+    service: SimTIM, login: LoginFn
+) -> None:
     alice, _bob = login("alice"), login("bob")
     service.import_account("carol")
     alice.send_message(text("bob"))
@@ -375,8 +389,9 @@ def test_unread_1_offline_account_counts_too(service: SimTIM, login: LoginFn) ->
 def test_prof_1_get_my_profile(service: SimTIM, login: LoginFn) -> None:
     service.import_account("alice", nick="Alice", avatar="https://cdn.example/a.png")
     alice = login("alice")
-    assert alice.get_my_profile() == {"profile": {"userID": "alice", "nick": "Alice",
-                                                  "avatar": "https://cdn.example/a.png"}}
+    assert alice.get_my_profile() == {
+        "profile": {"userID": "alice", "nick": "Alice", "avatar": "https://cdn.example/a.png"}
+    }
 
 
 def test_prof_1_update_notifies_other_instances_and_applies_to_later_messages(login: LoginFn) -> None:

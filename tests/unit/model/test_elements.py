@@ -16,11 +16,20 @@ MB = 1024 * 1024
 #: MSG-1: one valid payload per element type.
 VALID: dict[str, dict[str, Any]] = {
     "TIMTextElem": {"text": "hi"},
-    "TIMImageElem": {"imageFormat": 1, "uuid": "img-1", "imageInfoArray": [
-        {"type": 0, "size": 1024, "width": 64, "height": 64, "url": "https://cdn.example/i.png"}]},
+    "TIMImageElem": {
+        "imageFormat": 1,
+        "uuid": "img-1",
+        "imageInfoArray": [
+            {"type": 0, "size": 1024, "width": 64, "height": 64, "url": "https://cdn.example/i.png"}
+        ],
+    },
     "TIMSoundElem": {"url": "https://cdn.example/a.mp3", "size": 4096, "second": 3},
-    "TIMVideoFileElem": {"videoUrl": "https://cdn.example/v.mp4", "videoSize": 8192, "videoSecond": 10,
-                         "thumbUrl": "https://cdn.example/t.jpg"},
+    "TIMVideoFileElem": {
+        "videoUrl": "https://cdn.example/v.mp4",
+        "videoSize": 8192,
+        "videoSecond": 10,
+        "thumbUrl": "https://cdn.example/t.jpg",
+    },
     "TIMFileElem": {"fileUrl": "https://cdn.example/f.pdf", "fileName": "f.pdf", "fileSize": 2048},
     "TIMCustomElem": {"data": "d", "description": "desc", "extension": "ext"},
     "TIMFaceElem": {"index": 1, "data": "smile"},
@@ -34,8 +43,12 @@ OPTIONAL = {
     "TIMLocationElem": {"description"},
 }
 
-REQUIRED = [(elem, field) for elem, payload in VALID.items() for field in payload
-            if field not in OPTIONAL.get(elem, set())]
+REQUIRED = [
+    (elem, field)
+    for elem, payload in VALID.items()
+    for field in payload
+    if field not in OPTIONAL.get(elem, set())
+]
 
 
 def msg(elem_type: str, payload: Any, to: str = "bob", **extra: Any) -> dict[str, Any]:
@@ -83,23 +96,26 @@ def test_msg_1_missing_required_field_is_6016(login: LoginFn, elem_type: str, fi
     assert names(alice) == [] and names(bob) == []
 
 
-@pytest.mark.parametrize(("elem_type", "payload"), [
-    ("TIMTextElem", {"text": ""}),
-    ("TIMTextElem", {"text": 5}),
-    ("TIMTextElem", "hi"),
-    ("TIMTextElem", None),
-    ("TIMFileElem", {**VALID["TIMFileElem"], "fileSize": "2048"}),
-    ("TIMFileElem", {**VALID["TIMFileElem"], "fileSize": -1}),
-    ("TIMSoundElem", {**VALID["TIMSoundElem"], "second": True}),
-    ("TIMImageElem", {**VALID["TIMImageElem"], "imageInfoArray": "none"}),
-    ("TIMImageElem", {**VALID["TIMImageElem"], "imageInfoArray": [{"size": -5}]}),
-    ("TIMLocationElem", {**VALID["TIMLocationElem"], "latitude": float("nan")}),
-    ("TIMLocationElem", {**VALID["TIMLocationElem"], "longitude": "113"}),
-    ("TIMFaceElem", {"index": 1.5}),
-    ("TIMUnknownElem", {"text": "hi"}),
-    ("TIMGroupTipElem", {"operationType": 1}),
-    (None, {"text": "hi"}),
-])
+@pytest.mark.parametrize(
+    ("elem_type", "payload"),
+    [
+        ("TIMTextElem", {"text": ""}),
+        ("TIMTextElem", {"text": 5}),
+        ("TIMTextElem", "hi"),
+        ("TIMTextElem", None),
+        ("TIMFileElem", {**VALID["TIMFileElem"], "fileSize": "2048"}),
+        ("TIMFileElem", {**VALID["TIMFileElem"], "fileSize": -1}),
+        ("TIMSoundElem", {**VALID["TIMSoundElem"], "second": True}),
+        ("TIMImageElem", {**VALID["TIMImageElem"], "imageInfoArray": "none"}),
+        ("TIMImageElem", {**VALID["TIMImageElem"], "imageInfoArray": [{"size": -5}]}),
+        ("TIMLocationElem", {**VALID["TIMLocationElem"], "latitude": float("nan")}),
+        ("TIMLocationElem", {**VALID["TIMLocationElem"], "longitude": "113"}),
+        ("TIMFaceElem", {"index": 1.5}),
+        ("TIMUnknownElem", {"text": "hi"}),
+        ("TIMGroupTipElem", {"operationType": 1}),
+        (None, {"text": "hi"}),
+    ],
+)
 def test_msg_1_invalid_elements_are_6016(login: LoginFn, elem_type: Any, payload: Any) -> None:
     alice, bob = login("alice"), login("bob")
     assert code_of(alice.send_message, msg(elem_type, payload)) == 6016
@@ -109,9 +125,11 @@ def test_msg_1_invalid_elements_are_6016(login: LoginFn, elem_type: Any, payload
 
 def test_msg_1_several_elements_text_and_face(login: LoginFn) -> None:
     alice, bob = login("alice"), login("bob")
-    elements = [{"type": "TIMTextElem", "payload": {"text": "hello "}},
-                {"type": "TIMFaceElem", "payload": {"index": 3, "data": "wave"}},
-                {"type": "TIMCustomElem", "payload": {"data": "one custom is fine"}}]
+    elements = [
+        {"type": "TIMTextElem", "payload": {"text": "hello "}},
+        {"type": "TIMFaceElem", "payload": {"index": 3, "data": "wave"}},
+        {"type": "TIMCustomElem", "payload": {"data": "one custom is fine"}},
+    ]
     sent = alice.send_message({"to": "bob", "conversationType": "C2C", "elements": elements})["message"]
     assert (sent["type"], sent["payload"]) == ("TIMTextElem", {"text": "hello "})
     assert sent["elements"] == elements
@@ -173,13 +191,17 @@ def test_msg_2_body_limit_is_configurable(service: SimTIM, login: LoginFn) -> No
     assert code_of(alice.send_message, text("bob", text_of_body_size(101))) == 80002
 
 
-@pytest.mark.parametrize(("elem_type", "field", "limit"), [
-    ("TIMFileElem", "fileSize", 100 * MB),
-    ("TIMVideoFileElem", "videoSize", 100 * MB),
-    ("TIMSoundElem", "size", 20 * MB),
-])
+@pytest.mark.parametrize(
+    ("elem_type", "field", "limit"),
+    [
+        ("TIMFileElem", "fileSize", 100 * MB),
+        ("TIMVideoFileElem", "videoSize", 100 * MB),
+        ("TIMSoundElem", "size", 20 * MB),
+    ],
+)
 def test_msg_2_declared_size_at_the_limit_is_sent_one_byte_more_is_7005(
-        login: LoginFn, elem_type: str, field: str, limit: int) -> None:
+    login: LoginFn, elem_type: str, field: str, limit: int
+) -> None:
     alice, bob = login("alice"), login("bob")
     alice.send_message(msg(elem_type, {**VALID[elem_type], field: limit}))
     received(bob)
@@ -200,8 +222,14 @@ def test_msg_2_image_declared_size_over_20mb_is_7005(login: LoginFn) -> None:
 def test_msg_2_check_order_6016_then_80002_then_7005_then_20003(login: LoginFn) -> None:
     alice = login("alice")
     huge = "x" * 20000
-    invalid_and_long = {"to": "nobody", "conversationType": "C2C", "elements": [
-        {"type": "TIMTextElem", "payload": {"text": huge}}, {"type": "TIMFaceElem", "payload": {}}]}
+    invalid_and_long = {
+        "to": "nobody",
+        "conversationType": "C2C",
+        "elements": [
+            {"type": "TIMTextElem", "payload": {"text": huge}},
+            {"type": "TIMFaceElem", "payload": {}},
+        ],
+    }
     assert code_of(alice.send_message, invalid_and_long) == 6016
     long_and_large = {**VALID["TIMFileElem"], "fileName": huge, "fileSize": 200 * MB}
     assert code_of(alice.send_message, msg("TIMFileElem", long_and_large, to="nobody")) == 80002

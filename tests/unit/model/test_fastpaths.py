@@ -24,8 +24,9 @@ def test_conv_2_fast_c2c_conversation_equals_conversation_view(service: SimTIM, 
 
 def test_conv_2_fast_group_conversation_equals_conversation_view(service: SimTIM, login: LoginFn) -> None:
     owner, member = login("owner"), login("member")
-    group = owner.call("createGroup", {"name": "g", "type": "Public",
-                                       "memberList": [{"userID": "member"}]})["group"]
+    group = owner.call("createGroup", {"name": "g", "type": "Public", "memberList": [{"userID": "member"}]})[
+        "group"
+    ]
     gid = group["groupID"]
     member.take_events()
     owner.take_events()

@@ -201,8 +201,10 @@ def test_msg_8_app_codes_pass_through(service: Any, u: SimpleNamespace, code: in
 
 
 def test_msg_8_msg_body_replacement(service: Any, u: SimpleNamespace) -> None:
-    service.world.set_before_send(APP, Recorder({"ErrorCode": 0, "MsgBody": [
-        {"MsgType": "TIMTextElem", "MsgContent": {"text": "***"}}]}))
+    service.world.set_before_send(
+        APP,
+        Recorder({"ErrorCode": 0, "MsgBody": [{"MsgType": "TIMTextElem", "MsgContent": {"text": "***"}}]}),
+    )
     gid = public(u)
     message = send(u.m, gid, "bad word")
     assert message["payload"] == {"text": "***"}
@@ -210,8 +212,9 @@ def test_msg_8_msg_body_replacement(service: Any, u: SimpleNamespace) -> None:
     assert history(u.o, "GROUP" + gid)[0]["payload"] == {"text": "***"}
 
 
-@pytest.mark.parametrize("callback", [Recorder(None), Recorder(fail=True), Recorder({"Error": "x"}),
-                                      Recorder({"ErrorCode": 0})])
+@pytest.mark.parametrize(
+    "callback", [Recorder(None), Recorder(fail=True), Recorder({"Error": "x"}), Recorder({"ErrorCode": 0})]
+)
 def test_msg_8_none_error_or_malformed_proceeds(service: Any, u: SimpleNamespace, callback: Recorder) -> None:
     service.world.set_before_send(APP, callback)
     gid = public(u)
@@ -291,7 +294,10 @@ def test_page_2_avchatroom_has_no_history(u: SimpleNamespace) -> None:
     u.x.call("joinGroup", {"groupID": gid, "type": "AVChatRoom"})
     for tim in (u.o, u.m):
         assert tim.get_message_list({"conversationID": "GROUP" + gid}) == {
-            "messageList": [], "nextReqMessageID": "", "isCompleted": True}
+            "messageList": [],
+            "nextReqMessageID": "",
+            "isCompleted": True,
+        }
     assert [m["type"] for m in received(u.m)] == ["TIMTextElem", TIP]  # still delivered live
 
 
@@ -317,8 +323,9 @@ def test_page_2_private_member_added_later_sees_from_the_join_tip(u: SimpleNames
 
 
 def test_page_2_history_before_join_is_configurable(service: Any, u: SimpleNamespace) -> None:
-    service.world.configure_app(APP, history_before_join={"Private": False, "Public": True,
-                                                          "ChatRoom": False, "AVChatRoom": False})
+    service.world.configure_app(
+        APP, history_before_join={"Private": False, "Public": True, "ChatRoom": False, "AVChatRoom": False}
+    )
     gid = public(u)
     early = send(u.o, gid)
     u.x.call("joinGroup", {"groupID": gid})
@@ -352,7 +359,9 @@ def test_page_2_group_paging_follows_the_cursor(u: SimpleNamespace) -> None:
 
 
 # --- UNREAD-1 ------------------------------------------------------------------------------
-@pytest.mark.parametrize(("group_type", "counted"), [("Private", True), ("Public", True), ("ChatRoom", False)])
+@pytest.mark.parametrize(
+    ("group_type", "counted"), [("Private", True), ("Public", True), ("ChatRoom", False)]
+)
 def test_unread_1_per_group_type(u: SimpleNamespace, group_type: str, counted: bool) -> None:
     gid = create(u.o, group_type, memberList=[{"userID": "member"}])
     send(u.o, gid)

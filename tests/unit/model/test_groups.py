@@ -32,12 +32,18 @@ def group_count(service: Any) -> int:
 
 
 # --- GRP-1 ---------------------------------------------------------------------------------
-@pytest.mark.parametrize(("group_type", "join_option", "max_members"), [
-    ("Private", "DisableApply", 200), ("Public", "FreeAccess", 2000),
-    ("ChatRoom", "FreeAccess", 10000), ("AVChatRoom", "FreeAccess", 0),
-])
-def test_grp_1_defaults_per_type(u: SimpleNamespace, group_type: str, join_option: str,
-                                 max_members: int) -> None:
+@pytest.mark.parametrize(
+    ("group_type", "join_option", "max_members"),
+    [
+        ("Private", "DisableApply", 200),
+        ("Public", "FreeAccess", 2000),
+        ("ChatRoom", "FreeAccess", 10000),
+        ("AVChatRoom", "FreeAccess", 0),
+    ],
+)
+def test_grp_1_defaults_per_type(
+    u: SimpleNamespace, group_type: str, join_option: str, max_members: int
+) -> None:
     group = u.o.call("createGroup", {"name": "g", "type": group_type})["group"]
     assert group["type"] == group_type
     assert group["groupID"].startswith("@TGS#")
@@ -54,7 +60,9 @@ def test_grp_1_type_defaults_to_private(u: SimpleNamespace) -> None:
 
 @pytest.mark.parametrize(("group_type", "fixed"), [("Private", "DisableApply"), ("AVChatRoom", "FreeAccess")])
 def test_grp_1_fixed_join_options_ignore_the_request(u: SimpleNamespace, group_type: str, fixed: str) -> None:
-    group = u.o.call("createGroup", {"name": "g", "type": group_type, "joinOption": "NeedPermission"})["group"]
+    group = u.o.call("createGroup", {"name": "g", "type": group_type, "joinOption": "NeedPermission"})[
+        "group"
+    ]
     assert group["joinOption"] == fixed
 
 
@@ -64,12 +72,17 @@ def test_grp_1_public_join_option_is_chosen(u: SimpleNamespace) -> None:
 
 
 def test_grp_1_max_member_num_defaults_are_configurable(service: Any, u: SimpleNamespace) -> None:
-    service.world.configure_app(APP, max_member_num={"Private": 3, "Public": 4, "ChatRoom": 5,
-                                                     "AVChatRoom": None})
+    service.world.configure_app(
+        APP, max_member_num={"Private": 3, "Public": 4, "ChatRoom": 5, "AVChatRoom": None}
+    )
     assert u.o.call("createGroup", {"name": "g"})["group"]["maxMemberNum"] == 3
     assert u.o.call("createGroup", {"name": "g", "type": "Public"})["group"]["maxMemberNum"] == 4
-    refused(10014, u.o, "createGroup", {"name": "g", "memberList": [
-        {"userID": n} for n in ("admin", "member", "outsider")]})
+    refused(
+        10014,
+        u.o,
+        "createGroup",
+        {"name": "g", "memberList": [{"userID": n} for n in ("admin", "member", "outsider")]},
+    )
 
 
 @pytest.mark.parametrize("group_type", ["Public", "ChatRoom"])
@@ -79,17 +92,26 @@ def test_grp_1_initial_admins(u: SimpleNamespace, group_type: str) -> None:
 
 
 @pytest.mark.parametrize("group_type", ["Private", "AVChatRoom"])
-def test_grp_1_admin_in_private_or_avchatroom_is_10004(service: Any, u: SimpleNamespace,
-                                                        group_type: str) -> None:
-    refused(10004, u.o, "createGroup", {"name": "g", "type": group_type,
-                                         "memberList": [{"userID": "admin", "role": "Admin"}]})
+def test_grp_1_admin_in_private_or_avchatroom_is_10004(
+    service: Any, u: SimpleNamespace, group_type: str
+) -> None:
+    refused(
+        10004,
+        u.o,
+        "createGroup",
+        {"name": "g", "type": group_type, "memberList": [{"userID": "admin", "role": "Admin"}]},
+    )
     assert group_count(service) == 0
     assert u.o.call("getGroupList")["groupList"] == []
 
 
 def test_grp_1_owner_role_in_member_list_is_10004(service: Any, u: SimpleNamespace) -> None:
-    refused(10004, u.o, "createGroup", {"name": "g", "type": "Public",
-                                         "memberList": [{"userID": "admin", "role": "Owner"}]})
+    refused(
+        10004,
+        u.o,
+        "createGroup",
+        {"name": "g", "type": "Public", "memberList": [{"userID": "admin", "role": "Owner"}]},
+    )
     assert group_count(service) == 0
 
 
@@ -97,15 +119,21 @@ def test_grp_1_member_list_500_ok_501_is_10005(service: Any, u: SimpleNamespace)
     for i in range(501):
         service.import_account(f"user{i}")
     five_hundred = [{"userID": f"user{i}"} for i in range(500)]
-    refused(10005, u.o, "createGroup", {"name": "g", "type": "ChatRoom",
-                                         "memberList": [*five_hundred, {"userID": "user500"}]})
+    refused(
+        10005,
+        u.o,
+        "createGroup",
+        {"name": "g", "type": "ChatRoom", "memberList": [*five_hundred, {"userID": "user500"}]},
+    )
     assert group_count(service) == 0
     group = u.o.call("createGroup", {"name": "g", "type": "ChatRoom", "memberList": five_hundred})["group"]
     assert group["memberNum"] == 501
 
 
 def test_grp_1_unknown_account_is_10019(service: Any, u: SimpleNamespace) -> None:
-    refused(10019, u.o, "createGroup", {"name": "g", "memberList": [{"userID": "member"}, {"userID": "nobody"}]})
+    refused(
+        10019, u.o, "createGroup", {"name": "g", "memberList": [{"userID": "member"}, {"userID": "nobody"}]}
+    )
     assert group_count(service) == 0
     assert of(u.m, "receiveGroupSystemNotice") == []
 
@@ -156,7 +184,9 @@ LIMITS = [("name", 30), ("introduction", 240), ("notification", 300), ("avatar",
 
 
 @pytest.mark.parametrize(("field", "limit"), LIMITS)
-def test_grp_2_profile_field_sizes_at_create(service: Any, u: SimpleNamespace, field: str, limit: int) -> None:
+def test_grp_2_profile_field_sizes_at_create(
+    service: Any, u: SimpleNamespace, field: str, limit: int
+) -> None:
     ok = "\u00e9" * (limit // 2) + "a" * (limit % 2)  # multi-byte: the limit is in UTF-8 bytes
     assert create(u.o, "Public", **{"name": "g", field: ok})
     refused(10004, u.o, "createGroup", {"name": "g", "type": "Public", field: ok + "a"})
@@ -164,7 +194,9 @@ def test_grp_2_profile_field_sizes_at_create(service: Any, u: SimpleNamespace, f
 
 
 @pytest.mark.parametrize(("field", "limit"), LIMITS)
-def test_grp_2_profile_field_sizes_on_update(service: Any, u: SimpleNamespace, field: str, limit: int) -> None:
+def test_grp_2_profile_field_sizes_on_update(
+    service: Any, u: SimpleNamespace, field: str, limit: int
+) -> None:
     gid = public(u)
     ok = "\u00e9" * (limit // 2) + "a" * (limit % 2)
     assert u.o.call("updateGroupProfile", {"groupID": gid, field: ok})["group"][field] == ok
@@ -176,10 +208,19 @@ def test_grp_2_profile_field_sizes_on_update(service: Any, u: SimpleNamespace, f
 def test_grp_2_group_custom_fields(service: Any, u: SimpleNamespace) -> None:
     ten = [{"key": f"k{i}", "value": "v"} for i in range(10)]
     gid = create(u.o, "Public", groupCustomField=ten)
-    refused(10004, u.o, "updateGroupProfile", {"groupID": gid, "groupCustomField": [{"key": "k10", "value": "v"}]})
+    refused(
+        10004, u.o, "updateGroupProfile", {"groupID": gid, "groupCustomField": [{"key": "k10", "value": "v"}]}
+    )
     u.o.call("updateGroupProfile", {"groupID": gid, "groupCustomField": [{"key": "k0", "value": "x" * 512}]})
-    refused(10004, u.o, "updateGroupProfile", {"groupID": gid, "groupCustomField": [{"key": "k1", "value": "x" * 513}]})
-    refused(10004, u.o, "createGroup", {"name": "g", "groupCustomField": [*ten, {"key": "k10", "value": "v"}]})
+    refused(
+        10004,
+        u.o,
+        "updateGroupProfile",
+        {"groupID": gid, "groupCustomField": [{"key": "k1", "value": "x" * 513}]},
+    )
+    refused(
+        10004, u.o, "createGroup", {"name": "g", "groupCustomField": [*ten, {"key": "k10", "value": "v"}]}
+    )
     refused(10004, u.o, "createGroup", {"name": "g", "groupCustomField": [{"key": "k" * 17, "value": "v"}]})
     assert create(u.o, "Public", groupCustomField=[{"key": "k" * 16, "value": "v"}])
     refused(6017, u.o, "createGroup", {"name": "g", "groupCustomField": {"k": "v"}})
@@ -187,7 +228,10 @@ def test_grp_2_group_custom_fields(service: Any, u: SimpleNamespace) -> None:
 
 def test_grp_2_who_may_update(service: Any, u: SimpleNamespace) -> None:
     private = create(u.o, "Private", memberList=[{"userID": "member"}])
-    assert u.m.call("updateGroupProfile", {"groupID": private, "name": "by member"})["group"]["name"] == "by member"
+    assert (
+        u.m.call("updateGroupProfile", {"groupID": private, "name": "by member"})["group"]["name"]
+        == "by member"
+    )
     gid = public(u)
     refused(10007, u.m, "updateGroupProfile", {"groupID": gid, "name": "x"})
     refused(10007, u.x, "updateGroupProfile", {"groupID": gid, "name": "x"})
@@ -436,8 +480,9 @@ def apply(u: SimpleNamespace, gid: str, applicant: Any = None, message: str = "h
 def test_grp_8_agree(u: SimpleNamespace) -> None:
     gid = public(u, joinOption="NeedPermission")
     notice = apply(u, gid)
-    reply = u.o.call("handleGroupApplication", {"handleAction": "Agree", "handleMessage": "welcome",
-                                                "message": notice})
+    reply = u.o.call(
+        "handleGroupApplication", {"handleAction": "Agree", "handleMessage": "welcome", "message": notice}
+    )
     assert set(reply) == {"group"} and reply["group"]["memberNum"] == 4
     [accepted] = notices(u.x)
     assert accepted["payload"]["operationType"] == 2 and accepted["payload"]["handleMessage"] == "welcome"
@@ -445,15 +490,18 @@ def test_grp_8_agree(u: SimpleNamespace) -> None:
         [tip] = tips(tim)
         assert tip["payload"]["operationType"] == 1 and tip["payload"]["userIDList"] == ["outsider"]
     assert {g["groupID"] for g in of(u.x, "onGroupListUpdated")[-1]} == {gid}
-    refused(10024, u.a, "handleGroupApplication", {"handleAction": "Reject", "message":
-                                                    history(u.a, SYSTEM)[-1]})
+    refused(
+        10024, u.a, "handleGroupApplication", {"handleAction": "Reject", "message": history(u.a, SYSTEM)[-1]}
+    )
 
 
 def test_grp_8_reject(u: SimpleNamespace) -> None:
     gid = public(u, joinOption="NeedPermission")
     notice = apply(u, gid)
-    u.a.call("handleGroupApplication", {"handleAction": "Reject", "handleMessage": "no",
-                                        "message": history(u.a, SYSTEM)[-1]})
+    u.a.call(
+        "handleGroupApplication",
+        {"handleAction": "Reject", "handleMessage": "no", "message": history(u.a, SYSTEM)[-1]},
+    )
     [refusal] = notices(u.x)
     assert refusal["payload"]["operationType"] == 3 and refusal["payload"]["handleMessage"] == "no"
     assert "outsider" not in roles(u.o, gid)
@@ -464,7 +512,9 @@ def test_grp_8_caller_must_be_owner_or_admin(u: SimpleNamespace) -> None:
     gid = public(u, joinOption="NeedPermission")
     apply(u, gid)
     u.o.call("setGroupMemberRole", {"groupID": gid, "userID": "admin", "role": "Member"})
-    refused(10007, u.a, "handleGroupApplication", {"handleAction": "Agree", "message": history(u.a, SYSTEM)[-2]})
+    refused(
+        10007, u.a, "handleGroupApplication", {"handleAction": "Agree", "message": history(u.a, SYSTEM)[-2]}
+    )
 
 
 def test_grp_8_bad_action_is_6017(u: SimpleNamespace) -> None:
@@ -528,18 +578,40 @@ def keys(reply: dict[str, Any]) -> set[str]:
 
 def test_reply_1_group_reply_shapes(service: Any, u: SimpleNamespace) -> None:
     o, a, m, x = u.o, u.a, u.m, u.x
-    created = o.call("createGroup", {"name": "g", "type": "Public", "joinOption": "NeedPermission",
-                                     "memberList": [{"userID": "admin", "role": "Admin"}, {"userID": "member"}]})
+    created = o.call(
+        "createGroup",
+        {
+            "name": "g",
+            "type": "Public",
+            "joinOption": "NeedPermission",
+            "memberList": [{"userID": "admin", "role": "Admin"}, {"userID": "member"}],
+        },
+    )
     assert keys(created) == {"group"}
     group = created["group"]
-    assert {"groupID", "name", "avatar", "type", "introduction", "notification", "ownerID", "createTime",
-            "joinOption", "memberNum", "maxMemberNum", "groupCustomField", "selfInfo"} <= keys(group)
+    assert {
+        "groupID",
+        "name",
+        "avatar",
+        "type",
+        "introduction",
+        "notification",
+        "ownerID",
+        "createTime",
+        "joinOption",
+        "memberNum",
+        "maxMemberNum",
+        "groupCustomField",
+        "selfInfo",
+    } <= keys(group)
     gid = group["groupID"]
     assert keys(o.call("updateGroupProfile", {"groupID": gid, "name": "h"})) == {"group"}
     assert keys(x.call("searchGroupByID", {"groupID": gid})) == {"group"}
     assert keys(o.call("getGroupProfile", {"groupID": gid})) == {"group"}
     assert keys(o.call("getGroupList")) == {"groupList"}
-    assert keys(m.call("setMessageRemindType", {"groupID": gid, "messageRemindType": "AcceptNotNotify"})) == {"group"}
+    assert keys(m.call("setMessageRemindType", {"groupID": gid, "messageRemindType": "AcceptNotNotify"})) == {
+        "group"
+    }
     drain(o)
     assert keys(x.call("joinGroup", {"groupID": gid})) == {"status"}
     [notice] = notices(o)
@@ -550,33 +622,72 @@ def test_reply_1_group_reply_shapes(service: Any, u: SimpleNamespace) -> None:
     assert keys(x.call("quitGroup", {"groupID": free})) == {"groupID"}
     private = create(o, "Private")
     assert keys(o.call("addGroupMember", {"groupID": private, "userIDList": ["member", "nobody"]})) == {
-        "successUserIDList", "failureUserIDList", "existedUserIDList", "group"}
+        "successUserIDList",
+        "failureUserIDList",
+        "existedUserIDList",
+        "group",
+    }
     assert keys(o.call("deleteGroupMember", {"groupID": private, "userIDList": ["member"]})) == {
-        "group", "userIDList"}
+        "group",
+        "userIDList",
+    }
     page = o.call("getGroupMemberList", {"groupID": gid})
     assert keys(page) == {"memberList", "offset"}
-    assert keys(page["memberList"][0]) == {"userID", "role", "nameCard", "nick", "avatar", "joinTime",
-                                           "muteUntil", "memberCustomField"}
+    assert keys(page["memberList"][0]) == {
+        "userID",
+        "role",
+        "nameCard",
+        "nick",
+        "avatar",
+        "joinTime",
+        "muteUntil",
+        "memberCustomField",
+    }
     assert keys(o.call("getGroupMemberProfile", {"groupID": gid, "userIDList": ["member"]})) == {"memberList"}
-    for method, extra in (("setGroupMemberMuteTime", {"userID": "member", "muteTime": 10}),
-                          ("setGroupMemberRole", {"userID": "member", "role": "Admin"}),
-                          ("setGroupMemberNameCard", {"userID": "member", "nameCard": "m"}),
-                          ("setGroupMemberCustomField", {"userID": "member",
-                                                         "memberCustomField": [{"key": "k", "value": "v"}]})):
+    for method, extra in (
+        ("setGroupMemberMuteTime", {"userID": "member", "muteTime": 10}),
+        ("setGroupMemberRole", {"userID": "member", "role": "Admin"}),
+        ("setGroupMemberNameCard", {"userID": "member", "nameCard": "m"}),
+        (
+            "setGroupMemberCustomField",
+            {"userID": "member", "memberCustomField": [{"key": "k", "value": "v"}]},
+        ),
+    ):
         assert keys(o.call(method, {"groupID": gid, **extra})) == {"group", "member"}, method
     assert keys(o.call("changeGroupOwner", {"groupID": gid, "newOwnerID": "admin"})) == {"group"}
     assert keys(a.call("dismissGroup", {"groupID": gid})) == {"groupID"}
     assert keys(o.call("quitGroup", {"groupID": private})) == {"groupID"}
     chat = create(o, "Private", memberList=[{"userID": "member"}])
-    message = o.send_message({"to": chat, "conversationType": "GROUP", "type": "TIMTextElem",
-                              "payload": {"text": "t"}})
+    message = o.send_message(
+        {"to": chat, "conversationType": "GROUP", "type": "TIMTextElem", "payload": {"text": "t"}}
+    )
     assert keys(message) == {"message"}
-    assert {"ID", "type", "payload", "conversationID", "conversationType", "to", "from", "flow", "time",
-            "sequence", "random", "status", "isRevoked", "priority", "nick", "avatar",
-            "cloudCustomData"} <= keys(message["message"])
+    assert {
+        "ID",
+        "type",
+        "payload",
+        "conversationID",
+        "conversationType",
+        "to",
+        "from",
+        "flow",
+        "time",
+        "sequence",
+        "random",
+        "status",
+        "isRevoked",
+        "priority",
+        "nick",
+        "avatar",
+        "cloudCustomData",
+    } <= keys(message["message"])
     assert keys(o.get_message_list({"conversationID": "GROUP" + chat})) == {
-        "messageList", "nextReqMessageID", "isCompleted"}
+        "messageList",
+        "nextReqMessageID",
+        "isCompleted",
+    }
     assert keys(o.revoke_message(message["message"])) == {"message"}
-    other = o.send_message({"to": chat, "conversationType": "GROUP", "type": "TIMTextElem",
-                            "payload": {"text": "t"}})["message"]
+    other = o.send_message(
+        {"to": chat, "conversationType": "GROUP", "type": "TIMTextElem", "payload": {"text": "t"}}
+    )["message"]
     assert keys(o.delete_message([other])) == {"messageList"}

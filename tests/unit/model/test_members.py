@@ -26,15 +26,29 @@ from tests.unit.model.group_support import (
 
 @pytest.fixture
 def u(login: Any) -> SimpleNamespace:
-    return SimpleNamespace(o=login("owner"), a=login("admin"), a2=login("admin2"), m=login("member"),
-                           m2=login("member2"), x=login("outsider"))
+    return SimpleNamespace(
+        o=login("owner"),
+        a=login("admin"),
+        a2=login("admin2"),
+        m=login("member"),
+        m2=login("member2"),
+        x=login("outsider"),
+    )
 
 
 def public(u: SimpleNamespace, group_type: str = "Public", **opts: Any) -> str:
     """owner + admin, admin2 (Admin) + member, member2."""
-    gid = create(u.o, group_type, memberList=[
-        {"userID": "admin", "role": "Admin"}, {"userID": "admin2", "role": "Admin"},
-        {"userID": "member"}, {"userID": "member2"}], **opts)
+    gid = create(
+        u.o,
+        group_type,
+        memberList=[
+            {"userID": "admin", "role": "Admin"},
+            {"userID": "admin2", "role": "Admin"},
+            {"userID": "member"},
+            {"userID": "member2"},
+        ],
+        **opts,
+    )
     drain(*vars(u).values())
     return gid
 
@@ -50,7 +64,9 @@ def import_users(service: Any, count: int, prefix: str = "user") -> list[str]:
 def test_mbr_1_private_any_member_adds(u: SimpleNamespace) -> None:
     gid = create(u.o, "Private", memberList=[{"userID": "member"}])
     drain(u.o, u.m)
-    reply = u.m.call("addGroupMember", {"groupID": gid, "userIDList": ["outsider", "nobody", "owner", "outsider"]})
+    reply = u.m.call(
+        "addGroupMember", {"groupID": gid, "userIDList": ["outsider", "nobody", "owner", "outsider"]}
+    )
     assert reply["successUserIDList"] == ["outsider"]
     assert reply["failureUserIDList"] == ["nobody"]
     assert reply["existedUserIDList"] == ["owner"]
@@ -102,8 +118,9 @@ def test_mbr_1_500_is_accepted_and_the_overflow_fails(service: Any, u: SimpleNam
 
 
 @pytest.mark.parametrize("group_type", ["Public", "ChatRoom"])
-def test_mbr_1_public_and_chatroom_only_through_the_admin_api(service: Any, u: SimpleNamespace,
-                                                                group_type: str) -> None:
+def test_mbr_1_public_and_chatroom_only_through_the_admin_api(
+    service: Any, u: SimpleNamespace, group_type: str
+) -> None:
     gid = public(u, group_type)
     for tim in (u.o, u.a, u.m):
         refused(10007, tim, "addGroupMember", {"groupID": gid, "userIDList": ["outsider"]})
@@ -131,8 +148,9 @@ def test_mbr_1_non_member_is_10007(u: SimpleNamespace) -> None:
 def test_mbr_2_owner_removes_members_and_admins(u: SimpleNamespace, login: Any) -> None:
     gid = public(u)
     member_phone = login("member", platform="ios")
-    reply = u.o.call("deleteGroupMember", {"groupID": gid, "userIDList": ["member", "admin", "outsider"],
-                                           "reason": "spam"})
+    reply = u.o.call(
+        "deleteGroupMember", {"groupID": gid, "userIDList": ["member", "admin", "outsider"], "reason": "spam"}
+    )
     assert reply["userIDList"] == ["member", "admin"]  # non-members ignored
     assert reply["group"]["memberNum"] == 3
     for tim in (u.m, member_phone, u.a):
@@ -147,20 +165,25 @@ def test_mbr_2_owner_removes_members_and_admins(u: SimpleNamespace, login: Any) 
 
 
 @pytest.mark.parametrize("group_type", ["Public", "ChatRoom"])
-def test_mbr_2_admin_removes_only_plain_members_all_or_nothing(service: Any, u: SimpleNamespace,
-                                                               group_type: str) -> None:
+def test_mbr_2_admin_removes_only_plain_members_all_or_nothing(
+    service: Any, u: SimpleNamespace, group_type: str
+) -> None:
     gid = public(u, group_type)
     before = group_state(service, gid)
     refused(10007, u.a, "deleteGroupMember", {"groupID": gid, "userIDList": ["member", "admin2"]})
     assert group_state(service, gid) == before
-    assert u.a.call("deleteGroupMember", {"groupID": gid, "userIDList": ["member"]})["userIDList"] == ["member"]
+    assert u.a.call("deleteGroupMember", {"groupID": gid, "userIDList": ["member"]})["userIDList"] == [
+        "member"
+    ]
     refused(10007, u.m2, "deleteGroupMember", {"groupID": gid, "userIDList": ["admin2"]})
 
 
 def test_mbr_2_private_owner_only(u: SimpleNamespace) -> None:
     gid = create(u.o, "Private", memberList=[{"userID": "member"}, {"userID": "member2"}])
     refused(10007, u.m, "deleteGroupMember", {"groupID": gid, "userIDList": ["member2"]})
-    assert u.o.call("deleteGroupMember", {"groupID": gid, "userIDList": ["member2"]})["userIDList"] == ["member2"]
+    assert u.o.call("deleteGroupMember", {"groupID": gid, "userIDList": ["member2"]})["userIDList"] == [
+        "member2"
+    ]
 
 
 def test_mbr_2_self_owner_and_avchatroom_are_10004(service: Any, u: SimpleNamespace) -> None:
@@ -208,8 +231,14 @@ def test_mbr_3_join_order_and_rejoin_goes_last(u: SimpleNamespace) -> None:
     u.x.call("joinGroup", {"groupID": gid})
     u.m.call("quitGroup", {"groupID": gid})
     u.m.call("joinGroup", {"groupID": gid})
-    assert [m["userID"] for m in members(u.o, gid)] == ["owner", "admin", "admin2", "member2", "outsider",
-                                                         "member"]
+    assert [m["userID"] for m in members(u.o, gid)] == [
+        "owner",
+        "admin",
+        "admin2",
+        "member2",
+        "outsider",
+        "member",
+    ]
 
 
 def test_mbr_3_member_fields(service: Any, u: SimpleNamespace) -> None:
@@ -218,12 +247,21 @@ def test_mbr_3_member_fields(service: Any, u: SimpleNamespace) -> None:
     service.advance(10)
     u.x.call("joinGroup", {"groupID": gid})
     u.o.call("setGroupMemberNameCard", {"groupID": gid, "userID": "member", "nameCard": "card"})
-    u.o.call("setGroupMemberCustomField", {"groupID": gid, "userID": "member",
-                                           "memberCustomField": [{"key": "k", "value": "v"}]})
+    u.o.call(
+        "setGroupMemberCustomField",
+        {"groupID": gid, "userID": "member", "memberCustomField": [{"key": "k", "value": "v"}]},
+    )
     by_id = {m["userID"]: m for m in members(u.o, gid)}
-    assert by_id["member"] == {"userID": "member", "role": "Member", "nameCard": "card", "nick": "Mem",
-                               "avatar": "http://a/m.png", "joinTime": 1_600_000_000, "muteUntil": 0,
-                               "memberCustomField": [{"key": "k", "value": "v"}]}
+    assert by_id["member"] == {
+        "userID": "member",
+        "role": "Member",
+        "nameCard": "card",
+        "nick": "Mem",
+        "avatar": "http://a/m.png",
+        "joinTime": 1_600_000_000,
+        "muteUntil": 0,
+        "memberCustomField": [{"key": "k", "value": "v"}],
+    }
     assert by_id["outsider"]["joinTime"] == 1_600_000_010
 
 
@@ -242,8 +280,13 @@ def test_mbr_4_only_the_first_50_ids(service: Any, u: SimpleNamespace) -> None:
 
 # --- MBR-5 ---------------------------------------------------------------------------------
 def test_mbr_5_full_group_refuses_join_agree_and_add(service: Any, u: SimpleNamespace) -> None:
-    gid = create(u.o, "Public", joinOption="NeedPermission", maxMemberNum=3,
-                 memberList=[{"userID": "admin", "role": "Admin"}])
+    gid = create(
+        u.o,
+        "Public",
+        joinOption="NeedPermission",
+        maxMemberNum=3,
+        memberList=[{"userID": "admin", "role": "Admin"}],
+    )
     u.x.call("joinGroup", {"groupID": gid})
     [application] = notices(u.o)
     service.world.admin_add_group_member(APP, gid, ["member"])  # now full: 3 of 3
@@ -258,7 +301,7 @@ def test_mbr_5_public_default_is_full_at_2000(service: Any, u: SimpleNamespace) 
     names = import_users(service, 1999)
     gid = create(u.o, "Public")
     for start in range(0, 1999, 500):
-        service.world.admin_add_group_member(APP, gid, names[start:start + 500])
+        service.world.admin_add_group_member(APP, gid, names[start : start + 500])
     assert u.o.call("getGroupProfile", {"groupID": gid})["group"]["memberNum"] == 2000
     refused(10014, u.x, "joinGroup", {"groupID": gid})
 
@@ -266,7 +309,10 @@ def test_mbr_5_public_default_is_full_at_2000(service: Any, u: SimpleNamespace) 
 def test_mbr_5_private_default_is_full_at_200(service: Any, u: SimpleNamespace) -> None:
     names = import_users(service, 200)
     gid = create(u.o, "Private")
-    assert len(u.o.call("addGroupMember", {"groupID": gid, "userIDList": names[:199]})["successUserIDList"]) == 199
+    assert (
+        len(u.o.call("addGroupMember", {"groupID": gid, "userIDList": names[:199]})["successUserIDList"])
+        == 199
+    )
     reply = u.o.call("addGroupMember", {"groupID": gid, "userIDList": [names[199]]})
     assert reply["failureUserIDList"] == [names[199]]
 
@@ -315,7 +361,9 @@ def test_role_1_refusals(service: Any, u: SimpleNamespace) -> None:
 # --- ROLE-2 --------------------------------------------------------------------------------
 def test_role_2_name_card_rights(u: SimpleNamespace) -> None:
     gid = public(u)
-    assert u.m.call("setGroupMemberNameCard", {"groupID": gid, "nameCard": "me"})["member"]["userID"] == "member"
+    assert (
+        u.m.call("setGroupMemberNameCard", {"groupID": gid, "nameCard": "me"})["member"]["userID"] == "member"
+    )
     refused(10007, u.m, "setGroupMemberNameCard", {"groupID": gid, "userID": "member2", "nameCard": "x"})
     u.a.call("setGroupMemberNameCard", {"groupID": gid, "userID": "member", "nameCard": "by admin"})
     u.a.call("setGroupMemberNameCard", {"groupID": gid, "nameCard": "admin self"})
@@ -325,7 +373,12 @@ def test_role_2_name_card_rights(u: SimpleNamespace) -> None:
         u.o.call("setGroupMemberNameCard", {"groupID": gid, "userID": target, "nameCard": "by owner"})
     refused(10007, u.o, "setGroupMemberNameCard", {"groupID": gid, "userID": "outsider", "nameCard": "x"})
     assert {m["userID"]: m["nameCard"] for m in members(u.o, gid)} == {
-        "owner": "by owner", "admin": "by owner", "admin2": "", "member": "by owner", "member2": ""}
+        "owner": "by owner",
+        "admin": "by owner",
+        "admin2": "",
+        "member": "by owner",
+        "member2": "",
+    }
 
 
 def test_role_2_name_card_size_and_tip_7(u: SimpleNamespace) -> None:
@@ -344,11 +397,17 @@ def test_role_3_member_custom_field_rights_and_no_tip(u: SimpleNamespace) -> Non
     gid = public(u)
     field = [{"key": "k", "value": "v"}]
     u.m.call("setGroupMemberCustomField", {"groupID": gid, "memberCustomField": field})
-    refused(10007, u.m, "setGroupMemberCustomField", {"groupID": gid, "userID": "member2",
-                                                      "memberCustomField": field})
+    refused(
+        10007,
+        u.m,
+        "setGroupMemberCustomField",
+        {"groupID": gid, "userID": "member2", "memberCustomField": field},
+    )
     for caller in (u.o, u.a):
         for target in ("owner", "admin", "admin2", "member"):  # Owner/Admin: anyone's
-            caller.call("setGroupMemberCustomField", {"groupID": gid, "userID": target, "memberCustomField": field})
+            caller.call(
+                "setGroupMemberCustomField", {"groupID": gid, "userID": target, "memberCustomField": field}
+            )
     assert received(u.o) == [] and received(u.m) == []  # no tip
     assert history(u.o, "GROUP" + gid) == []
 
@@ -357,10 +416,18 @@ def test_role_3_at_most_5_fields(u: SimpleNamespace) -> None:
     gid = public(u)
     five = [{"key": f"k{i}", "value": "v"} for i in range(5)]
     u.m.call("setGroupMemberCustomField", {"groupID": gid, "memberCustomField": five})
-    refused(10004, u.m, "setGroupMemberCustomField", {"groupID": gid,
-                                                      "memberCustomField": [{"key": "k5", "value": "v"}]})
-    refused(10004, u.o, "setGroupMemberCustomField", {"groupID": gid, "userID": "member2", "memberCustomField":
-                                                      [*five, {"key": "k5", "value": "v"}]})
+    refused(
+        10004,
+        u.m,
+        "setGroupMemberCustomField",
+        {"groupID": gid, "memberCustomField": [{"key": "k5", "value": "v"}]},
+    )
+    refused(
+        10004,
+        u.o,
+        "setGroupMemberCustomField",
+        {"groupID": gid, "userID": "member2", "memberCustomField": [*five, {"key": "k5", "value": "v"}]},
+    )
     assert len(members(u.o, gid)[3]["memberCustomField"]) == 5
 
 
@@ -397,8 +464,15 @@ def test_mute_1_refusals(service: Any, u: SimpleNamespace) -> None:
     refused(10007, u.o, "setGroupMemberMuteTime", {"groupID": private, "userID": "member", "muteTime": 60})
     gid = public(u)
     before = group_state(service, gid)
-    for caller, target in ((u.m, "member2"), (u.x, "member"), (u.o, "outsider"), (u.o, "owner"),
-                           (u.a, "admin"), (u.a, "owner"), (u.a, "admin2")):
+    for caller, target in (
+        (u.m, "member2"),
+        (u.x, "member"),
+        (u.o, "outsider"),
+        (u.o, "owner"),
+        (u.a, "admin"),
+        (u.a, "owner"),
+        (u.a, "admin2"),
+    ):
         refused(10007, caller, "setGroupMemberMuteTime", {"groupID": gid, "userID": target, "muteTime": 60})
     assert group_state(service, gid) == before
     u.o.call("setGroupMemberMuteTime", {"groupID": gid, "userID": "admin", "muteTime": 60})  # Owner -> Admin

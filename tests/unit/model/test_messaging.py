@@ -43,10 +43,20 @@ def test_msg_4_message_fields_server_time_and_sequence(service: SimTIM, login: L
     sent = alice.send_message(text("bob", "one", cloudCustomData=cloud, clientTime=1))["message"]
     assert set(sent) == MESSAGE_FIELDS
     assert {k: v for k, v in sent.items() if k not in ("ID", "random", "sequence")} == {
-        "type": "TIMTextElem", "payload": {"text": "one"}, "conversationID": "C2Cbob",
-        "conversationType": "C2C", "to": "bob", "from": "alice", "flow": "out",
-        "time": service.clock.now(), "status": "success", "isRevoked": False, "priority": "Normal",
-        "nick": "", "avatar": "", "cloudCustomData": cloud,
+        "type": "TIMTextElem",
+        "payload": {"text": "one"},
+        "conversationID": "C2Cbob",
+        "conversationType": "C2C",
+        "to": "bob",
+        "from": "alice",
+        "flow": "out",
+        "time": service.clock.now(),
+        "status": "success",
+        "isRevoked": False,
+        "priority": "Normal",
+        "nick": "",
+        "avatar": "",
+        "cloudCustomData": cloud,
     }
     assert isinstance(sent["ID"], str) and sent["ID"]
     [got] = received(bob)
@@ -63,8 +73,10 @@ def test_msg_4_message_fields_server_time_and_sequence(service: SimTIM, login: L
 
 def test_msg_4_ids_are_unique_and_priority_is_echoed(login: LoginFn) -> None:
     alice, _bob = login("alice"), login("bob")
-    sent = [alice.send_message(text("bob", str(i), priority=p))["message"]
-            for i, p in enumerate(("High", "Normal", "Low", "Lowest"))]
+    sent = [
+        alice.send_message(text("bob", str(i), priority=p))["message"]
+        for i, p in enumerate(("High", "Normal", "Low", "Lowest"))
+    ]
     assert len({m["ID"] for m in sent}) == 4
     assert [m["priority"] for m in sent] == ["High", "Normal", "Low", "Lowest"]
 
@@ -99,8 +111,9 @@ def test_msg_5_offline_recipient_sees_history_and_unread(service: SimTIM, login:
 
 
 # --- MSG-6 -----------------------------------------------------------------------------
-def test_msg_6_same_random_and_client_time_within_120s_is_deduplicated(service: SimTIM,
-                                                                       login: LoginFn) -> None:
+def test_msg_6_same_random_and_client_time_within_120s_is_deduplicated(
+    service: SimTIM, login: LoginFn
+) -> None:
     alice, bob = login("alice"), login("bob")
     opts = text("bob", random=42, clientTime=service.clock.now())
     first = alice.send_message(opts)["message"]
@@ -120,8 +133,9 @@ def test_msg_6_same_random_and_client_time_within_120s_is_deduplicated(service: 
 
 
 @pytest.mark.parametrize("change", ["random", "clientTime", "to", "sender"])
-def test_msg_6_the_key_is_sender_conversation_random_and_client_time(service: SimTIM, login: LoginFn,
-                                                                     change: str) -> None:
+def test_msg_6_the_key_is_sender_conversation_random_and_client_time(
+    service: SimTIM, login: LoginFn, change: str
+) -> None:
     alice, bob = login("alice"), login("bob")
     service.import_account("carol")
     now = service.clock.now()
@@ -180,8 +194,7 @@ def _callback(service: SimTIM, reply: Any) -> list[dict[str, Any]]:
     return seen
 
 
-def test_msg_8_callback_gets_the_rest_body_and_error_code_0_proceeds(service: SimTIM,
-                                                                     login: LoginFn) -> None:
+def test_msg_8_callback_gets_the_rest_body_and_error_code_0_proceeds(service: SimTIM, login: LoginFn) -> None:
     alice, bob = login("alice"), login("bob")
     seen = _callback(service, {"ErrorCode": 0})
     sent = alice.send_message(text("bob", "hello", random=7, cloudCustomData="c"))["message"]
@@ -197,22 +210,27 @@ def test_msg_8_callback_gets_the_rest_body_and_error_code_0_proceeds(service: Si
 
 def test_msg_8_a_returned_msg_body_replaces_the_body(service: SimTIM, login: LoginFn) -> None:
     alice, bob = login("alice"), login("bob")
-    _callback(service, {"ErrorCode": 0, "MsgBody": [
-        {"MsgType": "TIMTextElem", "MsgContent": {"text": "***"}}]})
+    _callback(
+        service, {"ErrorCode": 0, "MsgBody": [{"MsgType": "TIMTextElem", "MsgContent": {"text": "***"}}]}
+    )
     sent = alice.send_message(text("bob", "damn"))["message"]
     assert sent["payload"] == {"text": "***"}
     assert [m["payload"] for m in received(bob)] == [{"text": "***"}]
     assert [m["payload"] for m in history(bob, "C2Calice")] == [{"text": "***"}]
 
 
-@pytest.mark.parametrize(("reply", "code"), [
-    ({"ErrorCode": 1}, 20006),
-    ({"ErrorCode": 120001}, 120001),
-    ({"ErrorCode": 120005, "ErrorInfo": "blocked"}, 120005),
-    ({"ErrorCode": 130000}, 130000),
-])
-def test_msg_8_rejections_store_nothing(service: SimTIM, login: LoginFn, reply: dict[str, Any],
-                                        code: int) -> None:
+@pytest.mark.parametrize(
+    ("reply", "code"),
+    [
+        ({"ErrorCode": 1}, 20006),
+        ({"ErrorCode": 120001}, 120001),
+        ({"ErrorCode": 120005, "ErrorInfo": "blocked"}, 120005),
+        ({"ErrorCode": 130000}, 130000),
+    ],
+)
+def test_msg_8_rejections_store_nothing(
+    service: SimTIM, login: LoginFn, reply: dict[str, Any], code: int
+) -> None:
     alice, bob = login("alice"), login("bob")
     _callback(service, reply)
     opts = text("bob", random=9, clientTime=service.clock.now())
@@ -225,18 +243,20 @@ def test_msg_8_rejections_store_nothing(service: SimTIM, login: LoginFn, reply: 
     assert len(history(bob, "C2Calice")) == 1
 
 
-@pytest.mark.parametrize("reply", [
-    None,  # timeout
-    RuntimeError("backend down"),  # error
-    "not an object",
-    {},
-    {"ErrorCode": "1"},
-    {"ErrorCode": 0, "MsgBody": "not a list"},
-    {"ErrorCode": 0, "MsgBody": [{"MsgType": "TIMTextElem", "MsgContent": {"text": ""}}]},
-    {"ErrorCode": 130001},
-])
-def test_msg_8_timeout_error_or_malformed_reply_proceeds(service: SimTIM, login: LoginFn,
-                                                         reply: Any) -> None:
+@pytest.mark.parametrize(
+    "reply",
+    [
+        None,  # timeout
+        RuntimeError("backend down"),  # error
+        "not an object",
+        {},
+        {"ErrorCode": "1"},
+        {"ErrorCode": 0, "MsgBody": "not a list"},
+        {"ErrorCode": 0, "MsgBody": [{"MsgType": "TIMTextElem", "MsgContent": {"text": ""}}]},
+        {"ErrorCode": 130001},
+    ],
+)
+def test_msg_8_timeout_error_or_malformed_reply_proceeds(service: SimTIM, login: LoginFn, reply: Any) -> None:
     alice, bob = login("alice"), login("bob")
     seen = _callback(service, reply)
     sent = alice.send_message(text("bob", "kept"))["message"]
@@ -256,8 +276,9 @@ def test_msg_8_callback_is_not_asked_for_refused_sends(service: SimTIM, login: L
 
 
 # --- MSG-9 (C2C) -----------------------------------------------------------------------
-def test_msg_9_deleted_messages_disappear_for_the_callers_account_only(service: SimTIM,
-                                                                       login: LoginFn) -> None:
+def test_msg_9_deleted_messages_disappear_for_the_callers_account_only(
+    service: SimTIM, login: LoginFn
+) -> None:
     a_web, a_pc, bob = login("alice"), login("alice", "pc"), login("bob")
     m1, m2, m3 = (a_web.send_message(text("bob", s))["message"] for s in ("1", "2", "3"))
     for tim in (a_web, a_pc, bob):
@@ -278,8 +299,9 @@ def test_msg_9_deleted_messages_disappear_for_the_callers_account_only(service: 
     assert history(a_web, "C2Cbob") == []
 
 
-def test_msg_9_messages_of_two_conversations_are_6017_and_nothing_is_deleted(service: SimTIM,
-                                                                             login: LoginFn) -> None:
+def test_msg_9_messages_of_two_conversations_are_6017_and_nothing_is_deleted(
+    service: SimTIM, login: LoginFn
+) -> None:
     alice, bob, carol = login("alice"), login("bob"), login("carol")
     to_bob = alice.send_message(text("bob"))["message"]
     to_carol = alice.send_message(text("carol"))["message"]

@@ -32,10 +32,13 @@ from tests.unit.model.group_support import (
 @pytest.fixture
 def w(login: Any) -> SimpleNamespace:
     return SimpleNamespace(
-        o1=login("owner"), o2=login("owner", platform="android"),
+        o1=login("owner"),
+        o2=login("owner", platform="android"),
         a1=login("admin"),
-        m1=login("member"), m2=login("member", platform="ios"),
-        x1=login("outsider"), x2=login("outsider", platform="android"),
+        m1=login("member"),
+        m2=login("member", platform="ios"),
+        x1=login("outsider"),
+        x2=login("outsider", platform="android"),
     )
 
 
@@ -48,19 +51,25 @@ def but(w: SimpleNamespace, *excluded: TIM) -> list[TIM]:
 
 
 def setup_public(w: SimpleNamespace, group_type: str = "Public", **opts: Any) -> str:
-    gid = create(w.o1, group_type, memberList=[{"userID": "admin", "role": "Admin"}, {"userID": "member"}],
-                 **opts)
+    gid = create(
+        w.o1, group_type, memberList=[{"userID": "admin", "role": "Admin"}, {"userID": "member"}], **opts
+    )
     drain(*everyone(w))
     return gid
 
 
 def conversation_updates(tim: TIM, conversation_id: str) -> list[dict[str, Any]]:
-    return [c for batch in of(tim, "onConversationListUpdated") for c in batch
-            if c["conversationID"] == conversation_id]
+    return [
+        c
+        for batch in of(tim, "onConversationListUpdated")
+        for c in batch
+        if c["conversationID"] == conversation_id
+    ]
 
 
-def expect_tip(w: SimpleNamespace, gid: str, op_type: int, recipients: list[TIM],
-               stored: bool = True, **payload: Any) -> dict[str, Any]:
+def expect_tip(
+    w: SimpleNamespace, gid: str, op_type: int, recipients: list[TIM], stored: bool = True, **payload: Any
+) -> dict[str, Any]:
     """TIP-1: exactly the recipients got exactly one such tip (and a conversation update)."""
     found: list[dict[str, Any]] = []
     for tim in everyone(w):
@@ -84,8 +93,9 @@ def expect_tip(w: SimpleNamespace, gid: str, op_type: int, recipients: list[TIM]
     return tip
 
 
-def expect_notice(w: SimpleNamespace, op_type: int, recipients: list[TIM], acting: TIM | None = None,
-                  **payload: Any) -> dict[str, Any]:
+def expect_notice(
+    w: SimpleNamespace, op_type: int, recipients: list[TIM], acting: TIM | None = None, **payload: Any
+) -> dict[str, Any]:
     """SYS-1: onMessageReceived then receiveGroupSystemNotice on exactly the recipients; the
     acting instance gets neither but its account stores the notice."""
     found: list[dict[str, Any]] = []
@@ -96,9 +106,12 @@ def expect_notice(w: SimpleNamespace, op_type: int, recipients: list[TIM], actin
             notice = pushed[0]
             for key, value in payload.items():
                 assert notice["payload"][key] == value, key
-            order = [(name, data) for name, data in tim.events
-                     if name in ("onMessageReceived", "receiveGroupSystemNotice")
-                     and (data[0] if name == "onMessageReceived" else data["message"])["ID"] == notice["ID"]]
+            order = [
+                (name, data)
+                for name, data in tim.events
+                if name in ("onMessageReceived", "receiveGroupSystemNotice")
+                and (data[0] if name == "onMessageReceived" else data["message"])["ID"] == notice["ID"]
+            ]
             assert [name for name, _ in order] == ["onMessageReceived", "receiveGroupSystemNotice"]
             assert order[1][1]["type"] == op_type
             assert conversation_updates(tim, SYSTEM)[-1]["lastMessage"]["ID"] == notice["ID"]
@@ -175,8 +188,15 @@ def test_tip_1_member_tip_7_for_mute_and_name_card(w: SimpleNamespace) -> None:
     gid = setup_public(w)
     members = [w.o1, w.o2, w.a1, w.m1, w.m2]
     w.a1.call("setGroupMemberMuteTime", {"groupID": gid, "userID": "member", "muteTime": 30})
-    expect_tip(w, gid, 7, members, operatorID="admin", userIDList=["member"],
-               memberList=[{"userID": "member", "muteTime": 30}])
+    expect_tip(
+        w,
+        gid,
+        7,
+        members,
+        operatorID="admin",
+        userIDList=["member"],
+        memberList=[{"userID": "member", "muteTime": 30}],
+    )
     drain(*everyone(w))
     w.m2.call("setGroupMemberNameCard", {"groupID": gid, "nameCard": "M"})
     expect_tip(w, gid, 7, members, operatorID="member", memberList=[{"userID": "member", "nameCard": "M"}])
@@ -245,8 +265,9 @@ def test_sys_1_notice_2_and_3_to_the_applicant(w: SimpleNamespace, action: str, 
     w.x1.call("joinGroup", {"groupID": gid})
     [application] = notices(w.o1)
     drain(*everyone(w))
-    w.o1.call("handleGroupApplication", {"handleAction": action, "handleMessage": "decided",
-                                         "message": application})
+    w.o1.call(
+        "handleGroupApplication", {"handleAction": action, "handleMessage": "decided", "message": application}
+    )
     expect_notice(w, op_type, [w.x1, w.x2], operatorID="owner", handleMessage="decided")
 
 

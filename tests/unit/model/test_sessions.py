@@ -60,28 +60,35 @@ def _login_case(service: SimTIM, case: str) -> tuple[TIM, dict[str, object]]:
         "bad_user_and_undecodable_sig": {"userID": "a\tb", "userSig": "%%%"},
         "undecodable": {"userID": "alice", "userSig": "%%% not base64 %%%"},
         "not_json": {"userID": "alice", "userSig": _url_b64(zlib.compress(b"{not json"))},
-        "sdkappid_mismatch": {"userID": "alice", "userSig": sig_for(
-            service, "mallory", sdkappid=OTHER_APP, key=OTHER_KEY, **expired)},
-        "identifier_mismatch": {"userID": "alice", "userSig": sig_for(
-            service, "mallory", key=OTHER_KEY, **expired)},
+        "sdkappid_mismatch": {
+            "userID": "alice",
+            "userSig": sig_for(service, "mallory", sdkappid=OTHER_APP, key=OTHER_KEY, **expired),
+        },
+        "identifier_mismatch": {
+            "userID": "alice",
+            "userSig": sig_for(service, "mallory", key=OTHER_KEY, **expired),
+        },
         "expired": {"userID": "alice", "userSig": sig_for(service, "alice", key=OTHER_KEY, **expired)},
         "hmac_mismatch": {"userID": "alice", "userSig": sig_for(service, "alice", key=OTHER_KEY)},
     }
     return tim, opts[case]
 
 
-@pytest.mark.parametrize(("case", "code"), [
-    ("unknown_app", 70020),
-    ("disabled_app", 60016),
-    ("empty_sig_and_bad_user", 70002),
-    ("bad_user_and_undecodable_sig", 70402),
-    ("undecodable", 70003),
-    ("not_json", 70003),
-    ("sdkappid_mismatch", 70014),
-    ("identifier_mismatch", 70013),
-    ("expired", 70001),
-    ("hmac_mismatch", 70009),
-])
+@pytest.mark.parametrize(
+    ("case", "code"),
+    [
+        ("unknown_app", 70020),
+        ("disabled_app", 60016),
+        ("empty_sig_and_bad_user", 70002),
+        ("bad_user_and_undecodable_sig", 70402),
+        ("undecodable", 70003),
+        ("not_json", 70003),
+        ("sdkappid_mismatch", 70014),
+        ("identifier_mismatch", 70013),
+        ("expired", 70001),
+        ("hmac_mismatch", 70009),
+    ],
+)
 def test_auth_2_login_check_order(service: SimTIM, case: str, code: int) -> None:
     """Each case also fails every later check, so only the first failing one may answer."""
     tim, opts = _login_case(service, case)
@@ -98,23 +105,30 @@ def test_auth_2_no_not_before_check_on_sig_time(service: SimTIM) -> None:
 
 
 # --- AUTH-3 ----------------------------------------------------------------------------
-@pytest.mark.parametrize(("opts", "code"), [
-    ({"userID": "alice", "userSig": ""}, 70002),
-    ({"userID": "alice"}, 70002),
-    ({"userSig": "SIG"}, 70402),
-    ({"userID": "", "userSig": "SIG"}, 70402),
-    ({"userID": "a" * 33, "userSig": "SIG"}, 70402),
-    ({"userID": "al\tice", "userSig": "SIG"}, 70402),
-    ({"userID": "ali\x7fce", "userSig": "SIG"}, 70402),
-    ({"userID": "alicé", "userSig": "SIG"}, 70402),
-    ({"userID": 42, "userSig": "SIG"}, 70402),
-])
-def test_auth_3_empty_sig_and_invalid_user_ids_are_refused(service: SimTIM, opts: dict[str, object],
-                                                           code: int) -> None:
-    """"SIG" stands for a sig that is valid for the given userID, so only AUTH-3 can refuse."""
+@pytest.mark.parametrize(
+    ("opts", "code"),
+    [
+        ({"userID": "alice", "userSig": ""}, 70002),
+        ({"userID": "alice"}, 70002),
+        ({"userSig": "SIG"}, 70402),
+        ({"userID": "", "userSig": "SIG"}, 70402),
+        ({"userID": "a" * 33, "userSig": "SIG"}, 70402),
+        ({"userID": "al\tice", "userSig": "SIG"}, 70402),
+        ({"userID": "ali\x7fce", "userSig": "SIG"}, 70402),
+        ({"userID": "alicé", "userSig": "SIG"}, 70402),
+        ({"userID": 42, "userSig": "SIG"}, 70402),
+    ],
+)
+def test_auth_3_empty_sig_and_invalid_user_ids_are_refused(
+    service: SimTIM, opts: dict[str, object], code: int
+) -> None:
+    """ "SIG" stands for a sig that is valid for the given userID, so only AUTH-3 can refuse."""
     user = opts.get("userID")
-    opts = {**opts, "userSig": sig_for(service, user if isinstance(user, str) else "alice")} \
-        if opts.get("userSig") == "SIG" else opts
+    opts = (
+        {**opts, "userSig": sig_for(service, user if isinstance(user, str) else "alice")}
+        if opts.get("userSig") == "SIG"
+        else opts
+    )
     tim = new_tim(service)
     assert code_of(tim.login, opts) == code
     assert names(tim) == []
@@ -193,28 +207,43 @@ def test_auth_5_an_account_exists_once_it_has_logged_in(service: SimTIM, login: 
 
 
 # --- INST-1 ----------------------------------------------------------------------------
-@pytest.mark.parametrize(("method", "opts"), [
-    ("sendMessage", {"message": {"to": "bob", "conversationType": "C2C", "type": "TIMTextElem",
-                                 "payload": {"text": "hi"}}}),
-    ("resendMessage", {"message": {"ID": "x"}}),
-    ("revokeMessage", {"message": {"ID": "x"}}),
-    ("deleteMessage", {"messageList": [{"ID": "x"}]}),
-    ("getMyProfile", None),
-    ("updateMyProfile", {"nick": "A"}),
-])
+@pytest.mark.parametrize(
+    ("method", "opts"),
+    [
+        (
+            "sendMessage",
+            {
+                "message": {
+                    "to": "bob",
+                    "conversationType": "C2C",
+                    "type": "TIMTextElem",
+                    "payload": {"text": "hi"},
+                }
+            },
+        ),
+        ("resendMessage", {"message": {"ID": "x"}}),
+        ("revokeMessage", {"message": {"ID": "x"}}),
+        ("deleteMessage", {"messageList": [{"ID": "x"}]}),
+        ("getMyProfile", None),
+        ("updateMyProfile", {"nick": "A"}),
+    ],
+)
 def test_inst_1_before_login_other_calls_are_6014(service: SimTIM, method: str, opts: object) -> None:
     tim = new_tim(service)
     assert code_of(tim.call, method, opts) == 6014
     assert names(tim) == []
 
 
-@pytest.mark.parametrize(("method", "opts"), [
-    ("getConversationList", None),
-    ("getConversationProfile", {"conversationID": "C2Cbob"}),
-    ("deleteConversation", {"conversationID": "C2Cbob"}),
-    ("setMessageRead", {"conversationID": "C2Cbob"}),
-    ("getMessageList", {"conversationID": "C2Cbob"}),
-])
+@pytest.mark.parametrize(
+    ("method", "opts"),
+    [
+        ("getConversationList", None),
+        ("getConversationProfile", {"conversationID": "C2Cbob"}),
+        ("deleteConversation", {"conversationID": "C2Cbob"}),
+        ("setMessageRead", {"conversationID": "C2Cbob"}),
+        ("getMessageList", {"conversationID": "C2Cbob"}),
+    ],
+)
 def test_inst_1_before_login_conversation_apis_are_6004(service: SimTIM, method: str, opts: object) -> None:
     tim = new_tim(service)
     assert code_of(tim.call, method, opts) == 6004
@@ -228,8 +257,9 @@ def test_inst_1_logout_when_not_logged_in_resolves_empty_with_no_event(service: 
     assert tim.login({"userID": "alice", "userSig": sig_for(service, "alice")}) == {"repeatLogin": False}
 
 
-def test_inst_1_destroy_logs_out_frees_the_slot_then_everything_is_6013(service: SimTIM,
-                                                                         login: LoginFn) -> None:
+def test_inst_1_destroy_logs_out_frees_the_slot_then_everything_is_6013(
+    service: SimTIM, login: LoginFn
+) -> None:
     alice = login("alice")
     assert alice.destroy() == {}
     assert alice.take_events() == [("sdkStateNotReady", {})]
@@ -266,8 +296,9 @@ def test_inst_2_login_ready_logout_not_ready_then_back_to_logged_out(service: Si
     assert tim.get_my_profile()["profile"]["userID"] == "bob"
 
 
-def test_inst_2_repeat_login_resolves_repeat_login_and_changes_nothing(service: SimTIM,
-                                                                       login: LoginFn) -> None:
+def test_inst_2_repeat_login_resolves_repeat_login_and_changes_nothing(
+    service: SimTIM, login: LoginFn
+) -> None:
     alice = login("alice")
     assert alice.login({"userID": "bob", "userSig": "garbage"}) == {"repeatLogin": True}
     assert alice.login({"userID": "alice", "userSig": sig_for(service, "alice")}) == {"repeatLogin": True}
@@ -286,15 +317,20 @@ def test_inst_2_repeat_login_does_not_refresh_the_kick_order(service: SimTIM, lo
 
 
 # --- INST-3 ----------------------------------------------------------------------------
-def test_inst_3_second_web_login_kicks_the_earliest_before_it_resolves(service: SimTIM,
-                                                                       login: LoginFn) -> None:
+def test_inst_3_second_web_login_kicks_the_earliest_before_it_resolves(
+    service: SimTIM, login: LoginFn
+) -> None:
     first, bob = login("alice"), login("bob")
     second = new_tim(service)
     log = record({"first": first, "second": second, "bob": bob})
     assert second.login({"userID": "alice", "userSig": sig_for(service, "alice")}) == {"repeatLogin": False}
     log.append(("second", "resolved"))
-    assert log == [("first", "kickedOut"), ("first", "sdkStateNotReady"),
-                   ("second", "sdkStateReady"), ("second", "resolved")]
+    assert log == [
+        ("first", "kickedOut"),
+        ("first", "sdkStateNotReady"),
+        ("second", "sdkStateReady"),
+        ("second", "resolved"),
+    ]
     assert first.take_events() == [("kickedOut", {"type": "multipleAccount"}), ("sdkStateNotReady", {})]
     assert code_of(first.get_my_profile) == 6208
     assert code_of(first.get_conversation_list) == 6208
@@ -343,15 +379,21 @@ def test_inst_3_web_instances_config_acts_immediately(service: SimTIM, login: Lo
     a4 = new_tim(service)
     log = record({"a2": a2, "a3": a3, "a4": a4})
     a4.login({"userID": "alice", "userSig": sig_for(service, "alice")})
-    assert log == [("a2", "kickedOut"), ("a2", "sdkStateNotReady"),
-                   ("a3", "kickedOut"), ("a3", "sdkStateNotReady"), ("a4", "sdkStateReady")]
+    assert log == [
+        ("a2", "kickedOut"),
+        ("a2", "sdkStateNotReady"),
+        ("a3", "kickedOut"),
+        ("a3", "sdkStateNotReady"),
+        ("a4", "sdkStateReady"),
+    ]
     assert code_of(a2.get_my_profile) == code_of(a3.get_my_profile) == 6208
 
 
 # --- INST-4 ----------------------------------------------------------------------------
 @pytest.mark.parametrize("platform", ["android", "ios", "ipad", "pc", "mac"])
-def test_inst_4_same_native_platform_kicks_the_older_with_multiple_device(service: SimTIM, login: LoginFn,
-                                                                          platform: str) -> None:
+def test_inst_4_same_native_platform_kicks_the_older_with_multiple_device(
+    service: SimTIM, login: LoginFn, platform: str
+) -> None:
     old = login("alice", platform)
     web = login("alice")
     new = login("alice", platform, keep_events=True)
@@ -402,8 +444,9 @@ def test_inst_5_login_one_second_after_expiry_is_70001(service: SimTIM) -> None:
     _assert_logged_out(tim)
 
 
-def test_inst_5_online_instance_is_kicked_when_the_clock_crosses_expiry(service: SimTIM,
-                                                                        login: LoginFn) -> None:
+def test_inst_5_online_instance_is_kicked_when_the_clock_crosses_expiry(
+    service: SimTIM, login: LoginFn
+) -> None:
     alice = login("alice", expire=100)
     bob = login("bob", expire=10 * DAY)
     service.advance(100)
@@ -450,8 +493,10 @@ def test_inst_6_admin_kick_kicks_every_instance_of_the_account(service: SimTIM, 
 def test_net_1_reconnect_replays_missed_messages_once_in_order(service: SimTIM, login: LoginFn) -> None:
     alice, bob = login("alice"), login("bob")
     service.set_network(bob, False)
-    sent = [alice.send_message(text("bob", "m1"))["message"]["ID"],
-            alice.send_message(text("bob", "m2"))["message"]["ID"]]
+    sent = [
+        alice.send_message(text("bob", "m1"))["message"]["ID"],
+        alice.send_message(text("bob", "m2"))["message"]["ID"],
+    ]
     service.advance(3)
     sent.append(alice.send_message(text("bob", "m3"))["message"]["ID"])
     assert bob.take_events() == []
@@ -478,8 +523,9 @@ def test_net_1_login_includes_offline_messages_and_replays_nothing(service: SimT
     assert conversation["lastMessage"]["ID"] == last["ID"]
 
 
-def test_auth_4_logout_is_a_server_call_refused_while_disabled_but_destroy_works(service: SimTIM,
-                                                                                  login: LoginFn) -> None:
+def test_auth_4_logout_is_a_server_call_refused_while_disabled_but_destroy_works(
+    service: SimTIM, login: LoginFn
+) -> None:
     alice = login("alice")
     service.world.configure_app(1400000000, disabled=True)
     with pytest.raises(IMError) as refused:

@@ -120,8 +120,9 @@ def test_order_1_a_refused_call_changes_nothing_and_emits_nothing(service: SimTI
 
 
 # --- CLOCK-1 ---------------------------------------------------------------------------
-def test_clock_1_server_time_is_the_injected_clock_in_integer_seconds(service: SimTIM,
-                                                                      login: LoginFn) -> None:
+def test_clock_1_server_time_is_the_injected_clock_in_integer_seconds(
+    service: SimTIM, login: LoginFn
+) -> None:
     alice, _bob = login("alice"), login("bob")
     start = service.clock.now()
     first = alice.send_message(text("bob", clientTime=start - 500))["message"]
@@ -147,12 +148,16 @@ def test_clock_1_time_rules_are_inclusive_at_the_boundary(service: SimTIM, login
     carol.login({"userID": "carol", "userSig": late_sig})
     service.advance(1)
     assert history(bob, "C2Calice") == []
-    assert carol.take_events() == [("sdkStateReady", {}), ("kickedOut", {"type": "userSigExpired"}),
-                                   ("sdkStateNotReady", {})]
+    assert carol.take_events() == [
+        ("sdkStateReady", {}),
+        ("kickedOut", {"type": "userSigExpired"}),
+        ("sdkStateNotReady", {}),
+    ]
 
 
-def test_clock_1_expiry_fires_on_the_first_step_that_crosses_the_boundary(service: SimTIM,
-                                                                          login: LoginFn) -> None:
+def test_clock_1_expiry_fires_on_the_first_step_that_crosses_the_boundary(
+    service: SimTIM, login: LoginFn
+) -> None:
     alice = login("alice", expire=50)
     bob = login("bob", expire=10)
     carol = login("carol", expire=10 * DAY)
@@ -212,8 +217,12 @@ def test_reply_1_admin_recall_reply_shape(login: LoginFn, service: SimTIM) -> No
 # --- EVT-1 -----------------------------------------------------------------------------
 def test_evt_1_the_model_never_emits_error(service: SimTIM, login: LoginFn) -> None:
     service.world.configure_app(DEV, web_instances=2)
-    tims = {"a_web": login("alice", keep_events=True), "a_pc": login("alice", "pc", keep_events=True),
-            "b_web": login("bob", keep_events=True), "carol": login("carol", expire=30, keep_events=True)}
+    tims = {
+        "a_web": login("alice", keep_events=True),
+        "a_pc": login("alice", "pc", keep_events=True),
+        "b_web": login("bob", keep_events=True),
+        "carol": login("carol", expire=30, keep_events=True),
+    }
     seen: list[str] = [name for tim in tims.values() for name, _ in tim.take_events()]
     log = record(tims)
     a_web, a_pc, b_web, carol = tims.values()
@@ -225,12 +234,16 @@ def test_evt_1_the_model_never_emits_error(service: SimTIM, login: LoginFn) -> N
     service.recall(a_web.send_message(text("bob", "recall me"))["message"]["ID"])
     b_web.set_message_read({"conversationID": "C2Calice"})
     a_web.update_my_profile({"nick": "A"})
-    group = a_web.call("createGroup", {"name": "g", "type": "Public",
-                                       "memberList": [{"userID": "bob"}]})["group"]["groupID"]
+    group = a_web.call("createGroup", {"name": "g", "type": "Public", "memberList": [{"userID": "bob"}]})[
+        "group"
+    ]["groupID"]
     b_web.send_message(text(group, "to the group", conversation_type="GROUP"))
     b_web.call("quitGroup", {"groupID": group})
-    for call, args in ((a_web.send_message, (text("nobody"),)), (b_web.revoke_message, (first,)),
-                       (carol.get_message_list, ({"conversationID": "C2Cbob", "count": 0},))):
+    for call, args in (
+        (a_web.send_message, (text("nobody"),)),
+        (b_web.revoke_message, (first,)),
+        (carol.get_message_list, ({"conversationID": "C2Cbob", "count": 0},)),
+    ):
         with pytest.raises(IMError):
             call(*args)
     service.set_network(b_web, False)
@@ -241,8 +254,16 @@ def test_evt_1_the_model_never_emits_error(service: SimTIM, login: LoginFn) -> N
     login("alice", keep_events=True)  # kicks a web instance
     a_pc.delete_conversation("C2Cbob")
     seen += [name for _, name in log]
-    for expected in ("sdkStateReady", "onMessageReceived", "onMessageRevoked", "onConversationListUpdated",
-                     "onProfileUpdated", "onGroupListUpdated", "kickedOut", "sdkStateNotReady",
-                     "netStateChange"):
+    for expected in (
+        "sdkStateReady",
+        "onMessageReceived",
+        "onMessageRevoked",
+        "onConversationListUpdated",
+        "onProfileUpdated",
+        "onGroupListUpdated",
+        "kickedOut",
+        "sdkStateNotReady",
+        "netStateChange",
+    ):
         assert expected in seen
     assert "error" not in seen

@@ -28,10 +28,22 @@ def prefix(tmp_path: Path) -> str:
 def test_methods_and_totals(prefix: str) -> None:
     run = load_run(prefix)
     by_name = {(m.type, m.name): m for m in run.methods}
-    assert set(by_name) == {("TIM", "sendMessage"), ("TIM", "getMessageList"), ("TIM", "login"),
-                            ("PUSH", "onMessageReceived"), ("PUSH", "onConversationListUpdated")}
+    assert set(by_name) == {
+        ("TIM", "sendMessage"),
+        ("TIM", "getMessageList"),
+        ("TIM", "login"),
+        ("PUSH", "onMessageReceived"),
+        ("PUSH", "onConversationListUpdated"),
+    }
     send = by_name[("TIM", "sendMessage")]
-    assert (send.count, send.failures, send.median_ms, send.p95_ms, send.p99_ms, send.avg_ms) == (1000, 5, 20, 50, 90, 24)
+    assert (send.count, send.failures, send.median_ms, send.p95_ms, send.p99_ms, send.avg_ms) == (
+        1000,
+        5,
+        20,
+        50,
+        90,
+        24,
+    )
     assert send.failure_ratio == pytest.approx(0.005)
     assert run.totals is not None
     assert (run.totals.requests, run.totals.failures, run.totals.source) == (5940, 5, "stats")
@@ -54,7 +66,9 @@ def test_history_keeps_only_aggregated_rows_and_na_becomes_nan(prefix: str) -> N
     assert run.history_series("Requests/s")[0] == (0.0, 0.0)
     assert run.history_series("Requests/s")[-1] == (10.0, 594.0)
     latency = run.latency_series("99%")
-    assert math.isnan(latency[0][1]) and latency[1] == (1.0, 82.0) and latency[-1] == (10.0, 100.0)  # empty window: a gap
+    assert (
+        math.isnan(latency[0][1]) and latency[1] == (1.0, 82.0) and latency[-1] == (10.0, 100.0)
+    )  # empty window: a gap
 
 
 def test_e2e_histogram_and_estimated_percentiles(prefix: str) -> None:
@@ -79,13 +93,27 @@ def test_estimate_percentile_edges() -> None:
 def test_delivery_totals(tmp_path: Path) -> None:
     run = load_run(Run(lost=3, duplicated=2).write(tmp_path / "run"))
     totals = run.delivery_totals()
-    assert totals == {"sent": 100, "expected": 103, "delivered": 100, "lost": 3, "late": 0, "duplicated": 2,
-                      "reordered": 0}
+    assert totals == {
+        "sent": 100,
+        "expected": 103,
+        "delivered": 100,
+        "lost": 3,
+        "late": 0,
+        "duplicated": 2,
+        "reordered": 0,
+    }
 
 
 def test_rule_counts_categories_and_unattributed(tmp_path: Path) -> None:
-    rows = [mismatch("REV-1"), mismatch("REV-1"), mismatch("MSG-3"), mismatch("NOPE-9"), mismatch(""),
-            mismatch("", kind="transport"), mismatch("", kind="harness")]
+    rows = [
+        mismatch("REV-1"),
+        mismatch("REV-1"),
+        mismatch("MSG-3"),
+        mismatch("NOPE-9"),
+        mismatch(""),
+        mismatch("", kind="transport"),
+        mismatch("", kind="harness"),
+    ]
     run = load_run(Run(mismatches=rows).write(tmp_path / "run"))
     counts = run.rule_counts()
     assert list(counts) == list(RULE_IDS)
@@ -96,7 +124,9 @@ def test_rule_counts_categories_and_unattributed(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("suffix", ["_stats.csv", "_stats_history.csv", "_conformance.csv", "_delivery.csv"])
-def test_a_missing_required_file_is_named(prefix: str, suffix: str, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_missing_required_file_is_named(
+    prefix: str, suffix: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     Path(f"{prefix}{suffix}").unlink()
     with pytest.raises(ReportInputError, match=suffix.replace(".", r"\.")):
         load_run(prefix)
@@ -113,12 +143,17 @@ def test_optional_locust_files_may_be_absent(prefix: str) -> None:
     assert main(["report", prefix]) == 0
 
 
-@pytest.mark.parametrize(("content", "reason"), [
-    ("", "empty"),
-    ("just,some,other\n1,2,3\n", "missing column"),
-    ("Type,Name,Request Count\n\xff\xfe", "unreadable"),
-])
-def test_unreadable_inputs_exit_1(prefix: str, content: str, reason: str, capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        ("", "empty"),
+        ("just,some,other\n1,2,3\n", "missing column"),
+        ("Type,Name,Request Count\n\xff\xfe", "unreadable"),
+    ],
+)
+def test_unreadable_inputs_exit_1(
+    prefix: str, content: str, reason: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     Path(f"{prefix}_stats.csv").write_bytes(content.encode("latin-1"))
     assert main(["report", prefix]) == 1
     err = capsys.readouterr().err
@@ -167,8 +202,11 @@ def test_conformance_beats_thresholds_and_harness_beats_both(tmp_path: Path) -> 
 def test_threshold_checks(tmp_path: Path) -> None:
     run = load_run(Run(methods=[Method("TIM", "login", 100, 10)]).write(tmp_path / "run"))
     checks = check_thresholds(run, max_p99_ms=100, max_fail_ratio=0.05, max_conformance_failures=0)
-    assert [(c.flag, c.passed) for c in checks] == [("--max-p99-ms", True), ("--max-fail-ratio", False),
-                                                     ("--max-conformance-failures", True)]
+    assert [(c.flag, c.passed) for c in checks] == [
+        ("--max-p99-ms", True),
+        ("--max-fail-ratio", False),
+        ("--max-conformance-failures", True),
+    ]
     assert checks[1].actual == pytest.approx(0.1)
     assert exit_code(run, checks, 0) == 3
     assert check_thresholds(run) == []

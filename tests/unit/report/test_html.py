@@ -33,15 +33,27 @@ def test_every_section_in_order(tmp_path: Path) -> None:
     html = page(tmp_path)
     positions = [html.index(f'<section id="{sid}">') for sid in SECTION_IDS]
     assert positions == sorted(positions)
-    assert SECTION_IDS == ("run-metadata", "throughput", "latency", "methods", "e2e", "delivery", "conformance",
-                           "mismatches")
+    assert SECTION_IDS == (
+        "run-metadata",
+        "throughput",
+        "latency",
+        "methods",
+        "e2e",
+        "delivery",
+        "conformance",
+        "mismatches",
+    )
 
 
 def test_charts_are_inline_svg(tmp_path: Path) -> None:
     html = page(tmp_path)
-    for chart_id, section_id in (("chart-throughput", "throughput"), ("chart-latency", "latency"),
-                                 ("chart-e2e-histogram", "e2e"), ("chart-e2e-time", "e2e"),
-                                 ("chart-delivery", "delivery")):
+    for chart_id, section_id in (
+        ("chart-throughput", "throughput"),
+        ("chart-latency", "latency"),
+        ("chart-e2e-histogram", "e2e"),
+        ("chart-e2e-time", "e2e"),
+        ("chart-delivery", "delivery"),
+    ):
         assert f'id="{chart_id}"' in section_of(html, section_id)
     assert html.count("<svg ") == 5
     assert section_of(html, "throughput").count("<polyline") == 2  # requests/s and failures/s
@@ -51,16 +63,35 @@ def test_charts_are_inline_svg(tmp_path: Path) -> None:
 def test_nothing_external(tmp_path: Path) -> None:
     html = page(tmp_path, Run(mismatches=[mismatch("REV-1")]))
     lowered = html.lower()
-    for needle in ('src="http', "src='http", 'href="http', "href='http", "<link", "cdn", "@import", "url(",
-                   "http://", "https://", "<iframe", "<img"):
+    for needle in (
+        'src="http',
+        "src='http",
+        'href="http',
+        "href='http",
+        "<link",
+        "cdn",
+        "@import",
+        "url(",
+        "http://",
+        "https://",
+        "<iframe",
+        "<img",
+    ):
         assert needle not in lowered, needle
     assert html.startswith("<!DOCTYPE html>") and "<script>" in html and "<style>" in html
 
 
 def test_metadata(tmp_path: Path) -> None:
     meta = section_of(page(tmp_path), "run-metadata")
-    for text in ("2023-11-14 22:13:20 UTC", "10 s", "5940", "0.0842%", "14 / 51 / 90 / 19",
-                 "Totals from the Aggregated row of", "_stats.csv (5940 requests; the last history row counted 5940)"):
+    for text in (
+        "2023-11-14 22:13:20 UTC",
+        "10 s",
+        "5940",
+        "0.0842%",
+        "14 / 51 / 90 / 19",
+        "Totals from the Aggregated row of",
+        "_stats.csv (5940 requests; the last history row counted 5940)",
+    ):
         assert text in meta, text
     for role in ("stats", "stats_history", "failures", "exceptions", "conformance", "delivery"):
         assert f"<td>{role}</td>" in meta
@@ -74,12 +105,14 @@ def test_metadata_says_when_the_history_was_used(tmp_path: Path) -> None:
 
 def test_methods_split_tim_and_push(tmp_path: Path) -> None:
     methods = section_of(page(tmp_path), "methods")
-    tim = methods[methods.index('id="methods-tim"'):methods.index('id="methods-push"')]
-    push = methods[methods.index('id="methods-push"'):]
+    tim = methods[methods.index('id="methods-tim"') : methods.index('id="methods-push"')]
+    push = methods[methods.index('id="methods-push"') :]
     assert "sendMessage" in tim and "onMessageReceived" not in tim
     assert "onMessageReceived" in push and "sendMessage" not in push
-    assert "<td>sendMessage</td><td class=n>1000</td><td class=n>5</td><td class=n>0.50%</td>" \
-           "<td class=n>20</td><td class=n>50</td><td class=n>90</td><td class=n>24</td>" in tim
+    assert (
+        "<td>sendMessage</td><td class=n>1000</td><td class=n>5</td><td class=n>0.50%</td>"
+        "<td class=n>20</td><td class=n>50</td><td class=n>90</td><td class=n>24</td>" in tim
+    )
 
 
 def test_e2e_and_delivery_numbers(tmp_path: Path) -> None:
@@ -88,7 +121,9 @@ def test_e2e_and_delivery_numbers(tmp_path: Path) -> None:
     assert "<td>estimated p50</td><td class=n>15</td>" in e2e
     assert "<td>max (exact)</td><td class=n>70</td>" in e2e
     delivery = section_of(html, "delivery")
-    assert "<td>lost</td><td class=n>4</td>" in delivery and "<td>duplicated</td><td class=n>1</td>" in delivery
+    assert (
+        "<td>lost</td><td class=n>4</td>" in delivery and "<td>duplicated</td><td class=n>1</td>" in delivery
+    )
     assert "<td>delivered / expected</td><td class=n>96.1538%</td>" in delivery
 
 
@@ -108,7 +143,10 @@ def test_mismatches_are_escaped(tmp_path: Path) -> None:
     html = page(tmp_path, Run(mismatches=[mismatch("REV-1", actual=EVIL, step="a & b")]))
     table = section_of(html, "mismatches")
     assert "<script>alert" not in html and "<img" not in html
-    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&lt;img src=x onerror=alert(1)&gt;&amp;amp;" in table
+    assert (
+        "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&lt;img src=x onerror=alert(1)&gt;&amp;amp;"
+        in table
+    )
     assert "a &amp; b" in table and "2023-11-14 22:13:23 UTC" in table
 
 
@@ -140,8 +178,13 @@ def test_render_report_directly(tmp_path: Path) -> None:
 # --- svg ---------------------------------------------------------------------------------------------
 def test_line_chart_breaks_at_nan_and_escapes() -> None:
     nan = float("nan")
-    svg = line_chart([("a<b", [(0, 1), (1, 2), (2, nan), (3, 4), (4, 5)]), ("single", [(0, 3)])],
-                     title="t & u", x_label="x", y_label="y", chart_id="c1")
+    svg = line_chart(
+        [("a<b", [(0, 1), (1, 2), (2, nan), (3, 4), (4, 5)]), ("single", [(0, 3)])],
+        title="t & u",
+        x_label="x",
+        y_label="y",
+        chart_id="c1",
+    )
     assert svg.count("<polyline") == 2 and svg.count("<circle") == 1
     assert "a&lt;b" in svg and "t &amp; u" in svg and "a<b" not in svg
 
@@ -167,7 +210,9 @@ def test_a_run_killed_at_once_still_gives_a_page(tmp_path: Path) -> None:
     prefix = Run(methods=[], seconds=1, latencies_ms=[]).write(tmp_path / "run")
     history = Path(f"{prefix}_stats_history.csv")
     history.write_text("\n".join(history.read_text().splitlines()[:2]) + "\n")
-    Path(f"{prefix}_delivery.csv").write_text(Path(f"{prefix}_delivery.csv").read_text().splitlines()[0] + "\n")
+    Path(f"{prefix}_delivery.csv").write_text(
+        Path(f"{prefix}_delivery.csv").read_text().splitlines()[0] + "\n"
+    )
     assert main(["report", prefix]) == 0
     html = Path(f"{prefix}_report.html").read_text(encoding="utf-8")
     for section_id in SECTION_IDS:

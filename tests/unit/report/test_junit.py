@@ -36,19 +36,28 @@ def test_clean_run(tmp_path: Path) -> None:
     assert suite.attrib["tests"] == str(len(names)) and suite.attrib["failures"] == "0"
     assert suite.attrib["errors"] == "0" and suite.attrib["skipped"] == "0"
     assert float(suite.attrib["time"]) == 10.0
-    assert cases(suite)["REV-1: no conformance mismatch under load"].attrib["classname"] == "simtim.report.REV"
+    assert (
+        cases(suite)["REV-1: no conformance mismatch under load"].attrib["classname"] == "simtim.report.REV"
+    )
     assert failing(suite) == []
 
 
 def test_rules_with_mismatches_fail_with_their_rows(tmp_path: Path) -> None:
-    rows = [mismatch("REV-1", step="first"), mismatch("REV-1", step="second"), mismatch("MSG-3"),
-            mismatch("", kind="transport"), mismatch("BOGUS-1")]
+    rows = [
+        mismatch("REV-1", step="first"),
+        mismatch("REV-1", step="second"),
+        mismatch("MSG-3"),
+        mismatch("", kind="transport"),
+        mismatch("BOGUS-1"),
+    ]
     code, suite = junit(tmp_path, Run(mismatches=rows))
     assert code == 2
-    assert failing(suite) == ["MSG-3: no conformance mismatch under load",  # in RULE_IDS order
-                              "REV-1: no conformance mismatch under load",
-                              "unattributed: conformance mismatches naming no SPEC rule",
-                              "transport: no transport failure (6010)"]
+    assert failing(suite) == [
+        "MSG-3: no conformance mismatch under load",  # in RULE_IDS order
+        "REV-1: no conformance mismatch under load",
+        "unattributed: conformance mismatches naming no SPEC rule",
+        "transport: no transport failure (6010)",
+    ]
     failure = cases(suite)["REV-1: no conformance mismatch under load"].find("failure")
     assert failure is not None and failure.attrib["message"] == "2 mismatch(es)"
     text = failure.text or ""
@@ -65,13 +74,16 @@ def test_harness_category_counts_locust_exceptions(tmp_path: Path) -> None:
 
 
 def test_a_testcase_per_threshold_given(tmp_path: Path) -> None:
-    code, suite = junit(tmp_path, Run(), "--max-p99-ms", "50", "--max-fail-ratio", "0.01",
-                        "--max-conformance-failures", "0")
+    code, suite = junit(
+        tmp_path, Run(), "--max-p99-ms", "50", "--max-fail-ratio", "0.01", "--max-conformance-failures", "0"
+    )
     assert code == 3
     thresholds = [name for name in cases(suite) if name.startswith("threshold ")]
-    assert thresholds == ["threshold --max-p99-ms: total p99 90 ms > 50 ms",
-                          "threshold --max-fail-ratio: failure ratio 0.0008 <= 0.01 (5 of 5940 requests)",
-                          "threshold --max-conformance-failures: conformance mismatches 0 <= 0"]
+    assert thresholds == [
+        "threshold --max-p99-ms: total p99 90 ms > 50 ms",
+        "threshold --max-fail-ratio: failure ratio 0.0008 <= 0.01 (5 of 5940 requests)",
+        "threshold --max-conformance-failures: conformance mismatches 0 <= 0",
+    ]
     assert failing(suite) == ["threshold --max-p99-ms: total p99 90 ms > 50 ms"]
 
 

@@ -23,6 +23,8 @@ class Code(IntEnum):
         return obj
 
     OK = 0, "ok"
+    # driver-side marker, never sent by a server: "drivers translate, never pretend"
+    UNSUPPORTED_BY_TARGET = -1, "the target has no counterpart for this TIM operation"
     # client-state codes (seed's native numbering)
     CONVERSATION_INVALID = 6004, "conversation is invalid: log in first, or no such conversation"
     HTTP_REQUEST_FAILED = (

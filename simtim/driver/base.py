@@ -41,9 +41,23 @@ class Reply:
     def ok(self) -> bool:
         return self.code == 0
 
+    @property
+    def unsupported(self) -> bool:
+        """The driver found no counterpart on its target: evidence is ``unsupported``, never a mismatch."""
+        return self.code == Code.UNSUPPORTED_BY_TARGET
+
     @classmethod
     def transport_failure(cls, why: str) -> Reply:
         return cls(int(Code.HTTP_REQUEST_FAILED), why)
+
+    @classmethod
+    def not_supported(cls, why: str) -> Reply:
+        """What a driver answers for a TIM operation its target has no counterpart for.
+
+        A driver translates, it never emulates TIM on the client side to make a rule pass; the
+        reason (``why``) is shown as the rule's outcome, e.g. "Matrix has no revoke window".
+        """
+        return cls(int(Code.UNSUPPORTED_BY_TARGET), why)
 
 
 class PushedEvent(NamedTuple):
@@ -131,6 +145,16 @@ class Driver(Protocol):
     def admin(self, op: str, body: Mapping[str, Any]) -> Reply: ...
 
     def close(self) -> None: ...
+
+
+def event_gaps(driver: object) -> Mapping[str, str]:
+    """TIM event names a driver's target cannot produce, with the reason (optional ``gaps`` attribute).
+
+    A driver for a foreign server (e.g. Matrix) sets ``gaps = {"onConversationListUpdated": "…"}``;
+    the conformance engine then counts an expected event of that name as ``unsupported``, not lost.
+    """
+    gaps = getattr(driver, "gaps", None)
+    return gaps if isinstance(gaps, Mapping) else {}
 
 
 def session_of(call: Call, reply: Reply) -> str | None:

@@ -17,7 +17,7 @@ from simtim.errors import Code, IMError
 from simtim.ids import IdSource
 from simtim.model import Event, World
 from simtim.model.elements import CUSTOM, FACE, FILE, IMAGE, LOCATION, SOUND, TEXT, VIDEO
-from simtim.model.entities import DESTROYED
+from simtim.model.lifecycle import DESTROYED
 
 Handler = Callable[[Any], None]
 

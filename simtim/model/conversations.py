@@ -1,12 +1,16 @@
-"""Conversations, history paging, unread counts and profiles (CONV-*, PAGE-*, UNREAD-1, PROF-1)."""
+"""Conversations, history paging and unread counts (CONV-*, PAGE-*, UNREAD-1).
+
+Groups appear here only through the ``GroupDirectory`` view (is GROUP<id> valid
+for this account, where its visible history starts, whether it counts unread).
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from simtim.errors import Code, IMError
-from simtim.limits import MESSAGE_PAGE_DEFAULT, MESSAGE_PAGE_MAX, NICK_MAX_BYTES
-from simtim.model.args import Options, is_int, opt_str, req_str, utf8_len
+from simtim.limits import MESSAGE_PAGE_DEFAULT, MESSAGE_PAGE_MAX
+from simtim.model.args import Options, is_int, opt_str, req_str
 from simtim.model.entities import (
     C2C,
     GROUP,
@@ -18,8 +22,10 @@ from simtim.model.entities import (
     Message,
     Thread,
 )
-from simtim.model.events import CONVERSATION_LIST_UPDATED, PROFILE_UPDATED, Event, Outcome
-from simtim.model.sessions import SessionOps
+from simtim.model.events import CONVERSATION_LIST_UPDATED, Event, Outcome
+from simtim.model.fanout import emit_account
+from simtim.model.group_directory import GroupDirectory
+from simtim.model.sessions import Sessions
 
 UNSET: Any = object()
 
@@ -28,7 +34,13 @@ def _pair(a: str, b: str) -> tuple[str, str]:
     return (a, b) if a <= b else (b, a)
 
 
-class ConversationOps(SessionOps):
+class Conversations:
+    """Each account's view of its conversations: validity, history, last message, unread."""
+
+    def __init__(self, sessions: Sessions, groups: GroupDirectory) -> None:
+        self.require_online = sessions.require_online
+        self.groups = groups
+
     # --- resolving a conversation ---------------------------------------------------
     def thread_of(self, app: App, account: Account, conversation_id: object) -> Thread | None:
         """CONV-1: the conversation's thread (None while empty), or 6004 if invalid."""
@@ -42,16 +54,8 @@ class ConversationOps(SessionOps):
                 raise IMError(Code.CONVERSATION_INVALID, rule="CONV-1")
             return app.threads.get(_pair(account.user_id, peer))
         if conversation_id.startswith(GROUP):
-            return self.group_thread(app, account, conversation_id[len(GROUP) :])
+            return self.groups.group_thread(app, account, conversation_id[len(GROUP) :])
         raise IMError(Code.CONVERSATION_INVALID, rule="CONV-1")
-
-    def group_thread(self, app: App, account: Account, group_id: str) -> Thread | None:
-        """Overridden by GroupOps: the group's thread if the account is a member."""
-        raise IMError(Code.CONVERSATION_INVALID, rule="CONV-1")
-
-    def visible_from(self, app: App, account: Account, conversation_id: str) -> int:
-        """PAGE-2: the oldest order the account may see (group join time); 0 for C2C."""
-        return 0
 
     def _visible(self, app: App, account: Account, msg: Message, floor: int, now: int) -> bool:
         return (
@@ -67,7 +71,7 @@ class ConversationOps(SessionOps):
             return None
         if thread is None:
             return None
-        floor = self.visible_from(app, account, conversation_id)
+        floor = self.groups.visible_from(app, account, conversation_id)
         now = app.clock.now()
         retention = app.config.retention_seconds
         deleted = account.deleted
@@ -90,7 +94,7 @@ class ConversationOps(SessionOps):
             "type": SYSTEM
             if conversation_id == SYSTEM_CONVERSATION_ID
             else (C2C if conversation_id.startswith(C2C) else GROUP),
-            "unreadCount": self.unread_of(app, conversation_id, state.unread if state else 0),
+            "unreadCount": self.groups.unread_of(app, conversation_id, state.unread if state else 0),
             "lastMessage": last.view(account.user_id) if last is not None else None,
             "messageRemindType": state.remind_type if state else "AcceptAndNotify",
         }
@@ -100,15 +104,8 @@ class ConversationOps(SessionOps):
                 peer.profile() if peer else {"userID": conversation_id[len(C2C) :], "nick": "", "avatar": ""}
             )
         elif data["type"] == GROUP:
-            data["groupProfile"] = self.group_profile_for_conversation(app, conversation_id[len(GROUP) :])
+            data["groupProfile"] = self.groups.profile_for_conversation(app, conversation_id[len(GROUP) :])
         return data
-
-    def unread_of(self, app: App, conversation_id: str, counted: int) -> int:
-        """Overridden by GroupOps: ChatRoom and AVChatRoom always show 0 (UNREAD-1)."""
-        return counted
-
-    def group_profile_for_conversation(self, app: App, group_id: str) -> dict[str, Any] | None:
-        return None
 
     def listed_conversations(self, app: App, account: Account) -> list[dict[str, Any]]:
         """CONV-2: newest first, capped, only those with a visible last message."""
@@ -147,9 +144,7 @@ class ConversationOps(SessionOps):
         events: list[Event] = []
         # A changed-list cannot express a removal, so a deletion sends the full list, as TIM does.
         if was_listed:
-            self.emit_account(
-                events, account, CONVERSATION_LIST_UPDATED, self.listed_conversations(app, account)
-            )
+            emit_account(events, account, CONVERSATION_LIST_UPDATED, self.listed_conversations(app, account))
         return Outcome({"conversationID": conversation_id}, events)
 
     def set_message_read(self, inst: Instance, opts: Options) -> Outcome:
@@ -163,7 +158,7 @@ class ConversationOps(SessionOps):
         state.read_mark = app.order
         events: list[Event] = []
         if had_unread:
-            self.emit_account(
+            emit_account(
                 events,
                 account,
                 CONVERSATION_LIST_UPDATED,
@@ -192,7 +187,7 @@ class ConversationOps(SessionOps):
                     Code.INVALID_PARAMETERS, "nextReqMessageID is not in this conversation", rule="PAGE-1"
                 )
             start = position
-        floor = self.visible_from(app, account, conversation_id)
+        floor = self.groups.visible_from(app, account, conversation_id)
         now = app.clock.now()
         retention = app.config.retention_seconds
         deleted = account.deleted
@@ -220,27 +215,3 @@ class ConversationOps(SessionOps):
             },
             [],
         )
-
-    # --- profiles (PROF-1) -----------------------------------------------------------------
-    def get_my_profile(self, inst: Instance, opts: Options) -> Outcome:
-        _app, account = self.require_online(inst)
-        return Outcome({"profile": account.profile()}, [])
-
-    def update_my_profile(self, inst: Instance, opts: Options) -> Outcome:
-        _app, account = self.require_online(inst)
-        nick = opts.get("nick")
-        avatar = opts.get("avatar")
-        if nick is not None and (not isinstance(nick, str) or utf8_len(nick) > NICK_MAX_BYTES):
-            raise IMError(
-                Code.INVALID_PARAMETERS, f"nick must be a string of <= {NICK_MAX_BYTES} bytes", rule="PROF-1"
-            )
-        if avatar is not None and not isinstance(avatar, str):
-            raise IMError(Code.INVALID_PARAMETERS, "avatar must be a string", rule="PROF-1")
-        if nick is not None:
-            account.nick = nick
-        if avatar is not None:
-            account.avatar = avatar
-        events: list[Event] = []
-        profile = account.profile()
-        self.emit_account(events, account, PROFILE_UPDATED, [profile], exclude=inst)
-        return Outcome({"profile": profile}, events)

@@ -1,8 +1,10 @@
-"""World state and the plumbing every operation shares.
+"""The world's state every component shares: apps, accounts, instances, clock, IDs.
 
-Rules of this module: no I/O, no wall clock, no threads (DESIGN rule 1).  An
+Rules of the model (DESIGN rule 1): no I/O, no wall clock, no threads.  An
 operation either raises ``IMError`` before touching state (ORDER-1) or mutates
 and returns an ``Outcome`` with TIM's reply data and the events it caused.
+``WorldState`` holds the nouns and the app/account/instance bookkeeping; the
+components in ``world.py``'s map hold the rules.
 """
 
 from __future__ import annotations
@@ -12,24 +14,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import fields
 from typing import Any
 
-from simtim.clock import Clock, SystemClock
+from simtim.clock import Clock
 from simtim.errors import Code, IMError
 from simtim.ids import IdSource
 from simtim.limits import NICK_MAX_BYTES, PLATFORMS, USER_ID_MAX_BYTES, WEB_PLATFORMS, AppConfig
 from simtim.model.args import is_int
-from simtim.model.entities import (
-    DESTROYED,
-    EXPIRED,
-    KICKED,
-    NEW,
-    ONLINE,
-    Account,
-    App,
-    Instance,
-)
-from simtim.model.events import Event
-
-_new_tuple = tuple.__new__
+from simtim.model.entities import Account, App, Instance
+from simtim.model.lifecycle import ONLINE
 
 #: Public sample key of the official TLSSigAPIv2 README (DESIGN: the dev app).
 DEV_SDKAPPID = 1400000000
@@ -78,13 +69,17 @@ def _config_with(base: AppConfig, changes: dict[str, Any]) -> AppConfig:
     return base.updated(checked)
 
 
-class WorldBase:
-    """Holds apps and instances; operation mixins add the TIM methods."""
+class WorldState:
+    """Apps (with their accounts, threads, groups), instances, the clock and the ID source.
 
-    def __init__(
-        self, clock: Clock | None = None, ids: IdSource | None = None, *, dev_app: bool = True
-    ) -> None:
-        self.clock: Clock = clock if clock is not None else SystemClock()
+    The clock is required: a model that silently fell back to the wall clock would make a
+    seeded run irreproducible (DESIGN rule 1).
+    """
+
+    def __init__(self, clock: Clock, ids: IdSource | None = None, *, dev_app: bool = True) -> None:
+        if not callable(getattr(clock, "now", None)):
+            raise TypeError("the model needs a clock with now(): FakeClock() or SystemClock()")
+        self.clock: Clock = clock
         self.ids = ids if ids is not None else IdSource(0)
         self.apps: dict[int, App] = {}
         self.instances: dict[int, Instance] = {}
@@ -136,8 +131,8 @@ class WorldBase:
 
     def import_account(self, sdkappid: int, user_id: str, nick: str = "", avatar: str = "") -> Account:
         """AUTH-5: an account exists once imported (or once it has logged in)."""
-        app = self._app(sdkappid)
-        self._check_user_id(user_id)
+        app = self.app_of(sdkappid)
+        self.check_user_id(user_id)
         if (
             not isinstance(nick, str)
             or not isinstance(avatar, str)
@@ -155,13 +150,13 @@ class WorldBase:
 
     def set_before_send(self, sdkappid: int, callback: BeforeSend | None) -> None:
         """MSG-8: the model takes the backend's verdict as input, never does I/O."""
-        self._app(sdkappid)
+        self.app_of(sdkappid)
         if callback is None:
             self.before_send.pop(sdkappid, None)
         else:
             self.before_send[sdkappid] = callback
 
-    def _app(self, sdkappid: int) -> App:
+    def app_of(self, sdkappid: int) -> App:
         if not is_int(sdkappid):
             raise IMError(Code.INVALID_PARAMETERS, "SDKAppID must be an integer")
         app = self.apps.get(sdkappid)
@@ -170,7 +165,7 @@ class WorldBase:
         return app
 
     @staticmethod
-    def _check_user_id(user_id: object) -> str:
+    def check_user_id(user_id: object) -> str:
         """AUTH-3: 1..32 bytes of printable ASCII."""
         if (
             not isinstance(user_id, str)
@@ -198,7 +193,7 @@ class WorldBase:
     def forget_instance(self, instance_id: int) -> None:
         """Drop an instance nobody ever saw (the server's login shortcut that failed)."""
         inst = self.instances.pop(instance_id, None)
-        if inst is not None and inst.state == ONLINE:
+        if inst is not None and inst.state is ONLINE:
             raise RuntimeError("an online instance cannot be forgotten")
 
     def reset_state(self) -> None:
@@ -216,52 +211,6 @@ class WorldBase:
             raise IMError(Code.NOT_LOGGED_IN, "unknown instance", rule="INST-1")
         return inst
 
-    def effective_state(self, inst: Instance) -> str:
-        """CLOCK-1: an online instance past its UserSig expiry counts as expired on read."""
-        if inst.state == ONLINE:
-            app = self.apps.get(inst.sdkappid)
-            if app is not None and app.clock.now() > inst.sig_expires_at:
-                return EXPIRED
-        return inst.state
-
-    def require_online(self, inst: Instance, conversation_api: bool = False) -> tuple[App, Account]:
-        """ORDER-1's first three steps: destroyed, instance state, app disabled."""
-        if inst.state == DESTROYED:
-            raise IMError(Code.SDK_NOT_INITIALIZED, rule="INST-1")
-        state = self.effective_state(inst)
-        if state == NEW:
-            if conversation_api:
-                raise IMError(Code.CONVERSATION_INVALID, "log in first", rule="CONV-1")
-            raise IMError(Code.NOT_LOGGED_IN, rule="INST-1")
-        if state == KICKED:
-            raise IMError(Code.KICKED_BY_OTHER, rule="INST-3")
-        if state == EXPIRED:
-            raise IMError(Code.USERSIG_EXPIRED_KICKED, rule="INST-5")
-        app = self.apps[inst.sdkappid]
-        if app.disabled:
-            raise IMError(Code.APP_DISABLED, rule="AUTH-4")
-        return app, app.accounts[inst.user_id]
-
-    # --- events --------------------------------------------------------------
-    @staticmethod
-    def emit(events: list[Event], inst: Instance, name: str, data: Any) -> None:
-        """Address one event; a disconnected instance keeps it for NET-1 replay."""
-        if inst.connected:
-            events.append(_new_tuple(Event, (inst.id, name, data)))
-        else:
-            inst.deferred.append((name, data))
-
-    def emit_account(
-        self, events: list[Event], account: Account, name: str, data: Any, exclude: Instance | None = None
-    ) -> None:
-        """The hot loop of every fan-out: inlined, and Events built without NamedTuple's __new__."""
-        for inst in account.online:
-            if inst is not exclude:
-                if inst.connected:
-                    events.append(_new_tuple(Event, (inst.id, name, data)))
-                else:
-                    inst.deferred.append((name, data))
-
     def schedule_expiry(self, app: App, inst: Instance) -> None:
         heapq.heappush(self._expiry[app.sdkappid], (inst.sig_expires_at, inst.login_order, inst.id))
 
@@ -275,7 +224,7 @@ class WorldBase:
             inst = self.instances.get(inst_id)
             if (
                 inst is not None
-                and inst.state == ONLINE
+                and inst.state is ONLINE
                 and inst.login_order == login_order
                 and inst.sig_expires_at == expires_at
             ):
@@ -287,4 +236,4 @@ class WorldBase:
         return inst.platform in WEB_PLATFORMS
 
 
-__all__ = ["DEV_SDKAPPID", "DEV_SECRET_KEY", "NEW", "ONLINE", "BeforeSend", "WorldBase"]
+__all__ = ["DEV_SDKAPPID", "DEV_SECRET_KEY", "BeforeSend", "WorldState"]

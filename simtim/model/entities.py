@@ -6,20 +6,11 @@ operation modules so each decision can name its SPEC rule in one place.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from simtim.clock import Clock
 from simtim.limits import AppConfig
-
-if TYPE_CHECKING:
-    from simtim.model.group_entities import Group
-
-# Instance states (INST-1..INST-5)
-NEW = "new"
-ONLINE = "online"
-KICKED = "kicked"
-EXPIRED = "expired"
-DESTROYED = "destroyed"
+from simtim.model.lifecycle import NEW, InstanceState, Transition, next_state
 
 C2C = "C2C"
 GROUP = "GROUP"
@@ -50,13 +41,17 @@ class Instance:
         self.id = instance_id
         self.sdkappid = sdkappid
         self.platform = platform
-        self.state = NEW
+        self.state: InstanceState = NEW
         self.user_id = ""
         self.sig_expires_at = 0
         self.login_order = 0
         self.connected = True  # NET-1: events are deferred while False
         self.deferred: list[tuple[str, Any]] = []
         self.avchatroom = ""  # GRP-7: the one AVChatRoom this instance is in
+
+    def move(self, transition: Transition) -> None:
+        """The only way an instance changes state: along the lifecycle table."""
+        self.state = next_state(self.state, transition)
 
 
 class Account:
@@ -233,3 +228,94 @@ class App:
     def next_order(self) -> int:
         self.order += 1
         return self.order
+
+
+# --- groups (GRP-*, MBR-*, MUTE-*) ------------------------------------------------------------
+class Member:
+    __slots__ = ("custom_fields", "join_order", "join_time", "name_card", "role", "user_id")
+
+    def __init__(self, user_id: str, role: str, join_time: int, join_order: int) -> None:
+        self.user_id = user_id
+        self.role = role
+        self.name_card = ""
+        self.join_time = join_time
+        self.join_order = join_order  # PAGE-2: history visibility starts here
+        self.custom_fields: dict[str, str] = {}
+
+
+class Application:
+    """A pending join request (GRP-7); replaced when the user applies again."""
+
+    __slots__ = ("applicant", "apply_message", "handled")
+
+    def __init__(self, applicant: str, apply_message: str) -> None:
+        self.applicant = applicant
+        self.apply_message = apply_message
+        self.handled = False
+
+
+class Group:
+    __slots__ = (
+        "applications",
+        "avatar",
+        "create_time",
+        "custom_fields",
+        "group_id",
+        "introduction",
+        "join_option",
+        "max_member_num",
+        "members",
+        "mute_all",
+        "mute_until",
+        "name",
+        "notices",
+        "notification",
+        "owner",
+        "thread",
+        "type",
+    )
+
+    def __init__(self, group_id: str, group_type: str, create_time: int) -> None:
+        self.group_id = group_id
+        self.type = group_type
+        self.name = ""
+        self.introduction = ""
+        self.notification = ""
+        self.avatar = ""
+        self.join_option = "FreeAccess"
+        self.max_member_num: int | None = None
+        self.custom_fields: dict[str, str] = {}
+        self.owner = ""
+        self.members: dict[str, Member] = {}  # insertion order is join order (MBR-3)
+        self.thread = Thread("GROUP" + group_id)
+        self.mute_until: dict[str, int] = {}  # MUTE-2: survives quit and rejoin
+        self.applications: dict[str, Application] = {}
+        self.notices: dict[str, Application] = {}  # notice-1 message ID -> application (GRP-8)
+        self.create_time = create_time
+        self.mute_all = False
+
+    def profile(self, viewer: str | None = None) -> dict[str, Any]:
+        """TIM's Group object; ``selfInfo`` only for a member viewer."""
+        data: dict[str, Any] = {
+            "groupID": self.group_id,
+            "name": self.name,
+            "avatar": self.avatar,
+            "type": self.type,
+            "introduction": self.introduction,
+            "notification": self.notification,
+            "ownerID": self.owner,
+            "createTime": self.create_time,
+            "joinOption": self.join_option,
+            "memberNum": len(self.members),
+            "maxMemberNum": self.max_member_num if self.max_member_num is not None else 0,
+            "groupCustomField": [{"key": k, "value": v} for k, v in self.custom_fields.items()],
+            "muteAllMembers": self.mute_all,
+        }
+        member = self.members.get(viewer) if viewer is not None else None
+        if member is not None:
+            data["selfInfo"] = {
+                "role": member.role,
+                "nameCard": member.name_card,
+                "joinTime": member.join_time,
+            }
+        return data

@@ -1,7 +1,7 @@
-"""Group messages: send with mute, callback, priority and rate control; revoke; delete; history.
+"""Group messages: send with mute, callback, priority and rate control; fan-out; revoke.
 
-Implements the group sides of MSG-3, MSG-5..MSG-9, REV-1..REV-4, PAGE-2 and
-UNREAD-1 by overriding the hooks the C2C modules leave open.
+The group sides of MSG-3, MSG-5..MSG-8, REV-1..REV-4 and UNREAD-1; the World
+routes a message here by its conversation type.
 """
 
 from __future__ import annotations
@@ -12,12 +12,13 @@ from simtim.errors import Code, IMError
 from simtim.limits import DEDUP_WINDOW_GROUP_SECONDS
 from simtim.model.args import str_list
 from simtim.model.capabilities import AVCHATROOM, CAPABILITIES, NO_UNREAD_TYPES
+from simtim.model.core import WorldState
 from simtim.model.drafts import Draft, callback_body
-from simtim.model.entities import GROUP, Account, App, Instance, Message, Thread
+from simtim.model.entities import GROUP, Account, App, Group, Instance, Message
 from simtim.model.events import CONVERSATION_LIST_UPDATED, MESSAGE_RECEIVED, Event, Outcome
-from simtim.model.group_entities import Group
-from simtim.model.members import MemberOps
-from simtim.model.notices import ADMIN_OPERATOR, NOTICE_CUSTOM
+from simtim.model.group_directory import DISCARD, GroupDirectory
+from simtim.model.message_store import MessageStore
+from simtim.model.notices import ADMIN_OPERATOR, NOTICE_CUSTOM, Notices
 
 _new_tuple = tuple.__new__
 
@@ -25,41 +26,19 @@ _new_tuple = tuple.__new__
 _DROPPED_WHEN_LIMITED = frozenset({"Low", "Lowest"})
 
 
-class GroupMessageOps(MemberOps):
-    # --- conversation hooks ---------------------------------------------------------------
-    def group_thread(self, app: App, account: Account, group_id: str) -> Thread | None:
-        """CONV-1: GROUP<id> is valid for members; AVChatRoom keeps no history (PAGE-2)."""
-        group = app.groups.get(group_id)
-        if group is None or account.user_id not in group.members:
-            raise IMError(Code.CONVERSATION_INVALID, rule="CONV-1")
-        return None if group.type == AVCHATROOM else group.thread
+class GroupMessaging:
+    """Group sends (mute, callback, priority, rate), fan-out, revoke and admin notices."""
 
-    def visible_from(self, app: App, account: Account, conversation_id: str) -> int:
-        """PAGE-2: history before the caller's join is hidden unless the type shows it."""
-        if not conversation_id.startswith(GROUP):
-            return 0
-        group = app.groups.get(conversation_id[len(GROUP) :])
-        if group is None:
-            return 0
-        member = group.members.get(account.user_id)
-        if member is None or app.config.history_before_join.get(group.type, False):
-            return 0
-        return member.join_order
-
-    def unread_of(self, app: App, conversation_id: str, counted: int) -> int:
-        if conversation_id.startswith(GROUP):
-            group = app.groups.get(conversation_id[len(GROUP) :])
-            if group is not None and group.type in NO_UNREAD_TYPES:
-                return 0  # UNREAD-1
-        return counted
-
-    def group_profile_for_conversation(self, app: App, group_id: str) -> dict[str, Any] | None:
-        group = app.groups.get(group_id)
-        return group.profile() if group is not None else None
-
-    def can_see_group_message(self, app: App, account: Account, msg: Message) -> bool:
-        group = app.groups.get(msg.to)
-        return group is not None and account.user_id in group.members
+    def __init__(
+        self, state: WorldState, store: MessageStore, groups: GroupDirectory, notices: Notices
+    ) -> None:
+        self.state = state
+        self.store = store
+        self.groups = groups
+        self.notices = notices
+        self.dedup_hit = store.dedup_hit
+        self.new_message = store.new_message
+        self.group_conversation = notices.group_conversation
 
     # --- send -------------------------------------------------------------------------------
     def _group_send_checks(self, app: App, account: Account, draft: Draft, inst: Instance) -> Group:
@@ -75,23 +54,23 @@ class GroupMessageOps(MemberOps):
             raise IMError(Code.GROUP_MEMBER_MUTED, rule="MUTE-2")
         return group
 
-    def group_callback_request(
+    def callback_request(
         self, app: App, account: Account, inst: Instance, draft: Draft
     ) -> dict[str, Any] | None:
         group = self._group_send_checks(app, account, draft, inst)
-        if self._dedup_hit(app, account, draft, GROUP + draft.to, DEDUP_WINDOW_GROUP_SECONDS):
+        if self.dedup_hit(app, account, draft, GROUP + draft.to, DEDUP_WINDOW_GROUP_SECONDS):
             return None
         return callback_body(draft, account.user_id, group.type)
 
-    def send_group_message(
-        self, app: App, account: Account, inst: Instance, draft: Draft, verdict: Any
-    ) -> Outcome:
+    def send(self, app: App, account: Account, inst: Instance, draft: Draft, verdict: Any) -> Outcome:
         group = self._group_send_checks(app, account, draft, inst)
         me = account.user_id
-        prior = self._dedup_hit(app, account, draft, GROUP + draft.to, DEDUP_WINDOW_GROUP_SECONDS)
+        prior = self.dedup_hit(app, account, draft, GROUP + draft.to, DEDUP_WINDOW_GROUP_SECONDS)
         if prior is not None:
             return Outcome({"message": prior.view(me)}, [])  # MSG-6
-        elements = self._verdict_elements(app, draft, me, verdict, c2c=False, group_type=group.type)  # MSG-8
+        elements = self.store.verdict_elements(
+            app, draft, me, verdict, c2c=False, group_type=group.type
+        )  # MSG-8
         now = app.clock.now()
         second, counted = app.rate_counts.get(group.group_id, (now, 0))
         if second != now:
@@ -134,7 +113,7 @@ class GroupMessageOps(MemberOps):
         for user_id in group.members:
             account = accounts[user_id]
             state = account.convs.get(key) or account.conv(key)
-            if state.remind_type == "Discard":
+            if state.remind_type == DISCARD:
                 continue
             is_sender = account is sender
             if counts and not is_sender:
@@ -161,7 +140,7 @@ class GroupMessageOps(MemberOps):
                         target.deferred.append((CONVERSATION_LIST_UPDATED, conversation))
 
     # --- revoke (REV-1..REV-4, group side) ---------------------------------------------------
-    def revoke_group_message(
+    def revoke(
         self, app: App, account: Account, inst: Instance | None, msg: Message | None, admin: bool
     ) -> Outcome:
         """REV-3 order: AVChatRoom 10033 -> not in history 10030 -> tip 10032 -> revoked 10030
@@ -185,26 +164,19 @@ class GroupMessageOps(MemberOps):
             raise IMError(Code.GROUP_PERMISSION_DENIED, "only the sender revokes", rule="REV-3")
         if not admin and app.clock.now() - msg.time > app.config.revoke_window_seconds:
             raise IMError(Code.GROUP_REVOKE_TIME_LIMIT, rule="REV-1")
-        recipients = self.listening_members(app, group)
+        recipients = self.groups.listening_members(app, group)
         sender = app.accounts.get(msg.sender)
         if sender is not None and sender not in recipients:
             recipients.append(sender)
-        events = self.apply_revoke(app, msg, recipients, inst)
+        events = self.store.apply_revoke(app, msg, recipients, inst)
         return Outcome({"message": msg.view(account.user_id)}, events)
-
-    def check_group_delete(self, app: App, account: Account, msg: Message) -> None:
-        group = app.groups.get(msg.to)
-        if group is not None and isinstance(CAPABILITIES["deleteMessage"][group.type], int):
-            raise IMError(CAPABILITIES["deleteMessage"][group.type], rule="MSG-9")  # type: ignore[arg-type]
-        if not msg.stored:
-            raise IMError(Code.GROUP_TYPE_NO_DELETE, rule="MSG-9")
 
     # --- admin: custom system notice (SYS-1 type 255) -----------------------------------------
     def admin_send_group_system_notice(
         self, sdkappid: int, group_id: str, content: str, user_ids: list[str] | None = None
     ) -> Outcome:
-        app = self._app(sdkappid)
-        group = self.group_of(app, group_id, "SYS-1")
+        app = self.state.app_of(sdkappid)
+        group = self.groups.group_of(app, group_id, "SYS-1")
         if not isinstance(content, str):
             raise IMError(Code.INVALID_PARAMETERS, "content must be a string", rule="SYS-1")
         if user_ids is None:
@@ -213,7 +185,7 @@ class GroupMessageOps(MemberOps):
             chosen = [u for u in str_list({"u": user_ids}, "u", rule="SYS-1") if u in group.members]
         events: list[Event] = []
         for user_id in dict.fromkeys(chosen):
-            self.deliver_notice(
+            self.notices.deliver_notice(
                 app, app.accounts[user_id], NOTICE_CUSTOM, ADMIN_OPERATOR, group, events, None, content
             )
         return Outcome({}, events)

@@ -29,9 +29,10 @@ from simtim.model.capabilities import (
     OWNER,
     PRIVATE,
 )
-from simtim.model.entities import GROUP, Account, App, Instance
+from simtim.model.core import WorldState
+from simtim.model.entities import GROUP, Account, App, Application, Group, Instance
 from simtim.model.events import Event, Outcome
-from simtim.model.group_entities import Application, Group, Member
+from simtim.model.group_directory import GroupDirectory
 from simtim.model.notices import (
     NOTICE_ACCEPTED,
     NOTICE_APPLY,
@@ -43,8 +44,9 @@ from simtim.model.notices import (
     TIP_GROUP_PROFILE,
     TIP_JOIN,
     TIP_QUIT,
-    NoticeOps,
+    Notices,
 )
+from simtim.model.sessions import Sessions
 
 REMIND_TYPES = ("AcceptAndNotify", "AcceptNotNotify", "Discard")  # GRP-9
 _PROFILE_LIMITS = {
@@ -73,7 +75,17 @@ def parse_custom_fields(value: object, rule: str) -> dict[str, str]:
     return {f["key"]: f["value"] for f in value}
 
 
-class GroupOps(NoticeOps):
+class GroupLifecycle:
+    """A group from creation to dismissal: profile, joining, quitting, owner, applications."""
+
+    def __init__(
+        self, state: WorldState, sessions: Sessions, groups: GroupDirectory, notices: Notices
+    ) -> None:
+        self.ids = state.ids
+        self.require_online = sessions.require_online
+        self.groups = groups
+        self.notices = notices
+
     # --- shared checks -------------------------------------------------------------------
     def _profile_changes(self, opts: Options, rule: str) -> dict[str, Any]:
         """GRP-2: read the profile fields present in ``opts`` (6017 shapes, 10004 sizes)."""
@@ -102,27 +114,6 @@ class GroupOps(NoticeOps):
                 raise _value_error("maxMemberNum must be a positive integer", rule)
             changes["maxMemberNum"] = max_members
         return changes
-
-    def _add_member(self, app: App, group: Group, account: Account, role: str) -> Member:
-        member = Member(account.user_id, role, app.clock.now(), app.order)
-        group.members[account.user_id] = member
-        account.conv(GROUP + group.group_id)
-        return member
-
-    def _remove_member(self, app: App, group: Group, user_id: str) -> None:
-        group.members.pop(user_id, None)
-        if group.owner == user_id:
-            group.owner = ""
-        account = app.accounts.get(user_id)
-        if account is not None:
-            account.convs.pop(GROUP + group.group_id, None)
-            for inst in account.online:
-                if inst.avchatroom == group.group_id:
-                    inst.avchatroom = ""
-
-    @staticmethod
-    def _is_full(group: Group, extra: int = 1) -> bool:
-        return group.max_member_num is not None and len(group.members) + extra > group.max_member_num
 
     # --- createGroup (GRP-1) ----------------------------------------------------------------
     def create_group(self, inst: Instance, opts: Options) -> Outcome:
@@ -186,38 +177,40 @@ class GroupOps(NoticeOps):
         group.max_member_num = max_members
         app.groups[group.group_id] = group
         events: list[Event] = []
-        self._add_member(app, group, account, OWNER)
+        self.groups.add_member(app, group, account, OWNER)
         group.owner = account.user_id
         for member_account, role, fields in members:
-            self._add_member(app, group, member_account, role).custom_fields = fields
+            self.groups.add_member(app, group, member_account, role).custom_fields = fields
         me = account.user_id
-        self.deliver_notice(app, account, NOTICE_CREATED, me, group, events, inst)
+        self.notices.deliver_notice(app, account, NOTICE_CREATED, me, group, events, inst)
         for member_account, _, _ in members:
-            self.deliver_notice(
+            self.notices.deliver_notice(
                 app, member_account, NOTICE_INVITED, me, group, events, inst
             )  # [decision] no tip
-        self.emit_group_list(app, [account] + [m[0] for m in members], events)
+        self.notices.emit_group_list(app, [account] + [m[0] for m in members], events)
         return Outcome({"group": group.profile(me)}, events)
 
     # --- dismissGroup (GRP-3) ---------------------------------------------------------------
     def dismiss_group(self, inst: Instance, opts: Options) -> Outcome:
         app, account = self.require_online(inst)
-        group, _member = self.acting_member(app, account, opts.get("groupID"), "dismissGroup", "GRP-3")
+        group, _member = self.groups.acting_member(app, account, opts.get("groupID"), "dismissGroup", "GRP-3")
         events: list[Event] = []
         accounts = [app.accounts[u] for u in group.members]
         for other in accounts:
-            self.deliver_notice(app, other, NOTICE_DISMISSED, account.user_id, group, events, inst)
+            self.notices.deliver_notice(app, other, NOTICE_DISMISSED, account.user_id, group, events, inst)
         for user_id in list(group.members):
-            self._remove_member(app, group, user_id)
+            self.groups.remove_member(app, group, user_id)
         del app.groups[group.group_id]
-        self.emit_group_list(app, accounts, events)
+        self.notices.emit_group_list(app, accounts, events)
         return Outcome({"groupID": group.group_id}, events)
 
     # --- updateGroupProfile (GRP-2) -----------------------------------------------------------
     def update_group_profile(self, inst: Instance, opts: Options) -> Outcome:
         app, account = self.require_online(inst)
         rule = "GRP-2"
-        group, _member = self.acting_member(app, account, opts.get("groupID"), "updateGroupProfile", rule)
+        group, _member = self.groups.acting_member(
+            app, account, opts.get("groupID"), "updateGroupProfile", rule
+        )
         if opts.get("joinOption") is not None and FIXED_JOIN_OPTION[group.type] is not None:
             raise IMError(Code.GROUP_PERMISSION_DENIED, f"{group.type} has a fixed joinOption", rule=rule)
         changes = self._profile_changes(opts, rule)
@@ -243,7 +236,9 @@ class GroupOps(NoticeOps):
                 changed["groupCustomField"] = [{"key": k, "value": v} for k, v in fresh.items()]
         events: list[Event] = []
         if changed:  # tip 6 holds only the changed fields; no change, no tip [decision]
-            self.emit_tip(app, group, account.user_id, TIP_GROUP_PROFILE, [], events, newGroupProfile=changed)
+            self.notices.emit_tip(
+                app, group, account.user_id, TIP_GROUP_PROFILE, [], events, newGroupProfile=changed
+            )
         return Outcome({"group": group.profile(account.user_id)}, events)
 
     # --- joinGroup (GRP-7) -------------------------------------------------------------------
@@ -251,8 +246,8 @@ class GroupOps(NoticeOps):
         app, account = self.require_online(inst)
         rule = "GRP-7"
         apply_message = opt_str(opts, "applyMessage", rule=rule)
-        group = self.group_of(app, opts.get("groupID"), rule)
-        self.check_capability("joinGroup", group, None, rule)
+        group = self.groups.group_of(app, opts.get("groupID"), rule)
+        self.groups.check_capability("joinGroup", group, None, rule)
         if group.type == AVCHATROOM and opts.get("type") != AVCHATROOM:
             raise IMError(Code.INVALID_PARAMETERS, 'joining an AVChatRoom needs type "AVChatRoom"', rule=rule)
         me = account.user_id
@@ -263,7 +258,7 @@ class GroupOps(NoticeOps):
             return Outcome({"status": "AlreadyInGroup", "group": group.profile(me)}, entered)
         if group.join_option == "DisableApply":
             raise IMError(Code.GROUP_PERMISSION_DENIED, "this group accepts no applications", rule=rule)
-        if self._is_full(group):
+        if self.groups.is_full(group):
             raise IMError(Code.GROUP_FULL, rule="MBR-5")
         events: list[Event] = []
         if group.join_option == "NeedPermission":
@@ -271,7 +266,7 @@ class GroupOps(NoticeOps):
             group.applications[me] = application  # re-applying replaces the pending one
             for user_id, member in list(group.members.items()):
                 if member.role in (OWNER, ADMIN):
-                    notice = self.deliver_notice(
+                    notice = self.notices.deliver_notice(
                         app, app.accounts[user_id], NOTICE_APPLY, me, group, events, inst, apply_message
                     )
                     notice.payload["applicant"] = me
@@ -279,9 +274,9 @@ class GroupOps(NoticeOps):
             return Outcome({"status": "WaitAdminApproval"}, events)
         if group.type == AVCHATROOM:
             self._enter_avchatroom(app, inst, group, events)
-        self._add_member(app, group, account, MEMBER)
-        self.emit_tip(app, group, me, TIP_JOIN, [me], events)
-        self.emit_group_list(app, [account], events)
+        self.groups.add_member(app, group, account, MEMBER)
+        self.notices.emit_tip(app, group, me, TIP_JOIN, [me], events)
+        self.notices.emit_group_list(app, [account], events)
         return Outcome({"status": "JoinedSuccess", "group": group.profile(me)}, events)
 
     def _enter_avchatroom(self, app: App, inst: Instance, group: Group, events: list[Event]) -> None:
@@ -293,48 +288,48 @@ class GroupOps(NoticeOps):
             and inst.user_id in previous.members
             and previous.owner != inst.user_id
         ):  # GRP-4: the owner never leaves (rejoins to send)
-            self._remove_member(app, previous, inst.user_id)
-            self.emit_tip(app, previous, inst.user_id, TIP_QUIT, [inst.user_id], events)
+            self.groups.remove_member(app, previous, inst.user_id)
+            self.notices.emit_tip(app, previous, inst.user_id, TIP_QUIT, [inst.user_id], events)
         inst.avchatroom = group.group_id
 
     # --- quitGroup (GRP-4) -------------------------------------------------------------------
     def quit_group(self, inst: Instance, opts: Options) -> Outcome:
         app, account = self.require_online(inst)
-        group = self.group_of(app, opts.get("groupID"), "GRP-4")
-        member = self.member_of(group, account.user_id, "GRP-4")
+        group = self.groups.group_of(app, opts.get("groupID"), "GRP-4")
+        member = self.groups.member_of(group, account.user_id, "GRP-4")
         if member.role == OWNER and group.type != PRIVATE:
             raise IMError(Code.GROUP_OWNER_CANNOT_QUIT, rule="GRP-4")
         events: list[Event] = []
         me = account.user_id
-        self._remove_member(app, group, me)
-        self.emit_tip(app, group, me, TIP_QUIT, [me], events)
-        self.deliver_notice(app, account, NOTICE_QUIT, me, group, events, inst)
-        self.emit_group_list(app, [account], events)
+        self.groups.remove_member(app, group, me)
+        self.notices.emit_tip(app, group, me, TIP_QUIT, [me], events)
+        self.notices.deliver_notice(app, account, NOTICE_QUIT, me, group, events, inst)
+        self.notices.emit_group_list(app, [account], events)
         return Outcome({"groupID": group.group_id}, events)
 
     # --- search, profile, list (GRP-5) ----------------------------------------------------------
     def search_group_by_id(self, inst: Instance, opts: Options) -> Outcome:
         app, account = self.require_online(inst)
-        group = self.group_of(app, opts.get("groupID"), "GRP-5")
-        self.check_capability("searchGroupByID", group, None, "GRP-5")
+        group = self.groups.group_of(app, opts.get("groupID"), "GRP-5")
+        self.groups.check_capability("searchGroupByID", group, None, "GRP-5")
         return Outcome({"group": group.profile(account.user_id)}, [])
 
     def get_group_profile(self, inst: Instance, opts: Options) -> Outcome:
         app, account = self.require_online(inst)
-        group = self.group_of(app, opts.get("groupID"), "GRP-5")
-        self.member_of(group, account.user_id, "GRP-5")
+        group = self.groups.group_of(app, opts.get("groupID"), "GRP-5")
+        self.groups.member_of(group, account.user_id, "GRP-5")
         return Outcome({"group": group.profile(account.user_id)}, [])
 
     def get_group_list(self, inst: Instance, opts: Options) -> Outcome:
         app, account = self.require_online(inst)
-        return Outcome({"groupList": self.group_list_for(app, account)}, [])
+        return Outcome({"groupList": self.groups.group_list_for(app, account)}, [])
 
     # --- changeGroupOwner (GRP-6) --------------------------------------------------------------
     def change_group_owner(self, inst: Instance, opts: Options) -> Outcome:
         app, account = self.require_online(inst)
         rule = "GRP-6"
         new_owner = req_str(opts, "newOwnerID", rule=rule)
-        group, member = self.acting_member(app, account, opts.get("groupID"), "changeGroupOwner", rule)
+        group, member = self.groups.acting_member(app, account, opts.get("groupID"), "changeGroupOwner", rule)
         target = group.members.get(new_owner)
         if target is None:
             raise IMError(Code.GROUP_PERMISSION_DENIED, "the new owner must be a member", rule=rule)
@@ -344,7 +339,7 @@ class GroupOps(NoticeOps):
         target.role = OWNER
         group.owner = new_owner
         events: list[Event] = []
-        self.emit_tip(
+        self.notices.emit_tip(
             app, group, account.user_id, TIP_GROUP_PROFILE, [], events, newGroupProfile={"ownerID": new_owner}
         )
         return Outcome({"group": group.profile(account.user_id)}, events)
@@ -361,19 +356,19 @@ class GroupOps(NoticeOps):
         if notice is None or notice.thread is not account.system_thread:
             raise IMError(Code.INVALID_PARAMETERS, "no such application notice for this account", rule=rule)
         group_id = notice.payload["groupProfile"]["groupID"]
-        group = self.group_of(app, group_id, rule)
+        group = self.groups.group_of(app, group_id, rule)
         application = group.notices.get(notice.id)
         if application is None:
             raise IMError(Code.INVALID_PARAMETERS, "that notice is not a join application", rule=rule)
-        member = self.member_of(group, account.user_id, rule)
-        self.check_capability("handleGroupApplication", group, member, rule)
+        member = self.groups.member_of(group, account.user_id, rule)
+        self.groups.check_capability("handleGroupApplication", group, member, rule)
         action = opts.get("handleAction")
         if action not in ("Agree", "Reject"):
             raise IMError(Code.INVALID_PARAMETERS, "handleAction must be Agree or Reject", rule=rule)
         if application.handled or group.applications.get(application.applicant) is not application:
             raise IMError(Code.GROUP_APPLICATION_HANDLED, rule=rule)
         applicant = app.accounts[application.applicant]
-        if action == "Agree" and applicant.user_id not in group.members and self._is_full(group):
+        if action == "Agree" and applicant.user_id not in group.members and self.groups.is_full(group):
             raise IMError(Code.GROUP_FULL, rule="MBR-5")  # stays pending
         application.handled = True
         del group.applications[application.applicant]
@@ -381,12 +376,16 @@ class GroupOps(NoticeOps):
         me = account.user_id
         if action == "Agree":
             if applicant.user_id not in group.members:
-                self._add_member(app, group, applicant, MEMBER)
-                self.emit_tip(app, group, me, TIP_JOIN, [applicant.user_id], events)
-            self.deliver_notice(app, applicant, NOTICE_ACCEPTED, me, group, events, inst, handle_message)
-            self.emit_group_list(app, [applicant], events)
+                self.groups.add_member(app, group, applicant, MEMBER)
+                self.notices.emit_tip(app, group, me, TIP_JOIN, [applicant.user_id], events)
+            self.notices.deliver_notice(
+                app, applicant, NOTICE_ACCEPTED, me, group, events, inst, handle_message
+            )
+            self.notices.emit_group_list(app, [applicant], events)
         else:
-            self.deliver_notice(app, applicant, NOTICE_REFUSED, me, group, events, inst, handle_message)
+            self.notices.deliver_notice(
+                app, applicant, NOTICE_REFUSED, me, group, events, inst, handle_message
+            )
         return Outcome({"group": group.profile(me)}, events)
 
     # --- setMessageRemindType (GRP-9) ---------------------------------------------------------------
@@ -397,7 +396,7 @@ class GroupOps(NoticeOps):
             raise IMError(
                 Code.INVALID_PARAMETERS, f"messageRemindType must be one of {REMIND_TYPES}", rule="GRP-9"
             )
-        group = self.group_of(app, opts.get("groupID"), "GRP-9")
-        self.member_of(group, account.user_id, "GRP-9")
+        group = self.groups.group_of(app, opts.get("groupID"), "GRP-9")
+        self.groups.member_of(group, account.user_id, "GRP-9")
         account.conv(GROUP + group.group_id).remind_type = str(remind)
         return Outcome({"group": group.profile(account.user_id)}, [])

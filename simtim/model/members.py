@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from simtim.errors import Code, IMError
 from simtim.limits import (
     ADD_MEMBER_MAX,
@@ -14,11 +12,12 @@ from simtim.limits import (
     NAME_CARD_MAX_BYTES,
 )
 from simtim.model.args import Options, is_int, req_str, str_list, utf8_len
-from simtim.model.capabilities import ADMIN, CAPABILITIES, MEMBER, OWNER, SELF, TARGET_RIGHTS
-from simtim.model.entities import Account, App, Instance
+from simtim.model.capabilities import ADMIN, CAPABILITIES, MEMBER, SELF, TARGET_RIGHTS
+from simtim.model.core import WorldState
+from simtim.model.entities import Account, App, Group, Instance, Member
 from simtim.model.events import Event, Outcome
-from simtim.model.group_entities import Group, Member
-from simtim.model.groups import GroupOps, parse_custom_fields
+from simtim.model.group_directory import GroupDirectory
+from simtim.model.groups import parse_custom_fields
 from simtim.model.notices import (
     ADMIN_OPERATOR,
     NOTICE_CANCEL_ADMIN,
@@ -30,28 +29,26 @@ from simtim.model.notices import (
     TIP_KICKED,
     TIP_MEMBER_PROFILE,
     TIP_SET_ADMIN,
+    Notices,
 )
+from simtim.model.sessions import Sessions
 
 
 def _denied(why: str, rule: str) -> IMError:
     return IMError(Code.GROUP_PERMISSION_DENIED, why, rule=rule)
 
 
-class MemberOps(GroupOps):
-    def member_view(self, app: App, group: Group, member: Member) -> dict[str, Any]:
-        """MBR-3's member fields; muteUntil is computed on read (CLOCK-1)."""
-        account = app.accounts.get(member.user_id)
-        mute_until = group.mute_until.get(member.user_id, 0)
-        return {
-            "userID": member.user_id,
-            "role": member.role,
-            "nameCard": member.name_card,
-            "nick": account.nick if account else "",
-            "avatar": account.avatar if account else "",
-            "joinTime": member.join_time,
-            "muteUntil": mute_until if mute_until > app.clock.now() else 0,
-            "memberCustomField": [{"key": k, "value": v} for k, v in member.custom_fields.items()],
-        }
+class Membership:
+    """Who else is in a group and with which rights: add, remove, list, roles, cards, mute."""
+
+    def __init__(
+        self, state: WorldState, sessions: Sessions, groups: GroupDirectory, notices: Notices
+    ) -> None:
+        self.state = state
+        self.require_online = sessions.require_online
+        self.groups = groups
+        self.notices = notices
+        self.member_view = groups.member_view
 
     def _may_target(self, operation: str, caller: Member, target: Member) -> bool:
         rights = TARGET_RIGHTS[operation][caller.role]
@@ -64,15 +61,15 @@ class MemberOps(GroupOps):
         app, account = self.require_online(inst)
         rule = "MBR-1"
         user_ids = str_list(opts, "userIDList", rule=rule)
-        group, _member = self.acting_member(app, account, opts.get("groupID"), "addGroupMember", rule)
+        group, _member = self.groups.acting_member(app, account, opts.get("groupID"), "addGroupMember", rule)
         return self._add_members(app, group, user_ids, account.user_id, inst)
 
     def admin_add_group_member(self, sdkappid: int, group_id: str, user_ids: list[str]) -> Outcome:
         """MBR-1: the App admin may add to any type but AVChatRoom (admin API)."""
-        app = self._app(sdkappid)
+        app = self.state.app_of(sdkappid)
         if not isinstance(user_ids, list) or not user_ids or not all(isinstance(u, str) for u in user_ids):
             raise IMError(Code.INVALID_PARAMETERS, "userIDList must be a non-empty list", rule="MBR-1")
-        group = self.group_of(app, group_id, "MBR-1")
+        group = self.groups.group_of(app, group_id, "MBR-1")
         if group.type == "AVChatRoom":
             raise _denied("AVChatRoom members join by themselves", "MBR-1")
         return self._add_members(app, group, user_ids, ADMIN_OPERATOR, None)
@@ -97,12 +94,12 @@ class MemberOps(GroupOps):
         added: list[Account] = []
         for user_id in success:
             added.append(app.accounts[user_id])
-            self._add_member(app, group, added[-1], MEMBER)
+            self.groups.add_member(app, group, added[-1], MEMBER)
         if success:
-            self.emit_tip(app, group, operator, TIP_JOIN, success, events)
+            self.notices.emit_tip(app, group, operator, TIP_JOIN, success, events)
             for other in added:
-                self.deliver_notice(app, other, NOTICE_INVITED, operator, group, events, acting)
-            self.emit_group_list(app, added, events)
+                self.notices.deliver_notice(app, other, NOTICE_INVITED, operator, group, events, acting)
+            self.notices.emit_group_list(app, added, events)
         viewer = operator if operator in group.members else None
         return Outcome(
             {
@@ -121,13 +118,13 @@ class MemberOps(GroupOps):
         user_ids = str_list(opts, "userIDList", rule=rule)
         if opts.get("reason") is not None and not isinstance(opts.get("reason"), str):
             raise IMError(Code.INVALID_PARAMETERS, "reason must be a string", rule=rule)
-        group = self.group_of(app, opts.get("groupID"), rule)
-        caller = self.member_of(group, account.user_id, rule)
+        group = self.groups.group_of(app, opts.get("groupID"), rule)
+        caller = self.groups.member_of(group, account.user_id, rule)
         if isinstance(CAPABILITIES["deleteGroupMember"][group.type], int):
-            self.check_capability("deleteGroupMember", group, caller, rule)  # AVChatRoom -> 10004
+            self.groups.check_capability("deleteGroupMember", group, caller, rule)  # AVChatRoom -> 10004
         if account.user_id in user_ids or group.owner in user_ids:
             raise IMError(Code.GROUP_INVALID_PARAMETER, "cannot remove yourself or the owner", rule=rule)
-        self.check_capability("deleteGroupMember", group, caller, rule)
+        self.groups.check_capability("deleteGroupMember", group, caller, rule)
         targets = [group.members[u] for u in dict.fromkeys(user_ids) if u in group.members]
         for target in targets:  # all or nothing
             if not self._may_target("deleteGroupMember", caller, target):
@@ -135,13 +132,13 @@ class MemberOps(GroupOps):
         events: list[Event] = []
         removed = [t.user_id for t in targets]
         for user_id in removed:
-            self._remove_member(app, group, user_id)
+            self.groups.remove_member(app, group, user_id)
         removed_accounts = [app.accounts[u] for u in removed]
         for other in removed_accounts:
-            self.deliver_notice(app, other, NOTICE_KICKED, account.user_id, group, events, inst)
+            self.notices.deliver_notice(app, other, NOTICE_KICKED, account.user_id, group, events, inst)
         if removed:
-            self.emit_tip(app, group, account.user_id, TIP_KICKED, removed, events)
-            self.emit_group_list(app, removed_accounts, events)
+            self.notices.emit_tip(app, group, account.user_id, TIP_KICKED, removed, events)
+            self.notices.emit_group_list(app, removed_accounts, events)
         return Outcome({"group": group.profile(account.user_id), "userIDList": removed}, events)
 
     # --- getGroupMemberList / getGroupMemberProfile (MBR-3, MBR-4) ---------------------------
@@ -156,8 +153,8 @@ class MemberOps(GroupOps):
             raise IMError(Code.INVALID_PARAMETERS, "count must be a positive integer", rule=rule)
         if not is_int(offset) or offset < 0:
             raise IMError(Code.INVALID_PARAMETERS, "offset must be a non-negative integer", rule=rule)
-        group = self.group_of(app, opts.get("groupID"), rule)
-        self.member_of(group, account.user_id, rule)
+        group = self.groups.group_of(app, opts.get("groupID"), rule)
+        self.groups.member_of(group, account.user_id, rule)
         count = min(count, MEMBER_PAGE_MAX)
         members = list(group.members.values())[offset : offset + count]
         next_offset = offset + len(members)
@@ -171,8 +168,8 @@ class MemberOps(GroupOps):
         app, account = self.require_online(inst)
         rule = "MBR-4"
         user_ids = str_list(opts, "userIDList", rule=rule)
-        group = self.group_of(app, opts.get("groupID"), rule)
-        self.member_of(group, account.user_id, rule)
+        group = self.groups.group_of(app, opts.get("groupID"), rule)
+        self.groups.member_of(group, account.user_id, rule)
         wanted = user_ids[:MEMBER_PROFILE_MAX_IDS]
         return Outcome(
             {
@@ -193,7 +190,9 @@ class MemberOps(GroupOps):
         mute_time = opts.get("muteTime")
         if not is_int(mute_time) or mute_time < 0:
             raise IMError(Code.INVALID_PARAMETERS, "muteTime must be a non-negative integer", rule=rule)
-        group, caller = self.acting_member(app, account, opts.get("groupID"), "setGroupMemberMuteTime", rule)
+        group, caller = self.groups.acting_member(
+            app, account, opts.get("groupID"), "setGroupMemberMuteTime", rule
+        )
         target = group.members.get(user_id)
         if target is None:
             raise _denied("the target is not a member", rule)
@@ -204,7 +203,7 @@ class MemberOps(GroupOps):
         now = app.clock.now()
         group.mute_until[user_id] = now + mute_time if mute_time else 0
         events: list[Event] = []
-        self.emit_tip(
+        self.notices.emit_tip(
             app,
             group,
             account.user_id,
@@ -222,7 +221,9 @@ class MemberOps(GroupOps):
         app, account = self.require_online(inst)
         rule = "ROLE-1"
         user_id = req_str(opts, "userID", rule=rule)
-        group, _caller = self.acting_member(app, account, opts.get("groupID"), "setGroupMemberRole", rule)
+        group, _caller = self.groups.acting_member(
+            app, account, opts.get("groupID"), "setGroupMemberRole", rule
+        )
         role = opts.get("role")
         if role not in (ADMIN, MEMBER):
             raise IMError(Code.GROUP_INVALID_PARAMETER, "role must be Admin or Member", rule=rule)
@@ -234,10 +235,10 @@ class MemberOps(GroupOps):
         target.role = str(role)
         events: list[Event] = []
         promoted = role == ADMIN
-        self.emit_tip(
+        self.notices.emit_tip(
             app, group, account.user_id, TIP_SET_ADMIN if promoted else TIP_CANCEL_ADMIN, [user_id], events
         )
-        self.deliver_notice(
+        self.notices.deliver_notice(
             app,
             app.accounts[user_id],
             NOTICE_SET_ADMIN if promoted else NOTICE_CANCEL_ADMIN,
@@ -270,13 +271,15 @@ class MemberOps(GroupOps):
         app, account = self.require_online(inst)
         rule = "ROLE-2"
         name_card = req_str(opts, "nameCard", rule=rule, nonempty=False)
-        group, caller = self.acting_member(app, account, opts.get("groupID"), "setGroupMemberNameCard", rule)
+        group, caller = self.groups.acting_member(
+            app, account, opts.get("groupID"), "setGroupMemberNameCard", rule
+        )
         target = self._target_member(group, caller, opts, "setGroupMemberNameCard", rule)
         if utf8_len(name_card) > NAME_CARD_MAX_BYTES:
             raise IMError(Code.GROUP_INVALID_PARAMETER, "nameCard is longer than 50 bytes", rule=rule)
         target.name_card = name_card
         events: list[Event] = []
-        self.emit_tip(
+        self.notices.emit_tip(
             app,
             group,
             account.user_id,
@@ -296,7 +299,7 @@ class MemberOps(GroupOps):
         fields = parse_custom_fields(opts.get("memberCustomField"), rule)
         if opts.get("memberCustomField") is None:
             raise IMError(Code.INVALID_PARAMETERS, "memberCustomField is required", rule=rule)
-        group, caller = self.acting_member(
+        group, caller = self.groups.acting_member(
             app, account, opts.get("groupID"), "setGroupMemberCustomField", rule
         )
         target = self._target_member(group, caller, opts, "setGroupMemberCustomField", rule)
@@ -308,4 +311,4 @@ class MemberOps(GroupOps):
         )
 
 
-__all__ = ["OWNER", "MemberOps"]
+__all__ = ["Membership"]

@@ -1,16 +1,12 @@
-"""Group tips, system notices and group-list updates (TIP-1, SYS-1, GLIST-1).
-
-Also the lookups every group operation starts with, in ORDER-1's order:
-group exists (10010) -> caller is a member (10007) -> the type allows it ->
-the caller's role allows it (10007).
-"""
+"""Group tips, system notices and group-list updates (TIP-1, SYS-1, GLIST-1)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from simtim.errors import Code, IMError
-from simtim.model.capabilities import ANYONE, AVCHATROOM, CAPABILITIES, CHATROOM, NO_UNREAD_TYPES
+from simtim.model.capabilities import AVCHATROOM, CHATROOM, NO_UNREAD_TYPES
+from simtim.model.conversations import Conversations
+from simtim.model.core import WorldState
 from simtim.model.entities import (
     GROUP,
     NOTICE_ELEM,
@@ -20,6 +16,7 @@ from simtim.model.entities import (
     Account,
     App,
     ConvState,
+    Group,
     Instance,
     Message,
 )
@@ -30,8 +27,8 @@ from simtim.model.events import (
     MESSAGE_RECEIVED,
     Event,
 )
-from simtim.model.group_entities import Group, Member
-from simtim.model.messaging import MessageOps
+from simtim.model.fanout import emit, emit_account
+from simtim.model.group_directory import GroupDirectory
 
 SERVER_SENDER = "@TIM#SYSTEM"
 ADMIN_OPERATOR = "administrator"  # operatorID of App-admin actions [decision]
@@ -55,65 +52,15 @@ MEMBER_CHANGE_TIPS = frozenset({TIP_JOIN, TIP_QUIT, TIP_KICKED})
     NOTICE_CANCEL_ADMIN,
 ) = range(1, 11)
 NOTICE_CUSTOM = 255
-DISCARD = "Discard"
 
 
-class NoticeOps(MessageOps):
-    # --- lookups in ORDER-1 order ---------------------------------------------------
-    @staticmethod
-    def group_of(app: App, group_id: object, rule: str) -> Group:
-        if not isinstance(group_id, str) or not group_id:
-            raise IMError(Code.INVALID_PARAMETERS, "groupID must be a non-empty string", rule=rule)
-        group = app.groups.get(group_id)
-        if group is None:
-            raise IMError(Code.GROUP_NOT_FOUND, rule=rule)
-        return group
+class Notices:
+    """Server-sent group messages (tips), system notices and group-list pushes."""
 
-    @staticmethod
-    def member_of(group: Group, user_id: str, rule: str) -> Member:
-        member = group.members.get(user_id)
-        if member is None:
-            raise IMError(Code.GROUP_PERMISSION_DENIED, "not a member of this group", rule=rule)
-        return member
-
-    @staticmethod
-    def check_capability(operation: str, group: Group, member: Member | None, rule: str) -> None:
-        """The literal tables decide: type restriction first, then the caller's role."""
-        allowed = CAPABILITIES[operation][group.type]
-        if isinstance(allowed, int):
-            raise IMError(allowed, f"{group.type} groups do not allow {operation}", rule=rule)
-        if ANYONE in allowed:
-            return
-        if member is None or member.role not in allowed:
-            raise IMError(
-                Code.GROUP_PERMISSION_DENIED, f"{operation} needs role {'/'.join(allowed)}", rule=rule
-            )
-
-    def acting_member(
-        self, app: App, account: Account, group_id: object, operation: str, rule: str
-    ) -> tuple[Group, Member]:
-        """ORDER-1 for a member's group operation: group exists -> caller is a member -> the
-        type and the caller's role allow ``operation`` (the capability table)."""
-        group = self.group_of(app, group_id, rule)
-        member = self.member_of(group, account.user_id, rule)
-        self.check_capability(operation, group, member, rule)
-        return group, member
-
-    @staticmethod
-    def remind_type(account: Account, group: Group) -> str:
-        state = account.convs.get(GROUP + group.group_id)
-        return state.remind_type if state is not None else "AcceptAndNotify"
-
-    def listening_members(self, app: App, group: Group) -> list[Account]:
-        """Members whose instances get the group's messages and tips (GRP-9: not Discard)."""
-        key = GROUP + group.group_id
-        result = []
-        for user_id in group.members:
-            account = app.accounts[user_id]
-            state = account.convs.get(key)
-            if state is None or state.remind_type != DISCARD:
-                result.append(account)
-        return result
+    def __init__(self, state: WorldState, conversations: Conversations, groups: GroupDirectory) -> None:
+        self.ids = state.ids
+        self.conversations = conversations
+        self.groups = groups
 
     def server_message(
         self, app: App, conversation_type: str, to: str, elem_type: str, payload: dict[str, Any]
@@ -165,10 +112,10 @@ class NoticeOps(MessageOps):
         received = [msg.view("")]
         key = GROUP + group.group_id
         profile = group.profile() if msg.stored else None
-        for account in self.listening_members(app, group):
-            self.emit_account(events, account, MESSAGE_RECEIVED, received)
+        for account in self.groups.listening_members(app, group):
+            emit_account(events, account, MESSAGE_RECEIVED, received)
             if profile is not None and account.online:
-                self.emit_account(
+                emit_account(
                     events,
                     account,
                     CONVERSATION_LIST_UPDATED,
@@ -223,22 +170,18 @@ class NoticeOps(MessageOps):
         view = msg.view(account.user_id)
         for inst in account.online:
             if inst is not acting:
-                self.emit(events, inst, MESSAGE_RECEIVED, [view])
-                self.emit(events, inst, GROUP_SYSTEM_NOTICE_RECEIVED, {"type": op_type, "message": view})
-        self.emit_account(
+                emit(events, inst, MESSAGE_RECEIVED, [view])
+                emit(events, inst, GROUP_SYSTEM_NOTICE_RECEIVED, {"type": op_type, "message": view})
+        emit_account(
             events,
             account,
             CONVERSATION_LIST_UPDATED,
-            [self.conversation_view(app, account, SYSTEM_CONVERSATION_ID, msg)],
+            [self.conversations.conversation_view(app, account, SYSTEM_CONVERSATION_ID, msg)],
         )
         return msg
-
-    def group_list_for(self, app: App, account: Account) -> list[dict[str, Any]]:
-        me = account.user_id
-        return [g.profile(me) for g in app.groups.values() if me in g.members]
 
     def emit_group_list(self, app: App, accounts: list[Account], events: list[Event]) -> None:
         """GLIST-1: the full group list to each affected account's online instances."""
         for account in accounts:
             if account.online:
-                self.emit_account(events, account, GROUP_LIST_UPDATED, self.group_list_for(app, account))
+                emit_account(events, account, GROUP_LIST_UPDATED, self.groups.group_list_for(app, account))

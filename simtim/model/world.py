@@ -1,92 +1,284 @@
-"""The World: every TIM method, dispatched by its TIM name.
+"""The World: every TIM method, dispatched by its TIM name to the component that owns it.
 
 ``World.call(instance_id, "sendMessage", options)`` is the single entry the
 SDK facade, the in-process driver and the server share, so all three answer
 the same way by construction.
+
+Map of the model (who owns what; each component gets only the collaborators it names):
+
+=================  ==========================  ==================================================
+component          module                      owns
+=================  ==========================  ==================================================
+``state``          ``core.WorldState``         apps, accounts, instances, clock, IDs, app config
+``sessions``       ``sessions.Sessions``       login/logout/destroy, kicks, UserSig expiry, NET-1
+                                               (instance states: ``lifecycle``)
+``groups``         ``group_directory``         group lookups in ORDER-1 order, membership
+                                               bookkeeping, the group view C2C code needs
+``conversations``  ``conversations``           conversation validity, history paging, unread
+``profiles``       ``profiles``                getMyProfile / updateMyProfile
+``store``          ``message_store``           drawing stored messages, dedup, callback verdict,
+                                               revoke bookkeeping, deleteMessage
+``c2c``            ``messaging.C2CMessaging``  C2C send, callback request, revoke, admin recall
+``notices``        ``notices``                 tips, system notices, group-list pushes
+``lifecycle``      ``groups.GroupLifecycle``   create/dismiss/profile/join/quit/owner/applications
+``membership``     ``members.Membership``      add/remove/list members, roles, cards, mute
+``group_messages`` ``group_messages``          group send + fan-out, group revoke, admin notices
+=================  ==========================  ==================================================
+
+The World itself routes the three message methods whose owner depends on the
+message (sendMessage, resendMessage, revokeMessage) and the admin entries.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
+from simtim.clock import Clock
 from simtim.errors import Code, IMError
-from simtim.model.args import options
-from simtim.model.events import Outcome
-from simtim.model.group_messages import GroupMessageOps
+from simtim.ids import IdSource
+from simtim.model.args import Options, options
+from simtim.model.conversations import Conversations
+from simtim.model.core import BeforeSend, WorldState
+from simtim.model.drafts import parse_draft
+from simtim.model.entities import C2C, GROUP, Account, App, Instance
+from simtim.model.events import Event, Outcome
+from simtim.model.group_directory import GroupDirectory
+from simtim.model.group_messages import GroupMessaging
+from simtim.model.groups import GroupLifecycle
+from simtim.model.lifecycle import DESTROYED, ONLINE, InstanceState
+from simtim.model.members import Membership
+from simtim.model.message_store import ASK_CALLBACK, MessageStore
+from simtim.model.messaging import C2CMessaging
+from simtim.model.notices import Notices
+from simtim.model.profiles import Profiles
+from simtim.model.sessions import Sessions
 
-#: TIM method name -> World method name; each handler answers the data shape REPLY-1 lists for it.
-METHODS: dict[str, str] = {
-    "login": "login",
-    "logout": "logout",
-    "destroy": "destroy",
-    "sendMessage": "send_message",
-    "resendMessage": "resend_message",
-    "revokeMessage": "revoke_message",
-    "deleteMessage": "delete_message",
-    "getMessageList": "get_message_list",
-    "setMessageRead": "set_message_read",
-    "getConversationList": "get_conversation_list",
-    "getConversationProfile": "get_conversation_profile",
-    "deleteConversation": "delete_conversation",
-    "getMyProfile": "get_my_profile",
-    "updateMyProfile": "update_my_profile",
-    "createGroup": "create_group",
-    "dismissGroup": "dismiss_group",
-    "updateGroupProfile": "update_group_profile",
-    "joinGroup": "join_group",
-    "quitGroup": "quit_group",
-    "searchGroupByID": "search_group_by_id",
-    "getGroupList": "get_group_list",
-    "getGroupProfile": "get_group_profile",
-    "changeGroupOwner": "change_group_owner",
-    "handleGroupApplication": "handle_group_application",
-    "setMessageRemindType": "set_message_remind_type",
-    "getGroupMemberList": "get_group_member_list",
-    "getGroupMemberProfile": "get_group_member_profile",
-    "addGroupMember": "add_group_member",
-    "deleteGroupMember": "delete_group_member",
-    "setGroupMemberMuteTime": "set_group_member_mute_time",
-    "setGroupMemberRole": "set_group_member_role",
-    "setGroupMemberNameCard": "set_group_member_name_card",
-    "setGroupMemberCustomField": "set_group_member_custom_field",
+Handler = Callable[[Instance, Options], Outcome]
+
+#: TIM method -> (owning component, its method); each answers the data shape REPLY-1 lists for it.
+#: ``self`` marks the three message methods the World routes by conversation type.
+METHODS: dict[str, tuple[str, str]] = {
+    "login": ("sessions", "login"),
+    "logout": ("sessions", "logout"),
+    "destroy": ("sessions", "destroy"),
+    "sendMessage": ("self", "send_message"),
+    "resendMessage": ("self", "resend_message"),
+    "revokeMessage": ("self", "revoke_message"),
+    "deleteMessage": ("store", "delete_message"),
+    "getMessageList": ("conversations", "get_message_list"),
+    "setMessageRead": ("conversations", "set_message_read"),
+    "getConversationList": ("conversations", "get_conversation_list"),
+    "getConversationProfile": ("conversations", "get_conversation_profile"),
+    "deleteConversation": ("conversations", "delete_conversation"),
+    "getMyProfile": ("profiles", "get_my_profile"),
+    "updateMyProfile": ("profiles", "update_my_profile"),
+    "createGroup": ("lifecycle", "create_group"),
+    "dismissGroup": ("lifecycle", "dismiss_group"),
+    "updateGroupProfile": ("lifecycle", "update_group_profile"),
+    "joinGroup": ("lifecycle", "join_group"),
+    "quitGroup": ("lifecycle", "quit_group"),
+    "searchGroupByID": ("lifecycle", "search_group_by_id"),
+    "getGroupList": ("lifecycle", "get_group_list"),
+    "getGroupProfile": ("lifecycle", "get_group_profile"),
+    "changeGroupOwner": ("lifecycle", "change_group_owner"),
+    "handleGroupApplication": ("lifecycle", "handle_group_application"),
+    "setMessageRemindType": ("lifecycle", "set_message_remind_type"),
+    "getGroupMemberList": ("membership", "get_group_member_list"),
+    "getGroupMemberProfile": ("membership", "get_group_member_profile"),
+    "addGroupMember": ("membership", "add_group_member"),
+    "deleteGroupMember": ("membership", "delete_group_member"),
+    "setGroupMemberMuteTime": ("membership", "set_group_member_mute_time"),
+    "setGroupMemberRole": ("membership", "set_group_member_role"),
+    "setGroupMemberNameCard": ("membership", "set_group_member_name_card"),
+    "setGroupMemberCustomField": ("membership", "set_group_member_custom_field"),
 }
 
 
-class World(GroupMessageOps):
-    """A pure, deterministic TIM service: apps, accounts, instances, messages."""
+class World:
+    """A pure, deterministic TIM service: apps, accounts, instances, messages, groups."""
 
+    #: the component classes, a seam for tests that break one rule on purpose (mutants)
+    conversations_class: type[Conversations] = Conversations
+
+    def __init__(self, clock: Clock, ids: IdSource | None = None, *, dev_app: bool = True) -> None:
+        self.state = state = WorldState(clock, ids, dev_app=dev_app)
+        self.sessions = Sessions(state)
+        self.groups = GroupDirectory(state)
+        self.conversations = self.conversations_class(self.sessions, self.groups)
+        self.profiles = Profiles(self.sessions)
+        self.store = MessageStore(state, self.sessions, self.conversations, self.groups)
+        self.c2c = C2CMessaging(state, self.store)
+        self.notices = Notices(state, self.conversations, self.groups)
+        self.lifecycle = GroupLifecycle(state, self.sessions, self.groups, self.notices)
+        self.membership = Membership(state, self.sessions, self.groups, self.notices)
+        self.group_messages = GroupMessaging(state, self.store, self.groups, self.notices)
+        self._handlers: dict[str, Handler] = {
+            method: getattr(self if owner == "self" else getattr(self, owner), name)
+            for method, (owner, name) in METHODS.items()
+        }
+
+    # --- the one entry ---------------------------------------------------------------------
     def call(self, instance_id: int, method: str, opts: object = None) -> Outcome:
         """Run one TIM method for one instance (60009 for an unknown method)."""
-        handler_name = METHODS.get(method) if isinstance(method, str) else None
-        if handler_name is None:
+        handler = self._handlers.get(method) if isinstance(method, str) else None
+        if handler is None:
             raise IMError(Code.UNKNOWN_METHOD, f"unknown method {method!r}")
-        inst = self.instance(instance_id)
-        handler: Callable[..., Outcome] = getattr(self, handler_name)
-        if inst.state == "destroyed":
+        inst = self.state.instance(instance_id)
+        if inst.state is DESTROYED:
             raise IMError(Code.SDK_NOT_INITIALIZED, rule="INST-1")
-        return handler(inst, _checked_options(inst, self, method, opts))
+        return handler(inst, self._checked_options(inst, method, opts))
 
-
-def _checked_options(inst: Any, world: World, method: str, opts: object) -> Any:
-    """Options are checked after the instance state (ORDER-1), so a bad body on a
-    logged-out instance still answers 6014/6004 first."""
-    if opts is None or isinstance(opts, dict):
-        return opts or {}
-    if method == "destroy":
-        return options(opts)  # destroy works even while the app is disabled (AUTH-4)
-    if method in ("login", "logout"):
-        app = world.apps.get(inst.sdkappid)
-        online = world.effective_state(inst) == "online"
-        if method == "login" and online:
-            return options(opts)  # INST-2 ignores the fields, but the options must be an object
-        if method == "login" and app is None:
-            raise IMError(Code.SDKAPPID_NOT_FOUND, rule="AUTH-2")
-        if app is not None and app.disabled and (method == "login" or online):
-            raise IMError(Code.APP_DISABLED, rule="AUTH-4")  # ORDER-1: app disabled before shapes
+    def _checked_options(self, inst: Instance, method: str, opts: object) -> Options:
+        """Options are checked after the instance state (ORDER-1), so a bad body on a
+        logged-out instance still answers 6014/6004 first."""
+        if opts is None or isinstance(opts, dict):
+            return opts or {}
+        if method == "destroy":
+            return options(opts)  # destroy works even while the app is disabled (AUTH-4)
+        if method in ("login", "logout"):
+            app = self.state.apps.get(inst.sdkappid)
+            online = self.sessions.effective_state(inst) is ONLINE
+            if method == "login" and online:
+                return options(opts)  # INST-2 ignores the fields, but the options must be an object
+            if method == "login" and app is None:
+                raise IMError(Code.SDKAPPID_NOT_FOUND, rule="AUTH-2")
+            if app is not None and app.disabled and (method == "login" or online):
+                raise IMError(Code.APP_DISABLED, rule="AUTH-4")  # ORDER-1: app disabled before shapes
+            return options(opts)
+        self.sessions.require_online(inst, conversation_api=method in _CONVERSATION_APIS)
         return options(opts)
-    world.require_online(inst, conversation_api=method in _CONVERSATION_APIS)
-    return options(opts)
+
+    # --- message methods, routed by the message's conversation type -----------------------
+    def send_message(self, inst: Instance, opts: Options, verdict: Any = ASK_CALLBACK) -> Outcome:
+        """sendMessage; ``verdict`` is a before-send callback's reply a server already has (MSG-8)."""
+        app, account = self.sessions.require_online(inst)
+        draft = parse_draft(opts.get("message"), app.config.message_max_bytes)
+        if draft.conversation_type == GROUP:
+            return self.group_messages.send(app, account, inst, draft, verdict)
+        return self.c2c.send(app, account, inst, draft, verdict)
+
+    def callback_request(self, inst: Instance, opts: Options) -> dict[str, Any] | None:
+        """MSG-8 for servers: every check before the callback, then the body to post.
+
+        ``None`` means the send would be decided without a callback (dedup hit).
+        A server awaits the real callback (2 s) and then calls ``send_message``
+        with the reply as ``verdict``, which re-checks everything.
+        """
+        app, account = self.sessions.require_online(inst)
+        draft = parse_draft(opts.get("message"), app.config.message_max_bytes)
+        if draft.conversation_type == GROUP:
+            return self.group_messages.callback_request(app, account, inst, draft)
+        return self.c2c.callback_request(app, account, draft)
+
+    def resend_message(self, inst: Instance, opts: Options) -> Outcome:
+        """MSG-6: a stored message comes back as it is; an unsent one is sent now."""
+        app, account = self.sessions.require_online(inst)
+        message = opts.get("message")
+        if not isinstance(message, Mapping):
+            raise IMError(Code.INVALID_PARAMETERS, "message must be an object", rule="MSG-6")
+        message_id = message.get("ID")
+        stored = app.messages.get(message_id) if isinstance(message_id, str) and message_id else None
+        if stored is not None:
+            if stored.sender != account.user_id:
+                raise IMError(Code.INVALID_PARAMETERS, "only the sender resends a message", rule="MSG-6")
+            return Outcome({"message": stored.view(account.user_id)}, [])
+        return self.send_message(inst, {"message": message})
+
+    def revoke_message(self, inst: Instance, opts: Options) -> Outcome:
+        app, account = self.sessions.require_online(inst)
+        message = opts.get("message")
+        if not isinstance(message, Mapping) or not isinstance(message.get("ID"), str):
+            raise IMError(Code.INVALID_PARAMETERS, "message.ID must be a string", rule="REV-3")
+        msg = app.messages.get(message["ID"])
+        kind = msg.conversation_type if msg is not None else message.get("conversationType", C2C)
+        if kind == GROUP:
+            return self.group_messages.revoke(app, account, inst, msg, admin=False)
+        return self.c2c.revoke(app, account, inst, msg)
+
+    # --- admin entries (the admin API and, later, REST v4) -----------------------------------
+    def admin_recall(self, sdkappid: int, message_id: str) -> Outcome:
+        """REV-4: admin recall has no time window; otherwise as REV-2."""
+        app = self.state.app_of(sdkappid)
+        if not isinstance(message_id, str):
+            raise IMError(Code.INVALID_PARAMETERS, "message ID must be a string", rule="REV-4")
+        msg = app.messages.get(message_id)
+        if msg is not None and msg.conversation_type == GROUP:
+            sender = app.accounts[msg.sender]
+            return self.group_messages.revoke(app, sender, None, msg, admin=True)
+        return self.c2c.admin_recall(app, msg)
+
+    def admin_kick(self, sdkappid: int, user_id: str) -> list[Event]:
+        return self.sessions.admin_kick(sdkappid, user_id)
+
+    def admin_add_group_member(self, sdkappid: int, group_id: str, user_ids: list[str]) -> Outcome:
+        return self.membership.admin_add_group_member(sdkappid, group_id, user_ids)
+
+    def admin_send_group_system_notice(
+        self, sdkappid: int, group_id: str, content: str, user_ids: list[str] | None = None
+    ) -> Outcome:
+        return self.group_messages.admin_send_group_system_notice(sdkappid, group_id, content, user_ids)
+
+    def sweep(self) -> list[Event]:
+        return self.sessions.sweep()
+
+    def set_network(self, instance_id: int, connected: bool) -> list[Event]:
+        return self.sessions.set_network(instance_id, connected)
+
+    # --- state, for drivers, servers and tests ---------------------------------------------
+    @property
+    def apps(self) -> dict[int, App]:
+        return self.state.apps
+
+    @property
+    def instances(self) -> dict[int, Instance]:
+        return self.state.instances
+
+    @property
+    def clock(self) -> Clock:
+        return self.state.clock
+
+    @property
+    def ids(self) -> IdSource:
+        return self.state.ids
+
+    def configure_app(
+        self,
+        sdkappid: int,
+        secret_key: str | None = None,
+        *,
+        disabled: bool | None = None,
+        clock: Clock | None = None,
+        **config: Any,
+    ) -> App:
+        return self.state.configure_app(sdkappid, secret_key, disabled=disabled, clock=clock, **config)
+
+    def import_account(self, sdkappid: int, user_id: str, nick: str = "", avatar: str = "") -> Account:
+        return self.state.import_account(sdkappid, user_id, nick, avatar)
+
+    def set_before_send(self, sdkappid: int, callback: BeforeSend | None) -> None:
+        self.state.set_before_send(sdkappid, callback)
+
+    def create_instance(self, sdkappid: object, platform: object = "web") -> Instance:
+        return self.state.create_instance(sdkappid, platform)
+
+    def forget_instance(self, instance_id: int) -> None:
+        self.state.forget_instance(instance_id)
+
+    def instance(self, instance_id: int) -> Instance:
+        return self.state.instance(instance_id)
+
+    def reset_state(self) -> None:
+        self.state.reset_state()
+
+    def effective_state(self, inst: Instance) -> InstanceState:
+        return self.sessions.effective_state(inst)
+
+    def require_online(self, inst: Instance, conversation_api: bool = False) -> tuple[App, Account]:
+        return self.sessions.require_online(inst, conversation_api)
+
+    def conversation_view(self, app: App, account: Account, conversation_id: str) -> dict[str, Any]:
+        return self.conversations.conversation_view(app, account, conversation_id)
 
 
 _CONVERSATION_APIS = frozenset(
@@ -98,3 +290,5 @@ _CONVERSATION_APIS = frozenset(
         "deleteConversation",
     }
 )
+
+__all__ = ["METHODS", "World"]

@@ -27,6 +27,7 @@ from simtim.limits import CALLBACK_TIMEOUT_SECONDS, TOKEN_RANDOM_BYTES, AppConfi
 from simtim.model import METHODS, Event, World
 from simtim.model.args import is_int
 from simtim.model.entities import App
+from simtim.model.lifecycle import DESTROYED, ONLINE, refusal
 from simtim.protocol.envelope import Envelope, error, from_error, ok
 
 EventSink = Callable[[list[Event]], None]
@@ -190,8 +191,9 @@ class Service:
             return error(Code.NOT_LOGGED_IN)
         inst = self.world.instances[instance_id]
         try:
-            if inst.state == "destroyed":
-                raise IMError(Code.SDK_NOT_INITIALIZED, rule="INST-1")
+            refused = refusal(DESTROYED) if inst.state is DESTROYED else None
+            if refused is not None:
+                raise refused
             outcome = self.world.send_message(inst, body, verdict)
         except IMError as exc:
             return from_error(exc)
@@ -295,7 +297,7 @@ class Service:
             "apps": len(world.apps),
             "accounts": sum(len(a.accounts) for a in world.apps.values()),
             "instances": len(world.instances),
-            "online": sum(1 for i in world.instances.values() if i.state == "online"),
+            "online": sum(1 for i in world.instances.values() if i.state is ONLINE),
             "messages": sum(len(a.messages) for a in world.apps.values()),
             "groups": sum(len(a.groups) for a in world.apps.values()),
         }

@@ -19,6 +19,7 @@ from simtim.errors import Code
 from simtim.limits import BODY_DISCARD_MAX_BYTES, BODY_MAX_BYTES
 from simtim.model import Event
 from simtim.model.events import ERROR, SDK_STATE_READY
+from simtim.model.lifecycle import DESTROYED, EXPIRED, KICKED, ONLINE, refusal
 from simtim.protocol.envelope import decode, encode, error, event_frame
 from simtim.protocol.openapi import openapi_document
 from simtim.protocol.service import Service, admin_key_matches
@@ -207,7 +208,7 @@ class SimtimApp:
         await send({"type": "websocket.accept"})
         world = self.service.world
         inst = world.instances.get(instance_id) if instance_id is not None else None
-        if inst is None or inst.state == "destroyed":
+        if inst is None or inst.state is DESTROYED:
             code = Code.NOT_LOGGED_IN if inst is None else Code.SDK_NOT_INITIALIZED
             await send(
                 {
@@ -225,16 +226,16 @@ class SimtimApp:
             await previous.close(CLOSE_REPLACED)  # a second socket replaces the first
             box.wake.set()  # let the old writer see it was replaced
         state = world.effective_state(inst)
-        if state == "online":
+        if state is ONLINE:
             await connection.send_text(event_frame(SDK_STATE_READY, {}))
         if box.overflowed:
             box.overflowed = False
             await connection.send_text(
                 event_frame(ERROR, {"code": int(Code.HTTP_REQUEST_FAILED), "message": "event queue overflow"})
             )
-        if state in ("kicked", "expired") and not box.frames:
-            code = Code.KICKED_BY_OTHER if state == "kicked" else Code.USERSIG_EXPIRED_KICKED
-            await connection.send_text(event_frame(ERROR, {"code": int(code), "message": "not logged in"}))
+        refused = refusal(state) if state in (KICKED, EXPIRED) else None
+        if refused is not None and not box.frames:
+            await connection.send_text(event_frame(ERROR, {"code": refused.code, "message": "not logged in"}))
             await connection.close(CLOSE_KICKED)
             box.connection = None
             return

@@ -31,6 +31,7 @@ from simtim.driver.inproc import InProcDriver
 from simtim.errors import Code
 from simtim.ids import IdSource
 from simtim.model import Outcome, World
+from simtim.model.conversations import Conversations
 from simtim.model.entities import Instance
 from simtim.protocol.service import Service
 
@@ -113,7 +114,7 @@ class MuteAnsweredAsSuccess:
         self.inner.close()
 
 
-class PagesOfTwenty(World):
+class PagesOfTwenty(Conversations):
     """(e) getMessageList caps ``count`` at 20 instead of 15 (PAGE-1).
 
     It is the correct pager run twice: the newest 15, then the next ``count - 15``
@@ -131,9 +132,13 @@ class PagesOfTwenty(World):
         return Outcome({**more.data, "messageList": more.data["messageList"] + first.data["messageList"]}, [])
 
 
+class PagesOfTwentyWorld(World):
+    conversations_class = PagesOfTwenty
+
+
 def pages_of_twenty_target() -> InProcDriver:
     service = Service(fake_clock=True, clock_start=CLOCK_START, seed=99)
-    service.world = PagesOfTwenty(service.base_clock, IdSource(99))
+    service.world = PagesOfTwentyWorld(service.base_clock, IdSource(99))
     return InProcDriver(service=service)
 
 

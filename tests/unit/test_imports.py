@@ -71,7 +71,10 @@ def test_the_graph_sees_type_checking_and_function_level_imports() -> None:
     assert find_cycle(graph) == ["a", "b", "c", "a"]
     assert find_cycle({"a": {"b"}, "b": set()}) is None
     real = import_graph()
-    assert "simtim.model.world" in real["simtim.protocol.service"] or "simtim.model" in real["simtim.protocol.service"]
+    assert (
+        "simtim.model.world" in real["simtim.protocol.service"]
+        or "simtim.model" in real["simtim.protocol.service"]
+    )
 
 
 def test_no_import_cycles_in_simtim() -> None:

@@ -46,7 +46,11 @@ MEMBER_CUSTOM_FIELDS_MAX = 5
 # --- Wire and server (DESIGN "Wire protocol simtim/1") ---
 BODY_MAX_BYTES = 1024 * 1024
 BODY_DISCARD_MAX_BYTES = 16 * 1024 * 1024
-CALLBACK_TIMEOUT_SECONDS = 2.0
+CALLBACK_TIMEOUT_SECONDS = 2.0  # MSG-8
+#: MSG-8: app-defined refusal codes a before-send callback may return, inclusive ranges
+CALLBACK_CODES_C2C = (120001, 130000)
+CALLBACK_CODES_GROUP = (10100, 10200)
+CALLBACK_REPLY_MAX_BYTES = 64 * 1024  # a verdict is a small JSON object; larger replies mean proceed
 TOKEN_RANDOM_BYTES = 24  # 192 bits >= the 128 DESIGN asks for
 
 DAY_SECONDS = 24 * 3600

@@ -12,12 +12,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from simtim.conformance.check import IdMap, Mismatch, compare
+from simtim.conformance.check import IdMap, Mismatch, MismatchKind, compare
 from simtim.driver.base import Call, Driver, PushedEvent, Reply
 from simtim.driver.inproc import InProcDriver
 from simtim.model.core import DEV_SDKAPPID, DEV_SECRET_KEY
 from simtim.usersig import gen_usersig
 
+REPLY_CODE = MismatchKind.REPLY_CODE
 SIG_LIFETIME = 400 * 86400  # outlives any clock step a scenario makes
 
 
@@ -37,7 +38,7 @@ class StepResult:
     mismatches: list[Mismatch] = field(default_factory=list)
     model_events: dict[str, list[str]] = field(default_factory=dict)  # actor -> event names
     matched: list[tuple[str, PushedEvent]] = field(default_factory=list)  # (actor, target event) in order
-    missing: list[tuple[str, str, str]] = field(default_factory=list)  # (actor, event name, "lost"|"late")
+    missing: list[tuple[str, str, MismatchKind]] = field(default_factory=list)  # (actor, event, lost/late)
 
 
 def probe(target: Driver) -> TargetInfo:
@@ -118,7 +119,9 @@ class Cell:
         actual = self.target.call(Call("login", args))
         result = StepResult(expected, actual)
         if expected.code != actual.code:
-            result.mismatches.append(Mismatch(rule, "login", "code", expected.code, actual.code, step))
+            result.mismatches.append(
+                Mismatch(rule, "login", "code", expected.code, actual.code, step, REPLY_CODE)
+            )
         elif expected.ok:
             self.sessions[actor] = (expected.data["session"], actual.data["session"])
             result.mismatches += self._check_events(rule, "login", step, result)
@@ -141,7 +144,9 @@ class Cell:
         actual = self.target.call(Call(method, self.ids.translate(dict(args)), target_session))
         result = StepResult(expected, actual)
         if expected.code != actual.code:
-            result.mismatches.append(Mismatch(rule, method, "code", expected.code, actual.code, step))
+            result.mismatches.append(
+                Mismatch(rule, method, "code", expected.code, actual.code, step, REPLY_CODE)
+            )
         elif expected.ok:
             if "session" in expected.data and "session" in actual.data:  # create / login shortcut
                 self.sessions[actor] = (expected.data["session"], actual.data["session"])
@@ -164,7 +169,9 @@ class Cell:
         actual = self.target.admin(op, self.ids.translate(full))
         result = StepResult(expected, actual)
         if expected.code != actual.code:
-            result.mismatches.append(Mismatch(rule, f"admin:{op}", "code", expected.code, actual.code, step))
+            result.mismatches.append(
+                Mismatch(rule, f"admin:{op}", "code", expected.code, actual.code, step, REPLY_CODE)
+            )
         elif expected.ok and op not in ("snapshot", "advanceClock"):
             result.mismatches += compare(
                 expected.data,
@@ -184,7 +191,11 @@ class Cell:
         body = {"SDKAppID": self.sdkappid, "seconds": seconds}
         self.model.admin("advanceClock", body)
         reply = self.target.admin("advanceClock", body)
-        found = [] if reply.ok else [Mismatch(rule, "admin:advanceClock", "code", 0, reply.code, step)]
+        found = (
+            []
+            if reply.ok
+            else [Mismatch(rule, "admin:advanceClock", "code", 0, reply.code, step, REPLY_CODE)]
+        )
         found += self._check_events(rule, "advanceClock", step)
         self.mismatches += found
         return found
@@ -208,9 +219,12 @@ class Cell:
                 if got is None:
                     late = stream.wait_for(_named(event.name), self.event_deadline)
                     verdict = "late" if late is not None else "lost"
-                    found.append(Mismatch(rule, method, f"event[{actor}].{event.name}", verdict, None, step))
+                    kind = MismatchKind.EVENT_LATE if late is not None else MismatchKind.EVENT_LOST
+                    found.append(
+                        Mismatch(rule, method, f"event[{actor}].{event.name}", verdict, None, step, kind)
+                    )
                     if result is not None:
-                        result.missing.append((actor, event.name, verdict))
+                        result.missing.append((actor, event.name, kind))
                     continue
                 if result is not None:
                     result.matched.append((actor, got))
@@ -223,6 +237,7 @@ class Cell:
                     path=f"event[{actor}].{event.name}",
                     time_tolerance=self.time_tolerance,
                     step=step,
+                    kind=MismatchKind.EVENT_DATA,
                 )
         if not compare_events:  # sampled out: wait for as many pushes as the model made, compare nothing
             for actor, (_, target_session) in self.sessions.items():
@@ -237,7 +252,15 @@ class Cell:
         for actor, (_, target_session) in self.sessions.items():
             for extra in self.target.events(target_session).drain():
                 found.append(
-                    Mismatch(rule, method, f"event[{actor}].{extra.name}", "<no event>", _brief(extra), step)
+                    Mismatch(
+                        rule,
+                        method,
+                        f"event[{actor}].{extra.name}",
+                        "<no event>",
+                        _brief(extra),
+                        step,
+                        MismatchKind.EVENT_UNEXPECTED,
+                    )
                 )
         return found
 

@@ -8,6 +8,7 @@ and the Locust harness.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 #: server-chosen identifiers: mapped through a bijection, never compared raw
@@ -19,6 +20,32 @@ IGNORED_KEYS = frozenset({"random"})
 GROUP_ID_PREFIX = "@TGS#"
 
 
+class MismatchKind(StrEnum):
+    """What a mismatch is about; consumers decide by kind, never by parsing ``path`` or values."""
+
+    REPLY_CODE = "reply_code"  # the target answered another code than the model
+    REPLY_DATA = "reply_data"  # same code, different data
+    EVENT_DATA = "event_data"  # the pushed event arrived with different data
+    EVENT_LOST = "event_lost"  # an event the model pushed never arrived
+    EVENT_LATE = "event_late"  # it arrived, but after the deadline
+    EVENT_UNEXPECTED = "event_unexpected"  # the target pushed an event the model did not
+    MODEL = "model"  # a scenario's `expect` disagrees with the model itself (the model drifted from SPEC)
+    TRANSPORT = "transport"  # the endpoint could not be reached or did not speak its protocol
+
+    @property
+    def is_event(self) -> bool:
+        return self in _EVENT_KINDS
+
+    @property
+    def is_missing_event(self) -> bool:
+        return self is MismatchKind.EVENT_LOST or self is MismatchKind.EVENT_LATE
+
+
+_EVENT_KINDS = frozenset(
+    {MismatchKind.EVENT_DATA, MismatchKind.EVENT_LOST, MismatchKind.EVENT_LATE, MismatchKind.EVENT_UNEXPECTED}
+)
+
+
 @dataclass(frozen=True, slots=True)
 class Mismatch:
     rule: str
@@ -27,6 +54,7 @@ class Mismatch:
     expected: Any
     actual: Any
     step: str = ""
+    kind: MismatchKind = MismatchKind.REPLY_DATA
 
     def describe(self) -> str:
         where = f"{self.step} " if self.step else ""
@@ -84,6 +112,7 @@ def compare(
     path: str = "data",
     time_tolerance: int = 2,
     step: str = "",
+    kind: MismatchKind = MismatchKind.REPLY_DATA,
 ) -> list[Mismatch]:
     """Every difference between the model's value and the target's, as Mismatch values."""
     out: list[Mismatch] = []
@@ -93,37 +122,37 @@ def compare(
             return
         if isinstance(exp, dict):
             if not isinstance(act, dict):
-                out.append(Mismatch(rule, method, where, exp, act, step))
+                out.append(Mismatch(rule, method, where, exp, act, step, kind))
                 return
             for k in exp.keys() | act.keys():
                 if k not in act:
-                    out.append(Mismatch(rule, method, f"{where}.{k}", exp[k], "<missing>", step))
+                    out.append(Mismatch(rule, method, f"{where}.{k}", exp[k], "<missing>", step, kind))
                 elif k not in exp:
-                    out.append(Mismatch(rule, method, f"{where}.{k}", "<absent>", act[k], step))
+                    out.append(Mismatch(rule, method, f"{where}.{k}", "<absent>", act[k], step, kind))
                 else:
                     walk(exp[k], act[k], f"{where}.{k}", k)
             return
         if isinstance(exp, list):
             if not isinstance(act, list) or len(exp) != len(act):
-                out.append(Mismatch(rule, method, where + ".length", _len(exp), _len(act), step))
+                out.append(Mismatch(rule, method, where + ".length", _len(exp), _len(act), step, kind))
                 return
             for index, (e, a) in enumerate(zip(exp, act, strict=True)):
                 walk(e, a, f"{where}[{index}]", key)
             return
         if key in TIME_KEYS and isinstance(exp, int) and isinstance(act, int):
             if abs(exp - act) > time_tolerance:
-                out.append(Mismatch(rule, method, where, exp, act, step))
+                out.append(Mismatch(rule, method, where, exp, act, step, kind))
             return
         if exp not in ("", None) and _is_mapped_id(key, exp):
             if not isinstance(act, str | int) or not ids.bind(exp, act):
-                out.append(Mismatch(rule, method, where, exp, act, step))
+                out.append(Mismatch(rule, method, where, exp, act, step, kind))
             return
         if key == "conversationID" and isinstance(exp, str) and exp.startswith("GROUP" + GROUP_ID_PREFIX):
             if not isinstance(act, str) or not act.startswith("GROUP") or not ids.bind(exp[5:], act[5:]):
-                out.append(Mismatch(rule, method, where, exp, act, step))
+                out.append(Mismatch(rule, method, where, exp, act, step, kind))
             return
         if exp != act or type(exp) is not type(act):
-            out.append(Mismatch(rule, method, where, exp, act, step))
+            out.append(Mismatch(rule, method, where, exp, act, step, kind))
 
     walk(expected, actual, path, "")
     return out

@@ -15,34 +15,15 @@ from simtim.conformance.cell import probe
 from simtim.conformance.report import ConformReport, load_divergences
 from simtim.conformance.runner import RuleCheck, fresh_app_ids, run_random_phase, run_scenario, select
 from simtim.conformance.scenario import ScenarioError, load_all
-from simtim.driver.base import Driver
-from simtim.driver.http import HttpDriver
-from simtim.driver.inproc import InProcDriver
+from simtim.driver.targets import TargetOptions, UnknownTarget, help_text, open_target
 from simtim.paths import scenarios_dir
 
 DEFAULT_SCENARIOS = scenarios_dir() / "conformance"
 
 
-def open_target(target: str, admin_key: str | None) -> tuple[Driver, float]:
-    """A driver for ``inproc://`` or ``http://HOST:PORT``, and the settle time its events need."""
-    if target.startswith("inproc://"):
-        return InProcDriver(fake_clock=True, clock_start=None, seed=None), 0.0
-    if target.startswith("http://"):
-        return HttpDriver(target, admin_key=admin_key), 0.05
-    raise ValueError(f"unknown target {target!r}: use inproc:// or http://HOST:PORT")
-
-
-def _is_loopback(target: str) -> bool:
-    """A callback endpoint on 127.0.0.1 is reachable only from a target on this machine."""
-    from urllib.parse import urlsplit
-
-    host = urlsplit(target).hostname or ""
-    return target.startswith("inproc://") or host in ("127.0.0.1", "localhost", "::1")
-
-
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--target", default="inproc://", help="inproc:// or http://HOST:PORT (default inproc://)"
+        "--target", default="inproc://", help=f"the endpoint to check (default inproc://): {help_text()}"
     )
     parser.add_argument(
         "--admin-key", default=None, help="the target's admin key (needed for app config and clock)"
@@ -81,8 +62,9 @@ def conform(args: argparse.Namespace) -> int:
         if not scenarios and (args.random_steps <= 0 or args.rules):
             raise ValueError(f"no scenarios in {args.scenarios} match {args.rules or 'anything'}")
         divergences = load_divergences(args.known_divergences) if args.known_divergences else []
-        driver, settle = open_target(args.target, args.admin_key)
-    except (ScenarioError, ValueError, OSError) as exc:
+        opened = open_target(args.target, TargetOptions(admin_key=args.admin_key))
+        driver, settle = opened.driver, opened.settle
+    except (ScenarioError, ValueError, UnknownTarget, OSError) as exc:
         print(f"simtim conform: {exc}", file=sys.stderr)
         return 1
     checks: list[RuleCheck] = []
@@ -103,7 +85,7 @@ def conform(args: argparse.Namespace) -> int:
                 sdkappid=app_ids[index],
                 event_deadline=args.event_deadline,
                 settle=settle,
-                local_target=_is_loopback(args.target),
+                local_target=opened.loopback,
             )
         if args.random_steps > 0 and not args.rules:
             checks += run_random_phase(

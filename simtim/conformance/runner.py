@@ -16,11 +16,12 @@ from typing import Any
 
 from simtim.conformance.callback_server import CallbackServer
 from simtim.conformance.cell import Cell, TargetInfo
-from simtim.conformance.check import Mismatch
+from simtim.conformance.check import Mismatch, MismatchKind
 from simtim.conformance.scenario import Scenario, ScenarioError, Step
 from simtim.driver.base import Driver, Reply
 
 PASS, FAIL, SKIP = "pass", "fail", "skip"
+MODEL = MismatchKind.MODEL
 _SAVED = re.compile(r"^\$([A-Za-z_]\w*)((?:\.[\w-]+|\[\d+\])*)$")
 
 
@@ -102,18 +103,22 @@ class ScenarioRun:
         found: list[Mismatch] = []
         method = f"model:{step.method or step.kind}"
         if "code" in step.expect and reply.code != step.expect["code"]:
-            found.append(Mismatch(step.rule, method, "code", step.expect["code"], reply.code, step.label))
+            found.append(
+                Mismatch(step.rule, method, "code", step.expect["code"], reply.code, step.label, MODEL)
+            )
         for path, wanted in step.expect.get("data", {}).items():
             try:
                 got = _get_path(reply.data, path)
             except (KeyError, IndexError, TypeError):
                 got = "<missing>"
             if got != self.resolve(wanted):
-                found.append(Mismatch(step.rule, method, f"data.{path}", wanted, got, step.label))
+                found.append(Mismatch(step.rule, method, f"data.{path}", wanted, got, step.label, MODEL))
         for actor, names in step.expect_events.items():
             got_names = events.get(actor, [])
             if got_names != names:
-                found.append(Mismatch(step.rule, method, f"events[{actor}]", names, got_names, step.label))
+                found.append(
+                    Mismatch(step.rule, method, f"events[{actor}]", names, got_names, step.label, MODEL)
+                )
         return found
 
     def run(self) -> None:

@@ -20,6 +20,7 @@ import orjson
 
 from simtim.driver import events_socket
 from simtim.driver.base import Call, DriverError, EventStream, Reply
+from simtim.errors import Code
 
 FrameHandler = Callable[[str], None]
 
@@ -141,7 +142,7 @@ class HttpDriver:
         try:
             payload = orjson.dumps(dict(body))
         except TypeError as exc:
-            return Reply(6017, f"arguments are not JSON: {exc}")
+            return Reply(int(Code.INVALID_PARAMETERS), f"arguments are not JSON: {exc}")
         try:
             status, raw = self.transport.post(path, payload, headers)
         except DriverError as exc:
@@ -175,7 +176,9 @@ class HttpDriver:
                 value = orjson.loads(frame)
                 stream.put(str(value["event"]), value.get("data"))
             except Exception:
-                stream.put("error", {"code": 6010, "message": "event frame is not simtim/1"})
+                stream.put(
+                    "error", {"code": int(Code.HTTP_REQUEST_FAILED), "message": "event frame is not simtim/1"}
+                )
 
         def on_close() -> None:
             with self._lock:
@@ -185,7 +188,7 @@ class HttpDriver:
             self.transport.open_events(f"/v1/events?token={session}", on_frame, on_close)
         except DriverError as exc:
             on_close()
-            stream.put("error", {"code": 6010, "message": str(exc)})
+            stream.put("error", {"code": int(Code.HTTP_REQUEST_FAILED), "message": str(exc)})
 
     def events(self, session: str) -> EventStream:
         with self._lock:

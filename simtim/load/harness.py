@@ -10,8 +10,10 @@ master through ``report_to_master``/``worker_report``.
 from __future__ import annotations
 
 import logging
+import math
 import os
 import socket
+import time
 from collections import Counter
 from typing import Any, ClassVar
 
@@ -24,19 +26,20 @@ from simtim.conformance.cell import TargetInfo, probe
 from simtim.conformance.check import Mismatch
 from simtim.conformance.delivery import DeliveryTracker, SecondBucket
 from simtim.driver.base import Driver
-from simtim.driver.http import HttpDriver
-from simtim.driver.inproc import InProcDriver
+from simtim.driver.targets import TargetOptions, open_target, scheme_of
 from simtim.load.embedded import EmbeddedServer
 from simtim.load.options import add_arguments
 from simtim.load.results import ResultWriter
 from simtim.load.transport import GeventTransport
 from simtim.paths import scenarios_dir
+from simtim.runfiles import FailureCategory
+from simtim.verdict import Limits, RunCounts, exit_code, threshold_checks
 
 log = logging.getLogger("simtim.load")
 
-CONFORMANCE = "conformance"
-TRANSPORT = "transport"
-HARNESS = "harness"
+CONFORMANCE = FailureCategory.CONFORMANCE
+TRANSPORT = FailureCategory.TRANSPORT
+HARNESS = FailureCategory.HARNESS
 
 
 class Harness:
@@ -51,7 +54,7 @@ class Harness:
         self.rows: list[dict[str, Any]] = []
         self.writer: ResultWriter | None = None
         self.embedded: EmbeddedServer | None = None
-        self._inproc: InProcDriver | None = None
+        self._inproc: Driver | None = None
         self._info: TargetInfo | None = None
         self._flusher: gevent.Greenlet | None = None
         self.worker_counts: dict[str, Counter[str]] = {}
@@ -79,30 +82,31 @@ class Harness:
 
     def driver(self) -> Driver:
         """A driver for one cell: shared in-process model, or a gevent HTTP driver of its own."""
-        if self.host.startswith("inproc://"):
-            if self._inproc is None:
-                self._inproc = InProcDriver(fake_clock=True, clock_start=None, seed=None)
+        if scheme_of(self.host) == "inproc":
+            if self._inproc is None:  # one model for every cell of the process: its own clock per app
+                self._inproc = open_target(self.host).driver
             return self._inproc
-        timeout = float(self.option("request_timeout", 5.0))
-        return HttpDriver(
-            self.host,
+        options = TargetOptions(
             admin_key=self.option("simtim_admin_key") or None,
-            transport=GeventTransport(self.host, timeout),
+            timeout=float(self.option("request_timeout", 5.0)),
+            transport=GeventTransport,
         )
+        return open_target(self.host, options).driver
 
     def target_info(self, driver: Driver) -> TargetInfo:
-        if self._info is None or self.host.startswith("inproc://"):
+        inproc = scheme_of(self.host) == "inproc"
+        if self._info is None or inproc:
             info = probe(driver)
-            if self.host.startswith("inproc://") or info.admin or self._info is None:
+            if inproc or info.admin or self._info is None:
                 self._info = info
             return info
         return self._info
 
     # --- recording --------------------------------------------------------------------------------
-    def record(self, kind: str, mismatches: list[Mismatch] | None = None, detail: str = "") -> None:
+    def record(
+        self, kind: FailureCategory, mismatches: list[Mismatch] | None = None, detail: str = ""
+    ) -> None:
         self.counts[kind] += max(1, len(mismatches or []))
-        import time
-
         for m in mismatches or [Mismatch("", "", "", "", detail)]:
             self.rows.append(
                 {
@@ -115,6 +119,7 @@ class Harness:
                     "expected": _text(m.expected),
                     "actual": _text(m.actual),
                     "step": m.step,
+                    "check": m.kind if m.rule else "",
                 }
             )
 
@@ -243,25 +248,24 @@ def _on_quitting(environment: Environment, **_: Any) -> None:
         f"{counts[CONFORMANCE]}, transport failures (6010) {counts[TRANSPORT]}, harness errors {counts[HARNESS]}",
         flush=True,
     )
-    code = 0
-    p99_limit = harness.option("max_p99_ms")
-    fail_limit = harness.option("max_fail_ratio")
-    conformance_limit = harness.option("max_conformance_failures")
-    if p99_limit is not None and total.num_requests and total.get_response_time_percentile(0.99) > p99_limit:
-        print(f"simtim: p99 {total.get_response_time_percentile(0.99)} ms > {p99_limit} ms", flush=True)
-        code = 3
-    if fail_limit is not None and total.fail_ratio > fail_limit:
-        print(f"simtim: failure ratio {total.fail_ratio:.4f} > {fail_limit}", flush=True)
-        code = 3
-    if counts[TRANSPORT] and fail_limit is None:
-        # an endpoint that could not be reached is not a pass: without a tolerated failure
-        # ratio, any transport failure misses the (implicit zero) threshold [decision]
-        print(f"simtim: {counts[TRANSPORT]} transport failures (6010) and no --max-fail-ratio", flush=True)
-        code = 3
-    if counts[CONFORMANCE] > (conformance_limit if conformance_limit is not None else 0):
-        code = 2
-    if counts[HARNESS] or (environment.runner is not None and environment.runner.exceptions):
-        code = 1
+    limits = Limits(
+        harness.option("max_p99_ms"),
+        harness.option("max_fail_ratio"),
+        harness.option("max_conformance_failures"),
+    )
+    run = RunCounts(
+        requests=total.num_requests,
+        failures=total.num_failures,
+        conformance=counts[CONFORMANCE],
+        transport=counts[TRANSPORT],
+        harness=counts[HARNESS]
+        + (len(environment.runner.exceptions) if environment.runner is not None else 0),
+        p99_ms=float(total.get_response_time_percentile(0.99)) if total.num_requests else math.nan,
+    )
+    for check in threshold_checks(run, limits):
+        if not check.passed:
+            print(f"simtim: MISSED {check.flag}: {check.text}", flush=True)
+    code = int(exit_code(run, limits))
     environment.process_exit_code = code  # our categories replace Locust's "1 on any failure"
 
 

@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from simtim.conformance.delivery import HISTOGRAM_BOUNDS_MS, SecondBucket
+from simtim.runfiles import CONFORMANCE_COLUMNS
 
-CONFORMANCE_COLUMNS = ["timestamp", "worker", "kind", "rule", "method", "path", "expected", "actual", "step"]
 DELIVERY_COLUMNS = (
     [
         "timestamp",

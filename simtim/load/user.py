@@ -23,8 +23,11 @@ import yaml
 from locust import User, between, task
 
 from simtim.conformance.cell import Cell, StepResult
+from simtim.conformance.check import MismatchKind
 from simtim.conformance.delivery import read_stamp
 from simtim.driver.base import Driver, Reply
+from simtim.driver.targets import scheme_of
+from simtim.errors import Code
 from simtim.load.direct import DirectCell
 from simtim.load.harness import CONFORMANCE, HARNESS, TRANSPORT, Harness
 from simtim.model.events import MESSAGE_RECEIVED
@@ -94,7 +97,7 @@ class SimTimUser(User):
     def _drop_cell(self) -> None:
         if self.cell is not None:
             self.cell.close()
-        if self.driver is not None and not self.harness.host.startswith("inproc://"):
+        if self.driver is not None and scheme_of(self.harness.host) != "inproc":  # the model is shared
             self.driver.close()
         self.cell = None
         self.driver = None
@@ -223,12 +226,12 @@ class SimTimUser(User):
         """Fire the call's and its pushes' request events; False when the cell is desynchronised."""
         elapsed = (time.perf_counter() - start) * 1000.0
         expected, actual = result.expected, result.actual
-        if actual.code == 6010 and expected.code != 6010:
+        if actual.code == Code.HTTP_REQUEST_FAILED and expected.code != Code.HTTP_REQUEST_FAILED:
             self.harness.record(TRANSPORT, detail=actual.message[:200])
-            self._fire("TIM", method, elapsed, TransportFailure(f"6010 {actual.message[:120]}"))
+            self._fire("TIM", method, elapsed, TransportFailure(f"{actual.code} {actual.message[:120]}"))
             return False
-        reply_mismatches = [m for m in result.mismatches if not m.path.startswith("event[")]
-        event_mismatches = [m for m in result.mismatches if m.path.startswith("event[")]
+        reply_mismatches = [m for m in result.mismatches if not m.kind.is_event]
+        event_mismatches = [m for m in result.mismatches if m.kind.is_event]
         if reply_mismatches:
             self.harness.record(CONFORMANCE, reply_mismatches)
             first = reply_mismatches[0]
@@ -256,10 +259,12 @@ class SimTimUser(User):
             if latency is None:
                 latency = max(0.001, (event.received_at - start_mono) * 1000.0)
             self._fire("PUSH", event.name, latency, None)
-        for _actor, name, verdict in result.missing:
-            self.harness.tracker.lost(late=verdict == "late")
-            self._fire("PUSH", name, self.harness.option("event_deadline", 2.0) * 1000.0, LostPush(verdict))
-        other = [m for m in event_mismatches if m.expected not in ("lost", "late")]
+        for _actor, name, kind in result.missing:
+            late = kind is MismatchKind.EVENT_LATE
+            self.harness.tracker.lost(late=late)
+            deadline_ms = self.harness.option("event_deadline", 2.0) * 1000.0
+            self._fire("PUSH", name, deadline_ms, LostPush("late" if late else "lost"))
+        other = [m for m in event_mismatches if not m.kind.is_missing_event]
         if other:
             self.harness.record(CONFORMANCE, other)
             for m in other:
@@ -272,7 +277,7 @@ class SimTimUser(User):
                     ),
                 )
         if result.missing:
-            self.harness.record(CONFORMANCE, [m for m in event_mismatches if m.expected in ("lost", "late")])
+            self.harness.record(CONFORMANCE, [m for m in event_mismatches if m.kind.is_missing_event])
         return True
 
 

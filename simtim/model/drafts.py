@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from simtim.errors import Code, IMError
-from simtim.limits import UINT32_MAX
+from simtim.limits import CALLBACK_CODES_C2C, CALLBACK_CODES_GROUP, UINT32_MAX
 from simtim.model.args import is_int
 from simtim.model.elements import body_size, check_elements, declared_size_limit_exceeded
 from simtim.model.entities import C2C, GROUP
@@ -139,6 +139,7 @@ def apply_verdict(verdict: object, draft: Draft, c2c: bool) -> list[tuple[Any, A
         return draft.elements
     if code == 1:
         raise IMError(Code.C2C_CALLBACK_REJECTED if c2c else Code.GROUP_CALLBACK_REJECTED, rule="MSG-8")
-    if (c2c and 120001 <= code <= 130000) or (not c2c and 10100 <= code <= 10200):
+    low, high = CALLBACK_CODES_C2C if c2c else CALLBACK_CODES_GROUP
+    if low <= code <= high:
         raise IMError(code, str(verdict.get("ErrorInfo") or "") or None, rule="MSG-8")
     return draft.elements

@@ -14,16 +14,14 @@ import hmac
 import pickle
 import secrets
 import time
-import urllib.request
 from collections.abc import Callable
 from typing import Any
 
-import orjson
-
+from simtim.callback_client import ask_blocking
 from simtim.clock import Clock, FakeClock, SystemClock
 from simtim.errors import Code, IMError
 from simtim.ids import IdSource
-from simtim.limits import CALLBACK_TIMEOUT_SECONDS, TOKEN_RANDOM_BYTES, AppConfig
+from simtim.limits import TOKEN_RANDOM_BYTES, AppConfig
 from simtim.model import METHODS, Event, World
 from simtim.model.args import is_int
 from simtim.model.entities import App
@@ -132,7 +130,7 @@ class Service:
         if method == "sendMessage" and self.callback_urls and token:
             pending = self.callback_needed(token, body)
             if pending is not None:  # MSG-8 without an event loop: a blocking POST, 2 s limit
-                return self.send_with_verdict(token, body, post_callback_blocking(*pending))
+                return self.send_with_verdict(token, body, ask_blocking(*pending))
         try:
             outcome = self.world.call(instance_id, method, body)
         except IMError as exc:
@@ -350,22 +348,6 @@ class Service:
         )
         self.sink(outcome.events)
         return outcome.data
-
-
-def post_callback_blocking(
-    url: str, payload: dict[str, Any], timeout: float = CALLBACK_TIMEOUT_SECONDS
-) -> Any:
-    """MSG-8 for in-process use: the backend's JSON reply, or None on any failure (proceed)."""
-    request = urllib.request.Request(
-        url, data=orjson.dumps(payload), method="POST", headers={"Content-Type": "application/json"}
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            if response.status != 200:
-                return None
-            return orjson.loads(response.read())
-    except Exception:
-        return None
 
 
 def admin_key_matches(expected: str | None, given: str | None) -> bool:

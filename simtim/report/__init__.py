@@ -91,12 +91,13 @@ def report(
     max_conformance_failures: int | None = None,
 ) -> int:
     from simtim.report.data import check_thresholds, exit_code, load_run
-    from simtim.report.html import VERDICTS, render_report
+    from simtim.report.html import render_report
     from simtim.report.junit import write_junit
+    from simtim.verdict import VERDICTS, Limits
 
     run_data = load_run(prefix)
     checks = check_thresholds(run_data, max_p99_ms, max_fail_ratio, max_conformance_failures)
-    code = exit_code(run_data, checks, max_conformance_failures)
+    code = exit_code(run_data, Limits(max_p99_ms, max_fail_ratio, max_conformance_failures))
     html_path, junit_path = Path(f"{prefix}_report.html"), Path(f"{prefix}_junit.xml")
     html_path.write_text(render_report(run_data, checks, code), encoding="utf-8")
     write_junit(run_data, checks, junit_path)

@@ -27,10 +27,16 @@ from pathlib import Path
 import pandas as pd
 
 from simtim.rules import RULE_IDS
+from simtim.runfiles import (
+    CONFORMANCE_COLUMNS,
+    DELIVERY_COUNTS,
+    OPTIONAL_CONFORMANCE_COLUMNS,
+    FailureCategory,
+)
+from simtim.verdict import Limits, RunCounts, ThresholdCheck, threshold_checks
+from simtim.verdict import exit_code as verdict_exit_code
 
-CONFORMANCE_KINDS = ("conformance", "transport", "harness")
-CONFORMANCE_COLUMNS = ("timestamp", "worker", "kind", "rule", "method", "path", "expected", "actual", "step")
-DELIVERY_COUNTS = ("sent", "expected", "delivered", "lost", "late", "duplicated", "reordered")
+CONFORMANCE_KINDS = tuple(FailureCategory)
 STATS_COLUMNS = (
     "Type",
     "Name",
@@ -202,7 +208,7 @@ class RunData:
     # --- conformance ----------------------------------------------------------------------------
     def categories(self) -> dict[str, int]:
         """Rows per failure category (the ``kind`` column): the three known ones first, always."""
-        counts = {kind: 0 for kind in CONFORMANCE_KINDS}
+        counts: dict[str, int] = {str(kind): 0 for kind in CONFORMANCE_KINDS}
         for kind, number in self.conformance["kind"].value_counts(sort=False).items():
             counts[str(kind) or "(empty)"] = counts.get(str(kind) or "(empty)", 0) + int(number)
         return counts
@@ -250,7 +256,13 @@ def load_run(prefix: str) -> RunData:
         frames[role] = read_csv(path)
     stats = _stats_frame(_need(frames["stats"], paths["stats"], STATS_COLUMNS), paths["stats"])
     history_all = _history_frame(_need(frames["stats_history"], paths["stats_history"], HISTORY_COLUMNS))
-    conformance = _need(frames["conformance"], paths["conformance"], CONFORMANCE_COLUMNS)
+    conformance = _need(
+        frames["conformance"],
+        paths["conformance"],
+        tuple(c for c in CONFORMANCE_COLUMNS if c not in OPTIONAL_CONFORMANCE_COLUMNS),
+    )
+    for column in OPTIONAL_CONFORMANCE_COLUMNS - set(conformance.columns):
+        conformance[column] = ""  # a file written before the column existed
     conformance = conformance.astype(str)
     delivery = _numeric(_need(frames["delivery"], paths["delivery"], ("timestamp", *DELIVERY_COUNTS)))
     delivery = delivery.sort_values("timestamp", kind="stable").reset_index(drop=True)
@@ -439,17 +451,19 @@ def estimate_percentile(
     return edges[-1]
 
 
-# --- thresholds and the exit code -------------------------------------------------------------------
-OK, HARNESS_ERROR, CONFORMANCE_FAILED, THRESHOLD_MISSED = 0, 1, 2, 3
-
-
-@dataclass(frozen=True)
-class ThresholdCheck:
-    flag: str  # the command-line flag (same names as simtim's Locust options)
-    limit: float
-    actual: float
-    passed: bool
-    text: str
+# --- thresholds and the exit code (decided in simtim.verdict, shared with the Locust harness) -------
+def run_counts(run: RunData) -> RunCounts:
+    totals = run.totals
+    assert totals is not None
+    categories = run.categories()
+    return RunCounts(
+        requests=totals.requests,
+        failures=totals.failures,
+        conformance=categories[FailureCategory.CONFORMANCE],
+        transport=categories[FailureCategory.TRANSPORT],
+        harness=run.harness_errors,
+        p99_ms=totals.p99_ms,
+    )
 
 
 def check_thresholds(
@@ -458,65 +472,13 @@ def check_thresholds(
     max_fail_ratio: float | None = None,
     max_conformance_failures: int | None = None,
 ) -> list[ThresholdCheck]:
-    """One check per threshold given (none given, none checked)."""
-    totals = run.totals
-    assert totals is not None
-    checks: list[ThresholdCheck] = []
-    if max_p99_ms is not None:
-        p99 = totals.p99_ms
-        ok = not (totals.requests and not math.isnan(p99) and p99 > max_p99_ms)
-        checks.append(
-            ThresholdCheck(
-                "--max-p99-ms",
-                max_p99_ms,
-                p99,
-                ok,
-                f"total p99 {_plain(p99)} ms {'<=' if ok else '>'} {_plain(max_p99_ms)} ms",
-            )
-        )
-    if max_fail_ratio is not None:
-        ratio = totals.fail_ratio
-        ok = ratio <= max_fail_ratio
-        checks.append(
-            ThresholdCheck(
-                "--max-fail-ratio",
-                max_fail_ratio,
-                ratio,
-                ok,
-                f"failure ratio {ratio:.4f} {'<=' if ok else '>'} {max_fail_ratio} "
-                f"({totals.failures} of {totals.requests} requests)",
-            )
-        )
-    if max_conformance_failures is not None:
-        found = run.conformance_mismatches
-        ok = found <= max_conformance_failures
-        checks.append(
-            ThresholdCheck(
-                "--max-conformance-failures",
-                max_conformance_failures,
-                found,
-                ok,
-                f"conformance mismatches {found} {'<=' if ok else '>'} {max_conformance_failures}",
-            )
-        )
-    return checks
+    """One check per threshold given, plus the implicit one for transport failures."""
+    return threshold_checks(run_counts(run), Limits(max_p99_ms, max_fail_ratio, max_conformance_failures))
 
 
-def exit_code(
-    run: RunData, checks: Sequence[ThresholdCheck], max_conformance_failures: int | None = None
-) -> int:
-    """As simtim's Locust harness decides it: harness error (1) over conformance (2) over thresholds (3).
-
-    Conformance mismatches fail the run (2) when there are more than ``--max-conformance-failures``
-    (default 0), as the Locust option of that name does; p99 and failure-ratio misses give 3.
-    """
-    if run.harness_errors:
-        return HARNESS_ERROR
-    if run.conformance_mismatches > (max_conformance_failures or 0):
-        return CONFORMANCE_FAILED
-    if any(not c.passed and c.flag != "--max-conformance-failures" for c in checks):
-        return THRESHOLD_MISSED
-    return OK
+def exit_code(run: RunData, limits: Limits) -> int:
+    """As simtim's Locust harness decides it (the same function: ``simtim.verdict.exit_code``)."""
+    return int(verdict_exit_code(run_counts(run), limits))
 
 
 def _plain(value: float) -> str:

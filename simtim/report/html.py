@@ -13,19 +13,11 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from html import escape
 
-from simtim.report.data import (
-    CONFORMANCE_COLUMNS,
-    CONFORMANCE_FAILED,
-    DELIVERY_COUNTS,
-    HARNESS_ERROR,
-    OK,
-    THRESHOLD_MISSED,
-    MethodStats,
-    RunData,
-    ThresholdCheck,
-)
+from simtim.report.data import MethodStats, RunData
 from simtim.report.svg import bar_chart, line_chart
 from simtim.rules import RULE_IDS, area
+from simtim.runfiles import CONFORMANCE_COLUMNS, DELIVERY_COUNTS
+from simtim.verdict import VERDICTS, ThresholdCheck
 
 SECTION_IDS = (
     "run-metadata",
@@ -38,12 +30,6 @@ SECTION_IDS = (
     "mismatches",
 )
 MISMATCH_ROWS = 500
-VERDICTS = {
-    OK: "OK",
-    HARNESS_ERROR: "harness errors",
-    CONFORMANCE_FAILED: "conformance mismatches",
-    THRESHOLD_MISSED: "thresholds missed",
-}
 
 CSS = """
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0;color:#1d2330;background:#f5f6f8}

@@ -15,15 +15,15 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import parse_qs
 
+from simtim.callback_client import ask as ask_before_send
 from simtim.errors import Code
-from simtim.limits import BODY_DISCARD_MAX_BYTES, BODY_MAX_BYTES
+from simtim.limits import BODY_DISCARD_MAX_BYTES, BODY_MAX_BYTES, AppConfig
 from simtim.model import Event
 from simtim.model.events import ERROR, SDK_STATE_READY
 from simtim.model.lifecycle import DESTROYED, EXPIRED, KICKED, ONLINE, refusal
 from simtim.protocol.envelope import decode, encode, error, event_frame
 from simtim.protocol.openapi import openapi_document
 from simtim.protocol.service import Service, admin_key_matches
-from simtim.server.callback import ask_before_send
 from simtim.server.mailbox import CLOSE_KICKED, CLOSE_REPLACED, CLOSE_UNKNOWN_TOKEN, Close, Mailbox
 
 Scope = dict[str, Any]
@@ -31,6 +31,9 @@ Receive = Callable[[], Awaitable[dict[str, Any]]]
 Send = Callable[[dict[str, Any]], Awaitable[None]]
 
 _JSON_HEADERS = [(b"content-type", b"application/json")]
+
+
+DEFAULT_CONFIG = AppConfig()  # an instance whose app is gone still gets the default queue bound
 
 
 class SimtimApp:
@@ -56,7 +59,8 @@ class SimtimApp:
         if box is None:
             inst = self.service.world.instances.get(instance_id)
             app = self.service.world.apps.get(inst.sdkappid) if inst is not None else None
-            box = self.mailboxes[instance_id] = Mailbox(app.config.event_queue_max if app else 1000)
+            config = app.config if app is not None else DEFAULT_CONFIG
+            box = self.mailboxes[instance_id] = Mailbox(config.event_queue_max)
         return box
 
     def _refresh_queue_limits(self) -> None:

@@ -28,6 +28,7 @@ from simtim.conformance.runner import FAIL, PASS, RuleCheck, run_random_phase, r
 from simtim.conformance.scenario import load_scenario
 from simtim.driver.base import Call, Driver, EventStream, Reply
 from simtim.driver.inproc import InProcDriver
+from simtim.driver.targets import Opened
 from simtim.errors import Code
 from simtim.ids import IdSource
 from simtim.model import Outcome, World
@@ -385,7 +386,7 @@ def scenario_dir(tmp_path: Path) -> Path:
 
 def conform(monkeypatch: pytest.MonkeyPatch, target: Driver, *args: str) -> int:
     """``simtim conform --target inproc://`` with the in-process target swapped for ``target``."""
-    monkeypatch.setattr(conform_module, "open_target", lambda _target, _key: (target, 0.0))
+    monkeypatch.setattr(conform_module, "open_target", lambda _target, _options: Opened(target, 0.0, True))
     return main(["conform", "--target", "inproc://", "--event-deadline", str(DEADLINE), *args])
 
 

@@ -17,6 +17,7 @@ from simtim.report.data import (
     load_run,
 )
 from simtim.rules import RULE_IDS
+from simtim.verdict import Limits
 from tests.unit.report.synthetic import START, Method, Run, mismatch
 
 
@@ -174,11 +175,6 @@ def test_exit_2_on_conformance_mismatches(tmp_path: Path) -> None:
     assert main(["report", prefix, "--max-conformance-failures", "1"]) == 2
 
 
-def test_transport_rows_alone_do_not_fail_the_run(tmp_path: Path) -> None:
-    prefix = Run(mismatches=[mismatch("", kind="transport")]).write(tmp_path / "run")
-    assert main(["report", prefix]) == 0
-
-
 def test_exit_1_on_harness_errors(tmp_path: Path) -> None:
     assert main(["report", Run(mismatches=[mismatch("", kind="harness")]).write(tmp_path / "a")]) == 1
     assert main(["report", Run(exceptions=2).write(tmp_path / "b")]) == 1
@@ -208,8 +204,15 @@ def test_threshold_checks(tmp_path: Path) -> None:
         ("--max-conformance-failures", True),
     ]
     assert checks[1].actual == pytest.approx(0.1)
-    assert exit_code(run, checks, 0) == 3
+    assert exit_code(run, Limits(100, 0.05, 0)) == 3
     assert check_thresholds(run) == []
+
+
+def test_transport_failures_fail_the_report_as_they_fail_the_locust_run(tmp_path: Path) -> None:
+    """One decision (simtim.verdict): 6010s without --max-fail-ratio miss the implicit zero threshold."""
+    prefix = Run(mismatches=[mismatch("", kind="transport")]).write(tmp_path / "t")
+    assert main(["report", prefix]) == 3
+    assert main(["report", prefix, "--max-fail-ratio", "0.5"]) == 0
 
 
 def test_report_or_compare_is_required(capsys: pytest.CaptureFixture[str]) -> None:

@@ -61,7 +61,7 @@ def test_rules_with_mismatches_fail_with_their_rows(tmp_path: Path) -> None:
     failure = cases(suite)["REV-1: no conformance mismatch under load"].find("failure")
     assert failure is not None and failure.attrib["message"] == "2 mismatch(es)"
     text = failure.text or ""
-    assert text.splitlines()[0] == "timestamp,worker,kind,rule,method,path,expected,actual,step"
+    assert text.splitlines()[0] == "timestamp,worker,kind,rule,method,path,expected,actual,step,check"
     assert "REV-1,revokeMessage,code,20016,0,first" in text and "second" in text and "MSG-3" not in text
     assert suite.attrib["failures"] == "4"
 

@@ -1,0 +1,126 @@
+"""The target table: a target URL's scheme picks its driver, and says what the harness may expect.
+
+One table for ``simtim conform --target``, the Locust ``--host`` and the docs (DESIGN "Targets,
+capabilities and evidence"). A row names the scheme, what speaks it, the client protocol, the
+admin channel it may offer, and how to open a driver for a URL.  Capabilities that depend on the
+running target (an admin key that works, a fake clock) are probed at start by the conformance
+engine; the row only says which ones the scheme can have at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+from simtim.driver.base import Driver
+from simtim.driver.http import HttpDriver, Transport
+from simtim.driver.inproc import InProcDriver
+
+
+@dataclass(frozen=True)
+class TargetOptions:
+    """Everything a driver may need besides the URL; unused fields are ignored by the row."""
+
+    admin_key: str | None = None
+    timeout: float = 5.0
+    #: a transport factory for the load harness (gevent); None = the driver's blocking default
+    transport: Callable[[str, float], Transport] | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Opened:
+    driver: Driver
+    settle: float  # seconds to wait for stray pushes after the expected ones (0 in-process)
+    loopback: bool  # a callback endpoint on 127.0.0.1 can reach the target (MSG-8 scenarios)
+
+
+@dataclass(frozen=True)
+class TargetKind:
+    scheme: str
+    example: str
+    speaks: str
+    client_protocol: str
+    admin_channel: str
+    possible_capabilities: tuple[str, ...]
+    open: Callable[[str, TargetOptions], Opened]
+
+
+def _open_inproc(url: str, options: TargetOptions) -> Opened:
+    return Opened(InProcDriver(fake_clock=True, clock_start=None, seed=None), 0.0, True)
+
+
+def _open_http(url: str, options: TargetOptions) -> Opened:
+    transport = options.transport(url, options.timeout) if options.transport is not None else None
+    driver = HttpDriver(url, admin_key=options.admin_key, timeout=options.timeout, transport=transport)
+    return Opened(driver, 0.05, is_loopback(url))
+
+
+TARGETS: tuple[TargetKind, ...] = (
+    TargetKind(
+        "inproc",
+        "inproc://",
+        "the reference model in this process",
+        "direct calls",
+        "the model's own admin",
+        ("admin", "fake_clock", "app_config", "callback"),
+        _open_inproc,
+    ),
+    TargetKind(
+        "http",
+        "http://127.0.0.1:8080",
+        "`simtim serve` or any simtim/1 server",
+        "simtim/1 (HTTP + WebSocket)",
+        "simtim admin API (`--admin-key`), when the server has one",
+        ("admin", "fake_clock", "app_config", "callback"),
+        _open_http,
+    ),
+)
+BY_SCHEME: dict[str, TargetKind] = {kind.scheme: kind for kind in TARGETS}
+
+
+class UnknownTarget(ValueError):
+    pass
+
+
+def scheme_of(url: str) -> str:
+    return urlsplit(url).scheme.lower()
+
+
+def kind_of(url: str) -> TargetKind:
+    kind = BY_SCHEME.get(scheme_of(url))
+    if kind is None:
+        known = ", ".join(k.example for k in TARGETS)
+        raise UnknownTarget(f"unknown target {url!r}: use one of {known}")
+    return kind
+
+
+def open_target(url: str, options: TargetOptions | None = None) -> Opened:
+    """A driver for ``url``, chosen by its scheme (``UnknownTarget`` lists the known ones)."""
+    return kind_of(url).open(url, options or TargetOptions())
+
+
+def is_loopback(url: str) -> bool:
+    """A callback endpoint on 127.0.0.1 is reachable only from a target on this machine."""
+    parts = urlsplit(url)
+    return parts.scheme == "inproc" or (parts.hostname or "") in ("127.0.0.1", "localhost", "::1")
+
+
+def help_text() -> str:
+    return "; ".join(f"{k.example} ({k.speaks})" for k in TARGETS)
+
+
+def markdown_table() -> str:
+    """The docs' table of targets (docs/conformance.md carries it; a test keeps them equal)."""
+    lines = [
+        "| scheme | what speaks it | client protocol | admin channel | capabilities it can have |",
+        "|---|---|---|---|---|",
+    ]
+    for k in TARGETS:
+        lines.append(
+            f"| `{k.scheme}://` | {k.speaks} | {k.client_protocol} | {k.admin_channel} | "
+            f"{', '.join(k.possible_capabilities)} |"
+        )
+    return "\n".join(lines)

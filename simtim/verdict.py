@@ -1,0 +1,135 @@
+"""What counts as a failed run: one function, used by the Locust harness and by ``simtim report``.
+
+Exit codes (DESIGN "Reports"): 0 ok; 1 harness error; 2 conformance failures; 3 performance
+thresholds missed.  Precedence: harness error > conformance > thresholds, because a harness bug
+makes every other number untrustworthy, and a wrong answer matters more than a slow one.
+Transport failures (the endpoint could not be reached, 6010) miss an implicit zero threshold
+unless ``--max-fail-ratio`` tolerates failures: an unreachable endpoint is never a pass
+[decision, docs/decisions.md "exit codes"].
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    OK = 0
+    HARNESS_ERROR = 1
+    CONFORMANCE_FAILED = 2
+    THRESHOLD_MISSED = 3
+
+
+VERDICTS: dict[int, str] = {
+    ExitCode.OK: "OK",
+    ExitCode.HARNESS_ERROR: "harness errors",
+    ExitCode.CONFORMANCE_FAILED: "conformance mismatches",
+    ExitCode.THRESHOLD_MISSED: "thresholds missed",
+}
+
+
+TRANSPORT_CHECK = "transport failures"  # the implicit threshold's name in reports
+
+
+@dataclass(frozen=True)
+class RunCounts:
+    """The numbers a verdict needs, however they were collected (live counters or CSVs)."""
+
+    requests: int
+    failures: int
+    conformance: int
+    transport: int
+    harness: int
+    p99_ms: float = math.nan
+
+    @property
+    def fail_ratio(self) -> float:
+        return self.failures / self.requests if self.requests else 0.0
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_p99_ms: float | None = None
+    max_fail_ratio: float | None = None
+    max_conformance_failures: int | None = None
+
+
+@dataclass(frozen=True)
+class ThresholdCheck:
+    flag: str  # the command-line flag (the same names for Locust and simtim report)
+    limit: float
+    actual: float
+    passed: bool
+    text: str
+
+
+def threshold_checks(counts: RunCounts, limits: Limits) -> list[ThresholdCheck]:
+    """One check per threshold given, plus the implicit zero for transport failures."""
+    checks: list[ThresholdCheck] = []
+    if limits.max_p99_ms is not None:
+        p99 = counts.p99_ms
+        ok = not (counts.requests and not math.isnan(p99) and p99 > limits.max_p99_ms)
+        checks.append(
+            ThresholdCheck(
+                "--max-p99-ms",
+                limits.max_p99_ms,
+                p99,
+                ok,
+                f"total p99 {_plain(p99)} ms {'<=' if ok else '>'} {_plain(limits.max_p99_ms)} ms",
+            )
+        )
+    if limits.max_fail_ratio is not None:
+        ratio = counts.fail_ratio
+        ok = ratio <= limits.max_fail_ratio
+        checks.append(
+            ThresholdCheck(
+                "--max-fail-ratio",
+                limits.max_fail_ratio,
+                ratio,
+                ok,
+                f"failure ratio {ratio:.4f} {'<=' if ok else '>'} {limits.max_fail_ratio} "
+                f"({counts.failures} of {counts.requests} requests)",
+            )
+        )
+    elif counts.transport:
+        checks.append(
+            ThresholdCheck(
+                TRANSPORT_CHECK,
+                0,
+                counts.transport,
+                False,
+                f"{counts.transport} transport failures (6010) and no --max-fail-ratio to tolerate them",
+            )
+        )
+    if limits.max_conformance_failures is not None:
+        found = counts.conformance
+        ok = found <= limits.max_conformance_failures
+        checks.append(
+            ThresholdCheck(
+                "--max-conformance-failures",
+                limits.max_conformance_failures,
+                found,
+                ok,
+                f"conformance mismatches {found} {'<=' if ok else '>'} {limits.max_conformance_failures}",
+            )
+        )
+    return checks
+
+
+def exit_code(counts: RunCounts, limits: Limits) -> ExitCode:
+    """The run's exit code; ``threshold_checks`` says why."""
+    if counts.harness:
+        return ExitCode.HARNESS_ERROR
+    if counts.conformance > (limits.max_conformance_failures or 0):
+        return ExitCode.CONFORMANCE_FAILED
+    if any(not c.passed and c.flag != "--max-conformance-failures" for c in threshold_checks(counts, limits)):
+        return ExitCode.THRESHOLD_MISSED
+    return ExitCode.OK
+
+
+def _plain(value: float) -> str:
+    if math.isnan(value):
+        return "n/a"
+    return str(int(value)) if float(value).is_integer() else f"{value:.1f}"

@@ -1,0 +1,78 @@
+"""The rule catalogue (docs/spec.md) is the one source of rule IDs, and it ships with the package."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from simtim.paths import catalogue_path
+from simtim.rules import CATALOGUE, RULE_IDS, RULES, area, parse_catalogue, render_rules_doc
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_the_catalogue_is_the_repository_copy() -> None:
+    assert catalogue_path() == ROOT / "docs" / "spec.md"
+
+
+def test_the_catalogue_holds_the_sdk_rule_families_in_order() -> None:
+    assert RULE_IDS[:3] == ("ORDER-1", "CLOCK-1", "REPLY-1")
+    assert len([r for r in RULE_IDS if area(r) != "REST"]) == 60
+    assert {area(r) for r in RULE_IDS} >= {"AUTH", "INST", "MSG", "REV", "GRP", "MBR", "TIP", "SYS", "NET"}
+
+
+def test_each_rule_has_text_sources_and_a_section() -> None:
+    for rule in CATALOGUE:
+        assert rule.text and rule.sources, rule.id
+        assert rule.section, rule.id
+        assert "*Decisions:*" not in rule.text  # decision links are notes, not rule text
+    assert "10033" in RULES["REV-3"].text
+    assert RULES["REV-3"].sources == ("native", "decision")
+
+
+def test_a_new_rule_is_a_doc_edit() -> None:
+    text = """## 99. Example — `EX`
+| ID | rule | src |
+|---|---|---|
+| <a id="ex-1"></a>EX-1 | Something holds. More text. | decision |
+| EX-2 | Without an anchor it still parses. | rest, web |
+"""
+    rules = parse_catalogue(text)
+    assert [r.id for r in rules] == ["EX-1", "EX-2"]
+    assert rules[0].summary == "Something holds."
+    assert rules[1].sources == ("rest", "web")
+    assert rules[0].section.endswith("`EX`")
+
+
+def test_a_duplicate_rule_id_is_refused() -> None:
+    row = "| EX-1 | text | decision |\n"
+    with pytest.raises(ValueError, match="EX-1"):
+        parse_catalogue(row + row)
+
+
+def test_the_wheel_ships_the_catalogue() -> None:
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    included = pyproject["tool"]["hatch"]["build"]["targets"]["wheel"]["force-include"]
+    assert included["docs/spec.md"] == "simtim/spec.md"
+
+
+def test_the_index_links_every_rule_to_its_text() -> None:
+    doc = render_rules_doc(ROOT)
+    for rule in RULE_IDS:
+        assert f"[{rule}](spec.md#{rule.lower()})" in doc
+    anchors = (ROOT / "docs" / "spec.md").read_text(encoding="utf-8")
+    for rule in RULE_IDS:
+        assert f'<a id="{rule.lower()}"></a>{rule}' in anchors
+
+
+def test_no_tool_or_test_reads_outside_the_repository() -> None:
+    offenders = [
+        str(path.relative_to(ROOT))
+        for folder in ("simtim", "tests", "benchmarks", "locustfiles")
+        for path in (ROOT / folder).rglob("*.py")
+        if "../shared" in path.read_text(encoding="utf-8") or '"shared"' in path.read_text(encoding="utf-8")
+    ]
+    offenders = [o for o in offenders if o != "tests/unit/test_rules.py"]
+    assert not offenders, offenders

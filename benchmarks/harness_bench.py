@@ -61,7 +61,6 @@ import random
 import re
 import resource
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
@@ -79,7 +78,20 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))  # benchmark this checkout, not some installed copy
 
-from pyspy_stacks import read_stacks  # noqa: E402  (benchmarks/ is the script directory)
+from benchlib import (  # noqa: E402  (benchmarks/ is the script directory)
+    BenchError,
+    Pinning,
+    ServerProcess,
+    load_average,
+    pin,
+    proc_cpu,
+    proc_wait,
+    raise_nofile,
+    simtim_serve,
+    status_kb,
+    table,
+)
+from pyspy_stacks import read_stacks  # noqa: E402
 
 from simtim.conformance.delivery import stamp  # noqa: E402
 from simtim.usersig import gen_usersig  # noqa: E402
@@ -92,8 +104,6 @@ SINK = HERE / "locust" / "push_sink.py"
 IDLE = HERE / "locust" / "idle_clients.py"
 SKIP_UTF8 = HERE / "locust" / "skip_utf8.py"
 ADMIN_KEY = "harness-bench"
-LISTENING = re.compile(r"listening on http://(\S+):(\d+)")
-CLK_TCK = os.sysconf("SC_CLK_TCK")
 CHECK_TARGET = 0.8
 PUSH_TARGET = 0.8
 IDLE_TARGET = 5000
@@ -102,138 +112,9 @@ SATURATED = 0.85  # a process using this share of its core (or more) sets the pa
 PUSH_APP, PUSH_KEY = 1_600_000_001, "harness-bench-push-key".ljust(32, "0")
 
 
-class BenchError(Exception):
-    """The harness could not measure (a process did not start, no samples)."""
-
-
-# --- processes ------------------------------------------------------------------------------------------
-def _raise_nofile() -> None:
-    """preexec_fn: the children may open as many descriptors as the hard limit allows."""
-    _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-
-
-def proc_cpu(pid: int) -> float:
-    """utime + stime of a process (all threads), seconds; 0.0 when it is gone."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return 0.0
-    fields = stat.rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / CLK_TCK
-
-
-def proc_wait(pid: int) -> float:
-    """Seconds the process's main thread was runnable but not running (``/proc/<pid>/schedstat``)."""
-    try:
-        return int(Path(f"/proc/{pid}/schedstat").read_text().split()[1]) / 1e9
-    except (OSError, IndexError, ValueError):
-        return 0.0
-
-
-@dataclass
-class Pinning:
-    server: list[str]
-    client: list[str]
-    note: str
-
-
-def pin(args: argparse.Namespace) -> Pinning:
-    cpus = sorted(os.sched_getaffinity(0))
-    taskset = shutil.which("taskset")
-    if args.no_pin:
-        return Pinning([], [], "not pinned (--no-pin)")
-    if taskset is None:
-        return Pinning([], [], "not pinned (taskset not found)")
-    if args.server_core == args.client_core or not {args.server_core, args.client_core} <= set(cpus):
-        return Pinning([], [], f"not pinned (cores {args.server_core}/{args.client_core} not both in {cpus})")
-    os.sched_setaffinity(0, {args.server_core})  # senders and samplers stay off the Locust core
-    return Pinning(
-        [taskset, "-c", str(args.server_core)],
-        [taskset, "-c", str(args.client_core)],
-        f"servers and this process on core {args.server_core}, Locust on core {args.client_core} "
-        f"(taskset; {len(cpus)} cores available)",
-    )
-
-
-class Server:
+def Server(pinning: Pinning, log_path: Path) -> ServerProcess:
     """A fresh ``simtim serve --port 0 --fake-clock --admin-key K``, output to a log file."""
-
-    def __init__(self, pinning: Pinning, log_path: Path) -> None:
-        self.log_path = log_path
-        cmd = [
-            *pinning.server,
-            sys.executable,
-            "-m",
-            "simtim",
-            "serve",
-            "--port",
-            "0",
-            "--fake-clock",
-            "--admin-key",
-            ADMIN_KEY,
-        ]
-        with open(log_path, "wb") as log:
-            self.proc = subprocess.Popen(
-                cmd,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                cwd=ROOT,
-                preexec_fn=_raise_nofile,
-            )
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            match = LISTENING.search(log_path.read_text(errors="replace"))
-            if match:
-                self.host, self.port = match.group(1), int(match.group(2))
-                self.url = f"http://{self.host}:{self.port}"
-                return
-            if self.proc.poll() is not None:
-                break
-            time.sleep(0.05)
-        self.stop()
-        raise BenchError(
-            f"simtim serve did not start; log {log_path}:\n{log_path.read_text(errors='replace')[-2000:]}"
-        )
-
-    @property
-    def pid(self) -> int:
-        return self.proc.pid
-
-    def post(
-        self, path: str, body: dict[str, Any], token: str = "", conn: http.client.HTTPConnection | None = None
-    ) -> dict[str, Any]:
-        """One call (on ``conn`` when given, kept alive, else on a connection of its own); code 0 or BenchError."""
-        own = conn is None
-        conn = conn or http.client.HTTPConnection(self.host, self.port, timeout=10)
-        headers = {"Content-Type": "application/json"}
-        if path.startswith("/admin/"):
-            headers["X-Admin-Key"] = ADMIN_KEY
-        if token:
-            headers["Authorization"] = f"Bearer {token}"
-        try:
-            conn.request("POST", path, orjson.dumps(body), headers)
-            reply: dict[str, Any] = orjson.loads(conn.getresponse().read())
-        finally:
-            if own:
-                conn.close()
-        if reply.get("code") != 0:
-            raise BenchError(f"POST {path} {body}: {reply}")
-        data: dict[str, Any] = reply.get("data") or {}
-        return data
-
-    def now(self) -> int:
-        return int(self.post("/admin/v1/snapshot", {})["now"])
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=6)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+    return simtim_serve(pinning, log_path, admin_key=ADMIN_KEY, fake_clock=True)
 
 
 class Sampler:
@@ -338,7 +219,7 @@ def run_locust(
             stdin=subprocess.DEVNULL,
             cwd=ROOT,
             env=env,
-            preexec_fn=_raise_nofile,
+            preexec_fn=raise_nofile,
         )
     sampler = Sampler({"server": server.pid, "locust": proc.pid})
     try:
@@ -1089,36 +970,6 @@ def idle_part(args: argparse.Namespace, pinning: Pinning, log_dir: Path) -> None
     print(f"target >= {IDLE_TARGET} sockets at <= {IDLE_KB_TARGET:g} KB each, all still connected: {verdict}")
 
 
-def status_kb(pid: int, field_name: str = "VmRSS") -> int:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith(field_name + ":"):
-                return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
-
-
-# --- output ---------------------------------------------------------------------------------------------------
-def table(header: tuple[str, ...], rows: list[tuple[str, ...]], right: set[int]) -> None:
-    widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
-
-    def fmt(row: tuple[str, ...]) -> str:
-        return "  ".join(
-            str(v).rjust(w) if i in right else str(v).ljust(w)
-            for i, (v, w) in enumerate(zip(row, widths, strict=True))
-        ).rstrip()
-
-    print(fmt(header))
-    print("  ".join("-" * w for w in widths))
-    for row in rows:
-        print(fmt(row))
-
-
-def load_average() -> str:
-    return " ".join(f"{x:.2f}" for x in os.getloadavg())
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
@@ -1187,7 +1038,7 @@ def main(argv: list[str] | None = None) -> int:
 
     log_dir = args.log_dir or Path(tempfile.mkdtemp(prefix="harness_bench-"))
     log_dir.mkdir(parents=True, exist_ok=True)
-    pinning = pin(args)
+    pinning = pin(args, this_process="server")
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     print(
         f"harness_bench: Python {platform.python_version()} on {platform.machine()}, {os.cpu_count()} CPUs; "

@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import cProfile
 import gc
-import os
 import platform
 import pstats
 import statistics
@@ -42,6 +41,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))  # benchmark this checkout, not some installed copy
+
+from benchlib import machine_note, pin_to_one_core  # noqa: E402  (benchmarks/ is the script directory)
 
 from simtim.clock import FakeClock  # noqa: E402
 from simtim.ids import IdSource  # noqa: E402
@@ -499,22 +500,8 @@ def report(results: list[Result]) -> None:
             print(f"checked       {r.case.name}: {r.tally.checked:,} op calls{extra} ({r.tally.what})")
 
 
-def pin_to_one_core() -> str:
-    if not hasattr(os, "sched_setaffinity"):
-        return "not pinned (no sched_setaffinity on this platform)"
-    try:
-        allowed = os.sched_getaffinity(0)
-        cpu = 0 if 0 in allowed else min(allowed)
-        os.sched_setaffinity(0, {cpu})
-    except OSError as exc:
-        return f"not pinned ({exc})"
-    return f"pinned to CPU {cpu} (of {len(allowed)} allowed)"
-
-
 def environment(pinned: str, seconds: float, rounds: int) -> None:
-    load = " ".join(f"{x:.2f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else "n/a"
-    print(f"python {platform.python_version()} ({platform.python_implementation()}) on {platform.platform()}")
-    print(f"cpus {os.cpu_count()}, {pinned}, load average {load}")
+    print(f"{machine_note()}; {pinned}")
     print(f"gc enabled={gc.isenabled()} thresholds={gc.get_threshold()} (normal gc during timing)")
     print(f"{rounds} rounds x {seconds:g} s per case, interleaved (order rotates each round)")
     print()

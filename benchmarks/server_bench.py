@@ -44,9 +44,7 @@ import http.client
 import os
 import platform
 import random
-import re
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
@@ -64,131 +62,35 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))  # benchmark this checkout, not some installed copy
 
-from pyspy_stacks import read_stacks  # noqa: E402  (benchmarks/ is the script directory)
+from benchlib import (  # noqa: E402  (benchmarks/ is the script directory)
+    BenchError,
+    Pinning,
+    echo_app,
+    pct,
+    percentile,
+    pin,
+    simtim_serve,
+)
+from benchlib import ServerProcess as Server  # noqa: E402
+from pyspy_stacks import read_stacks  # noqa: E402
 
 from simtim.model.core import DEV_SDKAPPID, DEV_SECRET_KEY  # noqa: E402
 from simtim.usersig import gen_usersig  # noqa: E402
 
 WRK_INSTALL = "apt-get update && apt-get install -y wrk"
 LUA_SCRIPT = ROOT / "benchmarks" / "wrk" / "send_message.lua"
-ECHO_APP = ROOT / "benchmarks" / "echo_app.py"
 ADMIN_KEY = "server-bench"
 SENDER, RECEIVER = "alice", "bob"
 SIG_EXPIRE = 24 * 3600
 SATURATED = 0.90  # share of its core(s) above which the client, not the server, sets the pace
 RATIO_TARGET = 0.5
 WS_P99_TARGET_MS = 20.0
-LISTENING = re.compile(r"listening on http://(\S+):(\d+)")
-CLK_TCK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
-
-
-class BenchError(Exception):
-    """The harness could not measure (a server did not start, a reply was not the expected one)."""
-
-
-# --- pinning ------------------------------------------------------------------------------------------
-@dataclass
-class Pinning:
-    server: list[str]  # command prefix for servers
-    client: list[str]  # command prefix for wrk
-    client_cores: int  # cores the client may use (what its CPU share is measured against)
-    note: str
-
-
-def pin(args: argparse.Namespace) -> Pinning:
-    cpus = (
-        sorted(os.sched_getaffinity(0))
-        if hasattr(os, "sched_getaffinity")
-        else list(range(os.cpu_count() or 1))
-    )
-    unpinned = min(args.threads, len(cpus))
-    taskset = shutil.which("taskset")
-    if args.no_pin:
-        return Pinning([], [], unpinned, "not pinned (--no-pin)")
-    if taskset is None:
-        return Pinning([], [], unpinned, "not pinned (taskset not found)")
-    if args.server_core == args.client_core or not {args.server_core, args.client_core} <= set(cpus):
-        return Pinning(
-            [],
-            [],
-            unpinned,
-            f"not pinned (cores {args.server_core}/{args.client_core} not both available: {cpus})",
-        )
-    os.sched_setaffinity(0, {args.client_core})  # this process (WS sender/reader) sits with wrk
-    return Pinning(
-        [taskset, "-c", str(args.server_core)],
-        [taskset, "-c", str(args.client_core)],
-        1,
-        f"servers on core {args.server_core}, wrk and this process on core {args.client_core} "
-        f"(taskset; {len(cpus)} cores available)",
-    )
-
-
-# --- server processes ---------------------------------------------------------------------------------
-class Server:
-    """A server subprocess with its output in a log file; knows its port and its CPU time."""
-
-    def __init__(self, name: str, cmd: list[str], log_path: Path) -> None:
-        self.name, self.cmd, self.log_path = name, cmd, log_path
-        self.proc: subprocess.Popen[bytes] | None = None
-        self.host, self.port = "127.0.0.1", 0
-
-    def start(self, timeout: float = 30.0) -> Server:
-        with open(self.log_path, "wb") as log:
-            self.proc = subprocess.Popen(
-                self.cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=ROOT
-            )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            text = self.log_path.read_text(errors="replace")
-            match = LISTENING.search(text)
-            if match:
-                self.host, self.port = match.group(1), int(match.group(2))
-                return self
-            if self.proc.poll() is not None:
-                break
-            time.sleep(0.05)
-        self.stop()
-        raise BenchError(
-            f"{self.name} did not start ({' '.join(self.cmd)}); log {self.log_path}:\n"
-            + self.log_path.read_text(errors="replace")[-2000:]
-        )
-
-    def cpu_seconds(self) -> float:
-        """utime + stime of the server process so far (0.0 where /proc is not there)."""
-        assert self.proc is not None
-        try:
-            stat = Path(f"/proc/{self.proc.pid}/stat").read_text()
-        except OSError:
-            return 0.0
-        fields = stat.rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / CLK_TCK
-
-    def runqueue_wait(self) -> float:
-        """Seconds the server's main (event-loop) thread spent runnable but not running, so far."""
-        assert self.proc is not None
-        try:
-            return int(Path(f"/proc/{self.proc.pid}/schedstat").read_text().split()[1]) / 1e9
-        except (OSError, IndexError, ValueError):
-            return 0.0
-
-    def stop(self) -> None:
-        if self.proc is None or self.proc.poll() is not None:
-            return
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            self.proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
 
 
 def start_server(target: str, pinning: Pinning, log_dir: Path, label: str) -> Server:
     if target == "simtim":
-        cmd = [sys.executable, "-m", "simtim", "serve", "--port", "0", "--admin-key", ADMIN_KEY]
-    else:
-        cmd = [sys.executable, str(ECHO_APP), "--port", "0"]
-    return Server(target, pinning.server + cmd, log_dir / f"{label}.log").start()
+        return simtim_serve(pinning, log_dir / f"{label}.log", admin_key=ADMIN_KEY)
+    return echo_app(pinning, log_dir / f"{label}.log")
 
 
 # --- simtim/1 over http.client ------------------------------------------------------------------------
@@ -356,10 +258,6 @@ def wrk_version(wrk: str) -> str:
     return (out.stdout + out.stderr).splitlines()[0].strip() if (out.stdout + out.stderr) else "?"
 
 
-def pct(x: float) -> str:
-    return f"{100 * x:.0f}%"
-
-
 def http_part(args: argparse.Namespace, pinning: Pinning, wrk: str, log_dir: Path) -> None:
     print(
         f"\n== sendMessage over HTTP, simtim vs echo: wrk -t{args.threads} -c{args.connections}, verification run "
@@ -466,14 +364,6 @@ def http_part(args: argparse.Namespace, pinning: Pinning, wrk: str, log_dir: Pat
 
 
 # --- WebSocket push latency -----------------------------------------------------------------------------
-def percentile(sorted_values: list[float], q: float) -> float:
-    """Nearest-rank percentile of an already sorted list."""
-    if not sorted_values:
-        return float("nan")
-    rank = max(1, min(len(sorted_values), round(q / 100 * len(sorted_values) + 0.5)))
-    return sorted_values[rank - 1]
-
-
 def ws_part(args: argparse.Namespace, pinning: Pinning, log_dir: Path) -> None:
     import websocket  # websocket-client, a project dependency
 
@@ -755,7 +645,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     log_dir = args.log_dir or Path(tempfile.mkdtemp(prefix="server_bench-"))
     log_dir.mkdir(parents=True, exist_ok=True)
-    pinning = pin(args)
+    pinning = pin(args, this_process="client", client_threads=args.threads)
     load = " ".join(f"{x:.2f}" for x in os.getloadavg())
     print(
         f"server_bench: Python {platform.python_version()} on {platform.machine()}, "

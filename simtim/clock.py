@@ -24,6 +24,17 @@ class SystemClock:
         return int(time.time())
 
 
+class OffsetClock:
+    """Wall-clock seconds shifted by a measured offset: a shadow model that follows another
+    server's real clock (the conformance harness measures the skew at start)."""
+
+    def __init__(self, offset: float = 0.0) -> None:
+        self.offset = offset
+
+    def now(self) -> int:
+        return int(time.time() + self.offset)
+
+
 class FakeClock:
     """A clock that only moves when told to, so time rules are exact in tests."""
 

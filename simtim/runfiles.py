@@ -4,6 +4,8 @@
 ``PREFIX_conformance.csv`` has one row per recorded failure; ``kind`` is the failure category
 (what the exit code is decided by) and ``check`` the mismatch kind (what was compared).
 ``PREFIX_delivery.csv`` has one row per second of delivery counts and E2E latency.
+``PREFIX_evidence.csv`` has one row per rule: how many checks it rests on, how many failed, and
+the reasons evidence was skipped or unsupported (rewritten whole at every flush).
 """
 
 from __future__ import annotations
@@ -40,3 +42,4 @@ DELIVERY_COUNTS: tuple[str, ...] = (
     "duplicated",
     "reordered",
 )
+EVIDENCE_COLUMNS: tuple[str, ...] = ("rule", "checks", "failed", "skipped", "unsupported")

@@ -2,7 +2,12 @@
 
 Each operation runs first on the shadow model (the oracle), then on the target
 with the model's IDs translated through the bijection; the replies and every
-pushed event are compared.  Late and lost events are different verdicts.
+pushed event are compared.  Late and lost events are different verdicts.  Every
+comparison is one check of its rule in the cell's ``Ledger`` (``evidence.py``).
+
+The shadow follows the target's clock: a fake clock stepped with the target's
+(``advanceClock`` on the cell's own app), or the wall clock shifted by the skew
+the probe measured, with ``advance`` then a real wait.
 """
 
 from __future__ import annotations
@@ -12,23 +17,19 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from simtim.clock import OffsetClock
 from simtim.conformance.check import IdMap, Mismatch, MismatchKind, compare
-from simtim.driver.base import Call, Driver, PushedEvent, Reply
+from simtim.conformance.evidence import Ledger
+from simtim.conformance.target import AppCredentials, Capabilities, TargetInfo, probe
+from simtim.driver.base import Call, Driver, PushedEvent, Reply, gaps_of
 from simtim.driver.inproc import InProcDriver
-from simtim.model.core import DEV_SDKAPPID, DEV_SECRET_KEY
+from simtim.protocol.service import Service
 from simtim.usersig import gen_usersig
 
 REPLY_CODE = MismatchKind.REPLY_CODE
 SIG_LIFETIME = 400 * 86400  # outlives any clock step a scenario makes
 
-
-@dataclass
-class TargetInfo:
-    """What ``snapshot`` told us about the target (DESIGN: how conform detects a fake clock)."""
-
-    admin: bool
-    fake_clock: bool
-    now: int
+__all__ = ["SIG_LIFETIME", "AppCredentials", "Capabilities", "Cell", "StepResult", "TargetInfo", "probe"]
 
 
 @dataclass
@@ -39,13 +40,7 @@ class StepResult:
     model_events: dict[str, list[str]] = field(default_factory=dict)  # actor -> event names
     matched: list[tuple[str, PushedEvent]] = field(default_factory=list)  # (actor, target event) in order
     missing: list[tuple[str, str, MismatchKind]] = field(default_factory=list)  # (actor, event, lost/late)
-
-
-def probe(target: Driver) -> TargetInfo:
-    reply = target.admin("snapshot", {})
-    if reply.ok:
-        return TargetInfo(True, bool(reply.data.get("fakeClock")), int(reply.data.get("now", time.time())))
-    return TargetInfo(False, False, int(time.time()))
+    unsupported: str = ""  # the target has no counterpart: nothing was compared
 
 
 class Cell:
@@ -62,30 +57,43 @@ class Cell:
         settle: float = 0.0,
         time_tolerance: int = 2,
         seed: int = 0,
+        ledger: Ledger | None = None,
     ) -> None:
         self.target = target
         self.info = info
         self.prefix = prefix
-        self.own_app = info.admin and sdkappid is not None
-        self.sdkappid = sdkappid if self.own_app and sdkappid is not None else DEV_SDKAPPID
-        self.secret_key = secret_key or ("k" + prefix).ljust(32, "0") if self.own_app else DEV_SECRET_KEY
+        caps = info.capabilities
+        self.own_app = caps.app_config and sdkappid is not None
+        if self.own_app and sdkappid is not None:
+            self.sdkappid = sdkappid
+            self.secret_key = secret_key or ("k" + prefix).ljust(32, "0")
+        else:
+            self.sdkappid, self.secret_key = info.app.sdkappid, info.app.secret_key
         self.event_deadline = event_deadline
         self.settle = settle
-        self.time_tolerance = time_tolerance if not info.fake_clock else 1
+        self.time_tolerance = time_tolerance if not caps.fake_clock else 1
         self.ids = IdMap()
         self.sessions: dict[str, tuple[str, str]] = {}
         self.mismatches: list[Mismatch] = []
-        # the shadow's clock is fake when the target's is (steps move both), real otherwise
-        self.model = InProcDriver(fake_clock=info.fake_clock, clock_start=info.now, seed=seed)
-        if self.own_app:
-            body = {"SDKAppID": self.sdkappid, "secretKey": self.secret_key, **(config or {})}
-            for driver in (self.model, self.target):
-                reply = driver.admin("configureApp", body)
-                if not reply.ok:
-                    raise RuntimeError(f"configureApp failed: {reply}")
-            now = target.admin("snapshot", {"SDKAppID": self.sdkappid})
-            if now.ok:
-                self._align_clock(int(now.data["now"]))
+        self.ledger = ledger if ledger is not None else Ledger()
+        self.scenario = ""
+        self.gaps = gaps_of(target)
+        # the shadow's clock is fake when the target's is (steps move both), else it follows the target's
+        if caps.fake_clock:
+            self.model = InProcDriver(fake_clock=True, clock_start=info.now, seed=seed)
+        else:
+            self.model = InProcDriver(service=Service(seed=seed, real_clock=OffsetClock(info.skew)))
+        if not self.own_app:
+            self.model.admin("configureApp", {"SDKAppID": self.sdkappid, "secretKey": self.secret_key})
+            return
+        body = {"SDKAppID": self.sdkappid, "secretKey": self.secret_key, **(config or {})}
+        for driver in (self.model, self.target):
+            reply = driver.admin("configureApp", body)
+            if not reply.ok:
+                raise RuntimeError(f"configureApp failed: {reply}")
+        now = target.admin("snapshot", {"SDKAppID": self.sdkappid})
+        if now.ok and caps.fake_clock:
+            self._align_clock(int(now.data["now"]))
 
     def _align_clock(self, target_now: int) -> None:
         model_now = self.model.service.world.apps[self.sdkappid].clock.now()
@@ -97,7 +105,7 @@ class Cell:
         return f"{self.prefix}{name}"
 
     def sig(self, name: str, lifetime: int = SIG_LIFETIME) -> str:
-        """A UserSig for account ``name`` of this cell's app, issued now."""
+        """A UserSig for account ``name`` of this cell's app, issued at the target's now."""
         return gen_usersig(self.sdkappid, self.secret_key, self.user(name), lifetime, now=self.now())
 
     def now(self) -> int:
@@ -105,11 +113,24 @@ class Cell:
 
     # --- setup ----------------------------------------------------------------------------------
     def import_account(self, name: str, nick: str = "") -> None:
+        """AUTH-5: with the admin API, import it; without, the account appears when it logs in."""
         if not self.info.admin:
-            return  # AUTH-5: the account appears when it logs in
+            return
         body = {"SDKAppID": self.sdkappid, "userID": self.user(name), "nick": nick}
         self.model.admin("importAccount", body)
         self.target.admin("importAccount", body)
+
+    def provision(self, name: str, nick: str = "", rule: str = "AUTH-5") -> StepResult:
+        """Make an account exist without the admin API, the way a TIM app does: log it in once
+        (AUTH-5), set its nick (PROF-1), log out and drop the instance. Both sides, compared."""
+        actor = f"{name}/provision"
+        result = self.login(actor, rule=rule, step="setup: provision")
+        if result.expected.ok and result.actual.ok:
+            if nick:
+                self.do(actor, "updateMyProfile", {"nick": nick}, rule="PROF-1", step="setup: nick")
+            self.do(actor, "destroy", {}, rule=rule, step="setup: provision")
+            self.sessions.pop(actor, None)
+        return result
 
     def login(self, actor: str, platform: str = "web", rule: str = "INST-2", step: str = "") -> StepResult:
         user = self.user(actor.split("/", 1)[0])
@@ -122,7 +143,8 @@ class Cell:
             result.mismatches.append(
                 Mismatch(rule, "login", "code", expected.code, actual.code, step, REPLY_CODE)
             )
-        elif expected.ok:
+        self.ledger.check(rule, result.mismatches, self.scenario)
+        if expected.ok and actual.ok:
             self.sessions[actor] = (expected.data["session"], actual.data["session"])
             result.mismatches += self._check_events(rule, "login", step, result)
         self.mismatches += result.mismatches
@@ -140,9 +162,19 @@ class Cell:
         check_events: bool = True,
     ) -> StepResult:
         model_session, target_session = self.sessions.get(actor, (None, None))
+        gap = self.gaps.get(method)
+        if gap is not None:  # the target has no counterpart: nothing runs, on either side
+            self.ledger.unsupported(rule, gap, self.scenario)
+            unsupported = Reply.not_supported(gap)
+            return StepResult(unsupported, unsupported, unsupported=gap)
         expected = self.model.call(Call(method, args, model_session))
         actual = self.target.call(Call(method, self.ids.translate(dict(args)), target_session))
         result = StepResult(expected, actual)
+        if actual.unsupported:
+            result.unsupported = actual.message
+            self.ledger.unsupported(rule, actual.message, self.scenario)
+            self._drain_model_events()
+            return result
         if expected.code != actual.code:
             result.mismatches.append(
                 Mismatch(rule, method, "code", expected.code, actual.code, step, REPLY_CODE)
@@ -159,6 +191,7 @@ class Cell:
                 time_tolerance=self.time_tolerance,
                 step=step,
             )
+        self.ledger.check(rule, result.mismatches, self.scenario)
         result.mismatches += self._check_events(rule, method, step, result, check_events)
         self.mismatches += result.mismatches
         return result
@@ -168,6 +201,11 @@ class Cell:
         expected = self.model.admin(op, full)
         actual = self.target.admin(op, self.ids.translate(full))
         result = StepResult(expected, actual)
+        if actual.unsupported:
+            result.unsupported = actual.message
+            self.ledger.unsupported(rule, actual.message, self.scenario)
+            self._drain_model_events()
+            return result
         if expected.code != actual.code:
             result.mismatches.append(
                 Mismatch(rule, f"admin:{op}", "code", expected.code, actual.code, step, REPLY_CODE)
@@ -182,31 +220,55 @@ class Cell:
                 time_tolerance=self.time_tolerance,
                 step=step,
             )
+        self.ledger.check(rule, result.mismatches, self.scenario)
         result.mismatches += self._check_events(rule, f"admin:{op}", step, result)
         self.mismatches += result.mismatches
         return result
 
     def advance(self, seconds: int, *, rule: str, step: str = "") -> list[Mismatch]:
-        """Time rules on a fake clock: both sides step the cell's own app (CLOCK-1)."""
-        body = {"SDKAppID": self.sdkappid, "seconds": seconds}
-        self.model.admin("advanceClock", body)
-        reply = self.target.admin("advanceClock", body)
-        found = (
-            []
-            if reply.ok
-            else [Mismatch(rule, "admin:advanceClock", "code", 0, reply.code, step, REPLY_CODE)]
-        )
+        """Time passes (CLOCK-1): both fake clocks step the cell's own app, or real time goes by
+        and the shadow sweeps expiries (INST-5) as the target's own ticker does."""
+        if self.info.fake_clock:
+            body = {"SDKAppID": self.sdkappid, "seconds": seconds}
+            self.model.admin("advanceClock", body)
+            reply = self.target.admin("advanceClock", body)
+            found = (
+                []
+                if reply.ok
+                else [Mismatch(rule, "admin:advanceClock", "code", 0, reply.code, step, REPLY_CODE)]
+            )
+            self.ledger.check(rule, found, self.scenario)
+        else:
+            time.sleep(seconds)
+            self.model.service.tick()
+            found = []
         found += self._check_events(rule, "advanceClock", step)
         self.mismatches += found
         return found
 
     # --- events ---------------------------------------------------------------------------------
+    def _drain_model_events(self) -> None:
+        for model_session, _ in self.sessions.values():
+            self.model.events(model_session).drain()
+
     def _check_events(
-        self, rule: str, method: str, step: str, result: StepResult | None = None, compare_events: bool = True
+        self,
+        rule: str,
+        method: str,
+        step: str,
+        result: StepResult | None = None,
+        compare_events: bool = True,
     ) -> list[Mismatch]:
-        """Every event the model pushed must reach the same instance, in order, before the deadline."""
+        """Every event the model pushed must reach the same instance, in order, before the deadline.
+
+        One deadline for the step, then one grace period shared by every event still missing:
+        a target that never sends some event costs a step at most two deadlines, however many
+        events it drops (an event arriving in the grace period is late, else lost).
+        """
         found: list[Mismatch] = []
         deadline = time.monotonic() + self.event_deadline
+        grace_until = deadline + self.event_deadline
+        scenario = self.scenario
         for actor, (model_session, target_session) in self.sessions.items():
             stream = self.target.events(target_session)
             for event in self.model.events(model_session).drain():
@@ -214,21 +276,24 @@ class Cell:
                     result.model_events.setdefault(actor, []).append(event.name)
                 if not compare_events:
                     continue
-                remaining = max(0.0, deadline - time.monotonic())
-                got = stream.wait_for(_named(event.name), remaining)
+                gap = self.gaps.get(event.name)
+                if gap is not None:
+                    self.ledger.unsupported(rule, gap, scenario)
+                    continue
+                got = stream.wait_for(_named(event.name), max(0.0, deadline - time.monotonic()))
                 if got is None:
-                    late = stream.wait_for(_named(event.name), self.event_deadline)
-                    verdict = "late" if late is not None else "lost"
+                    late = stream.wait_for(_named(event.name), max(0.0, grace_until - time.monotonic()))
                     kind = MismatchKind.EVENT_LATE if late is not None else MismatchKind.EVENT_LOST
-                    found.append(
-                        Mismatch(rule, method, f"event[{actor}].{event.name}", verdict, None, step, kind)
-                    )
+                    verdict = "late" if late is not None else "lost"
+                    lost = Mismatch(rule, method, f"event[{actor}].{event.name}", verdict, None, step, kind)
+                    found.append(lost)
+                    self.ledger.check(rule, [lost], scenario)
                     if result is not None:
                         result.missing.append((actor, event.name, kind))
                     continue
                 if result is not None:
                     result.matched.append((actor, got))
-                found += compare(
+                diff = compare(
                     event.data,
                     got.data,
                     self.ids,
@@ -239,6 +304,8 @@ class Cell:
                     step=step,
                     kind=MismatchKind.EVENT_DATA,
                 )
+                self.ledger.check(rule, diff, scenario)
+                found += diff
         if not compare_events:  # sampled out: wait for as many pushes as the model made, compare nothing
             for actor, (_, target_session) in self.sessions.items():
                 count = len(result.model_events.get(actor, [])) if result is not None else 0
@@ -249,9 +316,12 @@ class Cell:
             return found
         if self.settle:
             time.sleep(self.settle)
+        stray: list[Mismatch] = []
         for actor, (_, target_session) in self.sessions.items():
             for extra in self.target.events(target_session).drain():
-                found.append(
+                if extra.name in self.gaps:
+                    continue
+                stray.append(
                     Mismatch(
                         rule,
                         method,
@@ -262,7 +332,8 @@ class Cell:
                         MismatchKind.EVENT_UNEXPECTED,
                     )
                 )
-        return found
+        self.ledger.check(rule, stray, scenario)  # "nothing else was pushed" is a check too
+        return found + stray
 
     def close(self) -> None:
         self.model.close()

@@ -31,6 +31,7 @@ class MismatchKind(StrEnum):
     EVENT_UNEXPECTED = "event_unexpected"  # the target pushed an event the model did not
     MODEL = "model"  # a scenario's `expect` disagrees with the model itself (the model drifted from SPEC)
     TRANSPORT = "transport"  # the endpoint could not be reached or did not speak its protocol
+    DELIVERY = "delivery"  # a pushed message arrived twice or out of its sender's order (load runs)
 
     @property
     def is_event(self) -> bool:

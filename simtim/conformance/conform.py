@@ -1,24 +1,44 @@
 """``simtim conform``: run every scenario and a seeded random phase against a target.
 
-Exit codes (DESIGN "Reports"): 0 all checked rules pass, 2 conformance
-failures (the failing rule IDs are printed), 1 harness error.
+The target's capabilities are probed at start and printed; scenarios run concurrently (each on
+its own driver and cell, so a real-clock run takes about its longest wait, not the sum); every
+rule ends with one outcome and the check count it rests on.
+
+Exit codes (DESIGN "Reports"): 0 every rule passed, was skipped/unsupported with a reason, or is
+a listed divergence; 2 conformance failures (the failing rule IDs are printed); 1 the run could
+not be made (bad arguments, unreachable target, a secret key that does not match, harness error).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import secrets
 import sys
+import time
 import traceback
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from simtim.conformance.cell import probe
+from simtim.conformance.evidence import Ledger
+from simtim.conformance.progress import Progress
 from simtim.conformance.report import ConformReport, load_divergences
-from simtim.conformance.runner import RuleCheck, fresh_app_ids, run_random_phase, run_scenario, select
-from simtim.conformance.scenario import ScenarioError, load_all
+from simtim.conformance.runner import (
+    RunSettings,
+    ScenarioResult,
+    fresh_app_ids,
+    run_random_phase,
+    run_scenario,
+    select,
+)
+from simtim.conformance.scenario import Scenario, ScenarioError, load_all
+from simtim.conformance.target import CAPABILITY_NAMES, AppCredentials, TargetInfo, TargetProblem, probe
 from simtim.driver.targets import TargetOptions, UnknownTarget, help_text, open_target
+from simtim.model.core import DEV_SDKAPPID, DEV_SECRET_KEY
 from simtim.paths import scenarios_dir
 
 DEFAULT_SCENARIOS = scenarios_dir() / "conformance"
+PROBE_TIMEOUT = 5.0  # an unreachable target is reported within ~2 of these
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -26,7 +46,36 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--target", default="inproc://", help=f"the endpoint to check (default inproc://): {help_text()}"
     )
     parser.add_argument(
-        "--admin-key", default=None, help="the target's admin key (needed for app config and clock)"
+        "--admin-key",
+        default=os.environ.get("SIMTIM_ADMIN_KEY"),
+        help="the target's simtim admin key (env SIMTIM_ADMIN_KEY): own apps per scenario, app config, fake clock",
+    )
+    parser.add_argument(
+        "--sdkappid",
+        type=int,
+        default=int(os.environ.get("SIMTIM_SDKAPPID") or DEV_SDKAPPID),
+        help=f"the target's app when there is no admin API (env SIMTIM_SDKAPPID; default the dev app {DEV_SDKAPPID})",
+    )
+    parser.add_argument(
+        "--secret-key",
+        default=os.environ.get("SIMTIM_SECRET_KEY") or DEV_SECRET_KEY,
+        help="that app's secret key; UserSigs are made locally (env SIMTIM_SECRET_KEY; default the dev key)",
+    )
+    parser.add_argument(
+        "--max-wait",
+        type=float,
+        default=150.0,
+        help="real seconds one scenario may wait on a target without a fake clock (default 150, so the "
+        "120 s revoke window runs); evidence needing more is skipped with the reason",
+    )
+    parser.add_argument("--jobs", type=int, default=8, help="scenarios run at once (default 8)")
+    parser.add_argument(
+        "--without",
+        action="append",
+        default=[],
+        metavar="CAPABILITY",
+        choices=CAPABILITY_NAMES,
+        help=f"act as if the target lacked this capability ({', '.join(CAPABILITY_NAMES)}; repeatable)",
     )
     parser.add_argument(
         "--rules",
@@ -46,11 +95,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--junit", type=Path, default=None, help="write JUnit XML here")
     parser.add_argument("--csv", type=Path, default=None, help="write one row per mismatch here")
     parser.add_argument("--html", type=Path, default=None, help="write an HTML summary here")
+    parser.add_argument("--json", type=Path, default=None, help="write the per-rule outcomes as JSON here")
     parser.add_argument(
         "--known-divergences",
         type=Path,
         default=None,
-        help="YAML list of {rule|scenario, reason}: run anyway, fail if they start passing",
+        help="YAML list of {rule, reason} (or a target expectation file): reported as expected "
+        "divergences; one that starts passing fails the run",
     )
 
 
@@ -62,49 +113,33 @@ def conform(args: argparse.Namespace) -> int:
         if not scenarios and (args.random_steps <= 0 or args.rules):
             raise ValueError(f"no scenarios in {args.scenarios} match {args.rules or 'anything'}")
         divergences = load_divergences(args.known_divergences) if args.known_divergences else []
-        opened = open_target(args.target, TargetOptions(admin_key=args.admin_key))
-        driver, settle = opened.driver, opened.settle
+        options = TargetOptions(admin_key=args.admin_key, timeout=PROBE_TIMEOUT)
+        opened = open_target(args.target, options)
     except (ScenarioError, ValueError, UnknownTarget, OSError) as exc:
         print(f"simtim conform: {exc}", file=sys.stderr)
         return 1
-    checks: list[RuleCheck] = []
+    app = AppCredentials(args.sdkappid, args.secret_key)
     try:
-        info = probe(driver)
-        print(
-            f"target {args.target}: admin API {'yes' if info.admin else 'no'}, "
-            f"fake clock {'yes' if info.fake_clock else 'no'}; {len(scenarios)} scenarios",
-            flush=True,
-        )
-        app_ids = fresh_app_ids(len(scenarios) + 1)
-        for index, scenario in enumerate(scenarios):
-            checks += run_scenario(
-                scenario,
-                driver,
-                info,
-                prefix=f"s{index}x{app_ids[0] % 9973}_",
-                sdkappid=app_ids[index],
-                event_deadline=args.event_deadline,
-                settle=settle,
-                local_target=opened.loopback,
-            )
-        if args.random_steps > 0 and not args.rules:
-            checks += run_random_phase(
-                driver,
-                info,
-                seed=args.seed,
-                steps=args.random_steps,
-                prefix=f"r{args.seed}x{app_ids[-1] % 9973}_",
-                sdkappid=app_ids[-1],
-                event_deadline=args.event_deadline,
-                settle=settle,
-            )
+        info = probe(opened.driver, loopback=opened.loopback, app=app, without=args.without)
+    except TargetProblem as exc:
+        print(f"simtim conform: {args.target}: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        opened.driver.close()
+    header = _describe(args.target, info, len(scenarios), args)
+    for line in header:
+        print(line, flush=True)
+    settings = RunSettings(args.event_deadline, opened.settle, args.max_wait, opened.loopback)
+    try:
+        results = _run_all(args, scenarios, info, settings)
     except Exception:
         traceback.print_exc()
         print("simtim conform: harness error", file=sys.stderr)
         return 1
-    finally:
-        driver.close()
-    report = ConformReport(checks, divergences, args.target)
+    ledger = Ledger()
+    for result in results:
+        ledger.merge(result.ledger)
+    report = ConformReport(ledger, divergences, args.target, header)
     print(report.matrix())
     for line in report.mismatch_lines():
         print("  " + line)
@@ -116,8 +151,80 @@ def conform(args: argparse.Namespace) -> int:
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
             writer(path)
+    if args.json is not None:
+        import json
+
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(report.to_json(), indent=1), encoding="utf-8")
     failing = report.failing_rules()
     if failing:
         print("FAILING RULES: " + " ".join(failing))
         return 2
     return 0
+
+
+def _describe(target: str, info: TargetInfo, count: int, args: argparse.Namespace) -> list[str]:
+    caps = info.capabilities
+    clock = "fake clock" if caps.fake_clock else f"real clock, skew {info.skew:+.1f} s"
+    app = (
+        "own app per scenario (admin API)"
+        if caps.app_config
+        else f"app {info.app.sdkappid} (UserSigs made here)"
+    )
+    lines = [
+        f"target {target}: {caps.describe()}",
+        f"  {app}; {clock}; {count} scenarios, {args.jobs} at once",
+    ]
+    if not caps.fake_clock:
+        lines.append(f"  time steps are real waits, at most {args.max_wait:g} s per scenario (--max-wait)")
+    return lines
+
+
+def _run_all(
+    args: argparse.Namespace, scenarios: list[Scenario], info: TargetInfo, settings: RunSettings
+) -> list[ScenarioResult]:
+    run_id = secrets.token_hex(2)  # user IDs and group IDs unique to this run: servers keep state
+    app_ids = fresh_app_ids(len(scenarios) + 1)
+    progress = Progress(len(scenarios) + (1 if args.random_steps > 0 and not args.rules else 0))
+
+    def one(index: int) -> ScenarioResult:
+        opened = open_target(args.target, TargetOptions(admin_key=args.admin_key))
+        try:
+            if index < len(scenarios):
+                scenario = scenarios[index]
+                result = run_scenario(
+                    scenario,
+                    opened.driver,
+                    info,
+                    prefix=f"c{run_id}s{index}_",
+                    sdkappid=app_ids[index],
+                    settings=settings,
+                    progress=progress,
+                )
+            else:
+                result = run_random_phase(
+                    opened.driver,
+                    info,
+                    seed=args.seed,
+                    steps=args.random_steps,
+                    prefix=f"c{run_id}r_",
+                    sdkappid=app_ids[-1],
+                    settings=settings,
+                )
+        finally:
+            opened.driver.close()
+        checks = sum(e.checks for e in result.ledger.rules.values())
+        failed = sum(e.failed for e in result.ledger.rules.values())
+        note = f"; skipped from there: {result.skipped_from}" if result.skipped_from else ""
+        progress.finished(result.scenario, f"{checks} checks, {failed} failed{note}")
+        return result
+
+    count = len(scenarios) + (1 if args.random_steps > 0 and not args.rules else 0)
+    started = time.monotonic()
+    try:
+        with ThreadPoolExecutor(max_workers=max(1, args.jobs), thread_name_prefix="simtim-conform") as pool:
+            results = list(pool.map(one, range(count)))
+    finally:
+        progress.close()
+    print(f"ran {count} scenario runs in {time.monotonic() - started:.0f} s", flush=True)
+    return results

@@ -16,7 +16,12 @@ from typing import Any
 
 import orjson
 
+from simtim.conformance.check import Mismatch, MismatchKind
+from simtim.conformance.evidence import Ledger
+
 STAMP_KEY = "simtim"
+DELIVERY_RULE = "MSG-5"  # each online instance gets the message: once, in its sender's order
+DELIVERY = MismatchKind.DELIVERY
 #: upper bounds (ms) of the E2E latency histogram columns in PREFIX_delivery.csv
 HISTOGRAM_BOUNDS_MS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000)
 
@@ -99,8 +104,9 @@ class SecondBucket:
 class DeliveryTracker:
     """Counts per wall-clock second; one per process, shared by its cells."""
 
-    def __init__(self, worker: str = "local") -> None:
+    def __init__(self, worker: str = "local", ledger: Ledger | None = None) -> None:
         self.worker = worker
+        self.ledger = ledger  # each stamped arrival is one MSG-5 check: once, in the sender's order
         self._seq: dict[str, int] = defaultdict(int)
         self._seen: dict[tuple[str, str], set[int]] = defaultdict(set)  # (receiver, sender) -> seqs
         self._highest: dict[tuple[str, str], int] = {}
@@ -130,16 +136,33 @@ class DeliveryTracker:
         seen = self._seen[key]
         if seq in seen:
             bucket.duplicated += 1
+            self._check(receiver, "duplicated")
             return None
         seen.add(seq)
         if seq < self._highest.get(key, 0):
             bucket.reordered += 1
+            self._check(receiver, "reordered")
         else:
             self._highest[key] = seq
+            self._check(receiver, "")
         latency = max(0.001, ((at if at is not None else time.monotonic()) - sent_at) * 1000.0)
         bucket.delivered += 1
         bucket.latencies_ms.append(latency)
         return latency
+
+    def _check(self, receiver: str, problem: str) -> None:
+        if self.ledger is None:
+            return
+        found = (
+            [
+                Mismatch(
+                    DELIVERY_RULE, "push", f"delivery[{receiver}]", "once, in order", problem, "", DELIVERY
+                )
+            ]
+            if problem
+            else []
+        )
+        self.ledger.check(DELIVERY_RULE, found)
 
     def lost(self, count: int = 1, late: bool = False) -> None:
         bucket = self.buckets[int(time.time())]

@@ -1,7 +1,7 @@
-"""Verdicts per rule, the printed matrix, JUnit XML, CSV and a small self-contained HTML page.
+"""One outcome per rule from the evidence, and the files: matrix text, JUnit XML, CSV, HTML, compat.
 
-Known divergences are data (rule or scenario + reason): they are run anyway,
-their failures do not fail the run, and one that starts passing does (strict),
+Known divergences are data (rule + reason, optionally a scenario): their failures are reported
+as ``expected divergence`` and do not fail the run, and one that starts passing does (strict),
 so a fixed endpoint cannot hide behind a stale exception list.
 """
 
@@ -12,14 +12,15 @@ import html
 import json
 import xml.etree.ElementTree as ET
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from simtim.conformance.runner import FAIL, PASS, SKIP, RuleCheck
-from simtim.rules import RULE_IDS, area
+from simtim.conformance.evidence import Ledger, Outcome, Verdict
+from simtim.rules import RULE_IDS, RULES, area
 
 
 @dataclass
@@ -28,167 +29,180 @@ class Divergence:
     rule: str = ""
     scenario: str = ""
 
-    def covers(self, check: RuleCheck) -> bool:
-        return (not self.rule or self.rule == check.rule) and (
-            not self.scenario or self.scenario == check.scenario
-        )
-
 
 def load_divergences(path: Path) -> list[Divergence]:
     raw = yaml.safe_load(path.read_text(encoding="utf-8")) or []
+    if isinstance(raw, dict):  # a per-target expectation file: {target: ..., divergences: [...]}
+        if "divergences" not in raw:
+            raise ValueError(f"{path}: a list of {{rule, reason}} entries, or a mapping with divergences:")
+        raw = raw.get("divergences") or []
     if not isinstance(raw, list):
-        raise ValueError(f"{path}: a list of {{rule|scenario, reason}} entries is expected")
+        raise ValueError(f"{path}: a list of {{rule, reason}} entries is expected")
     out = []
     for index, entry in enumerate(raw):
-        if (
-            not isinstance(entry, dict)
-            or not (entry.get("rule") or entry.get("scenario"))
-            or not entry.get("reason")
-        ):
-            raise ValueError(f"{path}: entry {index + 1} needs rule or scenario, and a reason")
-        out.append(
-            Divergence(str(entry["reason"]), str(entry.get("rule", "")), str(entry.get("scenario", "")))
-        )
+        if not isinstance(entry, dict) or not entry.get("rule") or not entry.get("reason"):
+            raise ValueError(f"{path}: entry {index + 1} needs a rule and a reason")
+        if entry["rule"] not in RULES:
+            raise ValueError(f"{path}: entry {index + 1} names an unknown rule {entry['rule']!r}")
+        out.append(Divergence(str(entry["reason"]), str(entry["rule"]), str(entry.get("scenario", ""))))
     return out
 
 
 @dataclass
 class ConformReport:
-    checks: list[RuleCheck]
+    ledger: Ledger
     divergences: list[Divergence] = field(default_factory=list)
     target: str = ""
+    header: list[str] = field(default_factory=list)  # capability and app lines, printed and in files
+    rules: Sequence[str] = RULE_IDS
 
-    def known(self, check: RuleCheck) -> Divergence | None:
-        return next((d for d in self.divergences if d.covers(check)), None)
+    def divergence_for(self, rule: str) -> Divergence | None:
+        return next((d for d in self.divergences if d.rule == rule), None)
 
-    def verdicts(self) -> dict[str, str]:
-        """Per rule: fail if any unexplained failure, pass if checked and clean, else skip."""
-        out: dict[str, str] = {}
-        for rule in RULE_IDS:
-            mine = [c for c in self.checks if c.rule == rule]
-            if any(c.verdict == FAIL and not self.known(c) for c in mine):
-                out[rule] = FAIL
-            elif any(c.verdict == PASS and not self.known(c) for c in mine):
-                out[rule] = PASS
-            elif mine:
-                out[rule] = SKIP
+    def verdicts(self) -> dict[str, Verdict]:
+        out = {}
+        for rule in self.rules:
+            known = self.divergence_for(rule)
+            out[rule] = self.ledger.verdict(rule, known.reason if known else None)
         return out
 
-    def newly_passing(self) -> list[RuleCheck]:
-        """Known divergences that now pass: strict mode fails the run on them."""
-        return [c for c in self.checks if c.verdict == PASS and self.known(c) is not None]
-
     def failing_rules(self) -> list[str]:
-        failing = {r for r, v in self.verdicts().items() if v == FAIL}
-        failing |= {c.rule for c in self.newly_passing()}
-        return [r for r in RULE_IDS if r in failing]
+        return [rule for rule, v in self.verdicts().items() if v.outcome is Outcome.FAILED]
 
-    def unchecked_rules(self) -> list[str]:
-        return [r for r in RULE_IDS if r not in self.verdicts()]
+    def totals(self) -> dict[Outcome, int]:
+        counts: dict[Outcome, int] = dict.fromkeys(Outcome, 0)
+        for verdict in self.verdicts().values():
+            counts[verdict.outcome] += 1
+        return counts
+
+    def summary_line(self) -> str:
+        t = self.totals()
+        return (
+            f"total: {t[Outcome.PASSED]} passed, {t[Outcome.FAILED]} failed, {t[Outcome.SKIPPED]} skipped, "
+            f"{t[Outcome.UNSUPPORTED]} unsupported, {t[Outcome.DIVERGENCE]} expected divergences "
+            f"of {len(self.rules)} rules"
+        )
 
     def matrix(self) -> str:
         verdicts = self.verdicts()
         by_area: dict[str, list[str]] = defaultdict(list)
-        for rule in RULE_IDS:
+        for rule in self.rules:
             by_area[area(rule)].append(rule)
         lines = [f"conformance of {self.target}" if self.target else "conformance"]
         for name, rules in by_area.items():
-            passed = sum(verdicts.get(r) == PASS for r in rules)
-            failed = [r for r in rules if verdicts.get(r) == FAIL]
-            skipped = [r for r in rules if verdicts.get(r) == SKIP]
-            unchecked = [r for r in rules if r not in verdicts]
-            extra = []
-            if failed:
-                extra.append("FAILED " + " ".join(failed))
-            if skipped:
-                extra.append("skipped " + " ".join(skipped))
-            if unchecked:
-                extra.append("unchecked " + " ".join(unchecked))
-            lines.append(
-                f"  {name + ':':<8} {passed}/{len(rules)} passed"
-                + (f"  ({'; '.join(extra)})" if extra else "")
-            )
-        totals: dict[str, int] = defaultdict(int)
-        for verdict in verdicts.values():
-            totals[verdict] += 1
-        lines.append(
-            f"  total: {totals[PASS]} passed, {totals[FAIL]} failed, {totals[SKIP]} skipped, "
-            f"{len(self.unchecked_rules())} unchecked of {len(RULE_IDS)} rules"
-        )
-        for check in self.newly_passing():
-            lines.append(f"  STRICT: known divergence now passes: {check.rule} in {check.scenario}")
+            passed = sum(verdicts[r].outcome is Outcome.PASSED for r in rules)
+            lines.append(f"  {name + ':':<8} {passed}/{len(rules)} passed")
+            for rule in rules:
+                lines.append(f"    {rule:<9} {verdicts[rule].text}")
+        lines.append("  " + self.summary_line())
         return "\n".join(lines)
 
     def mismatch_lines(self, limit: int = 50) -> list[str]:
         lines = []
-        for check in self.checks:
-            if check.verdict == FAIL:
-                tag = " (known divergence)" if self.known(check) else ""
-                for mismatch in check.mismatches[:5]:
-                    lines.append(f"{check.scenario}{tag}: {mismatch.describe()}")
+        for rule, verdict in self.verdicts().items():
+            if verdict.outcome not in (Outcome.FAILED, Outcome.DIVERGENCE):
+                continue
+            tag = " (expected divergence)" if verdict.outcome is Outcome.DIVERGENCE else ""
+            for mismatch in self.ledger.rules[rule].mismatches[:5] if rule in self.ledger.rules else []:
+                lines.append(f"{tag.strip() + ': ' if tag else ''}{mismatch.describe()}")
         return lines[:limit]
 
     # --- files ------------------------------------------------------------------------------------
     def write_junit(self, path: Path) -> None:
-        suite = ET.Element("testsuite", name="simtim conform", tests=str(len(self.checks)))
+        verdicts = self.verdicts()
+        suite = ET.Element("testsuite", name="simtim conform", tests=str(len(verdicts)))
         failures = skipped = 0
-        for check in sorted(self.checks, key=lambda c: (RULE_IDS.index(c.rule), c.scenario)):
+        for rule, verdict in verdicts.items():
             case = ET.SubElement(
                 suite,
                 "testcase",
-                classname=f"simtim.conform.{area(check.rule)}",
-                name=f"{check.rule}: {check.scenario}",
+                classname=f"simtim.conform.{area(rule)}",
+                name=f"{rule}: {RULES[rule].summary if rule in RULES else rule}",
             )
-            known = self.known(check)
-            if check.verdict == FAIL and not known:
+            case.set("checks", str(verdict.checks))
+            if verdict.outcome is Outcome.FAILED:
                 failures += 1
-                failure = ET.SubElement(case, "failure", message=f"{len(check.mismatches)} mismatch(es)")
-                failure.text = "\n".join(m.describe() for m in check.mismatches)
-            elif check.verdict == PASS and known:
-                failures += 1
-                ET.SubElement(case, "failure", message=f"known divergence now passes: {known.reason}")
-            elif check.verdict == SKIP or known:
+                failure = ET.SubElement(case, "failure", message=verdict.text)
+                found = self.ledger.rules[rule].mismatches if rule in self.ledger.rules else []
+                failure.text = "\n".join(m.describe() for m in found[:200]) or verdict.reason
+            elif verdict.outcome is not Outcome.PASSED:
                 skipped += 1
-                ET.SubElement(case, "skipped", message=check.reason or (known.reason if known else ""))
+                ET.SubElement(case, "skipped", message=verdict.text)
         suite.set("failures", str(failures))
         suite.set("skipped", str(skipped))
         ET.ElementTree(suite).write(path, encoding="utf-8", xml_declaration=True)
 
     def write_csv(self, path: Path) -> None:
+        """One row per mismatch (rule, step, path, expected, actual, kind, known divergence)."""
         with path.open("w", newline="", encoding="utf-8") as handle:
             writer = csv.writer(handle)
-            writer.writerow(["rule", "scenario", "step", "method", "path", "expected", "actual", "known"])
-            for check in self.checks:
-                for m in check.mismatches:
+            writer.writerow(
+                ["rule", "scenario", "step", "method", "path", "expected", "actual", "kind", "known"]
+            )
+            for rule, evidence in self.ledger.rules.items():
+                known = "yes" if self.divergence_for(rule) else ""
+                scenario = ",".join(sorted(evidence.scenarios))
+                for m in evidence.mismatches:
                     writer.writerow(
                         [
                             m.rule,
-                            check.scenario,
+                            scenario,
                             m.step,
                             m.method,
                             m.path,
                             _cell(m.expected),
                             _cell(m.actual),
-                            "yes" if self.known(check) else "",
+                            m.kind,
+                            known,
                         ]
                     )
 
     def write_html(self, path: Path) -> None:
-        verdicts = self.verdicts()
-        colour = {PASS: "#2e7d32", FAIL: "#c62828", SKIP: "#9e9e9e"}
+        colour = {
+            Outcome.PASSED: "#2e7d32",
+            Outcome.FAILED: "#c62828",
+            Outcome.SKIPPED: "#757575",
+            Outcome.UNSUPPORTED: "#6a1b9a",
+            Outcome.DIVERGENCE: "#ef6c00",
+        }
         rows = "".join(
-            f"<tr><td>{rule}</td><td style='color:{colour.get(verdicts.get(rule, ''), '#000')}'>"
-            f"{verdicts.get(rule, 'unchecked')}</td></tr>"
-            for rule in RULE_IDS
+            f"<tr><td>{rule}</td><td style='color:{colour[v.outcome]}'>{html.escape(v.outcome.value)}</td>"
+            f"<td>{v.checks}</td><td>{v.failed}</td><td>{html.escape(v.text)}</td></tr>"
+            for rule, v in self.verdicts().items()
         )
         mism = "".join(f"<tr><td>{html.escape(line)}</td></tr>" for line in self.mismatch_lines(500))
+        head = "".join(f"<p>{html.escape(line)}</p>" for line in self.header)
         path.write_text(
             "<!doctype html><meta charset='utf-8'><title>simtim conform</title>"
-            "<style>body{font-family:sans-serif}td{padding:2px 8px;border-bottom:1px solid #ddd}</style>"
-            f"<h1>simtim conform</h1><p>{html.escape(self.target)}</p><pre>{html.escape(self.matrix())}</pre>"
-            f"<h2>Rules</h2><table>{rows}</table><h2>Mismatches</h2><table>{mism or '<tr><td>none</td></tr>'}</table>",
+            "<style>body{font-family:sans-serif}td,th{padding:2px 8px;border-bottom:1px solid #ddd;"
+            "text-align:left}</style>"
+            f"<h1>simtim conform</h1><p>{html.escape(self.target)}</p>{head}"
+            f"<p>{html.escape(self.summary_line())}</p>"
+            "<h2>Rules</h2><table><tr><th>rule</th><th>outcome</th><th>checks</th><th>failed</th><th>detail</th></tr>"
+            f"{rows}</table><h2>Mismatches</h2><table>{mism or '<tr><td>none</td></tr>'}</table>",
             encoding="utf-8",
         )
+
+    def compat_markdown(self, title: str, notes: Sequence[str] = ()) -> str:
+        """A compatibility matrix (rule, outcome, checks, reason) for docs/compat/."""
+        lines = [f"# {title}", "", *notes, "", f"{self.summary_line()}.", ""]
+        lines += ["| rule | outcome | checks | failed | reason / detail |", "|---|---|---|---|---|"]
+        for rule, v in self.verdicts().items():
+            reason = v.reason.replace("|", "\\|")
+            lines.append(
+                f"| [{rule}](../spec.md#{rule.lower()}) | {v.outcome.value} | {v.checks} | {v.failed} | {reason} |"
+            )
+        return "\n".join(lines) + "\n"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "target": self.target,
+            "header": self.header,
+            "rules": {
+                rule: {"outcome": v.outcome.value, "checks": v.checks, "failed": v.failed, "text": v.text}
+                for rule, v in self.verdicts().items()
+            },
+        }
 
 
 def _cell(value: Any) -> str:

@@ -4,19 +4,31 @@ Format (see docs/conformance.md)::
 
     name: revoke
     rules: [REV-1, REV-3]
-    requires: [fake_clock]            # optional: fake_clock, admin
     setup:
-      app: {revokeWindowSeconds: 120} # camelCase AppConfig fields (needs admin, else skipped)
+      app: {revokeWindowSeconds: 60}  # camelCase AppConfig fields; other than the defaults: app_config
       accounts: [alice, bob, {name: carol, login: false, nick: Carol}]
     steps:
       - {actor: alice, call: sendMessage, args: {...}, save: m1, expect: {code: 0}}
-      - {advance: 121, rule: REV-1}
+      - {advance: 61, rule: REV-1, only: fake_clock}       # exact boundaries on a fake clock ...
+      - {advance: 70, rule: REV-1, only: real_clock}       # ... margins on a real one (a real wait)
       - {actor: alice, call: revokeMessage, args: {message: {ID: $m1.message.ID}}, expect: {code: 20016}}
+      - requires: [admin]                                   # a group of steps that run together
+        steps:
+          - {admin: recallMessage, args: {message: {ID: $m1.message.ID}}, rule: REV-4}
+
+Capabilities (``simtim/conformance/target.py``) are needed per step: ``admin:`` steps need
+``admin``, ``callback:`` steps and ``$callback.url`` need ``callback``, ``requires:`` adds more
+(on a step or a group). A step whose capability the target lacks is skipped with that reason,
+and so is every later step of the scenario (they may depend on it): put what needs a capability
+last, or in its own file. ``only: fake_clock`` / ``only: real_clock`` steps run only on such a
+target and are no loss elsewhere (the other variant checks the same rule). ``advance: N`` steps
+the fake clock, or waits N real seconds (within ``--max-wait``).
 
 In ``args``, ``~name`` becomes the cell's namespaced ID for ``name`` (accounts
 and custom group IDs) and ``$var.path`` a value saved from an earlier reply;
 ``$app.SDKAppID`` is the cell's app, ``$sig.alice`` a valid UserSig for alice
-and ``$sig60.alice`` one that expires in 60 s; ``$callback.url`` is a scripted
+and ``$sig60.alice`` one that expires in 60 s (any ``$sigN``), ``$foreign.alice`` one issued for
+another SDKAppID; ``$callback.url`` is a scripted
 before-send callback endpoint (``requires: [callback]``) whose reply a
 ``callback:`` step sets (a JSON mapping, ``timeout``, ``garbage``, ``error``).  ``call: create`` (args
 ``{SDKAppID, platform}``) gives the actor a new, logged-out instance; a
@@ -32,6 +44,7 @@ from typing import Any
 
 import yaml
 
+from simtim.conformance.target import CAPABILITY_NAMES
 from simtim.model import METHODS
 from simtim.protocol.service import ADMIN_OPS, CONFIG_FIELDS
 from simtim.rules import RULE_IDS
@@ -51,8 +64,11 @@ STEP_KEYS = {
     "platform",
     "expect_events",
     "note",
+    "requires",
+    "only",
 }
-REQUIREMENTS = ("fake_clock", "admin", "callback")
+REQUIREMENTS = CAPABILITY_NAMES
+CLOCK_VARIANTS = ("fake_clock", "real_clock")
 
 
 class ScenarioError(ValueError):
@@ -80,6 +96,8 @@ class Step:
     rule: str = ""
     platform: str = "web"
     seconds: int = 0
+    requires: frozenset[str] = frozenset()
+    only: str = ""  # "", "fake_clock" or "real_clock"
 
     @property
     def label(self) -> str:
@@ -102,7 +120,58 @@ def _fail(path: Path, where: str, why: str) -> ScenarioError:
     return ScenarioError(f"{path.name}: {where}: {why}")
 
 
-def _parse_step(path: Path, index: int, raw: object, accounts: set[str], rules: list[str]) -> Step:
+def _requirements(path: Path, where: str, raw: object) -> frozenset[str]:
+    if raw is None:
+        return frozenset()
+    if not isinstance(raw, list) or not all(r in REQUIREMENTS for r in raw):
+        raise _fail(path, where, f"requires takes a list of {', '.join(REQUIREMENTS)}")
+    return frozenset(raw)
+
+
+def _only(path: Path, where: str, raw: object) -> str:
+    if raw in (None, ""):
+        return ""
+    if raw not in CLOCK_VARIANTS:
+        raise _fail(path, where, f"only takes one of {', '.join(CLOCK_VARIANTS)}")
+    return str(raw)
+
+
+def _mentions_callback(value: Any) -> bool:
+    if isinstance(value, dict):
+        return any(_mentions_callback(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_mentions_callback(v) for v in value)
+    return isinstance(value, str) and value.startswith("$callback.")
+
+
+def _flatten(path: Path, raw_steps: list[Any]) -> list[tuple[Any, frozenset[str], str]]:
+    """Steps and groups (``{requires, only?, steps}``) as (raw step, group requirements, group only)."""
+    flat: list[tuple[Any, frozenset[str], str]] = []
+    for position, raw in enumerate(raw_steps):
+        if isinstance(raw, dict) and "steps" in raw:
+            where = f"group at item {position + 1}"
+            unknown = set(raw) - {"steps", "requires", "only", "note"}
+            if unknown:
+                raise _fail(path, where, f"unknown keys {sorted(unknown)}")
+            inner = raw["steps"]
+            if not isinstance(inner, list) or not inner:
+                raise _fail(path, where, "a group needs a non-empty list of steps")
+            needs, only = _requirements(path, where, raw.get("requires")), _only(path, where, raw.get("only"))
+            flat.extend((step, needs, only) for step in inner)
+        else:
+            flat.append((raw, frozenset(), ""))
+    return flat
+
+
+def _parse_step(
+    path: Path,
+    index: int,
+    raw: object,
+    accounts: set[str],
+    rules: list[str],
+    group_requires: frozenset[str] = frozenset(),
+    group_only: str = "",
+) -> Step:
     where = f"step {index + 1}"
     if not isinstance(raw, dict):
         raise _fail(path, where, "a step must be a mapping")
@@ -114,6 +183,12 @@ def _parse_step(path: Path, index: int, raw: object, accounts: set[str], rules: 
         raise _fail(path, where, f"exactly one of {', '.join(STEP_KINDS)} is required")
     kind = kinds[0]
     step = Step(index, kind)
+    step.only = _only(path, where, raw.get("only")) or group_only
+    step.requires = _requirements(path, where, raw.get("requires")) | group_requires
+    if kind == "admin":
+        step.requires |= {"admin", "app_config"} if raw["admin"] == "configureApp" else {"admin"}
+    if kind == "callback" or _mentions_callback(raw.get("args")):
+        step.requires |= {"callback"}
     rule = raw.get("rule", rules[0] if rules else "")
     if rule not in RULE_IDS:
         raise _fail(path, where, f"unknown rule {rule!r}")
@@ -191,7 +266,9 @@ def load_scenario(path: Path) -> Scenario:
         raise _fail(path, "rules", f"a non-empty list of SPEC rule IDs is required, got {rules!r}")
     requires = raw.get("requires", [])
     if not isinstance(requires, list) or not all(r in REQUIREMENTS for r in requires):
-        raise _fail(path, "requires", f"only {REQUIREMENTS} are known")
+        raise _fail(
+            path, "requires", f"only {REQUIREMENTS} are known (a scenario-level list applies to every step)"
+        )
     setup = raw.get("setup", {}) or {}
     if not isinstance(setup, dict) or not set(setup) <= {"app", "accounts"}:
         raise _fail(path, "setup", "setup takes app and accounts")
@@ -217,13 +294,10 @@ def load_scenario(path: Path) -> Scenario:
     steps_raw = raw.get("steps")
     if not isinstance(steps_raw, list) or not steps_raw:
         raise _fail(path, "steps", "a non-empty list of steps is required")
-    steps = [_parse_step(path, i, s, names, rules) for i, s in enumerate(steps_raw)]
-    if any(s.kind == "advance" for s in steps) and "fake_clock" not in requires:
-        raise _fail(path, "requires", "a scenario that advances the clock must require fake_clock")
-    if any(s.kind == "callback" for s in steps) and "callback" not in requires:
-        raise _fail(path, "requires", "a scenario with callback steps must require callback")
-    if (app or any(s.kind == "admin" for s in steps)) and "admin" not in requires:
-        raise _fail(path, "requires", "a scenario with app config or admin steps must require admin")
+    steps = [
+        _parse_step(path, i, raw_step, names, rules, needs, only)
+        for i, (raw_step, needs, only) in enumerate(_flatten(path, steps_raw))
+    ]
     return Scenario(name, path, list(rules), list(requires), app, accounts, steps)
 
 

@@ -147,11 +147,13 @@ class Driver(Protocol):
     def close(self) -> None: ...
 
 
-def event_gaps(driver: object) -> Mapping[str, str]:
-    """TIM event names a driver's target cannot produce, with the reason (optional ``gaps`` attribute).
+def gaps_of(driver: object) -> Mapping[str, str]:
+    """TIM method and event names a driver's target has no counterpart for, with the reason.
 
-    A driver for a foreign server (e.g. Matrix) sets ``gaps = {"onConversationListUpdated": "…"}``;
-    the conformance engine then counts an expected event of that name as ``unsupported``, not lost.
+    A driver for a foreign server (e.g. Matrix) sets ``gaps = {"onConversationListUpdated": "…",
+    "setMessageRemindType": "…"}``; the conformance engine then records such a call or an expected
+    event of that name as ``unsupported`` evidence (never as passed, never as lost), and runs the
+    call on neither side so the shadow model stays in step with the target.
     """
     gaps = getattr(driver, "gaps", None)
     return gaps if isinstance(gaps, Mapping) else {}

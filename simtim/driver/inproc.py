@@ -6,6 +6,7 @@ between this driver and ``HttpDriver`` points at the transport, not the model.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping
 from typing import Any
 
@@ -20,6 +21,9 @@ def _reply(envelope: Envelope) -> Reply:
 
 
 class InProcDriver:
+    """The Service in this process. ``ticking`` adds what ``simtim serve`` does on a real clock:
+    a sweep every second (INST-5 expiries); calls are then serialised with a lock."""
+
     def __init__(
         self,
         *,
@@ -27,11 +31,21 @@ class InProcDriver:
         clock_start: int | None = 1_600_000_000,
         seed: int | None = 0,
         service: Service | None = None,
+        ticking: bool = False,
     ) -> None:
         self.service = service or Service(fake_clock=fake_clock, clock_start=clock_start, seed=seed)
         self.service.sink = self._route
         self._streams: dict[str, EventStream] = {}
         self._session_of_instance: dict[int, str] = {}
+        self._lock = threading.RLock()
+        self._closed = threading.Event()
+        if ticking:
+            threading.Thread(target=self._tick, name="simtim-inproc-sweep", daemon=True).start()
+
+    def _tick(self) -> None:
+        while not self._closed.wait(1.0):
+            with self._lock:
+                self.service.tick()
 
     def _route(self, events: list[Event]) -> None:
         for event in events:
@@ -50,7 +64,8 @@ class InProcDriver:
 
     def call(self, call: Call) -> Reply:
         body = dict(call.args)
-        envelope = self.service.handle(call.method, call.session, body)
+        with self._lock:
+            envelope = self.service.handle(call.method, call.session, body)
         reply = _reply(envelope)
         if reply.ok and "token" in reply.data:
             data = dict(reply.data)
@@ -65,8 +80,10 @@ class InProcDriver:
         return stream
 
     def admin(self, op: str, body: Mapping[str, Any]) -> Reply:
-        return _reply(self.service.admin(op, dict(body)))
+        with self._lock:
+            return _reply(self.service.admin(op, dict(body)))
 
     def close(self) -> None:
+        self._closed.set()
         for stream in self._streams.values():
             stream.close()

@@ -49,7 +49,11 @@ class TargetKind:
 
 
 def _open_inproc(url: str, options: TargetOptions) -> Opened:
-    return Opened(InProcDriver(fake_clock=True, clock_start=None, seed=None), 0.0, True)
+    """``inproc://`` has a fake clock; ``inproc://?clock=real`` runs on the wall clock and sweeps
+    expiries every second, as ``simtim serve`` without ``--fake-clock`` does."""
+    real = "clock=real" in urlsplit(url).query
+    driver = InProcDriver(fake_clock=not real, clock_start=None, seed=None, ticking=real)
+    return Opened(driver, 0.0, True)
 
 
 def _open_http(url: str, options: TargetOptions) -> Opened:

@@ -7,7 +7,6 @@ from typing import Any
 
 from simtim.conformance.cell import SIG_LIFETIME, StepResult, TargetInfo
 from simtim.driver.base import Call, Driver
-from simtim.model.core import DEV_SDKAPPID, DEV_SECRET_KEY
 from simtim.usersig import gen_usersig
 
 
@@ -27,9 +26,9 @@ class DirectCell:
         self.target = target
         self.info = info
         self.prefix = prefix
-        self.own_app = info.admin and sdkappid is not None
-        self.sdkappid = sdkappid if self.own_app and sdkappid is not None else DEV_SDKAPPID
-        self.secret_key = ("k" + prefix).ljust(32, "0") if self.own_app else DEV_SECRET_KEY
+        self.own_app = info.capabilities.app_config and sdkappid is not None
+        self.sdkappid = sdkappid if self.own_app and sdkappid is not None else info.app.sdkappid
+        self.secret_key = ("k" + prefix).ljust(32, "0") if self.own_app else info.app.secret_key
         self.sessions: dict[str, tuple[str, str]] = {}
         self.mismatches: list[Any] = []
         if self.own_app:

@@ -22,9 +22,10 @@ from locust import events
 from locust.env import Environment
 from locust.runners import MasterRunner, WorkerRunner
 
-from simtim.conformance.cell import TargetInfo, probe
 from simtim.conformance.check import Mismatch
 from simtim.conformance.delivery import DeliveryTracker, SecondBucket
+from simtim.conformance.evidence import Ledger
+from simtim.conformance.target import AppCredentials, TargetInfo, probe
 from simtim.driver.base import Driver
 from simtim.driver.targets import TargetOptions, open_target, scheme_of
 from simtim.load.embedded import EmbeddedServer
@@ -49,8 +50,10 @@ class Harness:
         self.environment = environment
         self.pid = os.getpid()
         self.worker = f"{socket.gethostname()}-{self.pid}"
-        self.tracker = DeliveryTracker(self.worker)
         self.counts: Counter[str] = Counter()
+        self.ledger = Ledger(keep_mismatches=False)  # this process's checks per rule since the last report
+        self.evidence = Ledger(keep_mismatches=False)  # master: every worker's, cumulative
+        self.tracker = DeliveryTracker(self.worker, self.ledger)
         self.rows: list[dict[str, Any]] = []
         self.writer: ResultWriter | None = None
         self.embedded: EmbeddedServer | None = None
@@ -93,10 +96,14 @@ class Harness:
         )
         return open_target(self.host, options).driver
 
+    def app(self) -> AppCredentials:
+        return AppCredentials(int(self.option("sdkappid")), str(self.option("secret_key")))
+
     def target_info(self, driver: Driver) -> TargetInfo:
+        """Probed once per process (per cell in-process): capabilities, clock skew, the app."""
         inproc = scheme_of(self.host) == "inproc"
         if self._info is None or inproc:
-            info = probe(driver)
+            info = probe(driver, app=self.app())
             if inproc or info.admin or self._info is None:
                 self._info = info
             return info
@@ -123,10 +130,16 @@ class Harness:
                 }
             )
 
+    def take_evidence(self) -> Ledger:
+        taken, self.ledger = self.ledger, Ledger(keep_mismatches=False)
+        self.tracker.ledger = self.ledger
+        return taken
+
     def take_report(self) -> dict[str, Any]:
         rows, self.rows = self.rows, []
         return {
             "rows": rows,
+            "evidence": self.take_evidence().to_json(),
             "delivery": {str(s): b.to_dict() for s, b in self.tracker.take().items()},
             "counts": dict(self.counts),
         }
@@ -138,6 +151,7 @@ class Harness:
             self.writer.add_delivery(
                 {int(s): SecondBucket.from_dict(b) for s, b in data.get("delivery", {}).items()}
             )
+        self.evidence.merge(Ledger.from_json(data.get("evidence", [])))
         self.worker_counts[data.get("worker", "?")] = Counter(data.get("counts", {}))
 
     def total_counts(self) -> Counter[str]:
@@ -151,6 +165,8 @@ class Harness:
             return
         rows, self.rows = self.rows, []
         self.writer.add_mismatches(rows)
+        self.evidence.merge(self.take_evidence())
+        self.writer.write_evidence(self.evidence)
         self.writer.add_delivery(self.tracker.take_all() if final else self.tracker.take())
         self.writer.flush(final)
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
+
+from simtim.model.core import DEV_SDKAPPID, DEV_SECRET_KEY
 
 
 def add_arguments(parser: Any) -> None:
@@ -39,6 +42,17 @@ def add_arguments(parser: Any) -> None:
         "--simtim-admin-key",
         default="",
         help="admin key of the target (per-cell apps, fake clock); set for you on the embedded server",
+    )
+    group.add_argument(
+        "--sdkappid",
+        type=int,
+        default=int(os.environ.get("SIMTIM_SDKAPPID") or DEV_SDKAPPID),
+        help="the target's app when it has no admin API (env SIMTIM_SDKAPPID; default the dev app)",
+    )
+    group.add_argument(
+        "--secret-key",
+        default=os.environ.get("SIMTIM_SECRET_KEY") or DEV_SECRET_KEY,
+        help="that app's secret key: UserSigs are made locally (env SIMTIM_SECRET_KEY)",
     )
     group.add_argument(
         "--event-deadline",

@@ -13,7 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from simtim.conformance.delivery import HISTOGRAM_BOUNDS_MS, SecondBucket
-from simtim.runfiles import CONFORMANCE_COLUMNS
+from simtim.conformance.evidence import Ledger
+from simtim.rules import RULE_IDS
+from simtim.runfiles import CONFORMANCE_COLUMNS, EVIDENCE_COLUMNS
 
 DELIVERY_COLUMNS = (
     [
@@ -39,6 +41,7 @@ DELIVERY_HOLD_SECONDS = 5  # workers report every ~3 s: wait before a second is 
 class ResultWriter:
     def __init__(self, prefix: str) -> None:
         self.conformance_path = Path(f"{prefix}_conformance.csv")
+        self.evidence_path = Path(f"{prefix}_evidence.csv")
         self.delivery_path = Path(f"{prefix}_delivery.csv")
         for path, columns in (
             (self.conformance_path, CONFORMANCE_COLUMNS),
@@ -49,6 +52,7 @@ class ResultWriter:
                 csv.writer(handle).writerow(columns)
         self.pending: dict[int, SecondBucket] = {}
         self.written_up_to = 0
+        self.write_evidence(Ledger())  # the file exists from the start, every rule at 0 checks
 
     def add_mismatches(self, rows: list[dict[str, Any]]) -> None:
         if not rows:
@@ -86,6 +90,29 @@ class ResultWriter:
                 row += bucket.histogram()
                 writer.writerow(row)
                 self.written_up_to = max(self.written_up_to, second)
+
+    def write_evidence(self, ledger: Ledger) -> None:
+        """Every rule of the catalogue with its checks so far (0 is written too: it is evidence)."""
+        temporary = self.evidence_path.with_suffix(".csv.tmp")
+        with temporary.open("w", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(EVIDENCE_COLUMNS)
+            extra = [rule for rule in ledger.rules if rule not in RULE_IDS]
+            for rule in (*RULE_IDS, *extra):
+                evidence = ledger.rules.get(rule)
+                if evidence is None:
+                    writer.writerow([rule, 0, 0, "", ""])
+                    continue
+                writer.writerow(
+                    [
+                        rule,
+                        evidence.checks,
+                        evidence.failed,
+                        "; ".join(evidence.skipped),
+                        "; ".join(evidence.unsupported),
+                    ]
+                )
+        temporary.replace(self.evidence_path)  # a reader never sees half a file
 
 
 def _ms(value: float | None) -> str:

@@ -25,6 +25,7 @@ from locust import User, between, task
 from simtim.conformance.cell import Cell, StepResult
 from simtim.conformance.check import MismatchKind
 from simtim.conformance.delivery import read_stamp
+from simtim.conformance.target import TargetProblem
 from simtim.driver.base import Driver, Reply
 from simtim.driver.targets import scheme_of
 from simtim.errors import Code
@@ -105,7 +106,13 @@ class SimTimUser(User):
     def _build_cell(self) -> bool:
         size = max(2, int(self.harness.option("cell_size", 4) or 4))
         self.driver = self.harness.driver()
-        info = self.harness.target_info(self.driver)
+        try:
+            info = self.harness.target_info(self.driver)
+        except TargetProblem as exc:  # down, garbage, or a key that does not fit: a transport failure
+            self._fire("TIM", "setup", 0.0, TransportFailure(str(exc)[:200]))
+            self.harness.record(TRANSPORT, detail=str(exc)[:200])
+            self._drop_cell()
+            return False
         prefix = f"u{secrets.token_hex(4)}_"
         sdkappid = 1_500_000_000 + secrets.randbelow(600_000_000)
         mode = self.harness.option("conformance", "full")
@@ -119,6 +126,7 @@ class SimTimUser(User):
                 config=self.app_config,
                 event_deadline=float(self.harness.option("event_deadline", 2.0)),
                 settle=0.0,
+                ledger=self.harness.ledger,
             )
         except Exception as exc:  # target down or refusing admin: a transport failure, try later
             self._fire("TIM", "setup", 0.0, TransportFailure(str(exc)[:200]))
@@ -177,7 +185,10 @@ class SimTimUser(User):
         """An admin op through the cell (both sides), reported like a call."""
         cell = self.cell
         if not isinstance(cell, Cell):
-            return Reply(60009, "no admin in this mode")
+            return Reply(int(Code.UNKNOWN_METHOD), "no admin in this mode")
+        if not cell.info.admin:  # evidence that needs the admin API is skipped, never faked
+            self.harness.ledger.skip(rule, "needs admin")
+            return Reply(int(Code.UNKNOWN_METHOD), "the target has no admin API")
         start = time.perf_counter()
         result = cell.admin(op, body, rule=rule)
         if not self._report(f"admin:{op}", start, result):
@@ -226,6 +237,8 @@ class SimTimUser(User):
         """Fire the call's and its pushes' request events; False when the cell is desynchronised."""
         elapsed = (time.perf_counter() - start) * 1000.0
         expected, actual = result.expected, result.actual
+        if result.unsupported:
+            return True  # recorded as unsupported evidence by the cell; nothing to time or compare
         if actual.code == Code.HTTP_REQUEST_FAILED and expected.code != Code.HTTP_REQUEST_FAILED:
             self.harness.record(TRANSPORT, detail=actual.message[:200])
             self._fire("TIM", method, elapsed, TransportFailure(f"{actual.code} {actual.message[:120]}"))

@@ -100,12 +100,15 @@ class Service:
         clock_start: int | None = None,
         seed: int | None = None,
         sink: EventSink | None = None,
+        real_clock: Clock | None = None,
     ) -> None:
+        """``real_clock`` replaces the system clock of a real-clock service (a conformance shadow
+        that follows a target's clock uses an ``OffsetClock``)."""
         self.fake_clock = fake_clock
         self.base_clock: Clock = (
             FakeClock(clock_start if clock_start is not None else int(time.time()))
             if fake_clock
-            else SystemClock()
+            else (real_clock or SystemClock())
         )
         self.world = World(self.base_clock, IdSource(seed if seed is not None else secrets.randbits(32)))
         self.tokens: dict[str, int] = {}

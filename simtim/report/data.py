@@ -30,6 +30,7 @@ from simtim.rules import RULE_IDS
 from simtim.runfiles import (
     CONFORMANCE_COLUMNS,
     DELIVERY_COUNTS,
+    EVIDENCE_COLUMNS,
     OPTIONAL_CONFORMANCE_COLUMNS,
     FailureCategory,
 )
@@ -72,6 +73,7 @@ INPUTS: dict[str, tuple[str, bool]] = {
     "exceptions": ("_exceptions.csv", False),
     "conformance": ("_conformance.csv", True),
     "delivery": ("_delivery.csv", True),
+    "evidence": ("_evidence.csv", False),  # per-rule check counts (runs before it existed lack it)
 }
 
 
@@ -142,6 +144,21 @@ class E2ESummary:
 Point = tuple[float, float]
 
 
+@dataclass(frozen=True)
+class RuleChecks:
+    """One row of ``PREFIX_evidence.csv``: the checks a rule rests on in this run."""
+
+    checks: int
+    failed: int
+    skipped: str = ""
+    unsupported: str = ""
+
+    @property
+    def reason(self) -> str:
+        """Why a rule has no checks (as the load harness recorded it)."""
+        return self.unsupported or self.skipped or "not exercised by this load mix"
+
+
 @dataclass
 class RunData:
     prefix: str
@@ -155,6 +172,7 @@ class RunData:
     methods: list[MethodStats] = field(default_factory=list)
     aggregated: MethodStats | None = None
     totals: Totals | None = None
+    evidence: dict[str, RuleChecks] | None = None  # None: the run left no PREFIX_evidence.csv
 
     # --- run metadata ---------------------------------------------------------------------------
     @property
@@ -286,11 +304,23 @@ def load_run(prefix: str) -> RunData:
             for role in INPUTS
         ],
     )
+    if frames["evidence"] is not None:
+        run.evidence = _evidence(_need(frames["evidence"], paths["evidence"], EVIDENCE_COLUMNS))
     run.methods = [_method(row) for row in _records(stats[stats["Name"] != "Aggregated"])]
     aggregated_rows = _records(stats[(stats["Name"] == "Aggregated") & (stats["Type"] == "")])
     run.aggregated = _method(aggregated_rows[-1]) if aggregated_rows else None
     run.totals = _totals(run.aggregated, history)
     return run
+
+
+def _evidence(frame: pd.DataFrame) -> dict[str, RuleChecks]:
+    out: dict[str, RuleChecks] = {}
+    numbers = _numeric(frame[["checks", "failed"]])
+    for row, counts in zip(_records(frame), _records(numbers), strict=True):
+        out[str(row["rule"])] = RuleChecks(
+            _count(counts["checks"]), _count(counts["failed"]), str(row["skipped"]), str(row["unsupported"])
+        )
+    return out
 
 
 def load_methods(prefix: str) -> tuple[list[MethodStats], MethodStats | None]:

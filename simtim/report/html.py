@@ -43,7 +43,7 @@ vertical-align:top}th{background:#f0f2f5;font-weight:600}td.n,th.n{text-align:ri
 table.sortable th{cursor:pointer}.note{color:#5b6474;font-size:12.5px}
 .badge{display:inline-block;padding:2px 10px;border-radius:10px;font-weight:600;margin-left:10px;font-size:13px}
 .v0{background:#2e7d32;color:#fff}.v1{background:#6a1b9a;color:#fff}.v2{background:#c62828;color:#fff}
-.v3{background:#ef6c00;color:#fff}.ok{background:#e8f5e9}.bad{background:#ffebee;color:#b71c1c}
+.v3{background:#ef6c00;color:#fff}.ok{background:#e8f5e9}.bad{background:#ffebee;color:#b71c1c}.skip{background:#f1f1f1;color:#616161}
 .pass{color:#2e7d32;font-weight:600}.fail{color:#c62828;font-weight:600}
 .matrix td{font-size:12px;min-width:74px;border:1px solid #fff}.matrix td b{display:block}
 .mismatches td{font-size:12px}.mismatches td:nth-child(-n+5){white-space:nowrap}
@@ -354,14 +354,21 @@ def _conformance(run: RunData) -> str:
     rows = []
     for name, rules in by_area.items():
         cells = []
+        passed = 0
         for rule in rules:
             found = counts[rule]
-            state = f"mismatch ×{found}" if found else "checked"
-            cells.append(f'<td class="{"bad" if found else "ok"}" id="rule-{rule}"><b>{rule}</b>{state}</td>')
-        bad = sum(1 for r in rules if counts[r])
-        rows.append(
-            f"<tr><th>{escape(name)}</th><td class=n>{len(rules) - bad}/{len(rules)}</td>{''.join(cells)}</tr>"
-        )
+            evidence = run.evidence.get(rule) if run.evidence is not None else None
+            checks = evidence.checks if evidence is not None else 0
+            if found:
+                css, state = "bad", f"mismatch ×{found} of {checks} checks"
+            elif checks:
+                css, state = "ok", f"{checks:,} checks"
+                passed += 1
+            else:
+                reason = evidence.reason if evidence is not None else "no evidence file"
+                css, state = "skip", f"0 checks: {escape(reason)}"
+            cells.append(f'<td class="{css}" id="rule-{rule}"><b>{rule}</b>{state}</td>')
+        rows.append(f"<tr><th>{escape(name)}</th><td class=n>{passed}/{len(rules)}</td>{''.join(cells)}</tr>")
     matrix = f'<table class="matrix"><tbody>{"".join(rows)}</tbody></table>'
     categories = run.categories()
     parts = [
@@ -374,8 +381,9 @@ def _conformance(run: RunData) -> str:
         "<h3>Rules</h3>",
         matrix,
         note(
-            "checked = no conformance mismatch recorded for the rule during the run (the CSVs do not say "
-            "whether the load mix exercised it; `simtim conform` does)."
+            f"Per rule: the checks it rests on in this run ({run.prefix}_evidence.csv: every compared reply, "
+            "pushed event and delivery counts once) and the mismatches among them; a rule with 0 checks "
+            "was not exercised by this load mix and is not counted as passed."
         ),
     ]
     unattributed = run.unattributed()

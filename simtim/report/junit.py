@@ -1,8 +1,10 @@
-"""``PREFIX_junit.xml``: one testsuite; a testcase per SPEC rule, per failure category, per threshold.
+"""``PREFIX_junit.xml``: one testsuite; a testcase per rule, per failure category, per threshold.
 
 Names start with the rule ID (DESIGN "Reports": ``REV-1: ...``); a rule fails when the run
 recorded conformance mismatches for it, the failure text being those rows of
-``PREFIX_conformance.csv``.  ``transport`` and ``harness`` fail when rows of that kind exist.
+``PREFIX_conformance.csv``; a rule with no check in ``PREFIX_evidence.csv`` is ``<skipped>`` with
+the reason (zero checks is never a pass), and the suite's ``skipped`` count says how many.
+``transport`` and ``harness`` fail when rows of that kind exist.
 """
 
 from __future__ import annotations
@@ -34,11 +36,20 @@ def rows_text(rows: Sequence[Sequence[str]], limit: int = ROWS_PER_FAILURE) -> s
     return _clean("\n".join(lines))
 
 
-def _case(suite: ET.Element, classname: str, name: str, failure: str | None = None, text: str = "") -> None:
+def _case(
+    suite: ET.Element,
+    classname: str,
+    name: str,
+    failure: str | None = None,
+    text: str = "",
+    skipped: str | None = None,
+) -> None:
     case = ET.SubElement(suite, "testcase", classname=classname, name=_clean(name), time="0")
     if failure is not None:
         element = ET.SubElement(case, "failure", message=_clean(failure), type="failure")
         element.text = text
+    elif skipped is not None:
+        ET.SubElement(case, "skipped", message=_clean(skipped))
 
 
 def build_junit(run: RunData, checks: Sequence[ThresholdCheck]) -> ET.Element:
@@ -54,12 +65,19 @@ def build_junit(run: RunData, checks: Sequence[ThresholdCheck]) -> ET.Element:
             by_rule[row[rule_at] if row[rule_at] in RULE_IDS else ""].append(row)
     for rule in RULE_IDS:
         found = by_rule.get(rule, [])
+        evidence = run.evidence.get(rule) if run.evidence is not None else None
+        count = evidence.checks if evidence is not None else 0
+        if run.evidence is None:
+            why = f"no {run.prefix}_evidence.csv: this run did not count checks per rule"
+        else:
+            why = evidence.reason if evidence is not None else "not exercised by this load mix"
         _case(
             suite,
             f"simtim.report.{area(rule)}",
-            f"{rule}: no conformance mismatch under load",
+            f"{rule}: no conformance mismatch under load ({count} checks)",
             f"{len(found)} mismatch(es)" if found else None,
             rows_text(found) if found else "",
+            skipped=None if found or count else f"0 checks: {why}",
         )
     if by_rule.get(""):
         unknown = by_rule[""]
@@ -92,7 +110,7 @@ def build_junit(run: RunData, checks: Sequence[ThresholdCheck]) -> ET.Element:
     suite.set("tests", str(len(cases)))
     suite.set("failures", str(sum(1 for c in cases if c.find("failure") is not None)))
     suite.set("errors", "0")
-    suite.set("skipped", "0")
+    suite.set("skipped", str(sum(1 for c in cases if c.find("skipped") is not None)))
     suite.set("time", f"{run.duration_s:.3f}")
     return suite
 

@@ -185,4 +185,4 @@ def test_mismatch_text_stays_text_in_chromium(tmp_path: Path) -> None:
     dom = dump_dom(tmp_path, Path(f"{prefix}_report.html"))
     assert "<img" not in dom and "pwned" not in dom.split("</title>")[0]
     assert "&lt;img src=x onerror=alert(1)&gt;" in dom
-    assert '<td class="bad" id="rule-REV-1"><b>REV-1</b>mismatch ×1</td>' in dom
+    assert '<td class="bad" id="rule-REV-1"><b>REV-1</b>mismatch ×1 of 10 checks</td>' in dom

@@ -181,13 +181,39 @@ FILE_ERRORS = {
     ),
     "bad account": (GOOD.replace("[alice, bob]", "[alice, {nick: B}]"), "setup.accounts"),
     "no steps": (GOOD.split("steps:")[0] + "steps: []\n", "steps"),
-    "advance without fake_clock": (with_steps("- {advance: 121}\n"), "must require fake_clock"),
-    "app config without admin": (
-        GOOD.replace("setup:\n", "setup:\n  app: {revokeWindowSeconds: 60}\n"),
-        "must require admin",
+    "unknown step requirement": (with_steps("- {advance: 1, requires: [root]}\n"), "requires takes a list"),
+    "unknown clock variant": (with_steps("- {advance: 1, only: sundial}\n"), "only takes one of"),
+    "empty group": (with_steps("- {requires: [admin], steps: []}\n"), "non-empty list of steps"),
+    "group with junk": (
+        with_steps("- {requires: [admin], steps: [{advance: 1}], when: now}\n"),
+        "unknown keys",
     ),
-    "admin step without admin": (with_steps("- {admin: kick, args: {userID: ~bob}}\n"), "must require admin"),
 }
+
+
+def test_steps_carry_their_requirements(tmp_path: Path) -> None:
+    path = tmp_path / "needs.yaml"
+    path.write_text(
+        with_steps(
+            "- {advance: 61, only: fake_clock}\n"
+            "- {admin: kick, args: {userID: ~bob}}\n"
+            "- requires: [app_config]\n"
+            "  only: real_clock\n"
+            "  steps:\n"
+            "    - {actor: alice, call: getMyProfile, args: {}, requires: [fake_clock]}\n"
+            "    - {actor: alice, call: sendMessage, args: {message: {to: $callback.url}}}\n"
+        ),
+        encoding="utf-8",
+    )
+    steps = load_scenario(path).steps
+    added = steps[-4:]
+    assert [s.only for s in added] == ["fake_clock", "", "real_clock", "real_clock"]
+    assert [sorted(s.requires) for s in added] == [
+        [],
+        ["admin"],
+        ["app_config", "fake_clock"],
+        ["app_config", "callback"],
+    ]
 
 
 @pytest.mark.parametrize("case", sorted(FILE_ERRORS))

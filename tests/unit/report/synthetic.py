@@ -8,7 +8,9 @@ from pathlib import Path
 from typing import Any
 
 from simtim.conformance.delivery import SecondBucket
+from simtim.conformance.evidence import Ledger
 from simtim.load.results import ResultWriter
+from simtim.rules import RULE_IDS
 
 STATS_HEADER = [
     "Type",
@@ -115,6 +117,8 @@ class Run:
     exceptions: int = 0
     failures_rows: list[list[str]] = field(default_factory=list)
     aggregated_p99: float = 90
+    #: checks per rule in PREFIX_evidence.csv (default: every rule 10); None writes no evidence file
+    checks: dict[str, int] | None = field(default_factory=lambda: dict.fromkeys(RULE_IDS, 10))
 
     def total(self) -> tuple[int, int]:
         return sum(m.count for m in self.methods), sum(m.failures for m in self.methods)
@@ -231,6 +235,14 @@ class Run:
             )
         results.add_delivery(buckets)
         results.flush(final=True)
+        if self.checks is None:
+            Path(f"{prefix}_evidence.csv").unlink()
+        else:
+            ledger = Ledger()
+            for rule, count in self.checks.items():
+                for _ in range(count):
+                    ledger.check(rule)
+            results.write_evidence(ledger)
         return str(prefix)
 
 

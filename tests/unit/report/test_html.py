@@ -132,11 +132,22 @@ def test_conformance_matrix_and_categories(tmp_path: Path) -> None:
     conformance = section_of(page(tmp_path, Run(mismatches=rows)), "conformance")
     for rule in RULE_IDS:
         assert f'id="rule-{rule}"' in conformance
-    assert '<td class="bad" id="rule-REV-1"><b>REV-1</b>mismatch ×2</td>' in conformance
-    assert '<td class="ok" id="rule-REV-2"><b>REV-2</b>checked</td>' in conformance
+    assert '<td class="bad" id="rule-REV-1"><b>REV-1</b>mismatch ×2 of 10 checks</td>' in conformance
+    assert '<td class="ok" id="rule-REV-2"><b>REV-2</b>10 checks</td>' in conformance
     assert "<tr><th>REV</th><td class=n>3/4</td>" in conformance
     for kind, count in (("conformance", 3), ("transport", 1), ("harness", 0)):
         assert f"<td>{kind}</td><td class=n>{count}</td>" in conformance
+
+
+def test_rules_without_checks_are_shown_as_such(tmp_path: Path) -> None:
+    counts = dict.fromkeys(RULE_IDS, 0) | {"REV-1": 7}
+    conformance = section_of(page(tmp_path, Run(checks=counts)), "conformance")
+    assert '<td class="ok" id="rule-REV-1"><b>REV-1</b>7 checks</td>' in conformance
+    assert (
+        '<td class="skip" id="rule-REV-2"><b>REV-2</b>0 checks: not exercised by this load mix</td>'
+        in conformance
+    )
+    assert "<tr><th>REV</th><td class=n>1/4</td>" in conformance
 
 
 def test_mismatches_are_escaped(tmp_path: Path) -> None:

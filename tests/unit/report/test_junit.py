@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -18,28 +19,68 @@ def junit(tmp_path: Path, run: Run, *extra: str) -> tuple[int, ET.Element]:
 
 
 def cases(suite: ET.Element) -> dict[str, ET.Element]:
-    return {case.attrib["name"]: case for case in suite.findall("testcase")}
+    """Testcases by name, rule cases also by their name without the check count."""
+    found = {}
+    for case in suite.findall("testcase"):
+        name = case.attrib["name"]
+        found[name] = case
+        found[_bare(name)] = case
+        found[name.split(":", 1)[0]] = case
+    return found
+
+
+def _bare(name: str) -> str:
+    return re.sub(r" \(\d+ checks\)$", "", name)
 
 
 def failing(suite: ET.Element) -> list[str]:
-    return [case.attrib["name"] for case in suite.findall("testcase") if case.find("failure") is not None]
+    return [
+        _bare(case.attrib["name"]) for case in suite.findall("testcase") if case.find("failure") is not None
+    ]
+
+
+def skipped(suite: ET.Element) -> dict[str, str]:
+    return {
+        case.attrib["name"].split(":", 1)[0]: element.attrib["message"]
+        for case in suite.findall("testcase")
+        if (element := case.find("skipped")) is not None
+    }
 
 
 def test_clean_run(tmp_path: Path) -> None:
     code, suite = junit(tmp_path, Run())
     assert code == 0 and suite.tag == "testsuite"
-    names = list(cases(suite))
+    names = [case.attrib["name"] for case in suite.findall("testcase")]
     assert len(names) == len(RULE_IDS) + 2
     for rule, name in zip(RULE_IDS, names, strict=False):
         assert name.startswith(f"{rule}: ")
     assert names[-2:] == ["transport: no transport failure (6010)", "harness: no harness error"]
     assert suite.attrib["tests"] == str(len(names)) and suite.attrib["failures"] == "0"
-    assert suite.attrib["errors"] == "0" and suite.attrib["skipped"] == "0"
+    assert suite.attrib["errors"] == "0" and suite.attrib["skipped"] == "0"  # every rule had checks
     assert float(suite.attrib["time"]) == 10.0
     assert (
         cases(suite)["REV-1: no conformance mismatch under load"].attrib["classname"] == "simtim.report.REV"
     )
     assert failing(suite) == []
+    assert cases(suite)["REV-1: no conformance mismatch under load"].attrib["name"].endswith("(10 checks)")
+
+
+def test_rules_with_no_checks_are_skipped_never_passed(tmp_path: Path) -> None:
+    counts = dict.fromkeys(RULE_IDS, 0) | {"MSG-5": 40, "PAGE-1": 3}
+    code, suite = junit(tmp_path, Run(checks=counts))
+    assert code == 0
+    skips = skipped(suite)
+    assert set(skips) == set(RULE_IDS) - {"MSG-5", "PAGE-1"}
+    assert skips["REV-1"].startswith("0 checks: not exercised")
+    assert suite.attrib["skipped"] == str(len(RULE_IDS) - 2)
+    assert cases(suite)["MSG-5"].attrib["name"] == "MSG-5: no conformance mismatch under load (40 checks)"
+
+
+def test_a_run_without_an_evidence_file_passes_no_rule(tmp_path: Path) -> None:
+    code, suite = junit(tmp_path, Run(checks=None))
+    assert code == 0
+    assert len(skipped(suite)) == len(RULE_IDS)
+    assert "did not count checks" in skipped(suite)["REV-1"]
 
 
 def test_rules_with_mismatches_fail_with_their_rows(tmp_path: Path) -> None:
@@ -78,7 +119,9 @@ def test_a_testcase_per_threshold_given(tmp_path: Path) -> None:
         tmp_path, Run(), "--max-p99-ms", "50", "--max-fail-ratio", "0.01", "--max-conformance-failures", "0"
     )
     assert code == 3
-    thresholds = [name for name in cases(suite) if name.startswith("threshold ")]
+    thresholds = [
+        c.attrib["name"] for c in suite.findall("testcase") if c.attrib["name"].startswith("threshold ")
+    ]
     assert thresholds == [
         "threshold --max-p99-ms: total p99 90 ms > 50 ms",
         "threshold --max-fail-ratio: failure ratio 0.0008 <= 0.01 (5 of 5940 requests)",

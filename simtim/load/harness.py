@@ -33,6 +33,7 @@ from simtim.load.options import add_arguments
 from simtim.load.results import ResultWriter
 from simtim.load.transport import GeventTransport
 from simtim.paths import scenarios_dir
+from simtim.rules import RULE_IDS
 from simtim.runfiles import FailureCategory
 from simtim.verdict import Limits, RunCounts, exit_code, threshold_checks
 
@@ -255,6 +256,8 @@ def _on_quitting(environment: Environment, **_: Any) -> None:
     harness.flush_local(final=True)
     if harness.writer is not None:
         harness.writer.flush(final=True)
+    else:
+        harness.evidence.merge(harness.take_evidence())
     if harness.embedded is not None:
         harness.embedded.stop()
     counts = harness.total_counts()
@@ -262,6 +265,12 @@ def _on_quitting(environment: Environment, **_: Any) -> None:
     print(
         f"simtim: {total.num_requests} requests, {total.num_failures} failures; conformance mismatches "
         f"{counts[CONFORMANCE]}, transport failures (6010) {counts[TRANSPORT]}, harness errors {counts[HARNESS]}",
+        flush=True,
+    )
+    checked = {rule: e.checks for rule, e in harness.evidence.rules.items() if e.checks}
+    print(
+        f"simtim: {len(checked)} of {len(RULE_IDS)} rules checked ({sum(checked.values())} checks); "
+        f"not exercised by this mix: {' '.join(r for r in RULE_IDS if r not in checked) or 'none'}",
         flush=True,
     )
     limits = Limits(

@@ -19,6 +19,7 @@ from simtim.conformance import conform as conform_module
 from simtim.driver.base import Call, EventStream, Reply
 from simtim.driver.inproc import InProcDriver
 from simtim.driver.targets import Opened, open_target
+from tests.conformance.test_mutants import MUTE, MuteAnsweredAsSuccess, PushTampering, deliveries, write
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios" / "conformance"
 NO_ADMIN = ("--without", "admin", "--without", "app_config", "--without", "callback")
@@ -204,3 +205,50 @@ def test_an_unreachable_target_exits_1_quickly_naming_the_address(capsys: pytest
     assert code == 1
     assert time.monotonic() - started < 10
     assert "http://127.0.0.1:9" in err and "cannot be reached" in err
+
+
+@pytest.mark.parametrize(
+    ("name", "make", "rule"),
+    [
+        (
+            "10017 as success",
+            lambda: MuteAnsweredAsSuccess(open_target("inproc://?clock=real").driver),
+            "MUTE-2",
+        ),
+        (
+            "lost push",
+            lambda: PushTampering(
+                every=50, copies=0, fake_clock=False, clock_start=None, seed=None, ticking=True
+            ),
+            "MSG-5",
+        ),
+    ],
+)
+def test_existing_mutants_are_caught_on_a_real_clock_without_admin(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    name: str,
+    make: Any,
+    rule: str,
+) -> None:
+    folder = tmp_path / "s"
+    write(folder, "mute.yaml", MUTE)
+    write(folder, "deliveries.yaml", deliveries(55))
+    code = conform(
+        monkeypatch,
+        lambda url: make(),
+        "--target",
+        "inproc://?clock=real",
+        "--scenarios",
+        str(folder),
+        "--random-steps",
+        "0",
+        "--event-deadline",
+        "0.5",
+        *NO_ADMIN,
+    )
+    out = capsys.readouterr().out
+    assert code == 2, out
+    assert "fake clock no" in out and "admin no" in out
+    assert failing(out) == [rule], out

@@ -307,3 +307,31 @@ def test_target_killed_mid_run(tmp_path: Path) -> None:
     assert tim_requests(prefix) > 20  # it worked before the kill
     assert code in (2, 3), output[-2000:]  # calls in flight at the kill may also surface as lost pushes
     assert rows(Path(f"{prefix}_delivery.csv"))
+
+
+def test_a_load_run_needs_no_admin_api_only_the_apps_key(tmp_path: Path) -> None:
+    """A server with no admin API and a real clock: the users log into the named app with UserSigs
+    made here, every reply and push is still checked, and the evidence file says per rule how many
+    checks it rests on (rules that need the admin API have none and are not passed)."""
+    server = ServerProcess(fake_clock=False, admin_key=None)
+    try:
+        code, output, prefix = run_locust(
+            tmp_path,
+            "--host",
+            server.url,
+            "-u",
+            "6",
+            "-r",
+            "6",
+            "--sdkappid",
+            "1400000000",
+            seconds=6,
+        )
+    finally:
+        server.stop()
+    counts = summary(output)
+    assert code == 0, output[-3000:]
+    assert counts["requests"] > 50 and counts["failures"] == 0 and counts["conformance"] == 0, counts
+    evidence = {row["rule"]: int(row["checks"]) for row in rows(Path(f"{prefix}_evidence.csv"))}
+    assert evidence["MSG-5"] > 0 and evidence["INST-2"] > 0
+    assert evidence["INST-6"] == 0 and evidence["REV-4"] == 0

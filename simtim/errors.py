@@ -63,9 +63,13 @@ class Code(IntEnum):
     C2C_REVOKE_TIME_LIMIT = 20016, "revoke time limit exceeded (default 2 minutes)"
     C2C_MESSAGE_NOT_FOUND = 20022, "message not found"
     C2C_MESSAGE_ALREADY_REVOKED = 20023, "message already revoked"
+    GROUP_INVALID_ID = 10015, "invalid group ID"
     # common server codes
     REQUEST_INVALID = 60003, "request is not valid JSON or is too large"
+    REST_RATE_LIMITED = 60007, "REST API call frequency over the limit: reduce the request rate"
     UNKNOWN_METHOD = 60009, "unknown method"
+    REST_NEEDS_ADMIN = 60010, "the request needs App admin rights: identifier must be an App admin"
+    REST_SDKAPPID_MISSING = 60012, "the REST request needs an SDKAppID (query parameter sdkappid)"
     APP_DISABLED = 60016, "SDKAppID is disabled"
     # account / UserSig codes
     USERSIG_EXPIRED = 70001, "UserSig expired"
@@ -75,10 +79,27 @@ class Code(IntEnum):
     USERSIG_IDENTIFIER_MISMATCH = 70013, "UserSig identifier does not match the userID"
     USERSIG_SDKAPPID_MISMATCH = 70014, "UserSig sdkappid does not match the SDKAppID"
     SDKAPPID_NOT_FOUND = 70020, "SDKAppID not found"
+    REST_ACCOUNT_NOT_FOUND = 70107, "account not imported or does not exist"
     INVALID_USER_ID = 70402, "invalid userID"
     ADMIN_FORBIDDEN = 70403, "admin key missing or wrong"
     # content codes
     MESSAGE_TOO_LONG = 80002, "message body is too long"
+    # profile service (REST)
+    PROFILE_INVALID_PARAMETER = 40001, "invalid profile request parameter"
+    PROFILE_ACCOUNT_NOT_FOUND = 40003, "account not found"
+    PROFILE_VALUE_TOO_LONG = 40601, "profile field value longer than 500 bytes"
+    # REST message service (openim)
+    REST_JSON_INVALID = 90001, "Fail to Parse json data of body, Please check it"
+    REST_MSG_BODY_INVALID = 90002, "MsgBody is not a valid message body"
+    REST_TO_ACCOUNT_INVALID = 90003, "To_Account missing or of the wrong type"
+    REST_MSG_RANDOM_INVALID = 90005, "MsgRandom missing or not an integer"
+    REST_MSG_TIMESTAMP_INVALID = 90006, "MsgTimeStamp missing or not an integer"
+    REST_FROM_ACCOUNT_INVALID = 90008, "From_Account missing or does not exist"
+    REST_TOO_MANY_RECIPIENTS = 90011, "more than 500 target accounts"
+    REST_TO_ACCOUNT_NOT_FOUND = 90012, "invalid To_Account: not registered"
+    REST_MSG_LIFETIME_INVALID = 90026, "offline storage time too long (at most 7 days)"
+    REST_MSG_KEY_INVALID = 90054, "MsgKey invalid"
+    REST_BODY_TOO_LONG = 93000, "the JSON packet has exceeded the maximum size of 12 KB"
 
 
 def phrase_of(code: int) -> str:

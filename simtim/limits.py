@@ -43,6 +43,29 @@ GROUP_CUSTOM_VALUE_MAX_BYTES = 512
 NAME_CARD_MAX_BYTES = 50
 MEMBER_CUSTOM_FIELDS_MAX = 5
 
+# --- TIM REST API v4 (REST-1..REST-9; TIM-REST.md caps) ---
+PROFILE_TAG_VALUE_MAX_BYTES = 500  # 40601 (REST-3)
+REST_ACCOUNTS_PER_CALL = 100  # multiaccount_import, account_check, account_delete, portrait_get
+REST_ONLINE_STATUS_MAX = 500  # query_online_status
+REST_BATCH_SEND_MAX = 500  # batchsendmsg (90011)
+REST_UNREAD_PEERS_MAX = 10  # get_c2c_unread_msg_num Peer_Account
+REST_MSG_LIFETIME_MAX = 7 * 24 * 3600  # sendmsg MsgLifeTime (90026)
+REST_ADD_MEMBER_MAX = 300  # add_group_member (TIM's CN page says 20: AppConfig.rest_add_member_max)
+REST_DELETE_MEMBER_MAX = 100
+REST_FORBID_MAX = 500  # forbid_send_msg Members_Account
+REST_MEMBER_INFO_LIMIT_MAX = 200  # get_group_member_info Limit
+REST_GROUP_LIST_LIMIT_MAX = 10000  # get_appid_group_list Limit
+REST_NOTIFICATION_RECIPIENTS_MAX = 50  # send_group_system_notification
+REST_RECALL_SEQS_MAX = 10  # group_msg_recall
+REST_IMPORT_GROUP_MSG_MAX = 7  # import_group_msg
+REST_GROUP_HISTORY_MAX = 20  # group_msg_get_simple ReqMsgNumber
+REST_ROAM_PAGE_MAX = 100  # admin_getroammsg MaxCnt [decision: TIM names no cap; pages of at most 100]
+REST_RATE_PER_SECOND = 200  # per API per app (60007); 100 for multiaccount_import and account_check
+REST_RATE_SLOW_PER_SECOND = 100
+REST_C2C_DEDUP_SECONDS = 120  # sendmsg: sender, peer, MsgSeq, MsgRandom, content
+REST_GROUP_DEDUP_SECONDS = 300  # send_group_msg: content + Random
+MUTE_FOREVER = 4294967295  # forbid_send_msg MuteTime: permanent
+
 # --- Wire and server (DESIGN "Wire protocol simtim/1") ---
 BODY_MAX_BYTES = 1024 * 1024
 BODY_DISCARD_MAX_BYTES = 16 * 1024 * 1024
@@ -82,6 +105,10 @@ class AppConfig:
     group_message_rate_per_second: int = 40  # MSG-7
     event_queue_max: int = 1000  # DESIGN events: per-instance queue bound
     chatroom_member_tips: bool = False  # TIP-1
+    #: REST-2: identifiers that may call the REST v4 API of this app (TIM: set in the console)
+    rest_admins: list[str] = field(default_factory=lambda: ["administrator"])
+    rest_rate_per_second: int = REST_RATE_PER_SECOND  # REST-2 (0 = off); 100/s APIs keep their ratio
+    rest_add_member_max: int = REST_ADD_MEMBER_MAX  # REST-7 (TIM-REST.md [D]: 300 intl, 20 CN)
     max_member_num: dict[str, int | None] = field(default_factory=_default_max_members)  # GRP-1
     history_before_join: dict[str, bool] = field(default_factory=_default_history_before_join)  # PAGE-2
 

@@ -61,6 +61,9 @@ def _config_with(base: AppConfig, changes: dict[str, Any]) -> AppConfig:
                 )
             )
             value = {**current, **value} if ok else value
+        elif isinstance(current, list):
+            ok = isinstance(value, list) and all(isinstance(v, str) and v for v in value)
+            value = list(value) if ok else value
         else:
             ok = current is None or isinstance(value, type(current))
         if not ok:

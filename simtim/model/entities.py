@@ -57,12 +57,24 @@ class Instance:
 class Account:
     """A user of one app: profile, online instances, per-conversation state."""
 
-    __slots__ = ("avatar", "convs", "deleted", "nick", "online", "system_thread", "user_id")
+    __slots__ = (
+        "avatar",
+        "convs",
+        "deleted",
+        "nick",
+        "online",
+        "sigs_valid_from",
+        "system_thread",
+        "tags",
+        "user_id",
+    )
 
     def __init__(self, user_id: str) -> None:
         self.user_id = user_id
         self.nick = ""
         self.avatar = ""
+        self.tags: dict[str, Any] = {}  # other profile tags a backend stored (REST-3)
+        self.sigs_valid_from = 0  # a REST kick voids every UserSig issued before it (REST-3)
         self.online: list[Instance] = []  # logged-in instances in login order (INST-3)
         self.convs: dict[str, ConvState] = {}
         self.deleted: set[str] = set()  # message IDs this account deleted (MSG-9)
@@ -107,6 +119,18 @@ class Thread:
         self.position[message.id] = len(self.messages)
         self.messages.append(message)
 
+    def insert_in_time_order(self, message: Message) -> None:
+        """An imported message from the past (REST-4 importmsg) takes its place by time; it still
+        gets the next sequence number (history order is (time, sequence), MSG-4)."""
+        index = len(self.messages)
+        while index > 0 and self.messages[index - 1].time > message.time:
+            index -= 1
+        message.sequence = self.next_sequence
+        self.next_sequence += 1
+        self.messages.insert(index, message)
+        for position in range(index, len(self.messages)):
+            self.position[self.messages[position].id] = position
+
 
 class Message:
     """A stored message; ``view`` renders it as TIM's Message for one account."""
@@ -123,6 +147,7 @@ class Message:
         "payload",
         "priority",
         "random",
+        "rest_seq",
         "revoked",
         "sender",
         "sequence",
@@ -144,6 +169,7 @@ class Message:
         self.time = 0
         self.sequence = 0
         self.random = 0
+        self.rest_seq = 0  # a backend's own C2C MsgSeq (REST-4); 0: the conversation sequence
         self.client_time = 0
         self.priority = "Normal"
         self.nick = ""
@@ -164,6 +190,11 @@ class Message:
         if self.conversation_type == GROUP:
             return GROUP + self.to
         return SYSTEM_CONVERSATION_ID
+
+    @property
+    def msg_key(self) -> str:
+        """C2C ``MsgKey`` as TIM's server API writes it: ``{MsgSeq}_{MsgRandom}_{MsgTime}`` (REST-4)."""
+        return f"{self.rest_seq or self.sequence}_{self.random}_{self.time}"
 
     def view(self, viewer: str) -> dict[str, Any]:
         """TIM's Message fields (MSG-4) as ``viewer`` sees them."""
@@ -205,6 +236,7 @@ class App:
         "messages",
         "order",
         "rate_counts",
+        "rest_dedup",
         "sdkappid",
         "secret_key",
         "threads",
@@ -224,6 +256,7 @@ class App:
         self.order = 0
         self.login_counter = 0
         self.rate_counts: dict[str, tuple[int, int]] = {}  # MSG-7: group -> (second, count)
+        self.rest_dedup: dict[tuple[Any, ...], Message] = {}  # REST-4/REST-8: a backend's own dedup keys
 
     def next_order(self) -> int:
         self.order += 1

@@ -11,7 +11,7 @@ from typing import Any
 from simtim.errors import Code, IMError
 from simtim.limits import DEDUP_WINDOW_GROUP_SECONDS
 from simtim.model.args import str_list
-from simtim.model.capabilities import AVCHATROOM, CAPABILITIES, NO_UNREAD_TYPES
+from simtim.model.capabilities import AVCHATROOM, CAPABILITIES, MEMBER, NO_UNREAD_TYPES
 from simtim.model.core import WorldState
 from simtim.model.drafts import Draft, callback_body
 from simtim.model.entities import GROUP, Account, App, Group, Instance, Message
@@ -52,6 +52,8 @@ class GroupMessaging:
             raise IMError(Code.GROUP_PERMISSION_DENIED, "join the AVChatRoom before sending", rule="MSG-3")
         if group.mute_until.get(account.user_id, 0) > app.clock.now():
             raise IMError(Code.GROUP_MEMBER_MUTED, rule="MUTE-2")
+        if group.mute_all and group.members[account.user_id].role == MEMBER:
+            raise IMError(Code.GROUP_MEMBER_MUTED, "the whole group is muted", rule="REST-6")
         return group
 
     def callback_request(
@@ -84,19 +86,45 @@ class GroupMessaging:
                 return Outcome({"message": ghost.view(me)}, [])
         app.rate_counts[group.group_id] = (second, counted + 1)
         msg = self.new_message(app, account, draft, elements, now)
+        events = self.store_and_fan_out(app, group, msg, account, inst)
+        return Outcome({"message": msg.view(me)}, events)
+
+    def rate_full(self, app: App, group: Group) -> bool:
+        """MSG-7 / REST-8: this server second already holds the group's limit of messages; else
+        the message about to be stored is counted."""
+        now = app.clock.now()
+        second, counted = app.rate_counts.get(group.group_id, (now, 0))
+        if second != now:
+            second, counted = now, 0
+        if counted >= app.config.group_message_rate_per_second:
+            return True
+        app.rate_counts[group.group_id] = (second, counted + 1)
+        return False
+
+    def store_and_fan_out(
+        self, app: App, group: Group, msg: Message, sender: Account, inst: Instance | None
+    ) -> list[Event]:
+        """A message the group accepted: it takes the next sequence and reaches every listener;
+        AVChatRoom keeps no history but the message stays identifiable by ID (PAGE-2)."""
         if group.type == AVCHATROOM:
             msg.sequence = group.thread.next_sequence
             group.thread.next_sequence += 1
-            msg.stored = False  # PAGE-2: no history, but still identifiable by ID
+            msg.stored = False
         else:
             group.thread.append(msg)
             msg.thread = group.thread
         events: list[Event] = []
-        self._fan_out(app, group, msg, account, inst, events)
-        return Outcome({"message": msg.view(me)}, events)
+        self._fan_out(app, group, msg, sender, inst, events)
+        return events
 
     def _fan_out(
-        self, app: App, group: Group, msg: Message, sender: Account, inst: Instance, events: list[Event]
+        self,
+        app: App,
+        group: Group,
+        msg: Message,
+        sender: Account,
+        inst: Instance | None,
+        events: list[Event],
     ) -> None:
         """MSG-5 + UNREAD-1 + CONV-4 for one group message; Discard members get nothing (GRP-9).
 

@@ -118,6 +118,22 @@ class GroupLifecycle:
     # --- createGroup (GRP-1) ----------------------------------------------------------------
     def create_group(self, inst: Instance, opts: Options) -> Outcome:
         app, account = self.require_online(inst)
+        return self.create(app, account, opts, inst, account.user_id)
+
+    def create(
+        self,
+        app: App,
+        account: Account | None,
+        opts: Options,
+        inst: Instance | None,
+        operator: str,
+        *,
+        backend: bool = False,
+    ) -> Outcome:
+        """GRP-1 for an SDK user (``account`` the creator, ``inst`` its instance) or a backend
+        (REST-6: ``account`` the owner or None for an ownerless group, ``backend`` True: members of an
+        AVChatRoom are refused with 10007 and NeedPermission is the default join option, as TIM's
+        server API has it)."""
         rule = "GRP-1"
         name = req_str(opts, "name", rule=rule, nonempty=False)  # empty is 10004, below
         group_type = opts.get("type", PRIVATE) or PRIVATE
@@ -148,8 +164,12 @@ class GroupLifecycle:
                 raise _value_error(
                     f"role {entry.get('role')!r} is not allowed at creation of a {group_type}", rule
                 )
+        if backend and group_type == AVCHATROOM and member_list:
+            raise IMError(
+                Code.GROUP_PERMISSION_DENIED, "AVChatRoom members join by themselves", rule="REST-6"
+            )
         if group_type != AVCHATROOM:  # AVChatRoom ignores memberList
-            seen = {account.user_id}
+            seen = {account.user_id} if account is not None else set()
             for entry in member_list:
                 role = entry.get("role") or MEMBER
                 fields = parse_custom_fields(entry.get("memberCustomField"), rule)
@@ -164,7 +184,7 @@ class GroupLifecycle:
         if custom_id and custom_id in app.groups:
             raise IMError(Code.GROUP_ID_TAKEN, rule=rule)
         max_members = changes.get("maxMemberNum", app.config.max_member_num.get(group_type))
-        if max_members is not None and 1 + len(members) > max_members:
+        if max_members is not None and (account is not None) + len(members) > max_members:
             raise IMError(Code.GROUP_FULL, rule=rule)
         # -- every check passed: create
         group = Group(custom_id or self.ids.group_id(), group_type, app.clock.now())
@@ -173,31 +193,39 @@ class GroupLifecycle:
             if field in changes:
                 setattr(group, field, changes[field])
         group.custom_fields = changes.get("groupCustomField", {})
-        group.join_option = FIXED_JOIN_OPTION[group_type] or changes.get("joinOption", "FreeAccess")
+        default_join = "NeedPermission" if backend else "FreeAccess"
+        group.join_option = FIXED_JOIN_OPTION[group_type] or changes.get("joinOption", default_join)
         group.max_member_num = max_members
         app.groups[group.group_id] = group
         events: list[Event] = []
-        self.groups.add_member(app, group, account, OWNER)
-        group.owner = account.user_id
+        if account is not None:
+            self.groups.add_member(app, group, account, OWNER)
+            group.owner = account.user_id
         for member_account, role, fields in members:
             self.groups.add_member(app, group, member_account, role).custom_fields = fields
-        me = account.user_id
-        self.notices.deliver_notice(app, account, NOTICE_CREATED, me, group, events, inst)
+        if account is not None:
+            self.notices.deliver_notice(app, account, NOTICE_CREATED, operator, group, events, inst)
         for member_account, _, _ in members:
             self.notices.deliver_notice(
-                app, member_account, NOTICE_INVITED, me, group, events, inst
+                app, member_account, NOTICE_INVITED, operator, group, events, inst
             )  # [decision] no tip
-        self.notices.emit_group_list(app, [account] + [m[0] for m in members], events)
-        return Outcome({"group": group.profile(me)}, events)
+        owners = [account] if account is not None else []
+        self.notices.emit_group_list(app, owners + [m[0] for m in members], events)
+        return Outcome({"group": group.profile(account.user_id if account is not None else None)}, events)
 
     # --- dismissGroup (GRP-3) ---------------------------------------------------------------
     def dismiss_group(self, inst: Instance, opts: Options) -> Outcome:
         app, account = self.require_online(inst)
         group, _member = self.groups.acting_member(app, account, opts.get("groupID"), "dismissGroup", "GRP-3")
+        return self.dismiss(app, group, account.user_id, inst)
+
+    def dismiss(self, app: App, group: Group, operator: str, inst: Instance | None) -> Outcome:
+        """GRP-3 (and REST-6 destroy_group): notice 5 to every member's instances but the acting
+        one, then the group is gone."""
         events: list[Event] = []
         accounts = [app.accounts[u] for u in group.members]
         for other in accounts:
-            self.notices.deliver_notice(app, other, NOTICE_DISMISSED, account.user_id, group, events, inst)
+            self.notices.deliver_notice(app, other, NOTICE_DISMISSED, operator, group, events, inst)
         for user_id in list(group.members):
             self.groups.remove_member(app, group, user_id)
         del app.groups[group.group_id]
@@ -211,6 +239,14 @@ class GroupLifecycle:
         group, _member = self.groups.acting_member(
             app, account, opts.get("groupID"), "updateGroupProfile", rule
         )
+        return self.update_profile(app, group, account.user_id, opts)
+
+    def update_profile(
+        self, app: App, group: Group, operator: str, opts: Options, mute_all: bool | None = None
+    ) -> Outcome:
+        """GRP-2's changes (and REST-6 modify_group_base_info's): limits, then tip 6 with only the
+        changed fields; ``mute_all`` is the backend's group-wide switch (MuteAllMember)."""
+        rule = "GRP-2"
         if opts.get("joinOption") is not None and FIXED_JOIN_OPTION[group.type] is not None:
             raise IMError(Code.GROUP_PERMISSION_DENIED, f"{group.type} has a fixed joinOption", rule=rule)
         changes = self._profile_changes(opts, rule)
@@ -234,12 +270,15 @@ class GroupLifecycle:
             if fresh:
                 group.custom_fields.update(fresh)
                 changed["groupCustomField"] = [{"key": k, "value": v} for k, v in fresh.items()]
+        if mute_all is not None and mute_all != group.mute_all:
+            group.mute_all = changed["muteAllMembers"] = mute_all
         events: list[Event] = []
         if changed:  # tip 6 holds only the changed fields; no change, no tip [decision]
             self.notices.emit_tip(
-                app, group, account.user_id, TIP_GROUP_PROFILE, [], events, newGroupProfile=changed
+                app, group, operator, TIP_GROUP_PROFILE, [], events, newGroupProfile=changed
             )
-        return Outcome({"group": group.profile(account.user_id)}, events)
+        viewer = operator if operator in group.members else None
+        return Outcome({"group": group.profile(viewer)}, events)
 
     # --- joinGroup (GRP-7) -------------------------------------------------------------------
     def join_group(self, inst: Instance, opts: Options) -> Outcome:

@@ -75,9 +75,19 @@ class Membership:
         return self._add_members(app, group, user_ids, ADMIN_OPERATOR, None)
 
     def _add_members(
-        self, app: App, group: Group, user_ids: list[str], operator: str, acting: Instance | None
+        self,
+        app: App,
+        group: Group,
+        user_ids: list[str],
+        operator: str,
+        acting: Instance | None,
+        *,
+        silence: bool = False,
+        cap: int = ADD_MEMBER_MAX,
     ) -> Outcome:
-        if len(user_ids) > ADD_MEMBER_MAX:
+        """MBR-1's adding (and REST-7's: ``silence`` sends no tip and no notices, only the list
+        update the added accounts need; ``cap`` is the per-call limit)."""
+        if len(user_ids) > cap:
             raise IMError(Code.GROUP_TOO_MANY_MEMBERS_IN_REQUEST, rule="MBR-1")
         success: list[str] = []
         failure: list[str] = []
@@ -96,9 +106,10 @@ class Membership:
             added.append(app.accounts[user_id])
             self.groups.add_member(app, group, added[-1], MEMBER)
         if success:
-            self.notices.emit_tip(app, group, operator, TIP_JOIN, success, events)
-            for other in added:
-                self.notices.deliver_notice(app, other, NOTICE_INVITED, operator, group, events, acting)
+            if not silence:
+                self.notices.emit_tip(app, group, operator, TIP_JOIN, success, events)
+                for other in added:
+                    self.notices.deliver_notice(app, other, NOTICE_INVITED, operator, group, events, acting)
             self.notices.emit_group_list(app, added, events)
         viewer = operator if operator in group.members else None
         return Outcome(
@@ -129,17 +140,32 @@ class Membership:
         for target in targets:  # all or nothing
             if not self._may_target("deleteGroupMember", caller, target):
                 raise _denied(f"{caller.role} cannot remove {target.role} {target.user_id}", rule)
+        return self.remove_members(app, group, [t.user_id for t in targets], account.user_id, inst)
+
+    def remove_members(
+        self,
+        app: App,
+        group: Group,
+        removed: list[str],
+        operator: str,
+        inst: Instance | None,
+        *,
+        silence: bool = False,
+    ) -> Outcome:
+        """MBR-2's removal (and REST-7's): notice 4 to each removed account, tip 3 to the rest
+        (``silence``: only the removed are told)."""
         events: list[Event] = []
-        removed = [t.user_id for t in targets]
         for user_id in removed:
             self.groups.remove_member(app, group, user_id)
         removed_accounts = [app.accounts[u] for u in removed]
         for other in removed_accounts:
-            self.notices.deliver_notice(app, other, NOTICE_KICKED, account.user_id, group, events, inst)
+            self.notices.deliver_notice(app, other, NOTICE_KICKED, operator, group, events, inst)
         if removed:
-            self.notices.emit_tip(app, group, account.user_id, TIP_KICKED, removed, events)
+            if not silence:
+                self.notices.emit_tip(app, group, operator, TIP_KICKED, removed, events)
             self.notices.emit_group_list(app, removed_accounts, events)
-        return Outcome({"group": group.profile(account.user_id), "userIDList": removed}, events)
+        viewer = operator if operator in group.members else None
+        return Outcome({"group": group.profile(viewer), "userIDList": removed}, events)
 
     # --- getGroupMemberList / getGroupMemberProfile (MBR-3, MBR-4) ---------------------------
     def get_group_member_list(self, inst: Instance, opts: Options) -> Outcome:
@@ -200,21 +226,28 @@ class Membership:
             raise _denied(
                 f"{caller.role} cannot mute {'themselves' if target is caller else target.role}", rule
             )
+        events = self.mute(app, group, account.user_id, [user_id], mute_time)
+        return Outcome(
+            {"group": group.profile(account.user_id), "member": self.member_view(app, group, target)}, events
+        )
+
+    def mute(self, app: App, group: Group, operator: str, user_ids: list[str], mute_time: int) -> list[Event]:
+        """MUTE-1's effect (and REST-7 forbid_send_msg's, for many): muteUntil = now + muteTime (0
+        lifts it), one tip 7 naming them all."""
         now = app.clock.now()
-        group.mute_until[user_id] = now + mute_time if mute_time else 0
+        for user_id in user_ids:
+            group.mute_until[user_id] = now + mute_time if mute_time else 0
         events: list[Event] = []
         self.notices.emit_tip(
             app,
             group,
-            account.user_id,
+            operator,
             TIP_MEMBER_PROFILE,
-            [user_id],
+            list(user_ids),
             events,
-            memberList=[{"userID": user_id, "muteTime": mute_time}],
+            memberList=[{"userID": u, "muteTime": mute_time} for u in user_ids],
         )
-        return Outcome(
-            {"group": group.profile(account.user_id), "member": self.member_view(app, group, target)}, events
-        )
+        return events
 
     # --- roles (ROLE-1) ------------------------------------------------------------------------
     def set_group_member_role(self, inst: Instance, opts: Options) -> Outcome:
@@ -232,24 +265,48 @@ class Membership:
         target = group.members.get(user_id)
         if target is None:
             raise _denied("the target is not a member", rule)
-        target.role = str(role)
+        events = self.set_role(app, group, account.user_id, target, str(role), inst)
+        return Outcome(
+            {"group": group.profile(account.user_id), "member": self.member_view(app, group, target)}, events
+        )
+
+    def set_role(
+        self, app: App, group: Group, operator: str, target: Member, role: str, inst: Instance | None
+    ) -> list[Event]:
+        """ROLE-1's effect (and REST-7 modify_group_member_info Role's): tip 4/5 and notice 9/10."""
+        target.role = role
         events: list[Event] = []
         promoted = role == ADMIN
         self.notices.emit_tip(
-            app, group, account.user_id, TIP_SET_ADMIN if promoted else TIP_CANCEL_ADMIN, [user_id], events
+            app, group, operator, TIP_SET_ADMIN if promoted else TIP_CANCEL_ADMIN, [target.user_id], events
         )
         self.notices.deliver_notice(
             app,
-            app.accounts[user_id],
+            app.accounts[target.user_id],
             NOTICE_SET_ADMIN if promoted else NOTICE_CANCEL_ADMIN,
-            account.user_id,
+            operator,
             group,
             events,
             inst,
         )
-        return Outcome(
-            {"group": group.profile(account.user_id), "member": self.member_view(app, group, target)}, events
+        return events
+
+    def set_name_card(
+        self, app: App, group: Group, operator: str, target: Member, name_card: str
+    ) -> list[Event]:
+        """ROLE-2's effect (and REST-7's NameCard): tip 7."""
+        target.name_card = name_card
+        events: list[Event] = []
+        self.notices.emit_tip(
+            app,
+            group,
+            operator,
+            TIP_MEMBER_PROFILE,
+            [target.user_id],
+            events,
+            memberList=[{"userID": target.user_id, "nameCard": name_card}],
         )
+        return events
 
     def _target_member(
         self, group: Group, caller: Member, opts: Options, operation: str, rule: str
@@ -277,17 +334,7 @@ class Membership:
         target = self._target_member(group, caller, opts, "setGroupMemberNameCard", rule)
         if utf8_len(name_card) > NAME_CARD_MAX_BYTES:
             raise IMError(Code.GROUP_INVALID_PARAMETER, "nameCard is longer than 50 bytes", rule=rule)
-        target.name_card = name_card
-        events: list[Event] = []
-        self.notices.emit_tip(
-            app,
-            group,
-            account.user_id,
-            TIP_MEMBER_PROFILE,
-            [target.user_id],
-            events,
-            memberList=[{"userID": target.user_id, "nameCard": name_card}],
-        )
+        events = self.set_name_card(app, group, account.user_id, target, name_card)
         return Outcome(
             {"group": group.profile(account.user_id), "member": self.member_view(app, group, target)}, events
         )

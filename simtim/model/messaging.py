@@ -66,11 +66,35 @@ class C2CMessaging:
             return Outcome({"message": prior.view(account.user_id)}, [])  # MSG-6
         elements = self.verdict_elements(app, draft, account.user_id, verdict, c2c=True)
         msg = self.new_message(app, account, draft, elements, app.clock.now())
+        sender_view, events = self.deliver(app, account, target, msg, inst)
+        return _new_tuple(Outcome, ({"message": sender_view}, events))
+
+    def deliver(
+        self,
+        app: App,
+        account: Account,
+        target: Account,
+        msg: Message,
+        acting: Instance | None,
+        *,
+        sync_sender: bool = True,
+        count_unread: bool = True,
+        push: bool = True,
+        imported: bool = False,
+    ) -> tuple[dict[str, Any], list[Event]]:
+        """Store an accepted C2C message and tell everyone who should know (MSG-4, MSG-5, UNREAD-1,
+        CONV-4). ``acting`` is the sending instance (a backend has none); ``sync_sender`` False keeps
+        the sender's instances quiet (REST-4 SyncOtherMachine 2); an import (from the past: it takes
+        its place by time) may neither count nor push."""
+        conversation_id = C2C + target.user_id
         key = pair_key(account.user_id, target.user_id)
         thread = app.threads.get(key)
         if thread is None:
             thread = app.threads[key] = Thread(C2C)
-        thread.append(msg)  # MSG-4
+        if imported:
+            thread.insert_in_time_order(msg)
+        else:
+            thread.append(msg)  # MSG-4
         msg.thread = thread
         events: list[Event] = []
         sender_view = msg.view(account.user_id)
@@ -78,8 +102,9 @@ class C2CMessaging:
         if target is not account:
             peer_conversation = C2C + account.user_id
             peer_state = target.conv(peer_conversation)
-            peer_state.unread += 1  # UNREAD-1
-            if target.online:
+            if count_unread:
+                peer_state.unread += 1  # UNREAD-1
+            if target.online and push:
                 received = dict(sender_view)  # the peer's view differs in two fields (MSG-4)
                 received["conversationID"] = peer_conversation
                 received["flow"] = "in"
@@ -90,14 +115,15 @@ class C2CMessaging:
                     CONVERSATION_LIST_UPDATED,
                     [c2c_conversation(peer_conversation, peer_state, received, account)],
                 )  # CONV-4
-        emit_account(events, account, MESSAGE_RECEIVED, [sender_view], exclude=inst)  # MSG-5
-        emit_account(
-            events,
-            account,
-            CONVERSATION_LIST_UPDATED,
-            [c2c_conversation(conversation_id, own_state, sender_view, target)],
-        )
-        return _new_tuple(Outcome, ({"message": sender_view}, events))
+        if sync_sender and push:
+            emit_account(events, account, MESSAGE_RECEIVED, [sender_view], exclude=acting)  # MSG-5
+            emit_account(
+                events,
+                account,
+                CONVERSATION_LIST_UPDATED,
+                [c2c_conversation(conversation_id, own_state, sender_view, target)],
+            )
+        return sender_view, events
 
     def revoke(self, app: App, account: Account, inst: Instance, msg: Message | None) -> Outcome:
         """REV-3 (C2C): not found (past retention is not in history, CLOCK-1) -> already revoked
@@ -127,5 +153,6 @@ class C2CMessaging:
             raise IMError(Code.C2C_MESSAGE_NOT_FOUND, rule="REV-4")
         if msg.revoked:
             raise IMError(Code.C2C_MESSAGE_ALREADY_REVOKED, rule="REV-4")
-        events = self.store.apply_revoke(app, msg, [app.accounts[msg.sender], app.accounts[msg.to]], None)
+        parties = [app.accounts[u] for u in (msg.sender, msg.to) if u in app.accounts]
+        events = self.store.apply_revoke(app, msg, parties, None)
         return Outcome({"message": msg.view(msg.sender)}, events)

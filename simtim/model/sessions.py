@@ -79,6 +79,9 @@ class Sessions:
         fields = verify_usersig(
             user_sig, sdkappid=app.sdkappid, identifier=user_id, key=app.secret_key, now=now
         )  # AUTH-2
+        known = app.accounts.get(user_id)
+        if known is not None and fields.time < known.sigs_valid_from:
+            raise IMError(Code.USERSIG_EXPIRED, "this UserSig was issued before a REST kick", rule="REST-3")
         events: list[Event] = []
         if inst.state is ONLINE:  # expired on read, not yet swept: it leaves quietly
             self._go_offline(app, inst, Transition.EXPIRE)

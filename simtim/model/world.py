@@ -23,6 +23,9 @@ component          module                      owns
 ``lifecycle``      ``groups.GroupLifecycle``   create/dismiss/profile/join/quit/owner/applications
 ``membership``     ``members.Membership``      add/remove/list members, roles, cards, mute
 ``group_messages`` ``group_messages``          group send + fan-out, group revoke, admin notices
+``account_admin``  ``admin_accounts``          a backend's account import/delete/kick, profile tags
+``c2c_admin``      ``admin_c2c``               a backend's C2C send, import, history, recall, read
+``group_admin``    ``admin_groups``            a backend's group operations (REST v4)
 =================  ==========================  ==================================================
 
 The World itself routes the three message methods whose owner depends on the
@@ -37,6 +40,9 @@ from typing import Any
 from simtim.clock import Clock
 from simtim.errors import Code, IMError
 from simtim.ids import IdSource
+from simtim.model.admin_accounts import AccountAdmin
+from simtim.model.admin_c2c import C2CAdmin
+from simtim.model.admin_groups import GroupAdmin
 from simtim.model.args import Options, options
 from simtim.model.conversations import Conversations
 from simtim.model.core import BeforeSend, WorldState
@@ -113,6 +119,19 @@ class World:
         self.lifecycle = GroupLifecycle(state, self.sessions, self.groups, self.notices)
         self.membership = Membership(state, self.sessions, self.groups, self.notices)
         self.group_messages = GroupMessaging(state, self.store, self.groups, self.notices)
+        # what an app's backend does through the server API (REST v4), on the same components
+        self.account_admin = AccountAdmin(state, self.sessions, self.groups)
+        self.c2c_admin = C2CAdmin(state, self.account_admin, self.store, self.c2c)
+        self.group_admin = GroupAdmin(
+            state,
+            self.account_admin,
+            self.groups,
+            self.lifecycle,
+            self.membership,
+            self.group_messages,
+            self.store,
+            self.notices,
+        )
         self._handlers: dict[str, Handler] = {
             method: getattr(self if owner == "self" else getattr(self, owner), name)
             for method, (owner, name) in METHODS.items()

@@ -27,6 +27,7 @@ from simtim.model.args import is_int
 from simtim.model.entities import App
 from simtim.model.lifecycle import DESTROYED, ONLINE, refusal
 from simtim.protocol.envelope import Envelope, error, from_error, ok
+from simtim.protocol.rest import RestFace
 
 EventSink = Callable[[list[Event]], None]
 
@@ -42,6 +43,9 @@ CONFIG_FIELDS: dict[str, str] = {
     "chatroomMemberTips": "chatroom_member_tips",
     "maxMemberNum": "max_member_num",
     "historyBeforeJoin": "history_before_join",
+    "restAdmins": "rest_admins",
+    "restRatePerSecond": "rest_rate_per_second",
+    "restAddMemberMax": "rest_add_member_max",
 }
 ADMIN_OPS = (
     "configureApp",
@@ -87,6 +91,10 @@ def _config_value(name: str, value: object) -> Any:
         if not isinstance(value, dict) or not set(value) <= set(default):
             raise _bad(f"{name} must be an object keyed by group type")
         return {**default, **value}
+    elif isinstance(default, list):
+        if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+            raise _bad(f"{name} must be a list of non-empty strings")
+        return list(value)
     return value
 
 
@@ -115,6 +123,8 @@ class Service:
         self.callback_urls: dict[int, str] = {}
         self.sink: EventSink = sink or (lambda events: None)
         self.started = time.time()
+        # TIM's server API on the same world; events go through whatever sink is current (REST-9)
+        self.rest = RestFace(self.world, lambda events: self.sink(events))
 
     # --- /v1 ---------------------------------------------------------------------------
     def handle(self, method: str, token: str | None, body: object) -> Envelope:

@@ -23,6 +23,7 @@ from simtim.model.events import ERROR, SDK_STATE_READY
 from simtim.model.lifecycle import DESTROYED, EXPIRED, KICKED, ONLINE, refusal
 from simtim.protocol.envelope import decode, encode, error, event_frame
 from simtim.protocol.openapi import openapi_document
+from simtim.protocol.rest import envelope
 from simtim.protocol.service import Service, admin_key_matches
 from simtim.server.mailbox import CLOSE_KICKED, CLOSE_REPLACED, CLOSE_UNKNOWN_TOKEN, Close, Mailbox
 
@@ -161,6 +162,9 @@ class SimtimApp:
         if path == "/healthz":
             await self._respond(send, 200, encode({"code": 0, "message": "", "data": {}}))
             return
+        if path.startswith("/v4/"):
+            await self._rest(scope, receive, send)
+            return
         is_admin = path.startswith("/admin/v1/")
         if is_admin and self.admin_key is None:
             await self._respond(send, 404, encode(error(Code.UNKNOWN_METHOD, "admin API disabled")))
@@ -192,6 +196,16 @@ class SimtimApp:
         else:
             envelope = await self._call(path[len("/v1/") :], _bearer(headers), body)
         await self._respond(send, 200, encode(envelope))
+
+    async def _rest(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """TIM's REST v4 face (docs/rest.md): always HTTP 200 and a TIM envelope (REST-1)."""
+        raw = await self._read_body(receive)
+        if raw is None:
+            reply = envelope(Code.REQUEST_INVALID, "body larger than 1 MiB")
+            await self._respond(send, 200, encode(reply), close=True)
+            return
+        reply = self.service.rest.handle(scope["method"], scope["path"], scope.get("query_string", b""), raw)
+        await self._respond(send, 200, encode(reply))
 
     async def _call(self, method: str, token: str | None, body: Any) -> dict[str, Any]:
         if method == "sendMessage" and self.service.callback_urls:

@@ -80,8 +80,8 @@ class C2CAdmin:
         """REST-4 sendmsg: no mute or callback checks; dedup 120 s on (sender, peer, MsgSeq,
         MsgRandom, content); delivered, stored and counted as MSG-5/UNREAD-1."""
         app = self.state.app_of(sdkappid)
-        sender = self._sender(app, sender_id, is_admin)
         target = self._peer(app, to)
+        sender = self._sender(app, sender_id, is_admin)
         now = app.clock.now()
         key = ("c2c", sender.user_id, target.user_id, msg_seq, random, _content_key(elements))
         prior = app.rest_dedup.get(key)

@@ -75,6 +75,18 @@ def parse_custom_fields(value: object, rule: str) -> dict[str, str]:
     return {f["key"]: f["value"] for f in value}
 
 
+CUSTOM_GROUP_ID_RULE = "groupID must be printable ASCII, <= 48 bytes, not starting @TGS#"
+
+
+def custom_group_id_ok(custom_id: str) -> bool:
+    """GRP-1/REST-6: a custom ID must not look like a server-assigned one (``@TGS#``)."""
+    return (
+        utf8_len(custom_id) <= GROUP_ID_MAX_BYTES
+        and not custom_id.startswith("@TGS#")
+        and all("!" <= ch <= "~" for ch in custom_id)
+    )
+
+
 class GroupLifecycle:
     """A group from creation to dismissal: profile, joining, quitting, owner, applications."""
 
@@ -152,12 +164,8 @@ class GroupLifecycle:
         changes = self._profile_changes(opts, rule)
         if len(changes.get("groupCustomField", {})) > GROUP_CUSTOM_FIELDS_MAX:
             raise _value_error("at most 10 group custom fields", "GRP-2")
-        if custom_id and (
-            utf8_len(custom_id) > GROUP_ID_MAX_BYTES
-            or custom_id.startswith("@TGS#")
-            or not all("!" <= ch <= "~" for ch in custom_id)
-        ):
-            raise _value_error("groupID must be printable ASCII, <= 48 bytes, not starting @TGS#", rule)
+        if custom_id and not custom_group_id_ok(custom_id):
+            raise _value_error(CUSTOM_GROUP_ID_RULE, rule)
         members: list[tuple[Account, str, dict[str, str]]] = []
         for entry in member_list:  # roles are checked for every type (Admin in AVChatRoom -> 10004)
             if (entry.get("role") or MEMBER) not in CREATE_ROLES[group_type]:

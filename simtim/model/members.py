@@ -9,6 +9,7 @@ from simtim.limits import (
     MEMBER_PAGE_DEFAULT,
     MEMBER_PAGE_MAX,
     MEMBER_PROFILE_MAX_IDS,
+    MUTE_FOREVER,
     NAME_CARD_MAX_BYTES,
 )
 from simtim.model.args import Options, is_int, req_str, str_list, utf8_len
@@ -233,10 +234,13 @@ class Membership:
 
     def mute(self, app: App, group: Group, operator: str, user_ids: list[str], mute_time: int) -> list[Event]:
         """MUTE-1's effect (and REST-7 forbid_send_msg's, for many): muteUntil = now + muteTime (0
-        lifts it), one tip 7 naming them all."""
+        lifts it; 4294967295 is TIM's "permanent" and stays that absolute value rather than a date
+        past 2106), one tip 7 naming them all."""
         now = app.clock.now()
         for user_id in user_ids:
-            group.mute_until[user_id] = now + mute_time if mute_time else 0
+            group.mute_until[user_id] = (
+                MUTE_FOREVER if mute_time >= MUTE_FOREVER else now + mute_time if mute_time else 0
+            )
         events: list[Event] = []
         self.notices.emit_tip(
             app,

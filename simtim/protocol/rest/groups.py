@@ -22,6 +22,7 @@ from simtim.limits import (
     UINT32_MAX,
 )
 from simtim.model.entities import GROUP, Group
+from simtim.model.groups import CUSTOM_GROUP_ID_RULE, custom_group_id_ok
 from simtim.protocol.rest.c2c import message_body
 from simtim.protocol.rest.context import Ctx, Result
 from simtim.protocol.rest.request import Fields
@@ -98,6 +99,8 @@ def create_group(ctx: Ctx) -> Result:
     opts["name"] = fields.string("Name", empty=True)
     if ctx.body.get("GroupId") is not None:
         opts["groupID"] = fields.string("GroupId")
+        if not custom_group_id_ok(opts["groupID"]):
+            raise IMError(Code.GROUP_INVALID_ID, CUSTOM_GROUP_ID_RULE, rule="REST-6")
     members = []
     for record in ctx.body.get("MemberList") or []:
         if not isinstance(record, Mapping) or not isinstance(record.get("Member_Account"), str):

@@ -201,8 +201,13 @@ def run_wrk(
     seconds: float,
     check: bool,
     log_path: Path,
+    *,
+    path: str = "/v1/sendMessage",
+    script: Path = LUA_SCRIPT,
 ) -> WrkRun:
-    url = f"http://{server.host}:{server.port}/v1/sendMessage"
+    """One wrk run; ``path`` and ``script`` let other benches (rest_bench.py) reuse it with a
+    script that takes the same arguments (first, receiver, check, seed) and prints SIMTIM_WRK."""
+    url = f"http://{server.host}:{server.port}{path}"
     cmd = [
         *pinning.client,
         wrk,
@@ -212,7 +217,7 @@ def run_wrk(
         "--timeout",
         "5s",
         "-s",
-        str(LUA_SCRIPT),
+        str(script),
         url,
         "--",
         token,

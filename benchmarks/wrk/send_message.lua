@@ -13,6 +13,12 @@
 -- wrk then parses every response's headers and body, which costs it CPU: use it for a short
 -- verification run, not for the timed one.
 --
+-- REST v4 mode (benchmarks/rest_bench.py): when the URL's path is /v4/openim/sendmsg?QUERY (the admin's
+-- sdkappid/identifier/usersig in QUERY, one sig for the run as backends do), the arguments are
+-- FROM [TO] [check] [SEED], the body is a sendmsg with a fresh MsgRandom (the 120 s dedup never
+-- answers), and "check" wants "ErrorCode":0. REST_BENCH_TO=ghost in the environment sends to an
+-- unknown account instead (90012: the refusal path, authentication and parsing without the send).
+--
 -- done() prints one line "SIMTIM_WRK {json}" (latencies in microseconds) for benchmarks/server_bench.py.
 
 local threads = {}
@@ -29,9 +35,11 @@ checked = 0
 bad = 0
 first_bad = nil
 
+local ok_marker = '"code":0,'
+
 local function check_response(status, headers, body)
    checked = checked + 1
-   if status ~= 200 or body == nil or not string.find(body, '"code":0,', 1, true) then
+   if status ~= 200 or body == nil or not string.find(body, ok_marker, 1, true) then
       bad = bad + 1
       if first_bad == nil then
          first_bad = tostring(status) .. " " .. string.sub(tostring(body), 1, 200)
@@ -41,7 +49,25 @@ end
 
 local body_format = nil
 
+local function init_rest(args)
+   local from = args[1] or "alice"
+   local to = os.getenv("REST_BENCH_TO") or args[2] or "bob"
+   wrk.method = "POST"
+   wrk.headers["Content-Type"] = "application/json"
+   ok_marker = '"ErrorCode":0'
+   body_format = '{"From_Account":"' .. from .. '","To_Account":"' .. to .. '","SyncOtherMachine":2,'
+      .. '"MsgRandom":%d,"MsgBody":[{"MsgType":"TIMTextElem","MsgContent":{"Text":"wrk bench message"}}]}'
+end
+
 function init(args)
+   if string.find(wrk.path, "/v4/", 1, true) then
+      init_rest(args)
+      math.randomseed((tonumber(args[4] or "") or os.time()) + 7919 * (index or 0))
+      if args[3] == "check" then
+         response = check_response
+      end
+      return
+   end
    local token = args[1] or os.getenv("SIMTIM_BENCH_TOKEN")
    local to = args[2] or os.getenv("SIMTIM_BENCH_TO") or "bob"
    local check = (args[3] == "check") or (os.getenv("SIMTIM_BENCH_CHECK") == "1")
@@ -61,6 +87,7 @@ function init(args)
 end
 
 function request()
+   -- string.format ignores the extra clientTime argument in REST mode's one-%d format
    return wrk.format(nil, nil, nil, string.format(body_format, math.random(0, 4294967295), os.time()))
 end
 

@@ -23,6 +23,7 @@ from simtim.conformance.evidence import Ledger
 from simtim.conformance.target import AppCredentials, Capabilities, TargetInfo, probe
 from simtim.driver.base import Call, Driver, PushedEvent, Reply, gaps_of
 from simtim.driver.inproc import InProcDriver
+from simtim.driver.timrest import DEFAULT_ADMIN, InProcRest, RestCaller, RestFactory
 from simtim.protocol.service import Service
 from simtim.usersig import gen_usersig
 
@@ -58,6 +59,8 @@ class Cell:
         time_tolerance: int = 2,
         seed: int = 0,
         ledger: Ledger | None = None,
+        rest: RestFactory | None = None,
+        admin_identifier: str = DEFAULT_ADMIN,
     ) -> None:
         self.target = target
         self.info = info
@@ -83,10 +86,20 @@ class Cell:
             self.model = InProcDriver(fake_clock=True, clock_start=info.now, seed=seed)
         else:
             self.model = InProcDriver(service=Service(seed=seed, real_clock=OffsetClock(info.skew)))
+        admins = {} if admin_identifier == DEFAULT_ADMIN else {"restAdmins": [admin_identifier]}
+        self.model_rest: RestCaller | None = None
+        self.target_rest: RestCaller | None = None
+        if rest is not None and caps.rest:
+            self.model_rest = InProcRest(
+                self.model, self.sdkappid, self.secret_key, admin_identifier, now=self.now
+            )
+            self.target_rest = rest(self.sdkappid, self.secret_key, admin_identifier, self.now)
         if not self.own_app:
-            self.model.admin("configureApp", {"SDKAppID": self.sdkappid, "secretKey": self.secret_key})
+            self.model.admin(
+                "configureApp", {"SDKAppID": self.sdkappid, "secretKey": self.secret_key, **admins}
+            )
             return
-        body = {"SDKAppID": self.sdkappid, "secretKey": self.secret_key, **(config or {})}
+        body = {"SDKAppID": self.sdkappid, "secretKey": self.secret_key, **admins, **(config or {})}
         for driver in (self.model, self.target):
             reply = driver.admin("configureApp", body)
             if not reply.ok:
@@ -113,12 +126,15 @@ class Cell:
 
     # --- setup ----------------------------------------------------------------------------------
     def import_account(self, name: str, nick: str = "") -> None:
-        """AUTH-5: with the admin API, import it; without, the account appears when it logs in."""
-        if not self.info.admin:
-            return
-        body = {"SDKAppID": self.sdkappid, "userID": self.user(name), "nick": nick}
-        self.model.admin("importAccount", body)
-        self.target.admin("importAccount", body)
+        """AUTH-5: with the admin API, import it; else through REST ``account_import`` (compared,
+        a REST-3 check); with neither, the account appears when it logs in."""
+        if self.info.admin:
+            body = {"SDKAppID": self.sdkappid, "userID": self.user(name), "nick": nick}
+            self.model.admin("importAccount", body)
+            self.target.admin("importAccount", body)
+        elif self.target_rest is not None:
+            body = {"UserID": self.user(name), **({"Nick": nick} if nick else {})}
+            self.rest("account_import", body, rule="REST-3", step="setup: account_import")
 
     def provision(self, name: str, nick: str = "", rule: str = "AUTH-5") -> StepResult:
         """Make an account exist without the admin API, the way a TIM app does: log it in once
@@ -175,22 +191,10 @@ class Cell:
             self.ledger.unsupported(rule, actual.message, self.scenario)
             self._drain_model_events()
             return result
-        if expected.code != actual.code:
-            result.mismatches.append(
-                Mismatch(rule, method, "code", expected.code, actual.code, step, REPLY_CODE)
-            )
-        elif expected.ok:
-            if "session" in expected.data and "session" in actual.data:  # create / login shortcut
-                self.sessions[actor] = (expected.data["session"], actual.data["session"])
-            result.mismatches += compare(
-                expected.data,
-                actual.data,
-                self.ids,
-                rule=rule,
-                method=method,
-                time_tolerance=self.time_tolerance,
-                step=step,
-            )
+        if expected.ok and actual.ok and "session" in expected.data and "session" in actual.data:
+            self.sessions[actor] = (expected.data["session"], actual.data["session"])  # create / login
+        if expected.code != actual.code or expected.ok:
+            result.mismatches += self._compare_reply(rule, method, step, expected, actual)
         self.ledger.check(rule, result.mismatches, self.scenario)
         result.mismatches += self._check_events(rule, method, step, result, check_events)
         self.mismatches += result.mismatches
@@ -224,6 +228,48 @@ class Cell:
         result.mismatches += self._check_events(rule, f"admin:{op}", step, result)
         self.mismatches += result.mismatches
         return result
+
+    def rest(
+        self,
+        command: str,
+        body: Mapping[str, Any],
+        *,
+        rule: str,
+        step: str = "",
+        identifier: str | None = None,
+    ) -> StepResult:
+        """One REST v4 call as the App admin on the shadow's REST face and on the target's, compared
+        like an SDK reply (REST-9: the SDK users' events are checked too)."""
+        if self.model_rest is None or self.target_rest is None:
+            why = "the target has no REST v4 channel"
+            self.ledger.unsupported(rule, why, self.scenario)
+            unsupported = Reply.not_supported(why)
+            return StepResult(unsupported, unsupported, unsupported=why)
+        method = f"rest:{command}"
+        expected = self.model_rest.call(command, body, identifier)
+        actual = self.target_rest.call(command, self.ids.translate(dict(body)), identifier)
+        result = StepResult(expected, actual)
+        result.mismatches += self._compare_reply(rule, method, step, expected, actual, "ErrorCode")
+        self.ledger.check(rule, result.mismatches, self.scenario)
+        result.mismatches += self._check_events(rule, method, step, result)
+        self.mismatches += result.mismatches
+        return result
+
+    def _compare_reply(
+        self, rule: str, method: str, step: str, expected: Reply, actual: Reply, code_field: str = "code"
+    ) -> list[Mismatch]:
+        """The code, then (when the model answered the same) the data, IDs mapped, times within tolerance."""
+        if expected.code != actual.code:
+            return [Mismatch(rule, method, code_field, expected.code, actual.code, step, REPLY_CODE)]
+        return compare(
+            expected.data,
+            actual.data,
+            self.ids,
+            rule=rule,
+            method=method,
+            time_tolerance=self.time_tolerance,
+            step=step,
+        )
 
     def advance(self, seconds: int, *, rule: str, step: str = "") -> list[Mismatch]:
         """Time passes (CLOCK-1): both fake clocks step the cell's own app, or real time goes by
@@ -337,6 +383,8 @@ class Cell:
 
     def close(self) -> None:
         self.model.close()
+        if self.target_rest is not None:
+            self.target_rest.close()
 
 
 def _named(name: str) -> Callable[[PushedEvent], bool]:

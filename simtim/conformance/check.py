@@ -11,12 +11,29 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-#: server-chosen identifiers: mapped through a bijection, never compared raw
-ID_KEYS = frozenset({"ID", "nextReqMessageID", "session", "token"})
+#: server-chosen identifiers (simtim/1, then REST v4): mapped through a bijection, never compared raw
+ID_KEYS = frozenset({"ID", "nextReqMessageID", "session", "token", "MsgKey", "LastMsgKey", "MsgId", "Next"})
 #: server times: compared within a tolerance
-TIME_KEYS = frozenset({"time", "createTime", "joinTime", "clientTime", "now", "muteUntil"})
-#: drawn by the server when the client gave none (MSG-6): not comparable
-IGNORED_KEYS = frozenset({"random"})
+TIME_KEYS = frozenset(
+    {
+        "time",
+        "createTime",
+        "joinTime",
+        "clientTime",
+        "now",
+        "muteUntil",
+        "MsgTime",
+        "MsgTimeStamp",
+        "CreateTime",
+        "JoinTime",
+        "LastMsgTime",
+        "MutedUntil",
+        "MuteUntil",
+    }
+)
+#: drawn by the server when the client gave none (MSG-6; in REST reads of SDK messages too, where
+#: the MsgKey bijection still pins it); REST's texts are not normative (REST-1)
+IGNORED_KEYS = frozenset({"random", "MsgRandom", "ErrorInfo", "ResultInfo"})
 GROUP_ID_PREFIX = "@TGS#"
 
 

@@ -34,6 +34,7 @@ from simtim.conformance.runner import (
 from simtim.conformance.scenario import Scenario, ScenarioError, load_all
 from simtim.conformance.target import CAPABILITY_NAMES, AppCredentials, TargetInfo, TargetProblem, probe
 from simtim.driver.targets import TargetOptions, UnknownTarget, help_text, open_target
+from simtim.driver.timrest import DEFAULT_ADMIN, rest_url_of
 from simtim.model.core import DEV_SDKAPPID, DEV_SECRET_KEY
 from simtim.paths import scenarios_dir
 
@@ -60,6 +61,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--secret-key",
         default=os.environ.get("SIMTIM_SECRET_KEY") or DEV_SECRET_KEY,
         help="that app's secret key; UserSigs are made locally (env SIMTIM_SECRET_KEY; default the dev key)",
+    )
+    parser.add_argument(
+        "--rest",
+        default=os.environ.get("SIMTIM_REST"),
+        metavar="timrest+http://HOST:PORT",
+        help="TIM's REST API v4 of the target as the App admin (env SIMTIM_REST): REST rules, account "
+        "import, kick and recall without the simtim admin API (a timrest+http:// target has it already)",
+    )
+    parser.add_argument(
+        "--admin-identifier",
+        default=os.environ.get("SIMTIM_ADMIN_IDENTIFIER") or DEFAULT_ADMIN,
+        help=f"the App admin REST calls act as (env SIMTIM_ADMIN_IDENTIFIER; default {DEFAULT_ADMIN})",
     )
     parser.add_argument(
         "--max-wait",
@@ -113,14 +126,23 @@ def conform(args: argparse.Namespace) -> int:
         if not scenarios and (args.random_steps <= 0 or args.rules):
             raise ValueError(f"no scenarios in {args.scenarios} match {args.rules or 'anything'}")
         divergences = load_divergences(args.known_divergences) if args.known_divergences else []
-        options = TargetOptions(admin_key=args.admin_key, timeout=PROBE_TIMEOUT)
+        if args.rest is not None:
+            rest_url_of(args.rest)  # a ValueError names a malformed --rest here, once
+        options = TargetOptions(admin_key=args.admin_key, timeout=PROBE_TIMEOUT, rest_url=args.rest)
         opened = open_target(args.target, options)
     except (ScenarioError, ValueError, UnknownTarget, OSError) as exc:
         print(f"simtim conform: {exc}", file=sys.stderr)
         return 1
     app = AppCredentials(args.sdkappid, args.secret_key)
     try:
-        info = probe(opened.driver, loopback=opened.loopback, app=app, without=args.without)
+        info = probe(
+            opened.driver,
+            loopback=opened.loopback,
+            app=app,
+            without=args.without,
+            rest=opened.rest,
+            admin_identifier=args.admin_identifier,
+        )
     except TargetProblem as exc:
         print(f"simtim conform: {args.target}: {exc}", file=sys.stderr)
         return 1
@@ -129,7 +151,9 @@ def conform(args: argparse.Namespace) -> int:
     header = _describe(args.target, info, len(scenarios), args)
     for line in header:
         print(line, flush=True)
-    settings = RunSettings(args.event_deadline, opened.settle, args.max_wait, opened.loopback)
+    settings = RunSettings(
+        args.event_deadline, opened.settle, args.max_wait, opened.loopback, args.admin_identifier
+    )
     try:
         results = _run_all(args, scenarios, info, settings)
     except Exception:
@@ -188,7 +212,7 @@ def _run_all(
     progress = Progress(len(scenarios) + (1 if args.random_steps > 0 and not args.rules else 0))
 
     def one(index: int) -> ScenarioResult:
-        opened = open_target(args.target, TargetOptions(admin_key=args.admin_key))
+        opened = open_target(args.target, TargetOptions(admin_key=args.admin_key, rest_url=args.rest))
         try:
             if index < len(scenarios):
                 scenario = scenarios[index]
@@ -200,6 +224,7 @@ def _run_all(
                     sdkappid=app_ids[index],
                     settings=settings,
                     progress=progress,
+                    rest=opened.rest,
                 )
             else:
                 result = run_random_phase(

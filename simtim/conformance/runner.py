@@ -23,6 +23,7 @@ from simtim.conformance.progress import Progress
 from simtim.conformance.scenario import Scenario, ScenarioError, Step
 from simtim.conformance.target import TargetInfo
 from simtim.driver.base import Driver, Reply
+from simtim.driver.timrest import DEFAULT_ADMIN, RestFactory
 from simtim.limits import AppConfig
 from simtim.protocol.service import CONFIG_FIELDS
 from simtim.usersig import gen_usersig
@@ -41,6 +42,7 @@ class RunSettings:
     settle: float = 0.0
     max_wait: float = 150.0  # real seconds one scenario may wait on a real clock
     loopback: bool = True  # a scripted callback on 127.0.0.1 reaches the target
+    admin_identifier: str = DEFAULT_ADMIN  # who REST steps act as (REST-2)
 
 
 @dataclass
@@ -143,6 +145,7 @@ class ScenarioRun:
         self.ledger = cell.ledger
         self.waited = 0.0
         self.skip_reason = ""
+        self.offline = False  # accounts stay offline: the target has no client side
 
     def resolve(self, value: Any) -> Any:
         if isinstance(value, dict):
@@ -191,6 +194,8 @@ class ScenarioRun:
             )
             self.ledger.check(step.rule, found, name)
         for actor, names in step.expect_events.items():
+            if actor not in self.cell.sessions:
+                continue  # not online in this run (setup.logins: optional): nothing to pin
             got_names = events.get(actor, [])
             found = (
                 []
@@ -223,6 +228,9 @@ class ScenarioRun:
         whole = set(scenario.requires)
         if scenario.app and app_needs_config(scenario.app):
             whole.add("app_config")
+        self.offline = scenario.logins_optional and not caps.sdk
+        if any(account.login for account in scenario.accounts) and not self.offline:
+            whole.add("sdk")  # the setup logs them in
         missing = caps.missing(sorted(whole))
         if missing:
             for step in steps:
@@ -234,6 +242,9 @@ class ScenarioRun:
             missing = caps.missing(sorted(step.requires))
             if "callback" in step.requires and not self.settings.loopback:
                 missing.append("a callback endpoint it can reach (the target is not on this machine)")
+            if missing == ["sdk"] and self.offline:
+                self.ledger.skip(step.rule, "needs sdk", scenario.name)  # skipped on both sides alike
+                continue
             if missing:
                 self._skip(step, f"needs {' and '.join(dict.fromkeys(missing))}")
                 continue
@@ -257,14 +268,14 @@ class ScenarioRun:
         cell.scenario = scenario.name
         for account in scenario.accounts:
             cell.import_account(account.name, account.nick)
-        if not cell.info.admin:  # AUTH-5: without an import, an account exists once it logged in
+        if not cell.info.admin and cell.target_rest is None:  # AUTH-5: it exists once it logged in
             for account in scenario.accounts:
                 if not account.login:
                     cell.provision(account.name, account.nick, rule="AUTH-5")
         for account in scenario.accounts:
-            if account.login:
+            if account.login and not self.offline:
                 cell.login(account.name, account.platform, rule="INST-2", step="setup: login")
-                if account.nick and not cell.info.admin:
+                if account.nick and not cell.info.admin and cell.target_rest is None:
                     cell.do(
                         account.name,
                         "updateMyProfile",
@@ -293,6 +304,14 @@ class ScenarioRun:
             result = cell.login(step.actor, step.platform, rule=step.rule, step=step.label)
         elif step.kind == "admin":
             result = cell.admin(step.method, self.resolve(step.args), rule=step.rule, step=step.label)
+        elif step.kind == "rest":
+            result = cell.rest(
+                step.method,
+                self.resolve(step.args),
+                rule=step.rule,
+                step=step.label,
+                identifier=self.resolve(step.identifier) or None,
+            )
         else:
             result = cell.do(
                 step.actor, step.method, self.resolve(step.args), rule=step.rule, step=step.label
@@ -314,6 +333,7 @@ def run_scenario(
     sdkappid: int,
     settings: RunSettings,
     progress: Progress | None = None,
+    rest: RestFactory | None = None,
 ) -> ScenarioResult:
     cell = Cell(
         target,
@@ -323,6 +343,8 @@ def run_scenario(
         config=scenario.app,
         event_deadline=settings.event_deadline,
         settle=settings.settle,
+        rest=rest,
+        admin_identifier=settings.admin_identifier,
     )
     wants_callback = any(s.kind == "callback" or "callback" in s.requires for s in scenario.steps)
     callback = CallbackServer() if wants_callback and info.capabilities.callback else None
@@ -364,6 +386,11 @@ def run_random_phase(
 ) -> ScenarioResult:
     """Random (seeded, reproducible) operations in one cell, each compared with the model."""
     rng = random.Random(seed)
+    if not info.capabilities.sdk:
+        ledger = Ledger()
+        for rule in set(METHOD_RULES.values()):
+            ledger.skip(rule, "the random phase needs sdk", RANDOM_PHASE)
+        return ScenarioResult(RANDOM_PHASE, ledger, 0.0, "the random phase needs sdk")
     cell = Cell(
         target,
         info,

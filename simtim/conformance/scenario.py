@@ -34,6 +34,12 @@ before-send callback endpoint (``requires: [callback]``) whose reply a
 ``{SDKAppID, platform}``) gives the actor a new, logged-out instance; a
 ``call: login`` on it (or on no instance, with ``SDKAppID``) logs in with
 explicit arguments.  Actors ``alice/2`` are alice's further instances.
+
+``setup: {logins: optional}`` lets such a scenario run where there is no client side.
+``rest: COMMAND`` steps (``{rest: sendmsg, args: {To_Account: ~bob, ...}}``) call TIM's REST API v4
+as the App admin on the shadow and on the target and compare the replies (``expect.code`` is the
+``ErrorCode``, ``expect.data`` paths are in the reply's fields); they need ``rest``. ``call`` and
+``login`` steps, and accounts that log in at setup, need ``sdk``.
 """
 
 from __future__ import annotations
@@ -45,11 +51,12 @@ from typing import Any
 import yaml
 
 from simtim.conformance.target import CAPABILITY_NAMES
+from simtim.driver.timrest import SERVICE_OF
 from simtim.model import METHODS
 from simtim.protocol.service import ADMIN_OPS, CONFIG_FIELDS
 from simtim.rules import RULE_IDS
 
-STEP_KINDS = ("call", "login", "advance", "admin", "callback")
+STEP_KINDS = ("call", "login", "advance", "admin", "callback", "rest")
 STEP_KEYS = {
     "actor",
     "call",
@@ -57,6 +64,7 @@ STEP_KEYS = {
     "advance",
     "admin",
     "callback",
+    "rest",
     "args",
     "expect",
     "save",
@@ -66,6 +74,7 @@ STEP_KEYS = {
     "note",
     "requires",
     "only",
+    "as",
 }
 REQUIREMENTS = CAPABILITY_NAMES
 CLOCK_VARIANTS = ("fake_clock", "real_clock")
@@ -98,6 +107,7 @@ class Step:
     seconds: int = 0
     requires: frozenset[str] = frozenset()
     only: str = ""  # "", "fake_clock" or "real_clock"
+    identifier: str = ""  # rest steps: who calls (default the App admin)
 
     @property
     def label(self) -> str:
@@ -114,6 +124,10 @@ class Scenario:
     app: dict[str, Any]
     accounts: list[Account]
     steps: list[Step]
+    #: ``setup.logins: optional``: on a target without a client side (REST only) the accounts are
+    #: imported, not logged in, and SDK steps are skipped one by one (both sides skip them, so the
+    #: shadow stays in step); ``expect_events`` of actors that are not online are not pinned
+    logins_optional: bool = False
 
 
 def _fail(path: Path, where: str, why: str) -> ScenarioError:
@@ -189,6 +203,12 @@ def _parse_step(
         step.requires |= {"admin", "app_config"} if raw["admin"] == "configureApp" else {"admin"}
     if kind == "callback" or _mentions_callback(raw.get("args")):
         step.requires |= {"callback"}
+    if kind in ("call", "login"):
+        step.requires |= {"sdk"}
+    if kind == "rest":
+        step.requires |= {"rest"}
+    elif "as" in raw:
+        raise _fail(path, where, "as: names the caller of a rest step")
     rule = raw.get("rule", rules[0] if rules else "")
     if rule not in RULE_IDS:
         raise _fail(path, where, f"unknown rule {rule!r}")
@@ -212,6 +232,11 @@ def _parse_step(
         step.method = str(raw["call"])
         if step.method not in METHODS and step.method != "create":
             raise _fail(path, where, f"unknown method {step.method!r}")
+    elif kind == "rest":
+        step.method = str(raw["rest"])
+        if step.method not in SERVICE_OF and step.method.count("/") != 1:
+            raise _fail(path, where, f"unknown REST v4 command {step.method!r} (or give service/command)")
+        step.identifier = str(raw.get("as", ""))
     else:
         step.method = str(raw["admin"])
         if step.method not in ADMIN_OPS:
@@ -270,8 +295,10 @@ def load_scenario(path: Path) -> Scenario:
             path, "requires", f"only {REQUIREMENTS} are known (a scenario-level list applies to every step)"
         )
     setup = raw.get("setup", {}) or {}
-    if not isinstance(setup, dict) or not set(setup) <= {"app", "accounts"}:
-        raise _fail(path, "setup", "setup takes app and accounts")
+    if not isinstance(setup, dict) or not set(setup) <= {"app", "accounts", "logins"}:
+        raise _fail(path, "setup", "setup takes app, accounts and logins")
+    if setup.get("logins", "required") not in ("required", "optional"):
+        raise _fail(path, "setup.logins", "logins is required (the default) or optional")
     app = setup.get("app", {}) or {}
     if not isinstance(app, dict) or not set(app) <= set(CONFIG_FIELDS):
         raise _fail(path, "setup.app", f"known fields: {sorted(CONFIG_FIELDS)}")
@@ -298,7 +325,9 @@ def load_scenario(path: Path) -> Scenario:
         _parse_step(path, i, raw_step, names, rules, needs, only)
         for i, (raw_step, needs, only) in enumerate(_flatten(path, steps_raw))
     ]
-    return Scenario(name, path, list(rules), list(requires), app, accounts, steps)
+    scenario = Scenario(name, path, list(rules), list(requires), app, accounts, steps)
+    scenario.logins_optional = setup.get("logins") == "optional"
+    return scenario
 
 
 def load_all(directory: Path) -> list[Scenario]:

@@ -83,6 +83,11 @@ class InProcDriver:
         with self._lock:
             return _reply(self.service.admin(op, dict(body)))
 
+    def rest(self, path: str, query: str, body: bytes) -> dict[str, Any]:
+        """One REST v4 request on the Service's REST face (``timrest.InProcRest`` speaks through it)."""
+        with self._lock:
+            return self.service.rest.handle("POST", path, query, body)
+
     def close(self) -> None:
         self._closed.set()
         for stream in self._streams.values():

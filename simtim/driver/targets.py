@@ -17,6 +17,14 @@ from urllib.parse import urlsplit
 from simtim.driver.base import Driver
 from simtim.driver.http import HttpDriver, Transport
 from simtim.driver.inproc import InProcDriver
+from simtim.driver.timrest import (
+    InProcRest,
+    RestCaller,
+    RestChannel,
+    RestFactory,
+    RestOnlyDriver,
+    rest_url_of,
+)
 
 
 @dataclass(frozen=True)
@@ -27,6 +35,8 @@ class TargetOptions:
     timeout: float = 5.0
     #: a transport factory for the load harness (gevent); None = the driver's blocking default
     transport: Callable[[str, float], Transport] | None = None
+    #: a REST v4 channel to add to the target (``--rest timrest+http://…``)
+    rest_url: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -35,6 +45,7 @@ class Opened:
     driver: Driver
     settle: float  # seconds to wait for stray pushes after the expected ones (0 in-process)
     loopback: bool  # a callback endpoint on 127.0.0.1 can reach the target (MSG-8 scenarios)
+    rest: RestFactory | None = None  # TIM's REST v4 as the App admin, when the target has it
 
 
 @dataclass(frozen=True)
@@ -53,13 +64,41 @@ def _open_inproc(url: str, options: TargetOptions) -> Opened:
     expiries every second, as ``simtim serve`` without ``--fake-clock`` does."""
     real = "clock=real" in urlsplit(url).query
     driver = InProcDriver(fake_clock=not real, clock_start=None, seed=None, ticking=real)
-    return Opened(driver, 0.0, True)
+
+    def rest(sdkappid: int, key: str, identifier: str, now: Callable[[], float]) -> RestCaller:
+        return InProcRest(driver, sdkappid, key, identifier, now=now)
+
+    return Opened(driver, 0.0, True, rest)
+
+
+def _rest_factory(url: str | None, timeout: float) -> RestFactory | None:
+    if url is None:
+        return None
+    base = rest_url_of(url)
+
+    def rest(sdkappid: int, key: str, identifier: str, now: Callable[[], float]) -> RestCaller:
+        return RestChannel(base, sdkappid, key, identifier, timeout=timeout, now=now)
+
+    return rest
 
 
 def _open_http(url: str, options: TargetOptions) -> Opened:
     transport = options.transport(url, options.timeout) if options.transport is not None else None
     driver = HttpDriver(url, admin_key=options.admin_key, timeout=options.timeout, transport=transport)
-    return Opened(driver, 0.05, is_loopback(url))
+    return Opened(driver, 0.05, is_loopback(url), _rest_factory(options.rest_url, options.timeout))
+
+
+def _open_timrest(url: str, options: TargetOptions) -> Opened:
+    """REST v4 at the URL; the client side is simtim/1 on the same ``http://`` host when that
+    answers (``simtim serve`` does), otherwise there is none and SDK steps are skipped."""
+    base = rest_url_of(url)
+    driver: Driver
+    if base.startswith("http://"):
+        transport = options.transport(base, options.timeout) if options.transport is not None else None
+        driver = HttpDriver(base, admin_key=options.admin_key, timeout=options.timeout, transport=transport)
+    else:
+        driver = RestOnlyDriver()
+    return Opened(driver, 0.05, is_loopback(base), _rest_factory(url, options.timeout))
 
 
 TARGETS: tuple[TargetKind, ...] = (
@@ -68,8 +107,8 @@ TARGETS: tuple[TargetKind, ...] = (
         "inproc://",
         "the reference model in this process",
         "direct calls",
-        "the model's own admin",
-        ("admin", "fake_clock", "app_config", "callback"),
+        "the model's own admin; its REST v4 face",
+        ("admin", "fake_clock", "app_config", "callback", "sdk", "rest"),
         _open_inproc,
     ),
     TargetKind(
@@ -77,9 +116,27 @@ TARGETS: tuple[TargetKind, ...] = (
         "http://127.0.0.1:8080",
         "`simtim serve` or any simtim/1 server",
         "simtim/1 (HTTP + WebSocket)",
-        "simtim admin API (`--admin-key`), when the server has one",
-        ("admin", "fake_clock", "app_config", "callback"),
+        "simtim admin API (`--admin-key`), when the server has one; REST v4 with `--rest`",
+        ("admin", "fake_clock", "app_config", "callback", "sdk", "rest"),
         _open_http,
+    ),
+    TargetKind(
+        "timrest+http",
+        "timrest+http://127.0.0.1:8080",
+        "TIM's REST API v4: `simtim serve`, a TIM-compatible server",
+        "REST v4 as the App admin (`--sdkappid`, `--secret-key`, `--admin-identifier`); simtim/1 on the same host when it answers",
+        "REST v4 (account import, kick, recall, mute, group setup); simtim admin API when the host has one",
+        ("admin", "fake_clock", "app_config", "callback", "sdk", "rest"),
+        _open_timrest,
+    ),
+    TargetKind(
+        "timrest+https",
+        "timrest+https://im.example.com",
+        "TIM's REST API v4 over TLS",
+        "REST v4 as the App admin; no client protocol",
+        "REST v4",
+        ("rest",),
+        _open_timrest,
     ),
 )
 BY_SCHEME: dict[str, TargetKind] = {kind.scheme: kind for kind in TARGETS}

@@ -27,7 +27,8 @@ from simtim.conformance.delivery import DeliveryTracker, SecondBucket
 from simtim.conformance.evidence import Ledger
 from simtim.conformance.target import AppCredentials, TargetInfo, probe
 from simtim.driver.base import Driver
-from simtim.driver.targets import TargetOptions, open_target, scheme_of
+from simtim.driver.targets import Opened, TargetOptions, open_target, scheme_of
+from simtim.driver.timrest import RestFactory
 from simtim.load.embedded import EmbeddedServer
 from simtim.load.options import add_arguments
 from simtim.load.results import ResultWriter
@@ -58,7 +59,7 @@ class Harness:
         self.rows: list[dict[str, Any]] = []
         self.writer: ResultWriter | None = None
         self.embedded: EmbeddedServer | None = None
-        self._inproc: Driver | None = None
+        self._inproc: Opened | None = None
         self._info: TargetInfo | None = None
         self._flusher: gevent.Greenlet | None = None
         self.worker_counts: dict[str, Counter[str]] = {}
@@ -86,25 +87,31 @@ class Harness:
 
     def driver(self) -> Driver:
         """A driver for one cell: shared in-process model, or a gevent HTTP driver of its own."""
+        return self.open().driver
+
+    def open(self) -> Opened:
+        """The target for one cell. An ``http://`` host's REST v4 face is tried at the same address
+        (``simtim serve`` has one; the probe says ``rest no`` where there is none)."""
         if scheme_of(self.host) == "inproc":
             if self._inproc is None:  # one model for every cell of the process: its own clock per app
-                self._inproc = open_target(self.host).driver
+                self._inproc = open_target(self.host)
             return self._inproc
         options = TargetOptions(
             admin_key=self.option("simtim_admin_key") or None,
             timeout=float(self.option("request_timeout", 5.0)),
             transport=GeventTransport,
+            rest_url=f"timrest+{self.host}" if scheme_of(self.host) == "http" else None,
         )
-        return open_target(self.host, options).driver
+        return open_target(self.host, options)
 
     def app(self) -> AppCredentials:
         return AppCredentials(int(self.option("sdkappid")), str(self.option("secret_key")))
 
-    def target_info(self, driver: Driver) -> TargetInfo:
+    def target_info(self, driver: Driver, rest: RestFactory | None = None) -> TargetInfo:
         """Probed once per process (per cell in-process): capabilities, clock skew, the app."""
         inproc = scheme_of(self.host) == "inproc"
         if self._info is None or inproc:
-            info = probe(driver, app=self.app())
+            info = probe(driver, app=self.app(), rest=rest)
             if inproc or info.admin or self._info is None:
                 self._info = info
             return info

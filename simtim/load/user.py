@@ -36,6 +36,8 @@ from simtim.paths import scenarios_dir
 
 log = logging.getLogger("simtim.load")
 SAMPLE_EVERY = 10
+#: calls whose recipients count toward MSG-5 delivery (SDK sends and REST sends alike, REST-9)
+SENDS = frozenset({"sendMessage", "sendmsg", "batchsendmsg", "send_group_msg"})
 LOAD_SCENARIOS = scenarios_dir() / "load"
 
 
@@ -105,9 +107,10 @@ class SimTimUser(User):
 
     def _build_cell(self) -> bool:
         size = max(2, int(self.harness.option("cell_size", 4) or 4))
-        self.driver = self.harness.driver()
+        opened = self.harness.open()
+        self.driver = opened.driver
         try:
-            info = self.harness.target_info(self.driver)
+            info = self.harness.target_info(self.driver, opened.rest)
         except TargetProblem as exc:  # down, garbage, or a key that does not fit: a transport failure
             self._fire("TIM", "setup", 0.0, TransportFailure(str(exc)[:200]))
             self.harness.record(TRANSPORT, detail=str(exc)[:200])
@@ -116,18 +119,28 @@ class SimTimUser(User):
         prefix = f"u{secrets.token_hex(4)}_"
         sdkappid = 1_500_000_000 + secrets.randbelow(600_000_000)
         mode = self.harness.option("conformance", "full")
-        cell_type = DirectCell if mode == "off" else Cell
         try:
-            self.cell = cell_type(
-                self.driver,
-                info,
-                prefix=prefix,
-                sdkappid=sdkappid,
-                config=self.app_config,
-                event_deadline=float(self.harness.option("event_deadline", 2.0)),
-                settle=0.0,
-                ledger=self.harness.ledger,
-            )
+            if mode == "off":
+                self.cell = DirectCell(
+                    self.driver,
+                    info,
+                    prefix=prefix,
+                    sdkappid=sdkappid,
+                    config=self.app_config,
+                    ledger=self.harness.ledger,
+                )
+            else:
+                self.cell = Cell(
+                    self.driver,
+                    info,
+                    prefix=prefix,
+                    sdkappid=sdkappid,
+                    config=self.app_config,
+                    event_deadline=float(self.harness.option("event_deadline", 2.0)),
+                    settle=0.0,
+                    ledger=self.harness.ledger,
+                    rest=opened.rest,
+                )
         except Exception as exc:  # target down or refusing admin: a transport failure, try later
             self._fire("TIM", "setup", 0.0, TransportFailure(str(exc)[:200]))
             self.harness.record(TRANSPORT, detail=str(exc)[:200])
@@ -195,6 +208,20 @@ class SimTimUser(User):
             raise Desync
         return result.expected
 
+    def rest_call(self, command: str, body: Mapping[str, Any], rule: str) -> Reply:
+        """A REST v4 call as the App admin, checked against the model's REST face and timed as
+        request type REST; the pushes it causes to the cell's online users are checked and timed
+        like any other (REST-9). Skipped (never faked) on a target without REST."""
+        cell = self.cell
+        if not isinstance(cell, Cell) or cell.target_rest is None:
+            self.harness.ledger.skip(rule, "needs rest")
+            return Reply(int(Code.UNKNOWN_METHOD), "the target has no REST v4 face")
+        start = time.perf_counter()
+        result = cell.rest(command, body, rule=rule)
+        if not self._report(command, start, result, request_type="REST"):
+            raise Desync
+        return result.expected
+
     def advance_clock(self, seconds: int, rule: str = "CLOCK-1") -> None:
         """Step the cell's own app clock on fake-clock targets (MSG-7's per-second window moves on)."""
         cell = self.cell
@@ -233,7 +260,7 @@ class SimTimUser(User):
             context={},
         )
 
-    def _report(self, method: str, start: float, result: StepResult) -> bool:
+    def _report(self, method: str, start: float, result: StepResult, request_type: str = "TIM") -> bool:
         """Fire the call's and its pushes' request events; False when the cell is desynchronised."""
         elapsed = (time.perf_counter() - start) * 1000.0
         expected, actual = result.expected, result.actual
@@ -241,7 +268,9 @@ class SimTimUser(User):
             return True  # recorded as unsupported evidence by the cell; nothing to time or compare
         if actual.code == Code.HTTP_REQUEST_FAILED and expected.code != Code.HTTP_REQUEST_FAILED:
             self.harness.record(TRANSPORT, detail=actual.message[:200])
-            self._fire("TIM", method, elapsed, TransportFailure(f"{actual.code} {actual.message[:120]}"))
+            self._fire(
+                request_type, method, elapsed, TransportFailure(f"{actual.code} {actual.message[:120]}")
+            )
             return False
         reply_mismatches = [m for m in result.mismatches if not m.kind.is_event]
         event_mismatches = [m for m in result.mismatches if m.kind.is_event]
@@ -249,7 +278,7 @@ class SimTimUser(User):
             self.harness.record(CONFORMANCE, reply_mismatches)
             first = reply_mismatches[0]
             self._fire(
-                "TIM",
+                request_type,
                 method,
                 elapsed,
                 ConformanceFailure(
@@ -257,8 +286,8 @@ class SimTimUser(User):
                 ),
             )
         else:
-            self._fire("TIM", method, elapsed, None)
-        if method == "sendMessage" and expected.ok:
+            self._fire(request_type, method, elapsed, None)
+        if method in SENDS and expected.ok:
             recipients = sum(names.count(MESSAGE_RECEIVED) for names in result.model_events.values())
             if recipients:
                 self.harness.tracker.sent(recipients)

@@ -58,10 +58,18 @@ class C2CAdmin:
         return account
 
     def _draw(
-        self, app: App, sender: Account, to: str, elements: Elements, random: int, cloud: str, now: int
+        self,
+        app: App,
+        sender: Account,
+        to: str,
+        elements: Elements,
+        random: int,
+        cloud: str,
+        now: int,
+        owned: bool = False,
     ) -> Message:
         draft = Draft(C2C, to, "Normal", random, now, cloud, elements)
-        return self.store.new_message(app, sender, draft, elements, now)
+        return self.store.new_message(app, sender, draft, elements, now, owned=owned)
 
     # --- sendmsg / batchsendmsg -------------------------------------------------------------------
     def send(
@@ -87,7 +95,7 @@ class C2CAdmin:
         prior = app.rest_dedup.get(key)
         if prior is not None and now - prior.time <= REST_C2C_DEDUP_SECONDS:
             return Outcome({"message": prior, "duplicate": True}, [])
-        msg = self._draw(app, sender, to, elements, random, cloud_custom_data, now)
+        msg = self._draw(app, sender, to, elements, random, cloud_custom_data, now, owned=True)
         msg.rest_seq = msg_seq or 0
         app.rest_dedup[key] = msg
         _, events = self.c2c.deliver(app, sender, target, msg, None, sync_sender=sync_sender)

@@ -29,6 +29,10 @@ def _detached(payload: Any) -> Any:
     return orjson.loads(orjson.dumps(payload))
 
 
+def _keep(payload: Any) -> Any:
+    return payload
+
+
 class MessageStore:
     """Every accepted message of an app, whichever conversation it belongs to."""
 
@@ -73,18 +77,27 @@ class MessageStore:
         return None
 
     def new_message(
-        self, app: App, account: Account, draft: Draft, elements: list[tuple[Any, Any]], now: int
+        self,
+        app: App,
+        account: Account,
+        draft: Draft,
+        elements: list[tuple[Any, Any]],
+        now: int,
+        *,
+        owned: bool = False,
     ) -> Message:
-        """A message with server-chosen fields (MSG-4); drawn only once accepted."""
+        """A message with server-chosen fields (MSG-4); drawn only once accepted. ``owned``: the
+        elements were parsed for this message alone (a REST body), so they need no private copy."""
+        detach = _keep if owned else _detached
         msg = Message()
         msg.id = self.ids.message_id(account.user_id, now)
         msg.conversation_type = draft.conversation_type
         msg.sender = account.user_id
         msg.to = draft.to
-        msg.type, msg.payload = elements[0][0], _detached(elements[0][1])
+        msg.type, msg.payload = elements[0][0], detach(elements[0][1])
         # ^ stored history never shares objects with the caller (an in-process caller may mutate them)
         if len(elements) > 1:
-            msg.elements = [{"type": t, "payload": _detached(p)} for t, p in elements]
+            msg.elements = [{"type": t, "payload": detach(p)} for t, p in elements]
         msg.time = now
         msg.random = draft.random if draft.random is not None else self.ids.random32()
         msg.client_time = draft.client_time if draft.client_time is not None else now

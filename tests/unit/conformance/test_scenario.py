@@ -184,6 +184,11 @@ FILE_ERRORS = {
     "unknown step requirement": (with_steps("- {advance: 1, requires: [root]}\n"), "requires takes a list"),
     "unknown clock variant": (with_steps("- {advance: 1, only: sundial}\n"), "only takes one of"),
     "empty group": (with_steps("- {requires: [admin], steps: []}\n"), "non-empty list of steps"),
+    "unknown REST command": (with_steps("- {rest: no_such_thing, args: {}}\n"), "unknown REST v4 command"),
+    "as on an SDK call": (
+        with_steps("- {actor: alice, call: getMyProfile, as: ~bob}\n"),
+        "as: names the caller of a rest step",
+    ),
     "group with junk": (
         with_steps("- {requires: [admin], steps: [{advance: 1}], when: now}\n"),
         "unknown keys",
@@ -202,18 +207,21 @@ def test_steps_carry_their_requirements(tmp_path: Path) -> None:
             "  steps:\n"
             "    - {actor: alice, call: getMyProfile, args: {}, requires: [fake_clock]}\n"
             "    - {actor: alice, call: sendMessage, args: {message: {to: $callback.url}}}\n"
+            "- {rest: kick, args: {UserID: ~bob}, as: ~alice}\n"
         ),
         encoding="utf-8",
     )
     steps = load_scenario(path).steps
-    added = steps[-4:]
-    assert [s.only for s in added] == ["fake_clock", "", "real_clock", "real_clock"]
+    added = steps[-5:]
+    assert [s.only for s in added] == ["fake_clock", "", "real_clock", "real_clock", ""]
     assert [sorted(s.requires) for s in added] == [
         [],
         ["admin"],
-        ["app_config", "fake_clock"],
-        ["app_config", "callback"],
+        ["app_config", "fake_clock", "sdk"],
+        ["app_config", "callback", "sdk"],
+        ["rest"],
     ]
+    assert (added[-1].method, added[-1].identifier) == ("kick", "~alice")
 
 
 @pytest.mark.parametrize("case", sorted(FILE_ERRORS))

@@ -24,7 +24,15 @@ from simtim.model.events import (
     Outcome,
 )
 from simtim.model.fanout import emit
-from simtim.model.lifecycle import DESTROYED, EXPIRED, ONLINE, InstanceState, Transition, refusal
+from simtim.model.lifecycle import (
+    DESTROYED,
+    EXPIRED,
+    ONLINE,
+    InstanceState,
+    Transition,
+    refusal,
+    state_error,
+)
 from simtim.usersig import verify_usersig
 
 
@@ -57,9 +65,8 @@ class Sessions:
     @staticmethod
     def refuse_if_destroyed(inst: Instance) -> None:
         """INST-1: login, logout and destroy work in every state but this one."""
-        refused = refusal(DESTROYED) if inst.state is DESTROYED else None
-        if refused is not None:
-            raise refused
+        if inst.state is DESTROYED:
+            raise state_error(DESTROYED)
 
     # --- login / logout / destroy ----------------------------------------------------------
     def login(self, inst: Instance, opts: Options) -> Outcome:

@@ -52,7 +52,7 @@ from simtim.model.events import Event, Outcome
 from simtim.model.group_directory import GroupDirectory
 from simtim.model.group_messages import GroupMessaging
 from simtim.model.groups import GroupLifecycle
-from simtim.model.lifecycle import DESTROYED, ONLINE, InstanceState
+from simtim.model.lifecycle import DESTROYED, ONLINE, InstanceState, state_error
 from simtim.model.members import Membership
 from simtim.model.message_store import ASK_CALLBACK, MessageStore
 from simtim.model.messaging import C2CMessaging
@@ -145,7 +145,7 @@ class World:
             raise IMError(Code.UNKNOWN_METHOD, f"unknown method {method!r}")
         inst = self.state.instance(instance_id)
         if inst.state is DESTROYED:
-            raise IMError(Code.SDK_NOT_INITIALIZED, rule="INST-1")
+            raise state_error(DESTROYED)  # INST-1
         return handler(inst, self._checked_options(inst, method, opts))
 
     def _checked_options(self, inst: Instance, method: str, opts: object) -> Options:

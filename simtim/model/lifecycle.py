@@ -7,8 +7,9 @@ Rules of this module (h11 ``_state.py`` style):
   in the model and raises ``LifecycleError`` (never an ``IMError``: a user cannot cause it).
 - ``state_error`` (over the ``REFUSALS`` table) is the one place that turns a state into the
   error a call gets there (INST-1, INST-3, INST-5, CONV-1), so the codes cannot drift between
-  call sites: a caller decides only *whether* the state refuses (``refusal`` for calls that
-  need a login; ``state is DESTROYED`` for the few that work in every other state).
+  call sites: a caller decides only *whether* the state refuses (``Sessions.require_online``
+  for calls that need a login; ``state is DESTROYED`` for the few that work in every other
+  state).
 - "Expired" is also decided on read (CLOCK-1): an online instance whose UserSig ran out
   answers as ``EXPIRED`` before the sweep moves it (``Sessions.effective_state``, which needs
   the app's clock, so it is not decided here).
@@ -98,11 +99,6 @@ def state_error(state: InstanceState, *, conversation_api: bool = False) -> IMEr
     return IMError(code, rule=rule)
 
 
-def refusal(state: InstanceState, *, conversation_api: bool = False) -> IMError | None:
-    """The error a call needing a logged-in instance gets in ``state`` (None when online)."""
-    return None if state is ONLINE else state_error(state, conversation_api=conversation_api)
-
-
 __all__ = [
     "DESTROYED",
     "EXPIRED",
@@ -115,6 +111,5 @@ __all__ = [
     "LifecycleError",
     "Transition",
     "next_state",
-    "refusal",
     "state_error",
 ]

@@ -30,7 +30,6 @@ from simtim.model.lifecycle import (
     ONLINE,
     InstanceState,
     Transition,
-    refusal,
     state_error,
 )
 from simtim.usersig import verify_usersig
@@ -53,11 +52,14 @@ class Sessions:
         return inst.state
 
     def require_online(self, inst: Instance, conversation_api: bool = False) -> tuple[App, Account]:
-        """ORDER-1's first three steps: destroyed, instance state, app disabled."""
-        refused = refusal(self.effective_state(inst), conversation_api=conversation_api)
-        if refused is not None:
-            raise refused
-        app = self.apps[inst.sdkappid]
+        """ORDER-1's first three steps: destroyed, instance state, app disabled.
+
+        Every call passes here, so the live case is decided inline; any other state (expired on
+        read included) is ``effective_state``'s and its error ``state_error``'s.
+        """
+        app = self.apps.get(inst.sdkappid)  # None: created for an unknown app, never logged in
+        if app is None or inst.state is not ONLINE or app.clock.now() > inst.sig_expires_at:
+            raise state_error(self.effective_state(inst), conversation_api=conversation_api)
         if app.disabled:
             raise IMError(Code.APP_DISABLED, rule="AUTH-4")
         return app, app.accounts[inst.user_id]

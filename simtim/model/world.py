@@ -304,17 +304,11 @@ class World:
     def forget_instance(self, instance_id: int) -> None:
         self.state.forget_instance(instance_id)
 
-    def instance(self, instance_id: int) -> Instance:
-        return self.state.instance(instance_id)
-
     def reset_state(self) -> None:
         self.state.reset_state()
 
     def effective_state(self, inst: Instance) -> InstanceState:
         return self.sessions.effective_state(inst)
-
-    def require_online(self, inst: Instance, conversation_api: bool = False) -> tuple[App, Account]:
-        return self.sessions.require_online(inst, conversation_api)
 
     def conversation_view(self, app: App, account: Account, conversation_id: str) -> dict[str, Any]:
         return self.conversations.conversation_view(app, account, conversation_id)

@@ -22,7 +22,6 @@ from simtim.model.lifecycle import (
     LifecycleError,
     Transition,
     next_state,
-    refusal,
     state_error,
 )
 
@@ -68,8 +67,6 @@ def test_an_illegal_move_leaves_the_instance_as_it_was() -> None:
 def test_each_refusing_state_has_one_code(state: InstanceState, code: int, rule: str) -> None:
     error = state_error(state)
     assert (error.code, error.rule) == (code, rule)
-    refused = refusal(state)
-    assert refused is not None and refused.code == code
 
 
 def test_conv_1_conversation_apis_before_login_are_6004_in_that_state_only() -> None:
@@ -78,7 +75,6 @@ def test_conv_1_conversation_apis_before_login_are_6004_in_that_state_only() -> 
     assert state_error(DESTROYED, conversation_api=True).code == Code.SDK_NOT_INITIALIZED
 
 
-def test_an_online_instance_is_never_refused() -> None:
-    assert refusal(ONLINE) is None
+def test_an_online_instance_has_no_refusal() -> None:
     with pytest.raises(LifecycleError):
         state_error(ONLINE)

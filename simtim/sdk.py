@@ -17,7 +17,7 @@ from simtim.errors import Code, IMError
 from simtim.ids import IdSource
 from simtim.model import Event, World
 from simtim.model.elements import CUSTOM, FACE, FILE, IMAGE, LOCATION, SOUND, TEXT, VIDEO
-from simtim.model.lifecycle import DESTROYED
+from simtim.model.lifecycle import DESTROYED, state_error
 
 Handler = Callable[[Any], None]
 
@@ -38,7 +38,7 @@ class SimTIM:
         sdkappid = options.get("SDKAppID")
         if page is not None and isinstance(sdkappid, int) and (page, sdkappid) in self._pages:
             existing = self._pages[(page, sdkappid)]
-            if existing.instance.state != DESTROYED:
+            if existing.instance.state is not DESTROYED:
                 return existing
         inst = self.world.create_instance(sdkappid, options.get("platform", "web"))
         tim = TIM(self, inst.id)
@@ -160,8 +160,8 @@ class TIM:
 
     # --- message factories (local: no login needed, INST-1) ---------------------------
     def _create(self, elem_type: str, options: Mapping[str, Any]) -> dict[str, Any]:
-        if self.instance.state == DESTROYED:
-            raise IMError(Code.SDK_NOT_INITIALIZED, rule="INST-1")
+        if self.instance.state is DESTROYED:
+            raise state_error(DESTROYED)  # INST-1: the local factories too
         if not isinstance(options, Mapping):
             raise IMError(Code.INVALID_PARAMETERS, "options must be an object", rule="MSG-1")
         message: dict[str, Any] = {

@@ -45,7 +45,7 @@ class GroupAdmin:
         state: WorldState,
         accounts: AccountAdmin,
         groups: GroupDirectory,
-        lifecycle: GroupLifecycle,
+        group_lifecycle: GroupLifecycle,
         membership: Membership,
         messaging: GroupMessaging,
         store: MessageStore,
@@ -54,7 +54,7 @@ class GroupAdmin:
         self.state = state
         self.accounts = accounts
         self.groups = groups
-        self.lifecycle = lifecycle
+        self.group_lifecycle = group_lifecycle
         self.membership = membership
         self.messaging = messaging
         self.store = store
@@ -81,7 +81,7 @@ class GroupAdmin:
             owner = app.accounts.get(owner_id)
             if owner is None:
                 raise IMError(Code.GROUP_ACCOUNT_NOT_FOUND, f"unknown owner {owner_id!r}", rule="REST-6")
-        return self.lifecycle.create(app, owner, opts, None, owner_id or admin, backend=True)
+        return self.group_lifecycle.create(app, owner, opts, None, owner_id or admin, backend=True)
 
     def modify(
         self, sdkappid: int, group_id: str, opts: Mapping[str, Any], operator: str, mute_all: bool | None
@@ -90,12 +90,12 @@ class GroupAdmin:
         app, group = self._group(sdkappid, group_id, "REST-6")
         if opts.get("joinOption") is not None and group.type in (PRIVATE, AVCHATROOM):
             raise _denied(f"{group.type} has a fixed join option", "REST-6")
-        return self.lifecycle.update_profile(app, group, operator, opts, mute_all)
+        return self.group_lifecycle.update_profile(app, group, operator, opts, mute_all)
 
     def destroy(self, sdkappid: int, group_id: str, admin: str) -> Outcome:
         """destroy_group: any type, Private included (only the SDK cannot); notice 5 as GRP-3."""
         app, group = self._group(sdkappid, group_id, "REST-6")
-        return self.lifecycle.dismiss(app, group, admin, None)
+        return self.group_lifecycle.dismiss(app, group, admin, None)
 
     def change_owner(self, sdkappid: int, group_id: str, new_owner: str, operator: str) -> Outcome:
         """change_group_owner: AVChatRoom 10007; the new owner must be a member (10007); the old owner
@@ -127,7 +127,7 @@ class GroupAdmin:
         app, group = self._group(sdkappid, group_id, "REST-7")
         if group.type == AVCHATROOM:
             raise _denied("AVChatRoom members join by themselves", "REST-7")
-        return self.membership._add_members(app, group, user_ids, admin, None, silence=silence, cap=cap)
+        return self.membership.add_members(app, group, user_ids, admin, None, silence=silence, cap=cap)
 
     def delete_members(
         self, sdkappid: int, group_id: str, user_ids: list[str], admin: str, *, silence: bool

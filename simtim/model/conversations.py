@@ -1,7 +1,7 @@
 """Conversations, history paging and unread counts (CONV-*, PAGE-*, UNREAD-1).
 
-Groups appear here only through the ``GroupDirectory`` view (is GROUP<id> valid
-for this account, where its visible history starts, whether it counts unread).
+Groups appear here only through ``GroupView`` (is GROUP<id> valid for this
+account, where its visible history starts, what unread it shows, its profile).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from simtim.model.entities import (
 )
 from simtim.model.events import CONVERSATION_LIST_UPDATED, Event, Outcome
 from simtim.model.fanout import emit_account
-from simtim.model.group_directory import GroupDirectory
+from simtim.model.group_view import GroupView
 from simtim.model.sessions import Sessions
 
 UNSET: Any = object()
@@ -37,7 +37,7 @@ def _pair(a: str, b: str) -> tuple[str, str]:
 class Conversations:
     """Each account's view of its conversations: validity, history, last message, unread."""
 
-    def __init__(self, sessions: Sessions, groups: GroupDirectory) -> None:
+    def __init__(self, sessions: Sessions, groups: GroupView) -> None:
         self.require_online = sessions.require_online
         self.groups = groups
 

@@ -1,10 +1,11 @@
 """Which groups exist and who is in them: lookups in ORDER-1's order and membership bookkeeping.
 
 Every group operation starts here: group exists (10010) -> caller is a member
-(10007) -> the type allows it -> the caller's role allows it (10007).  It is
-also the narrow view of groups that C2C-side components need (is GROUP<id> a
-valid conversation, where does its visible history start, does it count
-unread), so conversations and message storage never reach into group rules.
+(10007) -> the type allows it -> the caller's role allows it (10007).  It also
+answers ``GroupView``, the narrow questions C2C-side components ask about
+groups (is GROUP<id> a valid conversation, where does its visible history
+start, what unread does it show), so conversations and message storage never
+reach into group rules.
 """
 
 from __future__ import annotations

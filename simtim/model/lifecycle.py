@@ -2,13 +2,17 @@
 
 Rules of this module (h11 ``_state.py`` style):
 
-- An instance is always in exactly one ``InstanceState``; only ``transition`` changes it,
-  and only along an edge of ``TRANSITIONS``. Any other move is a bug in the model and raises
-  ``LifecycleError`` (never an ``IMError``: a user cannot cause it).
-- ``refusal`` is the one place that turns a state into the error code a call gets there
-  (INST-1, INST-3, INST-5, CONV-1), so the codes cannot drift between call sites.
+- An instance is always in exactly one ``InstanceState``; only ``Instance.move`` changes it,
+  through ``next_state``, and only along an edge of ``TRANSITIONS``. Any other move is a bug
+  in the model and raises ``LifecycleError`` (never an ``IMError``: a user cannot cause it).
+- ``state_error`` (over the ``REFUSALS`` table) is the one place that turns a state into the
+  error a call gets there (INST-1, INST-3, INST-5, CONV-1), so the codes cannot drift between
+  call sites: a caller decides only *whether* the state refuses (``Sessions.require_online``
+  for calls that need a login; ``state is DESTROYED`` for the few that work in every other
+  state).
 - "Expired" is also decided on read (CLOCK-1): an online instance whose UserSig ran out
-  answers as ``EXPIRED`` before the sweep moves it; ``effective`` below says so.
+  answers as ``EXPIRED`` before the sweep moves it (``Sessions.effective_state``, which needs
+  the app's clock, so it is not decided here).
 """
 
 from __future__ import annotations
@@ -83,16 +87,15 @@ def next_state(state: InstanceState, move: Transition) -> InstanceState:
         raise LifecycleError(f"instance cannot {move.value} while {state.value}") from None
 
 
-def refusal(state: InstanceState, *, conversation_api: bool = False) -> IMError | None:
-    """The error a call needing a logged-in instance gets in ``state`` (None when online).
-
-    Conversation APIs before login answer 6004, not 6014 (CONV-1).
-    """
-    if state is ONLINE:
-        return None
+def state_error(state: InstanceState, *, conversation_api: bool = False) -> IMError:
+    """The one place a state becomes the error a call gets there (REFUSALS, plus CONV-1:
+    conversation APIs before login answer 6004, not 6014)."""
     if state is NEW and conversation_api:
         return IMError(Code.CONVERSATION_INVALID, "log in first", rule="CONV-1")
-    code, rule = REFUSALS[state]
+    try:
+        code, rule = REFUSALS[state]
+    except KeyError:
+        raise LifecycleError(f"a call is never refused while {state.value}") from None
     return IMError(code, rule=rule)
 
 
@@ -108,5 +111,5 @@ __all__ = [
     "LifecycleError",
     "Transition",
     "next_state",
-    "refusal",
+    "state_error",
 ]

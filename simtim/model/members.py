@@ -63,7 +63,7 @@ class Membership:
         rule = "MBR-1"
         user_ids = str_list(opts, "userIDList", rule=rule)
         group, _member = self.groups.acting_member(app, account, opts.get("groupID"), "addGroupMember", rule)
-        return self._add_members(app, group, user_ids, account.user_id, inst)
+        return self.add_members(app, group, user_ids, account.user_id, inst)
 
     def admin_add_group_member(self, sdkappid: int, group_id: str, user_ids: list[str]) -> Outcome:
         """MBR-1: the App admin may add to any type but AVChatRoom (admin API)."""
@@ -73,9 +73,9 @@ class Membership:
         group = self.groups.group_of(app, group_id, "MBR-1")
         if group.type == "AVChatRoom":
             raise _denied("AVChatRoom members join by themselves", "MBR-1")
-        return self._add_members(app, group, user_ids, ADMIN_OPERATOR, None)
+        return self.add_members(app, group, user_ids, ADMIN_OPERATOR, None)
 
-    def _add_members(
+    def add_members(
         self,
         app: App,
         group: Group,

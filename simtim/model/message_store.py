@@ -17,7 +17,7 @@ from simtim.model.drafts import Draft, apply_verdict, callback_body
 from simtim.model.entities import C2C, GROUP, Account, App, Instance, Message
 from simtim.model.events import CONVERSATION_LIST_UPDATED, MESSAGE_REVOKED, Event, Outcome
 from simtim.model.fanout import emit_account
-from simtim.model.group_directory import GroupDirectory
+from simtim.model.group_view import GroupView
 from simtim.model.sessions import Sessions
 
 #: "no verdict given": ask the app's configured callable, if any (MSG-8)
@@ -37,7 +37,7 @@ class MessageStore:
     """Every accepted message of an app, whichever conversation it belongs to."""
 
     def __init__(
-        self, state: WorldState, sessions: Sessions, conversations: Conversations, groups: GroupDirectory
+        self, state: WorldState, sessions: Sessions, conversations: Conversations, groups: GroupView
     ) -> None:
         self.state = state
         self.ids = state.ids

@@ -24,7 +24,14 @@ from simtim.model.events import (
     Outcome,
 )
 from simtim.model.fanout import emit
-from simtim.model.lifecycle import DESTROYED, EXPIRED, ONLINE, InstanceState, Transition, refusal
+from simtim.model.lifecycle import (
+    DESTROYED,
+    EXPIRED,
+    ONLINE,
+    InstanceState,
+    Transition,
+    state_error,
+)
 from simtim.usersig import verify_usersig
 
 
@@ -45,11 +52,14 @@ class Sessions:
         return inst.state
 
     def require_online(self, inst: Instance, conversation_api: bool = False) -> tuple[App, Account]:
-        """ORDER-1's first three steps: destroyed, instance state, app disabled."""
-        refused = refusal(self.effective_state(inst), conversation_api=conversation_api)
-        if refused is not None:
-            raise refused
-        app = self.apps[inst.sdkappid]
+        """ORDER-1's first three steps: destroyed, instance state, app disabled.
+
+        Every call passes here, so the live case is decided inline; any other state (expired on
+        read included) is ``effective_state``'s and its error ``state_error``'s.
+        """
+        app = self.apps.get(inst.sdkappid)  # None: created for an unknown app, never logged in
+        if app is None or inst.state is not ONLINE or app.clock.now() > inst.sig_expires_at:
+            raise state_error(self.effective_state(inst), conversation_api=conversation_api)
         if app.disabled:
             raise IMError(Code.APP_DISABLED, rule="AUTH-4")
         return app, app.accounts[inst.user_id]
@@ -57,9 +67,8 @@ class Sessions:
     @staticmethod
     def refuse_if_destroyed(inst: Instance) -> None:
         """INST-1: login, logout and destroy work in every state but this one."""
-        refused = refusal(DESTROYED) if inst.state is DESTROYED else None
-        if refused is not None:
-            raise refused
+        if inst.state is DESTROYED:
+            raise state_error(DESTROYED)
 
     # --- login / logout / destroy ----------------------------------------------------------
     def login(self, inst: Instance, opts: Options) -> Outcome:

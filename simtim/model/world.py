@@ -4,32 +4,52 @@
 SDK facade, the in-process driver and the server share, so all three answer
 the same way by construction.
 
-Map of the model (who owns what; each component gets only the collaborators it names):
+Map of the model (who owns what; each component gets only the collaborators it names,
+and the arrows say which):
 
-=================  ==========================  ==================================================
-component          module                      owns
-=================  ==========================  ==================================================
-``state``          ``core.WorldState``         apps, accounts, instances, clock, IDs, app config
-``sessions``       ``sessions.Sessions``       login/logout/destroy, kicks, UserSig expiry, NET-1
-                                               (instance states: ``lifecycle``)
-``groups``         ``group_directory``         group lookups in ORDER-1 order, membership
-                                               bookkeeping, the group view C2C code needs
-``conversations``  ``conversations``           conversation validity, history paging, unread
-``profiles``       ``profiles``                getMyProfile / updateMyProfile
-``store``          ``message_store``           drawing stored messages, dedup, callback verdict,
-                                               revoke bookkeeping, deleteMessage
-``c2c``            ``messaging.C2CMessaging``  C2C send, callback request, revoke, admin recall
-``notices``        ``notices``                 tips, system notices, group-list pushes
-``lifecycle``      ``groups.GroupLifecycle``   create/dismiss/profile/join/quit/owner/applications
-``membership``     ``members.Membership``      add/remove/list members, roles, cards, mute
-``group_messages`` ``group_messages``          group send + fan-out, group revoke, admin notices
-``account_admin``  ``admin_accounts``          a backend's account import/delete/kick, profile tags
-``c2c_admin``      ``admin_c2c``               a backend's C2C send, import, history, recall, read
-``group_admin``    ``admin_groups``            a backend's group operations (REST v4)
-=================  ==========================  ==================================================
+===================  ==========================  ================================================
+component            module                      owns
+===================  ==========================  ================================================
+``state``            ``core.WorldState``         apps, accounts, instances, clock, IDs, app
+                                                 config, the UserSig expiry heaps
+``sessions``         ``sessions.Sessions``       login/logout/destroy, kicks, UserSig expiry,
+                     <- state                    reconnect replay; the gate ``require_online``
+                                                 (states, moves, codes: ``lifecycle``)
+``groups``           ``group_directory``         group lookups in ORDER-1 order, membership
+                     <- state                    bookkeeping; implements ``GroupView``
+``conversations``    ``conversations``           conversation validity, history paging, unread
+                     <- sessions, GroupView
+``profiles``         ``profiles`` <- sessions    getMyProfile / updateMyProfile
+``store``            ``message_store``           drawing stored messages, dedup, callback
+                     <- state, sessions,         verdict, revoke bookkeeping, deleteMessage
+                     conversations, GroupView
+``c2c``              ``messaging.C2CMessaging``  C2C send, callback request, revoke, admin recall
+                     <- state, store
+``notices``          ``notices`` <- state,       tips, system notices, group-list pushes
+                     conversations, groups
+``group_lifecycle``  ``groups.GroupLifecycle``   create/dismiss/profile/join/quit/owner/
+                     <- state, sessions,         applications/remind type
+                     groups, notices
+``membership``       ``members.Membership``      add/remove/list members, roles, cards, mute
+                     <- state, sessions,
+                     groups, notices
+``group_messages``   ``group_messages`` <-       group send + fan-out, group revoke, admin
+                     state, store, groups,       notices
+                     notices
+``account_admin``    ``admin_accounts``          a backend's account import/delete/kick,
+                                                 profile tags
+``c2c_admin``        ``admin_c2c``               a backend's C2C send, import, history, recall,
+                                                 read
+``group_admin``      ``admin_groups``            a backend's group operations
+===================  ==========================  ================================================
 
+C2C components never see a group component: what they need to know about groups
+(is GROUP<id> valid, where its history starts, its unread and profile, whether a
+group message may be seen or deleted) is the six-method ``group_view.GroupView``.
 The World itself routes the three message methods whose owner depends on the
-message (sendMessage, resendMessage, revokeMessage) and the admin entries.
+message (sendMessage, resendMessage, revokeMessage) and the admin entries, and
+keeps the attributes outside code uses (``apps``, ``instances``, ``configure_app``
+...) as one-line delegations.
 """
 
 from __future__ import annotations
@@ -52,7 +72,7 @@ from simtim.model.events import Event, Outcome
 from simtim.model.group_directory import GroupDirectory
 from simtim.model.group_messages import GroupMessaging
 from simtim.model.groups import GroupLifecycle
-from simtim.model.lifecycle import DESTROYED, ONLINE, InstanceState
+from simtim.model.lifecycle import DESTROYED, ONLINE, InstanceState, state_error
 from simtim.model.members import Membership
 from simtim.model.message_store import ASK_CALLBACK, MessageStore
 from simtim.model.messaging import C2CMessaging
@@ -79,17 +99,17 @@ METHODS: dict[str, tuple[str, str]] = {
     "deleteConversation": ("conversations", "delete_conversation"),
     "getMyProfile": ("profiles", "get_my_profile"),
     "updateMyProfile": ("profiles", "update_my_profile"),
-    "createGroup": ("lifecycle", "create_group"),
-    "dismissGroup": ("lifecycle", "dismiss_group"),
-    "updateGroupProfile": ("lifecycle", "update_group_profile"),
-    "joinGroup": ("lifecycle", "join_group"),
-    "quitGroup": ("lifecycle", "quit_group"),
-    "searchGroupByID": ("lifecycle", "search_group_by_id"),
-    "getGroupList": ("lifecycle", "get_group_list"),
-    "getGroupProfile": ("lifecycle", "get_group_profile"),
-    "changeGroupOwner": ("lifecycle", "change_group_owner"),
-    "handleGroupApplication": ("lifecycle", "handle_group_application"),
-    "setMessageRemindType": ("lifecycle", "set_message_remind_type"),
+    "createGroup": ("group_lifecycle", "create_group"),
+    "dismissGroup": ("group_lifecycle", "dismiss_group"),
+    "updateGroupProfile": ("group_lifecycle", "update_group_profile"),
+    "joinGroup": ("group_lifecycle", "join_group"),
+    "quitGroup": ("group_lifecycle", "quit_group"),
+    "searchGroupByID": ("group_lifecycle", "search_group_by_id"),
+    "getGroupList": ("group_lifecycle", "get_group_list"),
+    "getGroupProfile": ("group_lifecycle", "get_group_profile"),
+    "changeGroupOwner": ("group_lifecycle", "change_group_owner"),
+    "handleGroupApplication": ("group_lifecycle", "handle_group_application"),
+    "setMessageRemindType": ("group_lifecycle", "set_message_remind_type"),
     "getGroupMemberList": ("membership", "get_group_member_list"),
     "getGroupMemberProfile": ("membership", "get_group_member_profile"),
     "addGroupMember": ("membership", "add_group_member"),
@@ -116,7 +136,7 @@ class World:
         self.store = MessageStore(state, self.sessions, self.conversations, self.groups)
         self.c2c = C2CMessaging(state, self.store)
         self.notices = Notices(state, self.conversations, self.groups)
-        self.lifecycle = GroupLifecycle(state, self.sessions, self.groups, self.notices)
+        self.group_lifecycle = GroupLifecycle(state, self.sessions, self.groups, self.notices)
         self.membership = Membership(state, self.sessions, self.groups, self.notices)
         self.group_messages = GroupMessaging(state, self.store, self.groups, self.notices)
         # what an app's backend does through the server API (REST v4), on the same components
@@ -126,7 +146,7 @@ class World:
             state,
             self.account_admin,
             self.groups,
-            self.lifecycle,
+            self.group_lifecycle,
             self.membership,
             self.group_messages,
             self.store,
@@ -145,7 +165,7 @@ class World:
             raise IMError(Code.UNKNOWN_METHOD, f"unknown method {method!r}")
         inst = self.state.instance(instance_id)
         if inst.state is DESTROYED:
-            raise IMError(Code.SDK_NOT_INITIALIZED, rule="INST-1")
+            raise state_error(DESTROYED)  # INST-1
         return handler(inst, self._checked_options(inst, method, opts))
 
     def _checked_options(self, inst: Instance, method: str, opts: object) -> Options:
@@ -284,17 +304,11 @@ class World:
     def forget_instance(self, instance_id: int) -> None:
         self.state.forget_instance(instance_id)
 
-    def instance(self, instance_id: int) -> Instance:
-        return self.state.instance(instance_id)
-
     def reset_state(self) -> None:
         self.state.reset_state()
 
     def effective_state(self, inst: Instance) -> InstanceState:
         return self.sessions.effective_state(inst)
-
-    def require_online(self, inst: Instance, conversation_api: bool = False) -> tuple[App, Account]:
-        return self.sessions.require_online(inst, conversation_api)
 
     def conversation_view(self, app: App, account: Account, conversation_id: str) -> dict[str, Any]:
         return self.conversations.conversation_view(app, account, conversation_id)

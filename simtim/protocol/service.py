@@ -25,7 +25,7 @@ from simtim.limits import TOKEN_RANDOM_BYTES, AppConfig
 from simtim.model import METHODS, Event, World
 from simtim.model.args import is_int
 from simtim.model.entities import App
-from simtim.model.lifecycle import DESTROYED, ONLINE, refusal
+from simtim.model.lifecycle import DESTROYED, ONLINE, state_error
 from simtim.protocol.envelope import Envelope, error, from_error, ok
 from simtim.protocol.rest import RestFace
 
@@ -202,9 +202,8 @@ class Service:
             return error(Code.NOT_LOGGED_IN)
         inst = self.world.instances[instance_id]
         try:
-            refused = refusal(DESTROYED) if inst.state is DESTROYED else None
-            if refused is not None:
-                raise refused
+            if inst.state is DESTROYED:
+                raise state_error(DESTROYED)  # INST-1
             outcome = self.world.send_message(inst, body, verdict)
         except IMError as exc:
             return from_error(exc)

@@ -20,7 +20,7 @@ from simtim.errors import Code
 from simtim.limits import BODY_DISCARD_MAX_BYTES, BODY_MAX_BYTES, AppConfig
 from simtim.model import Event
 from simtim.model.events import ERROR, SDK_STATE_READY
-from simtim.model.lifecycle import DESTROYED, EXPIRED, KICKED, ONLINE, refusal
+from simtim.model.lifecycle import DESTROYED, EXPIRED, KICKED, ONLINE, state_error
 from simtim.protocol.envelope import decode, encode, error, event_frame
 from simtim.protocol.openapi import openapi_document
 from simtim.protocol.rest import envelope
@@ -227,7 +227,7 @@ class SimtimApp:
         world = self.service.world
         inst = world.instances.get(instance_id) if instance_id is not None else None
         if inst is None or inst.state is DESTROYED:
-            code = Code.NOT_LOGGED_IN if inst is None else Code.SDK_NOT_INITIALIZED
+            code = Code.NOT_LOGGED_IN if inst is None else state_error(DESTROYED).code
             await send(
                 {
                     "type": "websocket.send",
@@ -251,9 +251,9 @@ class SimtimApp:
             await connection.send_text(
                 event_frame(ERROR, {"code": int(Code.HTTP_REQUEST_FAILED), "message": "event queue overflow"})
             )
-        refused = refusal(state) if state in (KICKED, EXPIRED) else None
-        if refused is not None and not box.frames:
-            await connection.send_text(event_frame(ERROR, {"code": refused.code, "message": "not logged in"}))
+        if state in (KICKED, EXPIRED) and not box.frames:
+            code = state_error(state).code  # INST-3 / INST-5
+            await connection.send_text(event_frame(ERROR, {"code": code, "message": "not logged in"}))
             await connection.close(CLOSE_KICKED)
             box.connection = None
             return

@@ -25,6 +25,7 @@ class Rule:
     text: str
     sources: tuple[str, ...]
     section: str  # the heading the rule's table sits under
+    decisions: tuple[str, ...] = ()  # links of the row's "*Decisions:*" note (``decisions.md#d-rev-3``)
 
     @property
     def anchor(self) -> str:
@@ -33,12 +34,15 @@ class Rule:
     @property
     def summary(self) -> str:
         """The rule's first sentence, for report lines and the index."""
-        first = re.split(r"(?<=\.)\s", self.text, maxsplit=1)[0]
+        first = _SENTENCE_END.split(self.text, maxsplit=1)[0]
         return first if len(first) <= 120 else first[:117] + "..."
 
 
+#: a full stop and a space end a sentence, except after "e.g." and "i.e."
+_SENTENCE_END = re.compile(r"(?<!e\.g\.)(?<!i\.e\.)(?<=\.)\s")
 _RULE_ROW = re.compile(r'^\|\s*(?:<a id="[^"]*"></a>)?([A-Z]+-\d+)\s*\|(.*)\|([^|]*)\|\s*$')
-_DECISION_NOTE = re.compile(r"\s*\*Decisions:\*.*$")
+_DECISION_NOTE = re.compile(r"\s*\*Decisions:\*(.*)$")
+_LINK_TARGET = re.compile(r"\]\(([^)\s]+)\)")
 
 
 def parse_catalogue(text: str) -> list[Rule]:
@@ -52,12 +56,14 @@ def parse_catalogue(text: str) -> list[Rule]:
         match = _RULE_ROW.match(line)
         if match:
             rule_id, body, sources = match.groups()
+            note = _DECISION_NOTE.search(body)
             rules.append(
                 Rule(
                     rule_id,
                     _DECISION_NOTE.sub("", body.strip()),
                     tuple(s.strip() for s in sources.split(",") if s.strip()),
                     section,
+                    tuple(_LINK_TARGET.findall(note.group(1))) if note else (),
                 )
             )
     seen: set[str] = set()
@@ -90,9 +96,11 @@ def rule_ids_in_spec(spec_text: str) -> list[str]:
     return [rule.id for rule in parse_catalogue(spec_text)]
 
 
-def implementation_index(files: Iterable[Path], root: Path) -> dict[str, list[str]]:
+def implementation_index(
+    files: Iterable[Path], root: Path, rule_ids: Iterable[str] = RULE_IDS
+) -> dict[str, list[str]]:
     """rule -> ``path:line`` of each line in ``files`` that names it."""
-    index: dict[str, list[str]] = {rule: [] for rule in RULE_IDS}
+    index: dict[str, list[str]] = {rule: [] for rule in rule_ids}
     for path in sorted(files):
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
             for rule in _RULE_IN_CODE.findall(line):
@@ -101,9 +109,9 @@ def implementation_index(files: Iterable[Path], root: Path) -> dict[str, list[st
     return index
 
 
-def test_index(files: Iterable[Path], root: Path) -> dict[str, list[str]]:
+def test_index(files: Iterable[Path], root: Path, rule_ids: Iterable[str] = RULE_IDS) -> dict[str, list[str]]:
     """rule -> ``path::test_name`` of tests named after it (``test_rev_3_...``)."""
-    index: dict[str, list[str]] = {rule: [] for rule in RULE_IDS}
+    index: dict[str, list[str]] = {rule: [] for rule in rule_ids}
     for path in sorted(files):
         for name, prefix, number in _TEST_DEF.findall(path.read_text(encoding="utf-8")):
             rule = f"{prefix.upper()}-{number}"
@@ -113,9 +121,18 @@ def test_index(files: Iterable[Path], root: Path) -> dict[str, list[str]]:
 
 
 def render_rules_doc(root: Path) -> str:
-    """The text of ``docs/rules.md`` for the tree at ``root``."""
-    impl = implementation_index((p for p in (root / "simtim").rglob("*.py") if p.name != "rules.py"), root)
-    tests = test_index((root / "tests").rglob("test_*.py"), root)
+    """The text of ``docs/rules.md`` for the tree at ``root``, from that tree's own catalogue.
+
+    The tree's ``docs/spec.md`` is read (not the installed copy), so ``simtim rules --root`` of a
+    checkout whose catalogue gained a rule indexes that rule even under an older install.
+    """
+    own = root / "docs" / "spec.md"
+    catalogue = load_catalogue(own) if own.is_file() else list(CATALOGUE)
+    ids = [rule.id for rule in catalogue]
+    impl = implementation_index(
+        (p for p in (root / "simtim").rglob("*.py") if p.name != "rules.py"), root, ids
+    )
+    tests = test_index((root / "tests").rglob("test_*.py"), root, ids)
     lines = [
         "# Rule index",
         "",
@@ -125,13 +142,11 @@ def render_rules_doc(root: Path) -> str:
         "| rule | summary | implemented in | tests |",
         "|---|---|---|---|",
     ]
-    for rule in RULE_IDS:
-        where = sorted({ref.rsplit(":", 1)[0] for ref in impl[rule]})
-        names = [ref.split("::")[1] for ref in tests[rule]]
+    for rule in catalogue:
+        where = sorted({ref.rsplit(":", 1)[0] for ref in impl[rule.id]})
+        names = [ref.split("::")[1] for ref in tests[rule.id]]
         shown = ", ".join(f"`{name}`" for name in names[:4]) + (" ..." if len(names) > 4 else "")
         places = ", ".join(f"`{w}`" for w in where) or "**none**"
-        summary = RULES[rule].summary.replace("|", "\\|")
-        lines.append(
-            f"| [{rule}](spec.md#{RULES[rule].anchor}) | {summary} | {places} | {len(names)}: {shown} |"
-        )
+        summary = rule.summary.replace("|", "\\|")
+        lines.append(f"| [{rule.id}](spec.md#{rule.anchor}) | {summary} | {places} | {len(names)}: {shown} |")
     return "\n".join(lines) + "\n"

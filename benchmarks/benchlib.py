@@ -338,3 +338,24 @@ def ratio_table(metrics: Sequence[Metric]) -> None:
             )
         )
     table(("metric", "simtim", "baseline", "ratio", "goal", "", "note"), rows, right={1, 2, 3})
+
+
+def write_metrics(path: Path | None, metrics: Sequence[Metric]) -> None:
+    """``--json PATH`` of every bench: its headline metrics, for ``run_all.py``'s one table."""
+    if path is not None:
+        path.write_bytes(orjson.dumps([m.to_json() for m in metrics], option=orjson.OPT_INDENT_2))
+
+
+def read_metrics(path: Path) -> list[Metric]:
+    rows = orjson.loads(path.read_bytes())
+    return [
+        Metric(
+            r["metric"],
+            float("nan") if r["simtim"] is None else float(r["simtim"]),
+            r["baseline"],
+            r.get("goal", ""),
+            r.get("unit", ""),
+            r.get("note", ""),
+        )
+        for r in rows
+    ]

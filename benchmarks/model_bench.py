@@ -42,7 +42,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))  # benchmark this checkout, not some installed copy
 
-from benchlib import machine_note, pin_to_one_core  # noqa: E402  (benchmarks/ is the script directory)
+from benchlib import Metric, machine_note, pin_to_one_core, write_metrics  # noqa: E402  (benchmarks/ is the script directory)
 
 from simtim.clock import FakeClock  # noqa: E402
 from simtim.ids import IdSource  # noqa: E402
@@ -57,7 +57,7 @@ Op = Callable[[], None]
 BASELINE = "bare_loop"
 BATCH_SECONDS = 0.01  # read the clock about every 10 ms inside a measurement
 WARMUP_SECONDS = 0.05
-HISTORY_SIZE = 10_000  # messages in the conversation the paging cases read
+HISTORY_SIZE = 100_000  # messages in the conversation the paging cases read (issue 16: a 100k history)
 SIG_EXPIRE = 30 * 24 * 3600
 
 
@@ -127,9 +127,14 @@ def login(world: World, clock: FakeClock, user_id: str) -> int:
     return inst.id
 
 
-def text_message(to: str, text: str) -> dict[str, Any]:
+def text_message(to: str, text: str, conversation_type: str = "C2C") -> dict[str, Any]:
     return {
-        "message": {"to": to, "conversationType": "C2C", "type": "TIMTextElem", "payload": {"text": text}}
+        "message": {
+            "to": to,
+            "conversationType": conversation_type,
+            "type": "TIMTextElem",
+            "payload": {"text": text},
+        }
     }
 
 
@@ -238,14 +243,7 @@ def setup_group_fanout(tally: Tally) -> Op:
         {"name": "big", "type": "Public", "memberList": [{"userID": n} for n in names[1:]]},
     )
     group_id = created.data["group"]["groupID"]
-    opts = {
-        "message": {
-            "to": group_id,
-            "conversationType": "GROUP",
-            "type": "TIMTextElem",
-            "payload": {"text": "hello, everyone"},
-        }
-    }
+    opts = text_message(group_id, "hello, everyone", "GROUP")
     sender = instances[1]
     call = world.call
     tally.what = f"each send delivered onMessageReceived to all {GROUP_SIZE - 1} other members"
@@ -574,6 +572,9 @@ def main(argv: list[str] | None = None) -> int:
         help="profile one case with cProfile for --seconds instead of benchmarking",
     )
     parser.add_argument("--top", type=int, default=25, help="rows per profile table")
+    parser.add_argument(
+        "--json", type=Path, default=None, help="write the headline metrics here (run_all.py)"
+    )
     args = parser.parse_args(argv)
     pinned = pin_to_one_core()
     if args.profile:
@@ -583,8 +584,32 @@ def main(argv: list[str] | None = None) -> int:
     names = [n for n in CASES if not args.only or n == BASELINE or n in args.only]
     rounds = max(1, args.repeat)
     environment(pinned, args.seconds, rounds)
-    report(run(names, args.seconds, rounds))
+    results = run(names, args.seconds, rounds)
+    report(results)
+    write_metrics(args.json, headline(results))
     return 0  # a benchmark reports; it never fails the build
+
+
+#: case -> (metric name, goal on ops/s) for run_all.py's table (issue 16's figures)
+HEADLINE = {
+    "send_c2c": ("model C2C send+deliver ops/s, one core", ">= 100000"),
+    "group_fanout": ("model 500-member fan-out deliveries/s", ">= 600000"),
+    "page_newest": (
+        f"model history page (15) per s, {HISTORY_SIZE // 1000}k-message conversation",
+        ">= 100000",
+    ),
+}
+
+
+def headline(results: list[Result]) -> list[Metric]:
+    metrics = []
+    for r in results:
+        if r.case.name in HEADLINE and r.rates and not r.error:
+            name, goal = HEADLINE[r.case.name]
+            bare = statistics.median(r.rates) / statistics.median(r.ratios) if r.ratios else None
+            note = f"bare loop {bare:,.0f}/s in the same run" if bare else ""
+            metrics.append(Metric(name, statistics.median(r.rates), None, goal, "/s", note))
+    return metrics
 
 
 if __name__ == "__main__":

@@ -26,7 +26,17 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchlib import BenchError, Pinning, ServerProcess, echo_app, median, pin, simtim_serve
+from benchlib import (
+    BenchError,
+    Metric,
+    Pinning,
+    ServerProcess,
+    echo_app,
+    median,
+    pin,
+    simtim_serve,
+    write_metrics,
+)
 from server_bench import WRK_INSTALL, WrkRun, run_wrk, wrk_version
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -120,6 +130,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--server-core", type=int, default=0)
     parser.add_argument("--client-core", type=int, default=1)
     parser.add_argument("--no-pin", action="store_true")
+    parser.add_argument("--json", type=Path, default=None, help="write the headline metric here (run_all.py)")
     args = parser.parse_args(argv)
     wrk = shutil.which("wrk")
     if wrk is None:
@@ -165,6 +176,16 @@ def main(argv: list[str] | None = None) -> int:
         f"({', '.join(f'{r:.3f}' for r in ratios)}); medians {median(runs['simtim']):.0f} vs "
         f"{median(runs['echo']):.0f} req/s; target >= 0.5"
     )
+    per_round = ", ".join(f"{r:.2f}" for r in ratios)
+    metric = Metric(
+        "REST sendmsg req/s ÷ uvicorn echo, same wrk",
+        median(runs["simtim"]),
+        median(runs["echo"]),
+        ">= 0.5",
+        "req/s",
+        f"median of per-round ratios {median(ratios):.2f} ({per_round})",
+    )
+    write_metrics(args.json, [metric])
     return 0
 
 

@@ -29,6 +29,7 @@ from simtim.conformance.target import AppCredentials, TargetInfo, probe
 from simtim.driver.base import Driver
 from simtim.driver.targets import Opened, TargetOptions, open_target, scheme_of
 from simtim.driver.timrest import RestFactory
+from simtim.gc_policy import keep_long_lived_state_cheap
 from simtim.load.embedded import EmbeddedServer
 from simtim.load.options import add_arguments
 from simtim.load.results import ResultWriter
@@ -213,6 +214,7 @@ def register() -> None:
 
 
 def _on_init(environment: Environment, **_: Any) -> None:
+    keep_long_lived_state_cheap()  # every process holds shadow models whose history only grows
     harness = Harness.of(environment)
     runner = environment.runner
     scenario = harness.option("scenario", "default")

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import parse_qs
 
 from simtim.callback_client import ask as ask_before_send
 from simtim.errors import Code
+from simtim.gc_policy import keep_long_lived_state_cheap
 from simtim.limits import BODY_DISCARD_MAX_BYTES, BODY_MAX_BYTES, AppConfig
 from simtim.model import Event
 from simtim.model.events import ERROR, SDK_STATE_READY
@@ -102,10 +102,7 @@ class SimtimApp:
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
-                # The model keeps every message: move start-up objects out of the collector's
-                # reach and collect less often, or full collections grow with the history.
-                gc.freeze()
-                gc.set_threshold(50_000, 20, 100)
+                keep_long_lived_state_cheap()  # the model keeps every message (simtim/gc_policy.py)
                 if not self.service.fake_clock:
                     self._ticker = asyncio.create_task(self._tick_every_second())
                 await send({"type": "lifespan.startup.complete"})

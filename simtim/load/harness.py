@@ -22,7 +22,7 @@ from locust import events
 from locust.env import Environment
 from locust.runners import MasterRunner, WorkerRunner
 
-from simtim.conformance.check import Mismatch
+from simtim.conformance.check import Mismatch, MismatchKind
 from simtim.conformance.delivery import DeliveryTracker, SecondBucket
 from simtim.conformance.evidence import Ledger
 from simtim.conformance.target import AppCredentials, TargetInfo, probe
@@ -122,6 +122,9 @@ class Harness:
         self, kind: FailureCategory, mismatches: list[Mismatch] | None = None, detail: str = ""
     ) -> None:
         self.counts[kind] += max(1, len(mismatches or []))
+        # a failure with no comparison behind it is one row with the detail; a transport failure
+        # still says so in ``check`` (a harness error is no mismatch of any kind)
+        bare = MismatchKind.TRANSPORT if kind is TRANSPORT else ""
         for m in mismatches or [Mismatch("", "", "", "", detail)]:
             self.rows.append(
                 {
@@ -134,7 +137,7 @@ class Harness:
                     "expected": _text(m.expected),
                     "actual": _text(m.actual),
                     "step": m.step,
-                    "check": m.kind if m.rule else "",
+                    "check": m.kind if mismatches else bare,
                 }
             )
 
@@ -280,18 +283,15 @@ def _on_quitting(environment: Environment, **_: Any) -> None:
         f"not exercised by this mix: {' '.join(r for r in RULE_IDS if r not in checked) or 'none'}",
         flush=True,
     )
-    limits = Limits(
-        harness.option("max_p99_ms"),
-        harness.option("max_fail_ratio"),
-        harness.option("max_conformance_failures"),
-    )
+    limits = Limits.of(environment.parsed_options)
+    # the same numbers simtim report reads back from the CSVs (exceptions: PREFIX_exceptions.csv's Count)
+    exceptions = environment.runner.exceptions.values() if environment.runner is not None else ()
     run = RunCounts(
         requests=total.num_requests,
         failures=total.num_failures,
         conformance=counts[CONFORMANCE],
         transport=counts[TRANSPORT],
-        harness=counts[HARNESS]
-        + (len(environment.runner.exceptions) if environment.runner is not None else 0),
+        harness=counts[HARNESS] + sum(int(e["count"]) for e in exceptions),
         p99_ms=float(total.get_response_time_percentile(0.99)) if total.num_requests else math.nan,
     )
     for check in threshold_checks(run, limits):

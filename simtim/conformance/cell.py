@@ -24,10 +24,11 @@ from simtim.conformance.target import AppCredentials, Capabilities, TargetInfo, 
 from simtim.driver.base import Call, Driver, PushedEvent, Reply, gaps_of
 from simtim.driver.inproc import InProcDriver
 from simtim.driver.timrest import DEFAULT_ADMIN, InProcRest, RestCaller, RestFactory
+from simtim.limits import DAY_SECONDS
 from simtim.protocol.service import Service
 from simtim.usersig import gen_usersig
 
-SIG_LIFETIME = 400 * 86400  # outlives any clock step a scenario makes
+SIG_LIFETIME = 400 * DAY_SECONDS  # outlives any clock step a scenario makes
 
 __all__ = ["SIG_LIFETIME", "AppCredentials", "Capabilities", "Cell", "StepResult", "TargetInfo", "probe"]
 

@@ -23,11 +23,12 @@ import orjson
 from simtim.driver.base import Call, EventStream, Reply
 from simtim.driver.inproc import InProcDriver
 from simtim.errors import Code
+from simtim.limits import DAY_SECONDS
 from simtim.protocol.rest.face import COMMANDS
 from simtim.usersig import gen_usersig
 
 DEFAULT_ADMIN = "administrator"
-SIG_LIFETIME = 86400
+SIG_LIFETIME = DAY_SECONDS  # the admin sig is reminted after half of it
 ENVELOPE_KEYS = ("ActionStatus", "ErrorCode", "ErrorInfo")
 #: command -> its service, from the face's own table (``sendmsg`` -> ``openim``)
 SERVICE_OF: dict[str, str] = {command: service for service, command in COMMANDS}

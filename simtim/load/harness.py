@@ -27,7 +27,7 @@ from simtim.conformance.delivery import DeliveryTracker, SecondBucket
 from simtim.conformance.evidence import Ledger
 from simtim.conformance.target import AppCredentials, TargetInfo, probe
 from simtim.driver.base import Driver
-from simtim.driver.targets import Opened, TargetOptions, open_target, scheme_of
+from simtim.driver.targets import Opened, TargetKind, TargetOptions, UnknownTarget, kind_of, open_target
 from simtim.driver.timrest import RestFactory
 from simtim.load.embedded import EmbeddedServer
 from simtim.load.options import add_arguments
@@ -85,6 +85,11 @@ class Harness:
     def host(self) -> str:
         return self.environment.host or ""
 
+    @property
+    def target(self) -> TargetKind:
+        """The target table's row for ``--host`` (checked at init: an unknown scheme stops the run)."""
+        return kind_of(self.host)
+
     def driver(self) -> Driver:
         """A driver for one cell: shared in-process model, or a gevent HTTP driver of its own."""
         return self.open().driver
@@ -92,7 +97,8 @@ class Harness:
     def open(self) -> Opened:
         """The target for one cell. An ``http://`` host's REST v4 face is tried at the same address
         (``simtim serve`` has one; the probe says ``rest no`` where there is none)."""
-        if scheme_of(self.host) == "inproc":
+        target = self.target
+        if target.in_process:
             if self._inproc is None:  # one model for every cell of the process: its own clock per app
                 self._inproc = open_target(self.host)
             return self._inproc
@@ -100,7 +106,7 @@ class Harness:
             admin_key=self.option("simtim_admin_key") or None,
             timeout=float(self.option("request_timeout", 5.0)),
             transport=GeventTransport,
-            rest_url=f"timrest+{self.host}" if scheme_of(self.host) == "http" else None,
+            rest_url=f"timrest+{self.host}" if target.rest_beside else None,
         )
         return open_target(self.host, options)
 
@@ -109,7 +115,7 @@ class Harness:
 
     def target_info(self, driver: Driver, rest: RestFactory | None = None) -> TargetInfo:
         """Probed once per process (per cell in-process): capabilities, clock skew, the app."""
-        inproc = scheme_of(self.host) == "inproc"
+        inproc = self.target.in_process
         if self._info is None or inproc:
             info = probe(driver, app=self.app(), rest=rest)
             if inproc or info.admin or self._info is None:
@@ -221,6 +227,11 @@ def _on_init(environment: Environment, **_: Any) -> None:
     scenario = harness.option("scenario", "default")
     if scenario != "default" and not (scenarios_dir() / "load" / f"{scenario}.yaml").exists():
         raise SystemExit(f"simtim: --scenario {scenario}: no {scenarios_dir() / 'load' / scenario}.yaml")
+    if environment.host:
+        try:
+            kind_of(environment.host)
+        except UnknownTarget as exc:
+            raise SystemExit(f"simtim: --host {exc}") from None
     if isinstance(runner, WorkerRunner):
         return
     if not environment.host:

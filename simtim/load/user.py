@@ -27,7 +27,6 @@ from simtim.conformance.check import MismatchKind
 from simtim.conformance.delivery import read_stamp
 from simtim.conformance.target import TargetProblem
 from simtim.driver.base import Driver, Reply
-from simtim.driver.targets import scheme_of
 from simtim.errors import Code
 from simtim.load.direct import DirectCell
 from simtim.load.harness import CONFORMANCE, HARNESS, TRANSPORT, Harness
@@ -101,7 +100,7 @@ class SimTimUser(User):
     def _drop_cell(self) -> None:
         if self.cell is not None:
             self.cell.close()
-        if self.driver is not None and scheme_of(self.harness.host) != "inproc":  # the model is shared
+        if self.driver is not None and not self.harness.target.in_process:  # the model is shared
             self.driver.close()
         self.cell = None
         self.driver = None

@@ -279,6 +279,15 @@ def test_target_down_at_start(tmp_path: Path, flags: tuple[str, ...]) -> None:
     _assert_transport_failures_reported(code, output, prefix, *flags)
 
 
+def test_a_host_no_target_serves_stops_the_run_at_start(tmp_path: Path) -> None:
+    """The target table refuses it before any user starts: exit 1 (a harness error), the list of targets."""
+    code, output, prefix = run_locust(tmp_path, "--host", "https://127.0.0.1:1", "-u", "2", "-r", "2")
+    assert code == 1, output[-2000:]
+    assert "simtim/1 over TLS is not supported" in output and "timrest+http://" in output
+    assert "Traceback" not in output and "Ramping" not in output  # no user ever started
+    assert not Path(f"{prefix}_conformance.csv").exists()  # the harness never got as far as a run
+
+
 @pytest.mark.parametrize("odd_server", [{"delay": 0.0}], indirect=True)
 def test_target_answers_garbage(tmp_path: Path, odd_server: str) -> None:
     code, output, prefix = run_locust(tmp_path, "--host", odd_server, "-u", "3", "-r", "3", seconds=4)

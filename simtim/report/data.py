@@ -232,7 +232,7 @@ class RunData:
         return counts
 
     def conformance_rows(self) -> pd.DataFrame:
-        return self.conformance[self.conformance["kind"] == "conformance"]
+        return self.conformance[self.conformance["kind"] == FailureCategory.CONFORMANCE]
 
     def rule_counts(self) -> dict[str, int]:
         """Conformance mismatches per SPEC rule, every RULE_ID present (0 when none)."""
@@ -252,7 +252,7 @@ class RunData:
 
     @property
     def harness_errors(self) -> int:
-        return int((self.conformance["kind"] == "harness").sum()) + self.exceptions
+        return int((self.conformance["kind"] == FailureCategory.HARNESS).sum()) + self.exceptions
 
 
 # --- loading ---------------------------------------------------------------------------------------

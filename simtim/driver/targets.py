@@ -78,10 +78,10 @@ def _open_inproc(url: ParsedURL, options: TargetOptions) -> Opened:
     return Opened(driver, 0.0, True, rest)
 
 
-def _rest_factory(url: str | None, timeout: float) -> RestFactory | None:
-    if url is None:
+def _rest_factory(base: str | None, timeout: float) -> RestFactory | None:
+    """REST v4 channels to ``base`` (an ``http(s)://`` URL), one per conformance cell."""
+    if base is None:
         return None
-    base = rest_url_of(url)
 
     def rest(sdkappid: int, key: str, identifier: str, now: Callable[[], float]) -> RestCaller:
         return RestChannel(base, sdkappid, key, identifier, timeout=timeout, now=now)
@@ -96,14 +96,15 @@ def _simtim1(base: str, options: TargetOptions) -> HttpDriver:
 
 def _open_http(url: ParsedURL, options: TargetOptions) -> Opened:
     driver = _simtim1(url.base, options)
-    return Opened(driver, 0.05, url.loopback, _rest_factory(options.rest_url, options.timeout))
+    rest = rest_url_of(options.rest_url) if options.rest_url is not None else None  # --rest timrest+...
+    return Opened(driver, 0.05, url.loopback, _rest_factory(rest, options.timeout))
 
 
 def _open_timrest(url: ParsedURL, options: TargetOptions) -> Opened:
     """REST v4 at the URL; the client side is simtim/1 on the same ``http://`` host when that
     answers (``simtim serve`` does), otherwise there is none and SDK steps are skipped."""
     driver: Driver = RestOnlyDriver() if url.tls else _simtim1(url.base, options)
-    return Opened(driver, 0.05, url.loopback, _rest_factory(url.text, options.timeout))
+    return Opened(driver, 0.05, url.loopback, _rest_factory(url.base, options.timeout))
 
 
 TARGETS: tuple[TargetKind, ...] = (

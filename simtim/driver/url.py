@@ -11,7 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-NETWORK_TRANSPORTS = ("http", "https")
+#: transports with a network address, and their default ports (ws/wss for WebSocket faces)
+DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
+TLS_TRANSPORTS = frozenset({"https", "wss"})
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 
 
@@ -23,7 +25,7 @@ class BadURL(ValueError):
 class ParsedURL:
     text: str  # as given
     scheme: str  # lower case, whole: "inproc", "http", "timrest+https"
-    transport: str  # "http" or "https"; "" for a scheme without a network address (inproc)
+    transport: str  # "http", "https", "ws", "wss"; "" for a scheme without a network address (inproc)
     host: str
     port: int  # the transport's default when the URL gives none; 0 without a network address
     prefix: str  # the path, without a trailing "/"
@@ -32,11 +34,11 @@ class ParsedURL:
 
     @property
     def tls(self) -> bool:
-        return self.transport == "https"
+        return self.transport in TLS_TRANSPORTS
 
     @property
     def base(self) -> str:
-        """What an HTTP client connects to: ``http(s)://HOST[:PORT][/PREFIX]`` (face and query dropped)."""
+        """What a client connects to: ``TRANSPORT://HOST[:PORT][/PREFIX]`` (face and query dropped)."""
         return f"{self.transport}://{self.netloc}{self.prefix}"
 
     @property
@@ -52,7 +54,7 @@ def parse_url(url: str) -> ParsedURL:
         raise BadURL(f"{url!r} is not a URL: give a scheme, e.g. http://{url.strip() or '127.0.0.1:8080'}")
     transport = scheme.rpartition("+")[2]
     netloc = parts.netloc.rpartition("@")[2]
-    if transport not in NETWORK_TRANSPORTS:  # inproc:// and the like: nothing to connect to
+    if transport not in DEFAULT_PORTS:  # inproc:// and the like: nothing to connect to
         return ParsedURL(
             url, scheme, "", parts.hostname or "", 0, parts.path.rstrip("/"), parts.query, netloc
         )
@@ -62,6 +64,6 @@ def parse_url(url: str) -> ParsedURL:
         port = parts.port
     except ValueError:
         raise BadURL(f"{url!r}: the port must be a number from 0 to 65535") from None
-    default = 443 if transport == "https" else 80
     prefix = parts.path.rstrip("/")
-    return ParsedURL(url, scheme, transport, parts.hostname, port or default, prefix, parts.query, netloc)
+    port = port or DEFAULT_PORTS[transport]
+    return ParsedURL(url, scheme, transport, parts.hostname, port, prefix, parts.query, netloc)

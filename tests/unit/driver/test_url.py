@@ -24,6 +24,15 @@ def test_a_face_over_a_transport_splits_at_the_plus() -> None:
 
 def test_ports_default_by_transport_and_ipv6_keeps_its_brackets() -> None:
     assert parse_url("http://127.0.0.1").port == 80
+    socket = parse_url("timweb+wss://im.example.com/ws")  # a WebSocket face needs no new parser
+    assert (socket.transport, socket.tls, socket.port, socket.base) == (
+        "wss",
+        True,
+        443,
+        "wss://im.example.com/ws",
+    )
+    with pytest.raises(BadURL, match="names no host"):
+        parse_url("matrix+https://")
     url = parse_url("http://user@[::1]:8080")
     assert (url.host, url.port, url.base, url.loopback) == ("::1", 8080, "http://[::1]:8080", True)
 

@@ -2,22 +2,26 @@
 
 The reference server awaits the callback inside its event loop (``ask``); the in-process
 target (``simtim.protocol.service``, used by the in-process driver) blocks (``ask_blocking``).
-Both build the request and judge the reply with the same functions, so they cannot drift:
+Both build the request with ``prepare``, read the reply with the same sans-I/O reader
+(``read_reply``, fed whatever bytes have arrived) and judge it with ``verdict_of``; only the
+socket calls differ, so the two paths cannot drift:
 
 - ``http://`` and ``https://`` URLs (https verified against the system trust store, which
   ``SSL_CERT_FILE`` extends, as a real app backend's certificate would be); anything else is
   refused without a connection.
-- The whole exchange has one deadline (``CALLBACK_TIMEOUT_SECONDS``, 2 s).
+- The whole exchange (connect, TLS handshake, send, every read) has one deadline
+  (``CALLBACK_TIMEOUT_SECONDS``, 2 s): a backend that trickles its reply times out too.
 - The reply may use ``Content-Length``, chunked transfer encoding, or close-delimited bodies;
-  at most ``CALLBACK_REPLY_MAX_BYTES`` are read.
-- Only a 200 with a JSON body is a verdict; timeout, refusal, another status, an oversize or
-  non-JSON body all mean ``None``: the send proceeds (MSG-8).
+  at most ``CALLBACK_REPLY_MAX_BYTES`` of body and ``CALLBACK_REPLY_HEAD_MAX_BYTES`` of head
+  are read.
+- Only a 200 with a JSON body is a verdict; timeout, refusal, another status, an oversize,
+  truncated, malformed or non-JSON reply all mean ``None``: the send proceeds (MSG-8).
 """
 
 from __future__ import annotations
 
 import asyncio
-import http.client
+import socket
 import ssl
 import time
 from dataclasses import dataclass
@@ -26,7 +30,10 @@ from urllib.parse import urlsplit
 
 import orjson
 
-from simtim.limits import CALLBACK_REPLY_MAX_BYTES, CALLBACK_TIMEOUT_SECONDS
+from simtim.limits import CALLBACK_REPLY_HEAD_MAX_BYTES, CALLBACK_REPLY_MAX_BYTES, CALLBACK_TIMEOUT_SECONDS
+
+READ_SIZE = 64 * 1024  # bytes asked of the socket per read (not a limit: the caps above are)
+HEX_DIGITS = b"0123456789abcdefABCDEF"
 
 
 @dataclass(frozen=True)
@@ -37,12 +44,14 @@ class CallbackRequest:
     path: str
     body: bytes
 
-    def head(self) -> bytes:
-        return (
+    def wire(self) -> bytes:
+        """The whole request as sent: one POST, then the connection closes."""
+        head = (
             f"POST {self.path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n"
             f"Content-Type: application/json\r\nContent-Length: {len(self.body)}\r\n"
             "Connection: close\r\n\r\n"
-        ).encode()
+        )
+        return head.encode() + self.body
 
 
 def prepare(url: str, payload: dict[str, Any]) -> CallbackRequest | None:
@@ -59,12 +68,86 @@ def prepare(url: str, payload: dict[str, Any]) -> CallbackRequest | None:
     return CallbackRequest(https, parts.hostname, port, path, orjson.dumps(payload))
 
 
-def verdict_of(status: int, body: bytes) -> Any:
+# --- reading the reply (sans I/O: both paths feed it) ------------------------------------------
+@dataclass(frozen=True)
+class RawReply:
+    status: int  # 0 when the status line is not HTTP
+    body: bytes | None  # None: no usable body (not a 200, over the cap, truncated, malformed framing)
+
+
+def read_reply(data: bytes, eof: bool) -> RawReply | None:
+    """The reply in ``data`` (everything received so far), or None while more bytes are needed.
+
+    Called again after every read; once it returns a RawReply the caller stops reading.  It
+    never needs more than the caps: an oversize head or body is decided before it arrives whole.
+    """
+    head_end = data.find(b"\r\n\r\n")
+    if head_end < 0 or head_end > CALLBACK_REPLY_HEAD_MAX_BYTES:
+        if eof or len(data) > CALLBACK_REPLY_HEAD_MAX_BYTES:
+            return RawReply(0, None)
+        return None
+    status, headers = _parse_head(data[:head_end])
+    if status != 200:
+        return RawReply(status, None)  # no verdict whatever follows: stop reading
+    rest = data[head_end + 4 :]
+    if "chunked" in headers.get("transfer-encoding", "").lower():
+        return _dechunk(status, rest, eof)
+    if "content-length" in headers:
+        value = headers["content-length"]
+        if not value.isdigit() or int(value) > CALLBACK_REPLY_MAX_BYTES:
+            return RawReply(status, None)
+        length = int(value)
+        if len(rest) >= length:
+            return RawReply(status, rest[:length])
+        return RawReply(status, None) if eof else None
+    if len(rest) > CALLBACK_REPLY_MAX_BYTES:  # close-delimited: the body ends at EOF
+        return RawReply(status, None)
+    return RawReply(status, rest) if eof else None
+
+
+def _parse_head(raw: bytes) -> tuple[int, dict[str, str]]:
+    lines = raw.decode("latin-1").split("\r\n")
+    parts = lines[0].split()
+    http = len(parts) >= 2 and parts[0].startswith("HTTP/1.") and parts[1].isdigit()
+    headers: dict[str, str] = {}
+    for line in lines[1:]:
+        name, sep, value = line.partition(":")
+        if sep:
+            headers[name.strip().lower()] = value.strip()
+    return (int(parts[1]) if http else 0), headers
+
+
+def _dechunk(status: int, rest: bytes, eof: bool) -> RawReply | None:
+    body = bytearray()
+    at = 0
+    while True:
+        line_end = rest.find(b"\r\n", at)
+        if line_end < 0:
+            too_long = len(rest) - at > CALLBACK_REPLY_HEAD_MAX_BYTES  # a size line, not a body
+            return RawReply(status, None) if eof or too_long else None
+        size_text = rest[at:line_end].split(b";", 1)[0].strip()
+        if not size_text or size_text.strip(HEX_DIGITS):
+            return RawReply(status, None)
+        size = int(size_text, 16)
+        if len(body) + size > CALLBACK_REPLY_MAX_BYTES:
+            return RawReply(status, None)
+        if size == 0:
+            return RawReply(status, bytes(body))  # trailers, if any, are not read
+        start = line_end + 2
+        if len(rest) < start + size + 2:
+            return RawReply(status, None) if eof else None
+        if rest[start + size : start + size + 2] != b"\r\n":
+            return RawReply(status, None)
+        body += rest[start : start + size]
+        at = start + size + 2
+
+
+def verdict_of(reply: RawReply) -> Any:
     """The backend's reply as the model takes it, or None (proceed)."""
-    if status != 200 or len(body) > CALLBACK_REPLY_MAX_BYTES:
+    if reply.status != 200 or reply.body is None or len(reply.body) > CALLBACK_REPLY_MAX_BYTES:
         return None
     try:
-        return orjson.loads(body)
+        return orjson.loads(reply.body)
     except orjson.JSONDecodeError:
         return None
 
@@ -75,27 +158,40 @@ def _tls() -> ssl.SSLContext:
 
 # --- blocking (in-process targets) -------------------------------------------------------------
 def ask_blocking(url: str, payload: dict[str, Any], timeout: float = CALLBACK_TIMEOUT_SECONDS) -> Any:
-    """MSG-8 without an event loop: http.client reads chunked and length-delimited replies."""
+    """MSG-8 without an event loop; every socket operation gets only what is left of the deadline."""
     request = prepare(url, payload)
     if request is None:
         return None
     deadline = time.monotonic() + timeout
-    conn: http.client.HTTPConnection
-    if request.https:
-        conn = http.client.HTTPSConnection(request.host, request.port, timeout=timeout, context=_tls())
-    else:
-        conn = http.client.HTTPConnection(request.host, request.port, timeout=timeout)
+
+    def left() -> float:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise TimeoutError
+        return remaining
+
     try:
-        conn.request("POST", request.path, body=request.body, headers={"Content-Type": "application/json"})
-        response = conn.getresponse()
-        body = response.read(CALLBACK_REPLY_MAX_BYTES + 1)
-        if time.monotonic() > deadline:
-            return None  # a slow trickle past the deadline is a timeout too
-        return verdict_of(response.status, body)
+        sock = socket.create_connection((request.host, request.port), timeout=left())
+    except Exception:
+        return None
+    try:
+        if request.https:
+            sock.settimeout(left())
+            sock = _tls().wrap_socket(sock, server_hostname=request.host)
+        sock.settimeout(left())
+        sock.sendall(request.wire())
+        data = bytearray()
+        while True:
+            sock.settimeout(left())
+            piece = sock.recv(READ_SIZE)
+            data += piece
+            reply = read_reply(bytes(data), eof=not piece)
+            if reply is not None:
+                return verdict_of(reply)
     except Exception:
         return None
     finally:
-        conn.close()
+        sock.close()
 
 
 # --- asyncio (the reference server) ------------------------------------------------------------
@@ -115,49 +211,14 @@ async def _exchange(request: CallbackRequest) -> Any:
         request.host, request.port, ssl=_tls() if request.https else None
     )
     try:
-        writer.write(request.head() + request.body)
+        writer.write(request.wire())
         await writer.drain()
-        status, headers = await _read_head(reader)
-        body = await _read_body(reader, headers)
+        data = bytearray()
+        while True:
+            piece = await reader.read(READ_SIZE)
+            data += piece
+            reply = read_reply(bytes(data), eof=not piece)
+            if reply is not None:
+                return verdict_of(reply)
     finally:
         writer.close()
-    return verdict_of(status, body) if body is not None else None
-
-
-async def _read_head(reader: asyncio.StreamReader) -> tuple[int, dict[str, str]]:
-    raw = await reader.readuntil(b"\r\n\r\n")
-    lines = raw.decode("latin-1").split("\r\n")
-    parts = lines[0].split()
-    status = int(parts[1]) if len(parts) >= 2 and parts[1].isdigit() else 0
-    headers: dict[str, str] = {}
-    for line in lines[1:]:
-        name, sep, value = line.partition(":")
-        if sep:
-            headers[name.strip().lower()] = value.strip()
-    return status, headers
-
-
-async def _read_body(reader: asyncio.StreamReader, headers: dict[str, str]) -> bytes | None:
-    """The reply body, or None when it is larger than the cap (no verdict)."""
-    cap = CALLBACK_REPLY_MAX_BYTES
-    if "chunked" in headers.get("transfer-encoding", "").lower():
-        body = bytearray()
-        while True:
-            size_line = await reader.readuntil(b"\r\n")
-            size = int(size_line.split(b";", 1)[0].strip() or b"0", 16)
-            if size == 0:
-                return bytes(body)
-            if len(body) + size > cap:
-                return None
-            body += await reader.readexactly(size)
-            await reader.readexactly(2)  # the CRLF after each chunk
-    if "content-length" in headers:
-        length = int(headers["content-length"])
-        return None if length > cap else await reader.readexactly(length)
-    rest = bytearray()
-    while len(rest) <= cap:  # close-delimited: read to EOF, but never more than the cap
-        piece = await reader.read(cap + 1 - len(rest))
-        if not piece:
-            return bytes(rest)
-        rest += piece
-    return None

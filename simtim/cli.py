@@ -9,6 +9,7 @@ import time
 from collections.abc import Sequence
 
 from simtim.errors import IMError
+from simtim.limits import DAY_SECONDS
 from simtim.model.core import DEV_SDKAPPID, DEV_SECRET_KEY
 from simtim.usersig import decode_usersig, gen_usersig, verify_usersig
 
@@ -206,7 +207,9 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("user_id", help="the userID the sig is for")
     gen.add_argument("--sdkappid", type=int, default=DEV_SDKAPPID)
     gen.add_argument("--key", default=DEV_SECRET_KEY, help="the app's secret key")
-    gen.add_argument("--expire", type=int, default=180 * 86400, help="validity in seconds (default 180 days)")
+    gen.add_argument(
+        "--expire", type=int, default=180 * DAY_SECONDS, help="validity in seconds (default 180 days)"
+    )
     gen.add_argument("--time", type=int, default=None, help="issue time, epoch seconds (default now)")
     gen.set_defaults(func=_cmd_usersig_gen)
     verify = usersig_sub.add_parser("verify", help="decode a UserSig, print its fields and check it")

@@ -74,6 +74,7 @@ CALLBACK_TIMEOUT_SECONDS = 2.0  # MSG-8
 CALLBACK_CODES_C2C = (120001, 130000)
 CALLBACK_CODES_GROUP = (10100, 10200)
 CALLBACK_REPLY_MAX_BYTES = 64 * 1024  # a verdict is a small JSON object; larger replies mean proceed
+CALLBACK_REPLY_HEAD_MAX_BYTES = 16 * 1024  # status line and headers of a callback reply
 TOKEN_RANDOM_BYTES = 24  # 192 bits >= the 128 DESIGN asks for
 
 DAY_SECONDS = 24 * 3600

@@ -11,8 +11,10 @@ unless ``--max-fail-ratio`` tolerates failures: an unreachable endpoint is never
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import IntEnum
+from typing import Any
 
 
 class ExitCode(IntEnum):
@@ -54,6 +56,46 @@ class Limits:
     max_p99_ms: float | None = None
     max_fail_ratio: float | None = None
     max_conformance_failures: int | None = None
+
+    @classmethod
+    def of(cls, options: Any) -> Limits:
+        """From parsed options of either command line (``THRESHOLD_OPTIONS`` added them)."""
+        return cls(**{o.dest: getattr(options, o.dest, None) for o in THRESHOLD_OPTIONS})
+
+
+@dataclass(frozen=True)
+class ThresholdOption:
+    """One threshold flag, defined once for the Locust command line and ``simtim report``."""
+
+    flag: str
+    type: Callable[[str], Any]
+    help: str
+
+    @property
+    def dest(self) -> str:
+        return self.flag.lstrip("-").replace("-", "_")
+
+
+THRESHOLD_OPTIONS: tuple[ThresholdOption, ...] = (  # each flag's dest is a field of Limits
+    ThresholdOption("--max-p99-ms", float, "exit 3 when the total p99 response time exceeds this (ms)"),
+    ThresholdOption(
+        "--max-fail-ratio",
+        float,
+        "exit 3 when failed requests / requests exceeds this (0..1); without it, any transport "
+        "failure (6010) exits 3",
+    ),
+    ThresholdOption(
+        "--max-conformance-failures",
+        int,
+        "exit 2 only when more conformance mismatches than this were seen (default 0)",
+    ),
+)
+
+
+def add_threshold_arguments(parser: Any) -> None:
+    """The threshold flags on an argparse (or Locust) parser; ``Limits.of`` reads them back."""
+    for option in THRESHOLD_OPTIONS:
+        parser.add_argument(option.flag, type=option.type, default=None, help=option.help)
 
 
 @dataclass(frozen=True)

@@ -18,17 +18,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from simtim.clock import OffsetClock
-from simtim.conformance.check import IdMap, Mismatch, MismatchKind, compare
+from simtim.conformance.check import IdMap, Mismatch, MismatchKind, code_mismatch, compare
 from simtim.conformance.evidence import Ledger
 from simtim.conformance.target import AppCredentials, Capabilities, TargetInfo, probe
 from simtim.driver.base import Call, Driver, PushedEvent, Reply, gaps_of
 from simtim.driver.inproc import InProcDriver
 from simtim.driver.timrest import DEFAULT_ADMIN, InProcRest, RestCaller, RestFactory
+from simtim.limits import DAY_SECONDS
 from simtim.protocol.service import Service
 from simtim.usersig import gen_usersig
 
-REPLY_CODE = MismatchKind.REPLY_CODE
-SIG_LIFETIME = 400 * 86400  # outlives any clock step a scenario makes
+SIG_LIFETIME = 400 * DAY_SECONDS  # outlives any clock step a scenario makes
 
 __all__ = ["SIG_LIFETIME", "AppCredentials", "Capabilities", "Cell", "StepResult", "TargetInfo", "probe"]
 
@@ -40,7 +40,6 @@ class StepResult:
     mismatches: list[Mismatch] = field(default_factory=list)
     model_events: dict[str, list[str]] = field(default_factory=dict)  # actor -> event names
     matched: list[tuple[str, PushedEvent]] = field(default_factory=list)  # (actor, target event) in order
-    missing: list[tuple[str, str, MismatchKind]] = field(default_factory=list)  # (actor, event, lost/late)
     unsupported: str = ""  # the target has no counterpart: nothing was compared
 
 
@@ -156,9 +155,7 @@ class Cell:
         actual = self.target.call(Call("login", args))
         result = StepResult(expected, actual)
         if expected.code != actual.code:
-            result.mismatches.append(
-                Mismatch(rule, "login", "code", expected.code, actual.code, step, REPLY_CODE)
-            )
+            result.mismatches.append(code_mismatch(rule, "login", "code", expected.code, actual.code, step))
         self.ledger.check(rule, result.mismatches, self.scenario)
         if expected.ok and actual.ok:
             self.sessions[actor] = (expected.data["session"], actual.data["session"])
@@ -212,7 +209,7 @@ class Cell:
             return result
         if expected.code != actual.code:
             result.mismatches.append(
-                Mismatch(rule, f"admin:{op}", "code", expected.code, actual.code, step, REPLY_CODE)
+                code_mismatch(rule, f"admin:{op}", "code", expected.code, actual.code, step)
             )
         elif expected.ok and op not in ("snapshot", "advanceClock"):
             result.mismatches += compare(
@@ -260,7 +257,7 @@ class Cell:
     ) -> list[Mismatch]:
         """The code, then (when the model answered the same) the data, IDs mapped, times within tolerance."""
         if expected.code != actual.code:
-            return [Mismatch(rule, method, code_field, expected.code, actual.code, step, REPLY_CODE)]
+            return [code_mismatch(rule, method, code_field, expected.code, actual.code, step)]
         return compare(
             expected.data,
             actual.data,
@@ -279,9 +276,7 @@ class Cell:
             self.model.admin("advanceClock", body)
             reply = self.target.admin("advanceClock", body)
             found = (
-                []
-                if reply.ok
-                else [Mismatch(rule, "admin:advanceClock", "code", 0, reply.code, step, REPLY_CODE)]
+                [] if reply.ok else [code_mismatch(rule, "admin:advanceClock", "code", 0, reply.code, step)]
             )
             self.ledger.check(rule, found, self.scenario)
         else:
@@ -330,12 +325,11 @@ class Cell:
                 if got is None:
                     late = stream.wait_for(_named(event.name), max(0.0, grace_until - time.monotonic()))
                     kind = MismatchKind.EVENT_LATE if late is not None else MismatchKind.EVENT_LOST
-                    verdict = "late" if late is not None else "lost"
-                    lost = Mismatch(rule, method, f"event[{actor}].{event.name}", verdict, None, step, kind)
+                    verdict = "late" if late is not None else "lost"  # for the reader; kind decides
+                    where = f"event[{actor}].{event.name}"
+                    lost = Mismatch(rule, method, where, verdict, None, step, kind, event.name)
                     found.append(lost)
                     self.ledger.check(rule, [lost], scenario)
-                    if result is not None:
-                        result.missing.append((actor, event.name, kind))
                     continue
                 if result is not None:
                     result.matched.append((actor, got))
@@ -349,6 +343,7 @@ class Cell:
                     time_tolerance=self.time_tolerance,
                     step=step,
                     kind=MismatchKind.EVENT_DATA,
+                    event=event.name,
                 )
                 self.ledger.check(rule, diff, scenario)
                 found += diff
@@ -376,6 +371,7 @@ class Cell:
                         _brief(extra),
                         step,
                         MismatchKind.EVENT_UNEXPECTED,
+                        extra.name,
                     )
                 )
         self.ledger.check(rule, stray, scenario)  # "nothing else was pushed" is a check too

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from simtim.errors import Code
+
 #: server-chosen identifiers (simtim/1, then REST v4): mapped through a bijection, never compared raw
 ID_KEYS = frozenset({"ID", "nextReqMessageID", "session", "token", "MsgKey", "LastMsgKey", "MsgId", "Next"})
 #: server times: compared within a tolerance
@@ -47,8 +49,9 @@ class MismatchKind(StrEnum):
     EVENT_LATE = "event_late"  # it arrived, but after the deadline
     EVENT_UNEXPECTED = "event_unexpected"  # the target pushed an event the model did not
     MODEL = "model"  # a scenario's `expect` disagrees with the model itself (the model drifted from SPEC)
-    TRANSPORT = "transport"  # the endpoint could not be reached or did not speak its protocol
-    DELIVERY = "delivery"  # a pushed message arrived twice or out of its sender's order (load runs)
+    TRANSPORT = "transport"  # the call failed on the wire (6010): the endpoint could not be reached
+    DELIVERY_DUPLICATED = "delivery_duplicated"  # a stamped message reached an instance twice (MSG-5)
+    DELIVERY_REORDERED = "delivery_reordered"  # it arrived before an earlier one of its sender (MSG-5)
 
     @property
     def is_event(self) -> bool:
@@ -73,12 +76,21 @@ class Mismatch:
     actual: Any
     step: str = ""
     kind: MismatchKind = MismatchKind.REPLY_DATA
+    event: str = ""  # the pushed event's name, for the event kinds (a load run names its PUSH by it)
 
     def describe(self) -> str:
         where = f"{self.step} " if self.step else ""
         return (
             f"[{self.rule}] {where}{self.method} {self.path}: expected {self.expected!r}, got {self.actual!r}"
         )
+
+
+def code_mismatch(rule: str, method: str, field: str, expected: int, actual: int, step: str = "") -> Mismatch:
+    """The target answered another code than the model. 6010 is never a model's answer (the call
+    did not reach the target), so it is a transport failure, not a wrong answer."""
+    failed = actual == Code.HTTP_REQUEST_FAILED and expected != Code.HTTP_REQUEST_FAILED
+    kind = MismatchKind.TRANSPORT if failed else MismatchKind.REPLY_CODE
+    return Mismatch(rule, method, field, expected, actual, step, kind)
 
 
 class IdMap:
@@ -131,46 +143,50 @@ def compare(
     time_tolerance: int = 2,
     step: str = "",
     kind: MismatchKind = MismatchKind.REPLY_DATA,
+    event: str = "",
 ) -> list[Mismatch]:
     """Every difference between the model's value and the target's, as Mismatch values."""
     out: list[Mismatch] = []
+
+    def miss(where: str, exp: Any, act: Any) -> None:
+        out.append(Mismatch(rule, method, where, exp, act, step, kind, event))
 
     def walk(exp: Any, act: Any, where: str, key: str) -> None:
         if key in IGNORED_KEYS:
             return
         if isinstance(exp, dict):
             if not isinstance(act, dict):
-                out.append(Mismatch(rule, method, where, exp, act, step, kind))
+                miss(where, exp, act)
                 return
             for k in exp.keys() | act.keys():
                 if k not in act:
-                    out.append(Mismatch(rule, method, f"{where}.{k}", exp[k], "<missing>", step, kind))
+                    miss(f"{where}.{k}", exp[k], "<missing>")
                 elif k not in exp:
-                    out.append(Mismatch(rule, method, f"{where}.{k}", "<absent>", act[k], step, kind))
+                    miss(f"{where}.{k}", "<absent>", act[k])
                 else:
                     walk(exp[k], act[k], f"{where}.{k}", k)
             return
         if isinstance(exp, list):
             if not isinstance(act, list) or len(exp) != len(act):
-                out.append(Mismatch(rule, method, where + ".length", _len(exp), _len(act), step, kind))
+                miss(where + ".length", _len(exp), _len(act))
                 return
             for index, (e, a) in enumerate(zip(exp, act, strict=True)):
                 walk(e, a, f"{where}[{index}]", key)
             return
         if key in TIME_KEYS and isinstance(exp, int) and isinstance(act, int):
             if abs(exp - act) > time_tolerance:
-                out.append(Mismatch(rule, method, where, exp, act, step, kind))
+                miss(where, exp, act)
             return
         if exp not in ("", None) and _is_mapped_id(key, exp):
             if not isinstance(act, str | int) or not ids.bind(exp, act):
-                out.append(Mismatch(rule, method, where, exp, act, step, kind))
+                miss(where, exp, act)
             return
         if key == "conversationID" and isinstance(exp, str) and exp.startswith("GROUP" + GROUP_ID_PREFIX):
             if not isinstance(act, str) or not act.startswith("GROUP") or not ids.bind(exp[5:], act[5:]):
-                out.append(Mismatch(rule, method, where, exp, act, step, kind))
+                miss(where, exp, act)
             return
         if exp != act or type(exp) is not type(act):
-            out.append(Mismatch(rule, method, where, exp, act, step, kind))
+            miss(where, exp, act)
 
     walk(expected, actual, path, "")
     return out

@@ -21,7 +21,6 @@ from simtim.conformance.evidence import Ledger
 
 STAMP_KEY = "simtim"
 DELIVERY_RULE = "MSG-5"  # each online instance gets the message: once, in its sender's order
-DELIVERY = MismatchKind.DELIVERY
 #: upper bounds (ms) of the E2E latency histogram columns in PREFIX_delivery.csv
 HISTOGRAM_BOUNDS_MS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000)
 
@@ -136,32 +135,30 @@ class DeliveryTracker:
         seen = self._seen[key]
         if seq in seen:
             bucket.duplicated += 1
-            self._check(receiver, "duplicated")
+            self._check(receiver, MismatchKind.DELIVERY_DUPLICATED)
             return None
         seen.add(seq)
         if seq < self._highest.get(key, 0):
             bucket.reordered += 1
-            self._check(receiver, "reordered")
+            self._check(receiver, MismatchKind.DELIVERY_REORDERED)
         else:
             self._highest[key] = seq
-            self._check(receiver, "")
+            self._check(receiver, None)
         latency = max(0.001, ((at if at is not None else time.monotonic()) - sent_at) * 1000.0)
         bucket.delivered += 1
         bucket.latencies_ms.append(latency)
         return latency
 
-    def _check(self, receiver: str, problem: str) -> None:
+    def _check(self, receiver: str, problem: MismatchKind | None) -> None:
+        """One MSG-5 check per stamped arrival; ``problem`` is the delivery kind that failed it."""
         if self.ledger is None:
             return
-        found = (
-            [
-                Mismatch(
-                    DELIVERY_RULE, "push", f"delivery[{receiver}]", "once, in order", problem, "", DELIVERY
-                )
-            ]
-            if problem
-            else []
-        )
+        found = []
+        if problem is not None:
+            what = problem.value.removeprefix("delivery_")  # "duplicated" / "reordered", for the reader
+            found.append(
+                Mismatch(DELIVERY_RULE, "push", f"delivery[{receiver}]", "once, in order", what, "", problem)
+            )
         self.ledger.check(DELIVERY_RULE, found)
 
     def lost(self, count: int = 1, late: bool = False) -> None:

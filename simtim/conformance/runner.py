@@ -24,7 +24,7 @@ from simtim.conformance.scenario import Scenario, ScenarioError, Step
 from simtim.conformance.target import TargetInfo
 from simtim.driver.base import Driver, Reply
 from simtim.driver.timrest import DEFAULT_ADMIN, RestFactory
-from simtim.limits import AppConfig
+from simtim.limits import DAY_SECONDS, AppConfig
 from simtim.protocol.service import CONFIG_FIELDS
 from simtim.usersig import gen_usersig
 
@@ -92,7 +92,9 @@ class _ForeignSigs(dict[str, str]):
 
     def __missing__(self, name: str) -> str:
         other = FOREIGN_SDKAPPID if self.cell.sdkappid != FOREIGN_SDKAPPID else FOREIGN_SDKAPPID + 1
-        sig = self[name] = gen_usersig(other, FOREIGN_KEY, self.cell.user(name), 86400, now=self.cell.now())
+        sig = self[name] = gen_usersig(
+            other, FOREIGN_KEY, self.cell.user(name), DAY_SECONDS, now=self.cell.now()
+        )
         return sig
 
 

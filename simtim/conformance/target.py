@@ -156,12 +156,12 @@ def _rest_answers(channel: RestCaller, app: AppCredentials, identifier: str) -> 
         return False
     if reply.code == Code.USERSIG_VERIFY_FAILED:
         raise TargetProblem(
-            f"REST: the secret key does not match this SDKAppID ({app.sdkappid}): 70009 "
+            f"REST: the secret key does not match this SDKAppID ({app.sdkappid}): {reply.code} "
             "(give the app's key with --secret-key or SIMTIM_SECRET_KEY)"
         )
     if reply.code == Code.REST_NEEDS_ADMIN:
         raise TargetProblem(
-            f"REST: {identifier!r} is not an App admin of {app.sdkappid} (60010); give --admin-identifier"
+            f"REST: {identifier!r} is not an App admin of {app.sdkappid} ({reply.code}); give --admin-identifier"
         )
     raise TargetProblem(f"REST: account_check failed with {reply.code}: {reply.message}")
 
@@ -230,9 +230,11 @@ def _refuse(login: Reply, app: AppCredentials) -> None:
         raise TargetProblem(f"the target cannot be reached: {login.message}")
     if login.code == Code.USERSIG_VERIFY_FAILED:
         raise TargetProblem(
-            f"the secret key does not match this SDKAppID ({app.sdkappid}): every login fails with 70009 "
+            f"the secret key does not match this SDKAppID ({app.sdkappid}): every login fails with {login.code} "
             "(give the app's key with --secret-key or SIMTIM_SECRET_KEY)"
         )
     if login.code == Code.SDKAPPID_NOT_FOUND:
-        raise TargetProblem(f"the target does not know SDKAppID {app.sdkappid} (70020); give --sdkappid")
+        raise TargetProblem(
+            f"the target does not know SDKAppID {app.sdkappid} ({login.code}); give --sdkappid"
+        )
     raise TargetProblem(f"a probe login failed with {login.code}: {login.message}")

@@ -14,12 +14,12 @@ import http.client
 import threading
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
-from urllib.parse import urlsplit
 
 import orjson
 
 from simtim.driver import events_socket
 from simtim.driver.base import Call, DriverError, EventStream, Reply
+from simtim.driver.url import BadURL, parse_url
 from simtim.errors import Code
 
 FrameHandler = Callable[[str], None]
@@ -34,11 +34,12 @@ class Transport(Protocol):
 
 
 def endpoint(base_url: str) -> tuple[str, int]:
-    """(host, port) of an ``http://HOST[:PORT]`` base URL; anything else is a ValueError."""
-    parts = urlsplit(base_url)
-    if parts.scheme != "http" or not parts.hostname:
-        raise ValueError(f"not an http:// URL: {base_url!r}")
-    return parts.hostname, parts.port or 80
+    """(host, port) of an ``http://HOST[:PORT]`` base URL; anything else is a ValueError
+    (simtim/1 is plain HTTP and ``ws://``: this driver has no TLS)."""
+    url = parse_url(base_url)
+    if url.scheme != "http":
+        raise BadURL(f"not an http:// URL: {base_url!r}")
+    return url.host, url.port
 
 
 class BlockingTransport:

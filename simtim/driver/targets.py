@@ -2,9 +2,12 @@
 
 One table for ``simtim conform --target``, the Locust ``--host`` and the docs (DESIGN "Targets,
 capabilities and evidence"). A row names the scheme, what speaks it, the client protocol, the
-admin channel it may offer, and how to open a driver for a URL.  Capabilities that depend on the
-running target (an admin key that works, a fake clock) are probed at start by the conformance
-engine; the row only says which ones the scheme can have at all.
+admin channel it may offer, and how to open a driver for a parsed URL.  Capabilities that depend
+on the running target (an admin key that works, a fake clock) are probed at start by the
+conformance engine; the row only says which ones the scheme can have at all.
+
+Adding a target (e.g. ``matrix+https://``) is one row: its scheme, its texts, and an ``open``
+function that builds the driver from the ``ParsedURL`` (``url.base`` is what to connect to).
 """
 
 from __future__ import annotations
@@ -12,7 +15,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
 
 from simtim.driver.base import Driver
 from simtim.driver.http import HttpDriver, Transport
@@ -25,6 +27,7 @@ from simtim.driver.timrest import (
     RestOnlyDriver,
     rest_url_of,
 )
+from simtim.driver.url import ParsedURL, parse_url
 
 
 @dataclass(frozen=True)
@@ -56,13 +59,17 @@ class TargetKind:
     client_protocol: str
     admin_channel: str
     possible_capabilities: tuple[str, ...]
-    open: Callable[[str, TargetOptions], Opened]
+    open: Callable[[ParsedURL, TargetOptions], Opened]
+    #: one model inside this process, shared by every cell (the load harness opens it once)
+    in_process: bool = False
+    #: ``simtim serve`` answers REST v4 at the same address: a load run tries ``timrest+`` there
+    rest_beside: bool = False
 
 
-def _open_inproc(url: str, options: TargetOptions) -> Opened:
+def _open_inproc(url: ParsedURL, options: TargetOptions) -> Opened:
     """``inproc://`` has a fake clock; ``inproc://?clock=real`` runs on the wall clock and sweeps
     expiries every second, as ``simtim serve`` without ``--fake-clock`` does."""
-    real = "clock=real" in urlsplit(url).query
+    real = "clock=real" in url.query
     driver = InProcDriver(fake_clock=not real, clock_start=None, seed=None, ticking=real)
 
     def rest(sdkappid: int, key: str, identifier: str, now: Callable[[], float]) -> RestCaller:
@@ -71,10 +78,10 @@ def _open_inproc(url: str, options: TargetOptions) -> Opened:
     return Opened(driver, 0.0, True, rest)
 
 
-def _rest_factory(url: str | None, timeout: float) -> RestFactory | None:
-    if url is None:
+def _rest_factory(base: str | None, timeout: float) -> RestFactory | None:
+    """REST v4 channels to ``base`` (an ``http(s)://`` URL), one per conformance cell."""
+    if base is None:
         return None
-    base = rest_url_of(url)
 
     def rest(sdkappid: int, key: str, identifier: str, now: Callable[[], float]) -> RestCaller:
         return RestChannel(base, sdkappid, key, identifier, timeout=timeout, now=now)
@@ -82,23 +89,22 @@ def _rest_factory(url: str | None, timeout: float) -> RestFactory | None:
     return rest
 
 
-def _open_http(url: str, options: TargetOptions) -> Opened:
-    transport = options.transport(url, options.timeout) if options.transport is not None else None
-    driver = HttpDriver(url, admin_key=options.admin_key, timeout=options.timeout, transport=transport)
-    return Opened(driver, 0.05, is_loopback(url), _rest_factory(options.rest_url, options.timeout))
+def _simtim1(base: str, options: TargetOptions) -> HttpDriver:
+    transport = options.transport(base, options.timeout) if options.transport is not None else None
+    return HttpDriver(base, admin_key=options.admin_key, timeout=options.timeout, transport=transport)
 
 
-def _open_timrest(url: str, options: TargetOptions) -> Opened:
+def _open_http(url: ParsedURL, options: TargetOptions) -> Opened:
+    driver = _simtim1(url.base, options)
+    rest = rest_url_of(options.rest_url) if options.rest_url is not None else None  # --rest timrest+...
+    return Opened(driver, 0.05, url.loopback, _rest_factory(rest, options.timeout))
+
+
+def _open_timrest(url: ParsedURL, options: TargetOptions) -> Opened:
     """REST v4 at the URL; the client side is simtim/1 on the same ``http://`` host when that
     answers (``simtim serve`` does), otherwise there is none and SDK steps are skipped."""
-    base = rest_url_of(url)
-    driver: Driver
-    if base.startswith("http://"):
-        transport = options.transport(base, options.timeout) if options.transport is not None else None
-        driver = HttpDriver(base, admin_key=options.admin_key, timeout=options.timeout, transport=transport)
-    else:
-        driver = RestOnlyDriver()
-    return Opened(driver, 0.05, is_loopback(base), _rest_factory(url, options.timeout))
+    driver: Driver = RestOnlyDriver() if url.tls else _simtim1(url.base, options)
+    return Opened(driver, 0.05, url.loopback, _rest_factory(url.base, options.timeout))
 
 
 TARGETS: tuple[TargetKind, ...] = (
@@ -110,15 +116,18 @@ TARGETS: tuple[TargetKind, ...] = (
         "the model's own admin; its REST v4 face",
         ("admin", "fake_clock", "app_config", "callback", "sdk", "rest"),
         _open_inproc,
+        in_process=True,
     ),
     TargetKind(
         "http",
         "http://127.0.0.1:8080",
         "`simtim serve` or any simtim/1 server",
         "simtim/1 (HTTP + WebSocket)",
-        "simtim admin API (`--admin-key`), when the server has one; REST v4 with `--rest`",
+        "simtim admin API (`--admin-key`), when the server has one; REST v4 with `--rest` "
+        "(a load run tries it at the same address)",
         ("admin", "fake_clock", "app_config", "callback", "sdk", "rest"),
         _open_http,
+        rest_beside=True,
     ),
     TargetKind(
         "timrest+http",
@@ -140,33 +149,47 @@ TARGETS: tuple[TargetKind, ...] = (
     ),
 )
 BY_SCHEME: dict[str, TargetKind] = {kind.scheme: kind for kind in TARGETS}
+#: schemes people try that no row serves, and why (the refusal says it)
+NOT_SERVED: dict[str, str] = {
+    "https": "simtim/1 over TLS is not supported (HttpDriver speaks plain HTTP and ws://); "
+    "REST v4 over TLS is timrest+https://",
+}
 
 
 class UnknownTarget(ValueError):
-    pass
+    """A target URL whose scheme no row serves, or that names no usable address."""
 
 
-def scheme_of(url: str) -> str:
-    return urlsplit(url).scheme.lower()
+def target_of(url: str) -> tuple[TargetKind, ParsedURL]:
+    """The row for ``url`` and the URL parsed (once); ``UnknownTarget`` lists the known schemes."""
+    try:
+        parsed = parse_url(url)
+    except ValueError as exc:
+        raise UnknownTarget(f"{exc}; targets: {_known()}") from None
+    kind = BY_SCHEME.get(parsed.scheme)
+    if kind is None:
+        why = NOT_SERVED.get(parsed.scheme, f"no target speaks {parsed.scheme}://")
+        raise UnknownTarget(f"{url!r}: {why}; targets: {_known()}")
+    return kind, parsed
 
 
 def kind_of(url: str) -> TargetKind:
-    kind = BY_SCHEME.get(scheme_of(url))
-    if kind is None:
-        known = ", ".join(k.example for k in TARGETS)
-        raise UnknownTarget(f"unknown target {url!r}: use one of {known}")
-    return kind
+    return target_of(url)[0]
 
 
 def open_target(url: str, options: TargetOptions | None = None) -> Opened:
     """A driver for ``url``, chosen by its scheme (``UnknownTarget`` lists the known ones)."""
-    return kind_of(url).open(url, options or TargetOptions())
+    kind, parsed = target_of(url)
+    return kind.open(parsed, options or TargetOptions())
 
 
 def is_loopback(url: str) -> bool:
     """A callback endpoint on 127.0.0.1 is reachable only from a target on this machine."""
-    parts = urlsplit(url)
-    return parts.scheme == "inproc" or (parts.hostname or "") in ("127.0.0.1", "localhost", "::1")
+    return parse_url(url).loopback
+
+
+def _known() -> str:
+    return ", ".join(k.example for k in TARGETS)
 
 
 def help_text() -> str:
@@ -184,4 +207,6 @@ def markdown_table() -> str:
             f"| `{k.scheme}://` | {k.speaks} | {k.client_protocol} | {k.admin_channel} | "
             f"{', '.join(k.possible_capabilities)} |"
         )
+    lines.append("")
+    lines += [f"Not a target: `{scheme}://`, {why}." for scheme, why in NOT_SERVED.items()]
     return "\n".join(lines)

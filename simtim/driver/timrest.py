@@ -16,18 +16,20 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 import orjson
 
 from simtim.driver.base import Call, EventStream, Reply
 from simtim.driver.inproc import InProcDriver
+from simtim.driver.url import BadURL, parse_url
 from simtim.errors import Code
+from simtim.limits import DAY_SECONDS
 from simtim.protocol.rest.face import COMMANDS
 from simtim.usersig import gen_usersig
 
 DEFAULT_ADMIN = "administrator"
-SIG_LIFETIME = 86400
+SIG_LIFETIME = DAY_SECONDS  # the admin sig is reminted after half of it
 ENVELOPE_KEYS = ("ActionStatus", "ErrorCode", "ErrorInfo")
 #: command -> its service, from the face's own table (``sendmsg`` -> ``openim``)
 SERVICE_OF: dict[str, str] = {command: service for service, command in COMMANDS}
@@ -48,11 +50,10 @@ RestFactory = Callable[[int, str, str, Callable[[], float]], RestCaller]
 
 def rest_url_of(target: str) -> str:
     """``timrest+http://h:p`` -> ``http://h:p`` (the REST face's base URL)."""
-    parts = urlsplit(target)
-    scheme = parts.scheme.lower()
-    if not scheme.startswith("timrest+") or scheme[8:] not in ("http", "https") or not parts.hostname:
-        raise ValueError(f"not a timrest+http(s):// URL: {target!r}")
-    return f"{scheme[8:]}://{parts.netloc}{parts.path.rstrip('/')}"
+    url = parse_url(target)
+    if url.scheme not in ("timrest+http", "timrest+https"):
+        raise BadURL(f"not a timrest+http(s):// URL: {target!r}")
+    return url.base
 
 
 def path_of(command: str) -> str:
@@ -118,13 +119,12 @@ class RestChannel:
         timeout: float = 5.0,
         now: Callable[[], float] = time.time,
     ) -> None:
-        parts = urlsplit(base_url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError(f"not an http(s):// URL: {base_url!r}")
+        url = parse_url(base_url)
+        if url.scheme not in ("http", "https"):
+            raise BadURL(f"not an http(s):// URL: {base_url!r}")
         self.base_url = base_url
-        self._https = parts.scheme == "https"
-        self._host, self._port = parts.hostname, parts.port or (443 if self._https else 80)
-        self._prefix = parts.path.rstrip("/")
+        self._https = url.tls
+        self._host, self._port, self._prefix = url.host, url.port, url.prefix
         self.credentials = _Credentials(sdkappid, secret_key, identifier, now)
         self.timeout = timeout
         self._conn: http.client.HTTPConnection | None = None

@@ -22,12 +22,12 @@ from locust import events
 from locust.env import Environment
 from locust.runners import MasterRunner, WorkerRunner
 
-from simtim.conformance.check import Mismatch
+from simtim.conformance.check import Mismatch, MismatchKind
 from simtim.conformance.delivery import DeliveryTracker, SecondBucket
 from simtim.conformance.evidence import Ledger
 from simtim.conformance.target import AppCredentials, TargetInfo, probe
 from simtim.driver.base import Driver
-from simtim.driver.targets import Opened, TargetOptions, open_target, scheme_of
+from simtim.driver.targets import Opened, TargetKind, TargetOptions, UnknownTarget, kind_of, open_target
 from simtim.driver.timrest import RestFactory
 from simtim.gc_policy import keep_long_lived_state_cheap
 from simtim.load.embedded import EmbeddedServer
@@ -86,6 +86,11 @@ class Harness:
     def host(self) -> str:
         return self.environment.host or ""
 
+    @property
+    def target(self) -> TargetKind:
+        """The target table's row for ``--host`` (checked at init: an unknown scheme stops the run)."""
+        return kind_of(self.host)
+
     def driver(self) -> Driver:
         """A driver for one cell: shared in-process model, or a gevent HTTP driver of its own."""
         return self.open().driver
@@ -93,7 +98,8 @@ class Harness:
     def open(self) -> Opened:
         """The target for one cell. An ``http://`` host's REST v4 face is tried at the same address
         (``simtim serve`` has one; the probe says ``rest no`` where there is none)."""
-        if scheme_of(self.host) == "inproc":
+        target = self.target
+        if target.in_process:
             if self._inproc is None:  # one model for every cell of the process: its own clock per app
                 self._inproc = open_target(self.host)
             return self._inproc
@@ -101,7 +107,7 @@ class Harness:
             admin_key=self.option("simtim_admin_key") or None,
             timeout=float(self.option("request_timeout", 5.0)),
             transport=GeventTransport,
-            rest_url=f"timrest+{self.host}" if scheme_of(self.host) == "http" else None,
+            rest_url=f"timrest+{self.host}" if target.rest_beside else None,
         )
         return open_target(self.host, options)
 
@@ -110,7 +116,7 @@ class Harness:
 
     def target_info(self, driver: Driver, rest: RestFactory | None = None) -> TargetInfo:
         """Probed once per process (per cell in-process): capabilities, clock skew, the app."""
-        inproc = scheme_of(self.host) == "inproc"
+        inproc = self.target.in_process
         if self._info is None or inproc:
             info = probe(driver, app=self.app(), rest=rest)
             if inproc or info.admin or self._info is None:
@@ -123,6 +129,9 @@ class Harness:
         self, kind: FailureCategory, mismatches: list[Mismatch] | None = None, detail: str = ""
     ) -> None:
         self.counts[kind] += max(1, len(mismatches or []))
+        # a failure with no comparison behind it is one row with the detail; a transport failure
+        # still says so in ``check`` (a harness error is no mismatch of any kind)
+        bare = MismatchKind.TRANSPORT if kind is TRANSPORT else ""
         for m in mismatches or [Mismatch("", "", "", "", detail)]:
             self.rows.append(
                 {
@@ -135,7 +144,7 @@ class Harness:
                     "expected": _text(m.expected),
                     "actual": _text(m.actual),
                     "step": m.step,
-                    "check": m.kind if m.rule else "",
+                    "check": m.kind if mismatches else bare,
                 }
             )
 
@@ -220,6 +229,11 @@ def _on_init(environment: Environment, **_: Any) -> None:
     scenario = harness.option("scenario", "default")
     if scenario != "default" and not (scenarios_dir() / "load" / f"{scenario}.yaml").exists():
         raise SystemExit(f"simtim: --scenario {scenario}: no {scenarios_dir() / 'load' / scenario}.yaml")
+    if environment.host:
+        try:
+            kind_of(environment.host)
+        except UnknownTarget as exc:
+            raise SystemExit(f"simtim: --host {exc}") from None
     if isinstance(runner, WorkerRunner):
         return
     if not environment.host:
@@ -282,18 +296,15 @@ def _on_quitting(environment: Environment, **_: Any) -> None:
         f"not exercised by this mix: {' '.join(r for r in RULE_IDS if r not in checked) or 'none'}",
         flush=True,
     )
-    limits = Limits(
-        harness.option("max_p99_ms"),
-        harness.option("max_fail_ratio"),
-        harness.option("max_conformance_failures"),
-    )
+    limits = Limits.of(environment.parsed_options)
+    # the same numbers simtim report reads back from the CSVs (exceptions: PREFIX_exceptions.csv's Count)
+    exceptions = environment.runner.exceptions.values() if environment.runner is not None else ()
     run = RunCounts(
         requests=total.num_requests,
         failures=total.num_failures,
         conformance=counts[CONFORMANCE],
         transport=counts[TRANSPORT],
-        harness=counts[HARNESS]
-        + (len(environment.runner.exceptions) if environment.runner is not None else 0),
+        harness=counts[HARNESS] + sum(int(e["count"]) for e in exceptions),
         p99_ms=float(total.get_response_time_percentile(0.99)) if total.num_requests else math.nan,
     )
     for check in threshold_checks(run, limits):

@@ -6,6 +6,7 @@ import os
 from typing import Any
 
 from simtim.model.core import DEV_SDKAPPID, DEV_SECRET_KEY
+from simtim.verdict import add_threshold_arguments
 
 
 def add_arguments(parser: Any) -> None:
@@ -67,21 +68,4 @@ def add_arguments(parser: Any) -> None:
         default=5.0,
         help="seconds before a call counts as a transport failure (6010)",
     )
-    group.add_argument(
-        "--max-p99-ms",
-        type=float,
-        default=None,
-        help="CI gate: exit 3 when the total p99 response time exceeds this",
-    )
-    group.add_argument(
-        "--max-fail-ratio",
-        type=float,
-        default=None,
-        help="CI gate: exit 3 when the failure ratio exceeds this (0..1)",
-    )
-    group.add_argument(
-        "--max-conformance-failures",
-        type=int,
-        default=None,
-        help="CI gate: exit 2 when more conformance mismatches than this were seen (default: 0)",
-    )
+    add_threshold_arguments(group)  # the same flags as ``simtim report`` (simtim.verdict)

@@ -27,10 +27,10 @@ from simtim.conformance.check import MismatchKind
 from simtim.conformance.delivery import read_stamp
 from simtim.conformance.target import TargetProblem
 from simtim.driver.base import Driver, Reply
-from simtim.driver.targets import scheme_of
 from simtim.errors import Code
 from simtim.load.direct import DirectCell
 from simtim.load.harness import CONFORMANCE, HARNESS, TRANSPORT, Harness
+from simtim.load.outcome import outcome_of
 from simtim.model.events import MESSAGE_RECEIVED
 from simtim.paths import scenarios_dir
 
@@ -100,7 +100,7 @@ class SimTimUser(User):
     def _drop_cell(self) -> None:
         if self.cell is not None:
             self.cell.close()
-        if self.driver is not None and scheme_of(self.harness.host) != "inproc":  # the model is shared
+        if self.driver is not None and not self.harness.target.in_process:  # the model is shared
             self.driver.close()
         self.cell = None
         self.driver = None
@@ -266,17 +266,16 @@ class SimTimUser(User):
         expected, actual = result.expected, result.actual
         if result.unsupported:
             return True  # recorded as unsupported evidence by the cell; nothing to time or compare
-        if actual.code == Code.HTTP_REQUEST_FAILED and expected.code != Code.HTTP_REQUEST_FAILED:
+        outcome = outcome_of(result.mismatches)
+        if outcome.transport:
             self.harness.record(TRANSPORT, detail=actual.message[:200])
             self._fire(
                 request_type, method, elapsed, TransportFailure(f"{actual.code} {actual.message[:120]}")
             )
             return False
-        reply_mismatches = [m for m in result.mismatches if not m.kind.is_event]
-        event_mismatches = [m for m in result.mismatches if m.kind.is_event]
-        if reply_mismatches:
-            self.harness.record(CONFORMANCE, reply_mismatches)
-            first = reply_mismatches[0]
+        if outcome.reply:
+            self.harness.record(CONFORMANCE, outcome.reply)
+            first = outcome.reply[0]
             self._fire(
                 request_type,
                 method,
@@ -301,25 +300,24 @@ class SimTimUser(User):
             if latency is None:
                 latency = max(0.001, (event.received_at - start_mono) * 1000.0)
             self._fire("PUSH", event.name, latency, None)
-        for _actor, name, kind in result.missing:
-            late = kind is MismatchKind.EVENT_LATE
+        deadline_ms = self.harness.option("event_deadline", 2.0) * 1000.0
+        for m in outcome.missing:
+            late = m.kind is MismatchKind.EVENT_LATE
             self.harness.tracker.lost(late=late)
-            deadline_ms = self.harness.option("event_deadline", 2.0) * 1000.0
-            self._fire("PUSH", name, deadline_ms, LostPush("late" if late else "lost"))
-        other = [m for m in event_mismatches if not m.kind.is_missing_event]
-        if other:
-            self.harness.record(CONFORMANCE, other)
-            for m in other:
+            self._fire("PUSH", m.event, deadline_ms, LostPush("late" if late else "lost"))
+        if outcome.pushes:
+            self.harness.record(CONFORMANCE, outcome.pushes)
+            for m in outcome.pushes:
                 self._fire(
                     "PUSH",
-                    m.path.rsplit(".", 1)[-1],
+                    m.event,
                     0.001,
                     ConformanceFailure(
                         f"[{m.rule}] {m.path}: expected {m.expected!r:.60} got {m.actual!r:.60}"
                     ),
                 )
-        if result.missing:
-            self.harness.record(CONFORMANCE, [m for m in event_mismatches if m.kind.is_missing_event])
+        if outcome.missing:
+            self.harness.record(CONFORMANCE, outcome.missing)
         return True
 
 

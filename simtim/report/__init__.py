@@ -4,9 +4,11 @@ Modules: ``data`` (pandas: load the CSVs, derive metrics, thresholds, exit code)
 charts), ``html`` (the page), ``junit`` (CI), ``compare`` (two runs, noise floor).  This module
 holds only the command line and imports pandas lazily, so ``simtim --help`` stays fast.
 
-Exit codes (DESIGN "Reports"): 0 ok; 1 an input file missing/unreadable, or the run recorded harness
-errors; 2 conformance mismatches (more than ``--max-conformance-failures``, default 0); 3 the
-``--max-p99-ms`` / ``--max-fail-ratio`` thresholds missed.  ``--compare`` exits 0 (1 on bad input).
+Exit codes (DESIGN "Reports"; decided by ``simtim.verdict``, the Locust run's own function): 0 ok;
+1 an input file missing/unreadable, or the run recorded harness errors; 2 conformance mismatches
+(more than ``--max-conformance-failures``, default 0); 3 the ``--max-p99-ms`` / ``--max-fail-ratio``
+thresholds missed, or transport failures without a ``--max-fail-ratio`` that tolerates them.
+``--compare`` exits 0 (1 on bad input).
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+
+from simtim.verdict import Limits, add_threshold_arguments
 
 NOISE_FLOOR_HELP = (
     "with --compare: changes within PCT%% are shown as '~ same' (default 10). This machine is "
@@ -39,25 +43,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="compare two runs' PREFIX_stats.csv per method; writes B_compare.html",
     )
     parser.add_argument("--noise-floor", type=float, default=10.0, metavar="PCT", help=NOISE_FLOOR_HELP)
-    parser.add_argument(
-        "--max-p99-ms",
-        type=float,
-        default=None,
-        help="exit 3 when the total p99 response time exceeds this (as the Locust option)",
-    )
-    parser.add_argument(
-        "--max-fail-ratio",
-        type=float,
-        default=None,
-        help="exit 3 when the failure ratio exceeds this, 0..1 (as the Locust option)",
-    )
-    parser.add_argument(
-        "--max-conformance-failures",
-        type=int,
-        default=None,
-        help="exit 2 only when more conformance mismatches than this (default 0), as the Locust "
-        "option; also a JUnit testcase",
-    )
+    add_threshold_arguments(parser)  # the same flags as the Locust run's (simtim.verdict)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -72,32 +58,24 @@ def run(args: argparse.Namespace) -> int:
         if args.prefix is None:
             print("simtim report: give PREFIX (the --csv PREFIX of a run) or --compare A B", file=sys.stderr)
             return 1
-        return report(
-            args.prefix,
-            max_p99_ms=args.max_p99_ms,
-            max_fail_ratio=args.max_fail_ratio,
-            max_conformance_failures=args.max_conformance_failures,
-        )
+        return report(args.prefix, Limits.of(args))
     except ReportInputError as exc:
         print(f"simtim report: cannot read input file {exc}", file=sys.stderr)
         return 1
 
 
-def report(
-    prefix: str,
-    *,
-    max_p99_ms: float | None = None,
-    max_fail_ratio: float | None = None,
-    max_conformance_failures: int | None = None,
-) -> int:
+def report(prefix: str, limits: Limits | None = None) -> int:
+    """Write the run's HTML and JUnit reports; the exit code is ``simtim.verdict``'s, as the
+    Locust run that wrote the CSVs decided it with the same limits."""
     from simtim.report.data import check_thresholds, exit_code, load_run
     from simtim.report.html import render_report
     from simtim.report.junit import write_junit
-    from simtim.verdict import VERDICTS, Limits
+    from simtim.verdict import VERDICTS
 
+    limits = limits or Limits()
     run_data = load_run(prefix)
-    checks = check_thresholds(run_data, max_p99_ms, max_fail_ratio, max_conformance_failures)
-    code = exit_code(run_data, Limits(max_p99_ms, max_fail_ratio, max_conformance_failures))
+    checks = check_thresholds(run_data, limits)
+    code = exit_code(run_data, limits)
     html_path, junit_path = Path(f"{prefix}_report.html"), Path(f"{prefix}_junit.xml")
     html_path.write_text(render_report(run_data, checks, code), encoding="utf-8")
     write_junit(run_data, checks, junit_path)

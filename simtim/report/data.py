@@ -232,7 +232,7 @@ class RunData:
         return counts
 
     def conformance_rows(self) -> pd.DataFrame:
-        return self.conformance[self.conformance["kind"] == "conformance"]
+        return self.conformance[self.conformance["kind"] == FailureCategory.CONFORMANCE]
 
     def rule_counts(self) -> dict[str, int]:
         """Conformance mismatches per SPEC rule, every RULE_ID present (0 when none)."""
@@ -252,7 +252,7 @@ class RunData:
 
     @property
     def harness_errors(self) -> int:
-        return int((self.conformance["kind"] == "harness").sum()) + self.exceptions
+        return int((self.conformance["kind"] == FailureCategory.HARNESS).sum()) + self.exceptions
 
 
 # --- loading ---------------------------------------------------------------------------------------
@@ -496,22 +496,11 @@ def run_counts(run: RunData) -> RunCounts:
     )
 
 
-def check_thresholds(
-    run: RunData,
-    max_p99_ms: float | None = None,
-    max_fail_ratio: float | None = None,
-    max_conformance_failures: int | None = None,
-) -> list[ThresholdCheck]:
+def check_thresholds(run: RunData, limits: Limits | None = None) -> list[ThresholdCheck]:
     """One check per threshold given, plus the implicit one for transport failures."""
-    return threshold_checks(run_counts(run), Limits(max_p99_ms, max_fail_ratio, max_conformance_failures))
+    return threshold_checks(run_counts(run), limits or Limits())
 
 
 def exit_code(run: RunData, limits: Limits) -> int:
     """As simtim's Locust harness decides it (the same function: ``simtim.verdict.exit_code``)."""
     return int(verdict_exit_code(run_counts(run), limits))
-
-
-def _plain(value: float) -> str:
-    if math.isnan(value):
-        return "n/a"
-    return str(int(value)) if float(value).is_integer() else f"{value:.1f}"

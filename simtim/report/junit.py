@@ -17,7 +17,7 @@ from pathlib import Path
 
 from simtim.report.data import RunData
 from simtim.rules import RULE_IDS, area
-from simtim.runfiles import CONFORMANCE_COLUMNS
+from simtim.runfiles import CONFORMANCE_COLUMNS, FailureCategory
 from simtim.verdict import TRANSPORT_CHECK, ThresholdCheck
 
 ROWS_PER_FAILURE = 200
@@ -61,7 +61,7 @@ def build_junit(run: RunData, checks: Sequence[ThresholdCheck]) -> ET.Element:
     by_kind: dict[str, list[tuple[str, ...]]] = defaultdict(list)
     for row in rows:
         by_kind[row[kind_at]].append(row)
-        if row[kind_at] == "conformance":
+        if row[kind_at] == FailureCategory.CONFORMANCE:
             by_rule[row[rule_at] if row[rule_at] in RULE_IDS else ""].append(row)
     for rule in RULE_IDS:
         found = by_rule.get(rule, [])
@@ -88,9 +88,13 @@ def build_junit(run: RunData, checks: Sequence[ThresholdCheck]) -> ET.Element:
             f"{len(unknown)} mismatch(es)",
             rows_text(unknown),
         )
-    for kind, what in (("transport", "no transport failure (6010)"), ("harness", "no harness error")):
+    categories = (
+        (FailureCategory.TRANSPORT, "no transport failure (6010)"),
+        (FailureCategory.HARNESS, "no harness error"),
+    )
+    for kind, what in categories:
         found = by_kind.get(kind, [])
-        extra = run.exceptions if kind == "harness" else 0
+        extra = run.exceptions if kind is FailureCategory.HARNESS else 0
         failed = len(found) + extra
         text = rows_text(found) + (
             f"\nplus {extra} Locust exception(s) in {run.prefix}_exceptions.csv" if extra else ""

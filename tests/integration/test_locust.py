@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 
+from simtim.model.events import ALL_EVENTS
 from tests.integration.server_process import ServerProcess
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -80,6 +81,20 @@ def tim_requests(prefix: Path) -> int:
     return sum(int(r["Request Count"]) for r in rows(Path(f"{prefix}_stats.csv")) if r["Type"] == "TIM")
 
 
+def assert_report_agrees(code: int, prefix: Path, *flags: str) -> None:
+    """``simtim report`` reads what the run wrote and, given the same thresholds, exits as the run
+    did: both ask simtim.verdict (transport failures count as 3 unless --max-fail-ratio tolerates them)."""
+    report = subprocess.run(
+        [sys.executable, "-m", "simtim", "report", str(prefix), *flags],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert report.returncode == code, report.stdout + report.stderr
+    assert Path(f"{prefix}_report.html").exists() and Path(f"{prefix}_junit.xml").exists()
+
+
 def assert_no_user_crash(output: str) -> None:
     assert "Traceback" not in output, output[-4000:]
     assert "harness error in" not in output
@@ -97,15 +112,7 @@ def test_main_job_against_the_embedded_server(tmp_path: Path) -> None:
     delivery = rows(Path(f"{prefix}_delivery.csv"))
     assert delivery and sum(int(r["delivered"]) for r in delivery) > 0
     assert sum(int(r["lost"]) + int(r["duplicated"]) for r in delivery) == 0
-    report = subprocess.run(
-        [sys.executable, "-m", "simtim", "report", str(prefix)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert report.returncode == 0, report.stdout + report.stderr
-    assert Path(f"{prefix}_report.html").exists() and Path(f"{prefix}_junit.xml").exists()
+    assert_report_agrees(0, prefix)
 
 
 def test_custom_arguments_are_accepted_and_shown_in_the_web_ui(tmp_path: Path) -> None:
@@ -209,6 +216,10 @@ def test_conformance_mismatches_from_workers_reach_the_master(tmp_path: Path) ->
     assert {r["kind"] for r in found} == {"conformance"}
     assert any(r["path"].endswith(".time") for r in found)
     assert len({r["worker"] for r in found}) == 2  # both workers' rows reached the master
+    assert {r["check"] for r in found} <= {"reply_data", "event_data"}  # what was compared, by kind
+    pushes = {r["Name"] for r in rows(Path(f"{prefix}_failures.csv")) if r["Method"] == "PUSH"}
+    assert pushes and pushes <= set(ALL_EVENTS)  # named by their event, never by the field that differed
+    assert_report_agrees(2, prefix)
 
 
 # --- robustness -----------------------------------------------------------------------------------------
@@ -248,21 +259,33 @@ def odd_server(request: pytest.FixtureRequest) -> Iterator[str]:
     server.server_close()
 
 
-def _assert_transport_failures_reported(code: int, output: str, prefix: Path) -> None:
+def _assert_transport_failures_reported(code: int, output: str, prefix: Path, *flags: str) -> None:
     assert_no_user_crash(output)
     counts = summary(output)
     assert counts["transport"] > 0 and counts["harness"] == 0 and counts["conformance"] == 0
-    assert code == 3, output[-2000:]  # transport failures without --max-fail-ratio miss the threshold
-    kinds = {r["kind"] for r in rows(Path(f"{prefix}_conformance.csv"))}
-    assert kinds == {"transport"}
+    # transport failures without --max-fail-ratio miss the threshold; a tolerant ratio lets them pass
+    assert code == (0 if flags else 3), output[-2000:]
+    found = rows(Path(f"{prefix}_conformance.csv"))
+    assert {r["kind"] for r in found} == {"transport"} and {r["check"] for r in found} == {"transport"}
     assert Path(f"{prefix}_stats.csv").exists()
+    assert_report_agrees(code, prefix, *flags)
 
 
-def test_target_down_at_start(tmp_path: Path) -> None:
+@pytest.mark.parametrize("flags", [(), ("--max-fail-ratio", "1")], ids=["strict", "tolerated"])
+def test_target_down_at_start(tmp_path: Path, flags: tuple[str, ...]) -> None:
     code, output, prefix = run_locust(
-        tmp_path, "--host", f"http://127.0.0.1:{_free_port()}", "-u", "3", "-r", "3", seconds=4
+        tmp_path, "--host", f"http://127.0.0.1:{_free_port()}", "-u", "3", "-r", "3", *flags, seconds=4
     )
-    _assert_transport_failures_reported(code, output, prefix)
+    _assert_transport_failures_reported(code, output, prefix, *flags)
+
+
+def test_a_host_no_target_serves_stops_the_run_at_start(tmp_path: Path) -> None:
+    """The target table refuses it before any user starts: exit 1 (a harness error), the list of targets."""
+    code, output, prefix = run_locust(tmp_path, "--host", "https://127.0.0.1:1", "-u", "2", "-r", "2")
+    assert code == 1, output[-2000:]
+    assert "simtim/1 over TLS is not supported" in output and "timrest+http://" in output
+    assert "Traceback" not in output and "Ramping" not in output  # no user ever started
+    assert not Path(f"{prefix}_conformance.csv").exists()  # the harness never got as far as a run
 
 
 @pytest.mark.parametrize("odd_server", [{"delay": 0.0}], indirect=True)
@@ -281,7 +304,9 @@ def test_target_answers_after_two_seconds(tmp_path: Path, odd_server: str) -> No
     _assert_transport_failures_reported(code, output, prefix)
 
 
-def test_target_killed_mid_run(tmp_path: Path) -> None:
+@pytest.mark.parametrize("conformance", ["full", "off"])
+def test_target_killed_mid_run(tmp_path: Path, conformance: str) -> None:
+    """Calls after the kill get no answer: transport failures, with or without a shadow model."""
     server = ServerProcess()
     killer = threading.Timer(3.0, server.proc.kill)
     killer.start()
@@ -292,6 +317,8 @@ def test_target_killed_mid_run(tmp_path: Path) -> None:
             server.url,
             "--simtim-admin-key",
             server.admin_key or "",
+            "--conformance",
+            conformance,
             "-u",
             "5",
             "-r",
@@ -305,8 +332,12 @@ def test_target_killed_mid_run(tmp_path: Path) -> None:
     counts = summary(output)
     assert counts["transport"] > 0 and counts["harness"] == 0
     assert tim_requests(prefix) > 20  # it worked before the kill
-    assert code in (2, 3), output[-2000:]  # calls in flight at the kill may also surface as lost pushes
+    if conformance == "off":
+        assert code == 3, output[-2000:]  # nothing is compared, so nothing but the wire can fail
+    else:
+        assert code in (2, 3), output[-2000:]  # calls in flight at the kill may also surface as lost pushes
     assert rows(Path(f"{prefix}_delivery.csv"))
+    assert_report_agrees(code, prefix)
 
 
 def test_a_load_run_needs_no_admin_api_only_the_apps_key(tmp_path: Path) -> None:

@@ -7,6 +7,7 @@ return the same verdict for it (that is the point of having one client).
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import shutil
 import socket
 import ssl
@@ -18,8 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from simtim.callback_client import ask, ask_blocking, prepare, verdict_of
-from simtim.limits import CALLBACK_REPLY_MAX_BYTES
+from simtim.callback_client import RawReply, ask, ask_blocking, prepare, read_reply, verdict_of
+from simtim.limits import CALLBACK_REPLY_HEAD_MAX_BYTES, CALLBACK_REPLY_MAX_BYTES
 
 Reply = Callable[[socket.socket], None]
 
@@ -163,15 +164,76 @@ def test_msg_8_refused_and_unusable_urls_mean_proceed() -> None:
     assert both(f"http://127.0.0.1:{port}/") == (None, None)
     assert prepare("ftp://example/x", {}) is None and prepare("http:///nohost", {}) is None
     assert both("file:///etc/passwd") == (None, None)
-    assert verdict_of(200, b'{"ErrorCode": 0}') == {"ErrorCode": 0}
+    assert verdict_of(RawReply(200, b'{"ErrorCode": 0}')) == {"ErrorCode": 0}
 
 
-@pytest.fixture(scope="module")
-def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    if shutil.which("openssl") is None:
-        pytest.skip("openssl is needed to make a self-signed certificate")
-    folder = tmp_path_factory.mktemp("tls")
-    cert, key = folder / "cert.pem", folder / "key.pem"
+def test_msg_8_a_backend_that_trickles_its_reply_times_out_too(server_with: MakeServer) -> None:
+    """The deadline covers the whole exchange, not each read: one byte at a time never resets it."""
+
+    def trickle(conn: socket.socket) -> None:
+        wire = b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(VERDICT), VERDICT)
+        for byte in wire[:40]:
+            conn.sendall(bytes([byte]))
+            time.sleep(0.1)
+
+    blocking, in_loop = server_with(trickle), server_with(trickle)  # one each: a server answers in turn
+    for ask_one in (
+        lambda: ask_blocking(blocking.url(), {}, 0.3),
+        lambda: asyncio.run(ask(in_loop.url(), {}, 0.3)),
+    ):
+        started = time.monotonic()
+        assert ask_one() is None
+        assert time.monotonic() - started < 2.5  # the trickle lasts 4 s; a per-read timeout would wait it out
+
+
+WIRE = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6;x=y\r\n world\r\n0\r\n\r\n"
+
+
+def test_the_reader_needs_the_whole_reply_and_nothing_after_it() -> None:
+    head_done = WIRE.index(b"\r\n\r\n") + 4
+    body_done = WIRE.rindex(b"0\r\n") + 3  # the last chunk: trailers are not waited for
+    for cut in range(body_done):
+        assert read_reply(WIRE[:cut], eof=False) is None, cut
+        assert read_reply(WIRE[:cut], eof=True) == RawReply(200 if cut >= head_done else 0, None), cut
+    for cut in range(body_done, len(WIRE) + 1):
+        assert read_reply(WIRE[:cut], eof=False) == RawReply(200, b"hello world"), cut
+    framed = b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello"
+    assert read_reply(framed[:-1], eof=False) is None and read_reply(framed, eof=False) == RawReply(
+        200, b"hello"
+    )
+    assert read_reply(b"HTTP/1.1 200 OK\r\n\r\nhel", eof=False) is None  # close-delimited: until EOF
+    assert read_reply(b"HTTP/1.1 200 OK\r\n\r\nhel", eof=True) == RawReply(200, b"hel")
+
+
+@pytest.mark.parametrize(
+    "wire",
+    [
+        b"SMTP 220 hello\r\n\r\n{}",  # not HTTP
+        b"HTTP/1.1 200 OK\r\nContent-Length: -3\r\n\r\n{}",
+        b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % (CALLBACK_REPLY_MAX_BYTES + 1),
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n-2\r\n{}\r\n0\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}XX0\r\n\r\n",  # no CRLF after data
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n%x\r\n" % (CALLBACK_REPLY_MAX_BYTES + 1),
+        b"HTTP/1.1 200 OK\r\nX: " + b"y" * CALLBACK_REPLY_HEAD_MAX_BYTES,  # a head that never ends
+    ],
+    ids=[
+        "not-http",
+        "negative-length",
+        "oversize-length",
+        "bad-chunk-size",
+        "negative-chunk-size",
+        "bad-chunk-end",
+        "oversize-chunk",
+        "endless-head",
+    ],
+)
+def test_msg_8_malformed_replies_are_decided_without_reading_on(wire: bytes) -> None:
+    reply = read_reply(wire, eof=False)
+    assert reply is not None and verdict_of(reply) is None
+
+
+def _openssl_certificate(cert: Path, key: Path) -> None:
     subprocess.run(
         [
             "openssl",
@@ -194,11 +256,61 @@ def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
         check=True,
         capture_output=True,
     )
+
+
+def _cryptography_certificate(cert: Path, key: Path) -> None:
+    import datetime
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    private = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(private.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
+        .sign(private, hashes.SHA256())
+    )
+    cert.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key.write_bytes(
+        private.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+
+
+@pytest.fixture(scope="module", params=["openssl", "cryptography"])
+def certificate(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Path, Path]:
+    """A self-signed certificate for 127.0.0.1, made by the openssl CLI or the cryptography package
+    (each variant is skipped only when its maker is absent; the https test runs if either exists)."""
+    if request.param == "openssl" and shutil.which("openssl") is None:
+        pytest.skip("the openssl command is not installed")
+    if request.param == "cryptography" and importlib.util.find_spec("cryptography") is None:
+        pytest.skip("the cryptography package is not installed")
+    folder = tmp_path_factory.mktemp(f"tls-{request.param}")
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    make = _openssl_certificate if request.param == "openssl" else _cryptography_certificate
+    make(cert, key)
     return cert, key
 
 
 def test_msg_8_https_callbacks_are_verified_against_the_trust_store(
-    server_with,
+    server_with: MakeServer,
     certificate: tuple[Path, Path],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -209,3 +321,4 @@ def test_msg_8_https_callbacks_are_verified_against_the_trust_store(
     assert both(server.url("https")) == (None, None)  # self-signed and untrusted: proceed
     monkeypatch.setenv("SSL_CERT_FILE", str(cert))  # the operator trusts the backend's certificate
     assert both(server.url("https")) == ({"ActionStatus": "OK", "ErrorCode": 1, "ErrorInfo": ""},) * 2
+    assert both(server.url("https").replace("127.0.0.1", "localhost")) == (None, None)  # name mismatch

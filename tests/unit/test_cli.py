@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from simtim.cli import BENCHMARKS, build_parser, main
+from simtim.driver.targets import TARGETS
 
 
 def test_every_design_subcommand_exists() -> None:
@@ -42,3 +43,14 @@ def test_demo_walks_through_the_rules(capsys: pytest.CaptureFixture[str]) -> Non
     assert main(["demo"]) == 0
     out = capsys.readouterr().out
     assert "kickedOut" in out and "20016" in out and "isCompleted=True" in out
+
+
+def test_conform_help_and_refusals_read_the_target_table(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["conform", "--help"])
+    target_help = " ".join(capsys.readouterr().out.split())  # argparse wraps the text
+    for kind in TARGETS:
+        assert kind.example in target_help
+    assert main(["conform", "--target", "https://127.0.0.1:1"]) == 1
+    refusal = capsys.readouterr().err
+    assert "simtim/1 over TLS is not supported" in refusal and all(k.example in refusal for k in TARGETS)

@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+import argparse
 import math
 
-from simtim.verdict import ExitCode, Limits, RunCounts, exit_code, threshold_checks
+import simtim.report as simtim_report
+from simtim.verdict import (
+    THRESHOLD_OPTIONS,
+    ExitCode,
+    Limits,
+    RunCounts,
+    add_threshold_arguments,
+    exit_code,
+    threshold_checks,
+)
 
 
 def counts(**changes: float) -> RunCounts:
@@ -41,3 +51,21 @@ def test_conformance_tolerance_is_a_count() -> None:
 
 def test_no_requests_means_no_p99_verdict() -> None:
     assert exit_code(counts(requests=0, p99_ms=math.nan), Limits(max_p99_ms=1)) is ExitCode.OK
+
+
+def test_both_command_lines_take_the_same_threshold_flags() -> None:
+    """simtim report and the Locust run add the flags from one table and read them back as Limits."""
+    assert [o.flag for o in THRESHOLD_OPTIONS] == [
+        "--max-p99-ms",
+        "--max-fail-ratio",
+        "--max-conformance-failures",
+    ]
+    parser = argparse.ArgumentParser()
+    add_threshold_arguments(parser)
+    flags = ["--max-p99-ms", "250", "--max-fail-ratio", "0.01", "--max-conformance-failures", "3"]
+    assert Limits.of(parser.parse_args(flags)) == Limits(250.0, 0.01, 3)
+    assert Limits.of(parser.parse_args([])) == Limits()
+    report_parser = argparse.ArgumentParser()
+    simtim_report.add_arguments(report_parser)
+    assert Limits.of(report_parser.parse_args(["run", *flags])) == Limits(250.0, 0.01, 3)
+    # the Locust side: tests/integration/test_locust.py passes these flags to real runs

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from simtim.conformance.check import IdMap, Mismatch, compare
+from simtim.conformance.check import IdMap, Mismatch, MismatchKind, code_mismatch, compare
+from simtim.conformance.delivery import DELIVERY_RULE, DeliveryTracker
+from simtim.conformance.evidence import Ledger
+from simtim.errors import Code
 
 
 def diff(expected: Any, actual: Any, ids: IdMap | None = None, **kwargs: Any) -> list[Mismatch]:
@@ -238,3 +241,52 @@ def test_an_id_bound_by_compare_translates_the_next_call() -> None:
     assert ids.translate(
         {"message": {"ID": "m1"}, "conversationID": "GROUP@TGS#1A", "groupID": "@TGS#1A"}
     ) == {"message": {"ID": "t1"}, "conversationID": "GROUP@TGS#2B", "groupID": "@TGS#2B"}
+
+
+# --- the kind says what a mismatch is about (consumers never parse paths or values) ---------------
+def test_compare_stamps_every_mismatch_with_the_kind_and_event_it_was_asked_for() -> None:
+    found = diff(
+        {"a": 1, "b": [1, 2], "c": "x"},
+        {"a": 2, "b": [1], "d": "y"},
+        path="event[bob].onMessageReceived",
+        kind=MismatchKind.EVENT_DATA,
+        event="onMessageReceived",
+    )
+    assert len(found) == 4
+    assert {(m.kind, m.event) for m in found} == {(MismatchKind.EVENT_DATA, "onMessageReceived")}
+    assert {m.kind for m in diff({"a": 1}, {"a": 2})} == {MismatchKind.REPLY_DATA}  # the default
+
+
+def test_a_code_the_model_never_answers_6010_is_a_transport_failure() -> None:
+    assert code_mismatch("MSG-4", "sendMessage", "code", 0, int(Code.HTTP_REQUEST_FAILED)).kind is (
+        MismatchKind.TRANSPORT
+    )
+    assert code_mismatch("MSG-4", "sendMessage", "code", 0, 20009).kind is MismatchKind.REPLY_CODE
+
+
+def test_event_kinds_are_grouped_for_their_consumers() -> None:
+    events = {k for k in MismatchKind if k.is_event}
+    assert events == {
+        MismatchKind.EVENT_DATA,
+        MismatchKind.EVENT_LOST,
+        MismatchKind.EVENT_LATE,
+        MismatchKind.EVENT_UNEXPECTED,
+    }
+    assert {k for k in MismatchKind if k.is_missing_event} == {
+        MismatchKind.EVENT_LOST,
+        MismatchKind.EVENT_LATE,
+    }
+
+
+def test_duplicated_and_reordered_deliveries_are_kinds_of_their_own() -> None:
+    ledger = Ledger()
+    tracker = DeliveryTracker("w", ledger)
+    first, second = tracker.next_stamp("alice"), tracker.next_stamp("alice")
+    for stamp in (second, first, first):  # out of order, then twice
+        tracker.received("bob", stamp)
+    evidence = ledger.rules[DELIVERY_RULE]
+    assert evidence.checks == 3
+    assert [m.kind for m in evidence.mismatches] == [
+        MismatchKind.DELIVERY_REORDERED,
+        MismatchKind.DELIVERY_DUPLICATED,
+    ]

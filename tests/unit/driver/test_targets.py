@@ -9,7 +9,18 @@ import pytest
 
 from simtim.driver.http import HttpDriver
 from simtim.driver.inproc import InProcDriver
-from simtim.driver.targets import TARGETS, UnknownTarget, help_text, is_loopback, markdown_table, open_target
+from simtim.driver.targets import (
+    BY_SCHEME,
+    NOT_SERVED,
+    TARGETS,
+    UnknownTarget,
+    help_text,
+    is_loopback,
+    kind_of,
+    markdown_table,
+    open_target,
+)
+from simtim.driver.timrest import RestOnlyDriver
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -24,11 +35,44 @@ def test_schemes_pick_their_drivers() -> None:
         opened.driver.close()
 
 
-def test_an_unknown_scheme_names_the_known_ones() -> None:
+def test_timrest_targets_use_simtim1_beside_plain_http_and_nothing_beside_tls() -> None:
+    plain = open_target("timrest+http://127.0.0.1:9")
+    assert isinstance(plain.driver, HttpDriver) and plain.rest is not None and plain.loopback
+    tls = open_target("timrest+https://im.example.com")
+    assert isinstance(tls.driver, RestOnlyDriver) and tls.rest is not None and not tls.loopback
+    for opened in (plain, tls):
+        opened.driver.close()
+
+
+@pytest.mark.parametrize(
+    ("url", "says"),
+    [
+        ("gopher://example", "no target speaks gopher://"),
+        ("https://127.0.0.1:1", "simtim/1 over TLS is not supported"),
+        ("127.0.0.1:8080", "give a scheme"),
+        ("http://", "names no host"),
+        ("http://127.0.0.1:abc", "the port must be a number"),
+    ],
+)
+def test_a_url_no_row_serves_is_refused_with_the_list_of_targets(url: str, says: str) -> None:
     with pytest.raises(UnknownTarget) as caught:
-        open_target("gopher://example")
+        open_target(url)
+    assert says in str(caught.value)
     for kind in TARGETS:
         assert kind.example in str(caught.value)
+
+
+def test_rows_are_keyed_by_scheme_and_refusals_are_not_rows() -> None:
+    assert list(BY_SCHEME) == [kind.scheme for kind in TARGETS]  # one row per scheme
+    assert not set(NOT_SERVED) & set(BY_SCHEME)
+    for kind in TARGETS:
+        assert kind_of(kind.example) is kind and kind.example.startswith(f"{kind.scheme}://")
+
+
+def test_the_load_harness_reads_its_hints_from_the_rows() -> None:
+    """inproc is one model shared by every cell; a simtim/1 host has REST v4 at the same address."""
+    assert [k.scheme for k in TARGETS if k.in_process] == ["inproc"]
+    assert [k.scheme for k in TARGETS if k.rest_beside] == ["http"]
 
 
 def test_the_docs_carry_the_table() -> None:

@@ -197,7 +197,7 @@ def test_conformance_beats_thresholds_and_harness_beats_both(tmp_path: Path) -> 
 
 def test_threshold_checks(tmp_path: Path) -> None:
     run = load_run(Run(methods=[Method("TIM", "login", 100, 10)]).write(tmp_path / "run"))
-    checks = check_thresholds(run, max_p99_ms=100, max_fail_ratio=0.05, max_conformance_failures=0)
+    checks = check_thresholds(run, Limits(max_p99_ms=100, max_fail_ratio=0.05, max_conformance_failures=0))
     assert [(c.flag, c.passed) for c in checks] == [
         ("--max-p99-ms", True),
         ("--max-fail-ratio", False),

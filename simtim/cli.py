@@ -62,7 +62,32 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         admin_key=args.admin_key,
         seed=args.seed,
         log_level=args.log_level,
+        data=args.data,
+        import_file=args.import_file,
     )
+
+
+def _cmd_state_export(args: argparse.Namespace) -> int:
+    import os
+    from pathlib import Path
+
+    from simtim.durable.journal import JournalError
+    from simtim.durable.state_file import export_state
+
+    directory = args.data or os.environ.get("SIMTIM_DATA")
+    if not directory:
+        print(
+            "simtim state export: name the server's data directory with --data DIR (or SIMTIM_DATA)",
+            file=sys.stderr,
+        )
+        return 1
+    try:
+        count = export_state(Path(directory), Path(args.file))
+    except (JournalError, OSError) as exc:
+        print(f"simtim state export: {exc}", file=sys.stderr)
+        return 1
+    print(f"wrote {args.file}: {count} operations")
+    return 0
 
 
 def _cmd_rules(args: argparse.Namespace) -> int:
@@ -152,7 +177,35 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--log-level", default="warning", choices=["critical", "error", "warning", "info", "debug"]
     )
+    serve.add_argument(
+        "--data",
+        default=None,
+        metavar="DIR",
+        help="keep state in DIR (env SIMTIM_DATA): writes are journaled before they are acknowledged and "
+        "replayed at start (docs/durability.md); without it the server is in-memory",
+    )
+    serve.add_argument(
+        "--import",
+        dest="import_file",
+        default=None,
+        metavar="FILE",
+        help="start from a state document written by `simtim state export` (with --data: into an empty DIR)",
+    )
     serve.set_defaults(func=_cmd_serve)
+
+    state = sub.add_parser("state", help="export a --data directory's state as one JSON document")
+    state_sub = state.add_subparsers(dest="state_command", required=True)
+    export = state_sub.add_parser(
+        "export",
+        help="write the state of a --data directory (a running server's too) to FILE",
+        description="Write the state of `simtim serve --data DIR` as one JSON document (docs/durability.md, "
+        "'State files'); `simtim serve --import FILE` starts a server from it.",
+    )
+    export.add_argument("file", metavar="FILE")
+    export.add_argument(
+        "--data", default=None, metavar="DIR", help="the server's data directory (env SIMTIM_DATA)"
+    )
+    export.set_defaults(func=_cmd_state_export)
 
     conform_parser = sub.add_parser(
         "conform",

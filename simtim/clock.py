@@ -35,6 +35,24 @@ class OffsetClock:
         return int(time.time() + self.offset)
 
 
+class PinnedClock:
+    """Wall-clock seconds that hold still while one journaled operation runs.
+
+    A server with ``--data`` pins the time an operation was journaled with, so the operation reads
+    one time throughout and a replay reads exactly the same one (docs/durability.md).  Unpinned it
+    is the system clock, so reads between journaled operations see the real time.
+    """
+
+    __slots__ = ("pinned",)
+
+    def __init__(self) -> None:
+        self.pinned: int | None = None
+
+    def now(self) -> int:
+        pinned = self.pinned
+        return int(time.time()) if pinned is None else pinned
+
+
 class FakeClock:
     """A clock that only moves when told to, so time rules are exact in tests."""
 

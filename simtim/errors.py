@@ -82,6 +82,10 @@ class Code(IntEnum):
     REST_ACCOUNT_NOT_FOUND = 70107, "account not imported or does not exist"
     INVALID_USER_ID = 70402, "invalid userID"
     ADMIN_FORBIDDEN = 70403, "admin key missing or wrong"
+    STORAGE_FAILED = (
+        70500,
+        "internal error: the write could not be stored (journal commit failed); nothing was applied, retry later",
+    )
     # content codes
     MESSAGE_TOO_LONG = 80002, "message body is too long"
     # profile service (REST)

@@ -75,6 +75,10 @@ CALLBACK_CODES_C2C = (120001, 130000)
 CALLBACK_CODES_GROUP = (10100, 10200)
 CALLBACK_REPLY_MAX_BYTES = 64 * 1024  # a verdict is a small JSON object; larger replies mean proceed
 CALLBACK_REPLY_HEAD_MAX_BYTES = 16 * 1024  # status line and headers of a callback reply
+# --- Durable state (simtim serve --data, docs/durability.md) ---
+JOURNAL_SCHEMA_VERSION = 1  # the SQLite journal's layout; a newer one is refused, never rewritten
+STATE_FILE_VERSION = 1  # `simtim state export` / `serve --import` documents
+SNAPSHOT_EVERY_ENTRIES = 50_000  # journal entries between background snapshots (bounds replay at start)
 TOKEN_RANDOM_BYTES = 24  # 192 bits >= the 128 DESIGN asks for
 
 DAY_SECONDS = 24 * 3600

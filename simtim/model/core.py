@@ -217,6 +217,15 @@ class WorldState:
     def schedule_expiry(self, app: App, inst: Instance) -> None:
         heapq.heappush(self._expiry[app.sdkappid], (inst.sig_expires_at, inst.login_order, inst.id))
 
+    def expiries_due(self) -> bool:
+        """INST-5: whether a sweep now would pop anything (a read: a journaled server records a
+        sweep only when it has work)."""
+        for app in self.apps.values():
+            heap = self._expiry.get(app.sdkappid)
+            if heap and heap[0][0] < app.clock.now():
+                return True
+        return False
+
     def due_expiries(self, app: App) -> list[Instance]:
         """INST-5: instances whose UserSig ran out, popped from the app's heap."""
         heap = self._expiry[app.sdkappid]

@@ -127,16 +127,21 @@ class Service:
         self.rest = RestFace(self.world, lambda events: self.sink(events))
 
     # --- /v1 ---------------------------------------------------------------------------
-    def handle(self, method: str, token: str | None, body: object) -> Envelope:
-        """One ``POST /v1/<method>`` after the body was parsed."""
+    def handle(
+        self, method: str, token: str | None, body: object, issued_token: str | None = None
+    ) -> Envelope:
+        """One ``POST /v1/<method>`` after the body was parsed.
+
+        ``issued_token`` is the token a create or login-without-token hands out when the caller
+        drew it already (a journaled server records it, so a replay issues the same one)."""
         if not isinstance(body, dict):
             return error(Code.REQUEST_INVALID, "the body must be a JSON object")
         if method == "create":
-            return self._create(body)
+            return self._create(body, issued_token)
         if method not in METHODS:
             return error(Code.UNKNOWN_METHOD, f"unknown method {method!r}")
         if method == "login" and not token:
-            return self._login_shortcut(body)
+            return self._login_shortcut(body, issued_token)
         instance_id = self.tokens.get(token or "")
         if instance_id is None:
             return error(Code.NOT_LOGGED_IN, "missing or unknown token")
@@ -151,19 +156,29 @@ class Service:
         self.sink(outcome.events)
         return ok(outcome.data)
 
+    def restore(
+        self, base_clock: Clock, world: World, tokens: dict[str, int], callback_urls: dict[int, str]
+    ) -> None:
+        """Take over a state loaded from a snapshot (``simtim.durable``); the REST face follows it."""
+        self.base_clock = base_clock
+        self.world = world
+        self.tokens = tokens
+        self.callback_urls = callback_urls
+        self.rest = RestFace(self.world, lambda events: self.sink(events))
+
     def instance_of(self, token: str) -> int | None:
         return self.tokens.get(token)
 
-    def _create(self, body: dict[str, Any]) -> Envelope:
+    def _create(self, body: dict[str, Any], issued_token: str | None) -> Envelope:
         try:
             inst = self.world.create_instance(body.get("SDKAppID"), _platform(body))
         except IMError as exc:
             return from_error(exc)
-        token = new_token()
+        token = issued_token or new_token()
         self.tokens[token] = inst.id
         return ok({"token": token})
 
-    def _login_shortcut(self, body: dict[str, Any]) -> Envelope:
+    def _login_shortcut(self, body: dict[str, Any], issued_token: str | None) -> Envelope:
         """``POST /v1/login`` with SDKAppID and no token: create + login, or nothing at all."""
         try:
             inst = self.world.create_instance(body.get("SDKAppID"), _platform(body))
@@ -174,7 +189,7 @@ class Service:
         except IMError as exc:
             self.world.forget_instance(inst.id)  # a refused call leaves nothing behind (ORDER-1)
             return from_error(exc)
-        token = new_token()
+        token = issued_token or new_token()
         self.tokens[token] = inst.id
         self.sink(outcome.events)
         return ok({"token": token, "repeatLogin": False})

@@ -15,16 +15,18 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from simtim.callback_client import ask as ask_before_send
+from simtim.durable.entries import READ_ONLY_ADMIN_OPS, READ_ONLY_METHODS, issues_token
 from simtim.errors import Code
 from simtim.gc_policy import keep_long_lived_state_cheap
 from simtim.limits import BODY_DISCARD_MAX_BYTES, BODY_MAX_BYTES, AppConfig
-from simtim.model import Event
+from simtim.model import METHODS, Event
 from simtim.model.events import ERROR, SDK_STATE_READY
 from simtim.model.lifecycle import DESTROYED, EXPIRED, KICKED, ONLINE, state_error
 from simtim.protocol.envelope import decode, encode, error, event_frame
 from simtim.protocol.openapi import openapi_document
 from simtim.protocol.rest import envelope
-from simtim.protocol.service import Service, admin_key_matches
+from simtim.protocol.service import ADMIN_OPS, Service, admin_key_matches, new_token
+from simtim.server.journaling import JournaledFront
 from simtim.server.mailbox import CLOSE_KICKED, CLOSE_REPLACED, CLOSE_UNKNOWN_TOKEN, Close, Mailbox
 
 Scope = dict[str, Any]
@@ -47,8 +49,19 @@ class SimtimApp:
         clock_start: int | None = None,
         admin_key: str | None = None,
         seed: int | None = None,
+        service: Service | None = None,
+        durable: JournaledFront | None = None,
     ) -> None:
-        self.service = Service(fake_clock=fake_clock, clock_start=clock_start, seed=seed, sink=self._deliver)
+        """``durable``: the journal of ``--data`` (its service is served, and every write goes
+        through it); ``service``: a service built already (``--import`` without ``--data``).
+        Neither keeps the in-memory server exactly as it was."""
+        if durable is not None:
+            service = durable.service
+        if service is None:
+            service = Service(fake_clock=fake_clock, clock_start=clock_start, seed=seed)
+        self.service = service
+        service.sink = self._deliver
+        self.durable = durable
         self.admin_key = admin_key or None
         self.mailboxes: dict[int, Mailbox] = {}
         self._openapi = encode(openapi_document())
@@ -109,13 +122,18 @@ class SimtimApp:
             elif message["type"] == "lifespan.shutdown":
                 if self._ticker is not None:
                     self._ticker.cancel()
+                if self.durable is not None:
+                    self.durable.close()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 
     async def _tick_every_second(self) -> None:
         while True:
             await asyncio.sleep(1.0)
-            self.service.tick()  # INST-5 with a real clock
+            if self.durable is None:
+                self.service.tick()  # INST-5 with a real clock
+            elif self.service.world.state.expiries_due():  # journaled only when it has work
+                await self.durable.submit(["tick", self.durable.now()])
 
     # --- HTTP -----------------------------------------------------------------------------------
     @staticmethod
@@ -187,7 +205,17 @@ class SimtimApp:
             await self._respond(send, 200, encode(error(Code.REQUEST_INVALID, "body is not JSON")))
             return
         if is_admin:
-            envelope = self.service.admin(path[len("/admin/v1/") :], body)
+            op = path[len("/admin/v1/") :]
+            durable = self.durable
+            if (
+                durable is not None
+                and op in ADMIN_OPS
+                and op not in READ_ONLY_ADMIN_OPS
+                and isinstance(body, dict)
+            ):
+                envelope = await durable.submit(["admin", durable.now(), op, body])
+            else:
+                envelope = self.service.admin(op, body)
             if envelope["code"] == 0 and path == "/admin/v1/configureApp":
                 self._refresh_queue_limits()  # a new eventQueueMax bounds existing queues too
         else:
@@ -201,10 +229,22 @@ class SimtimApp:
             reply = envelope(Code.REQUEST_INVALID, "body larger than 1 MiB")
             await self._respond(send, 200, encode(reply), close=True)
             return
-        reply = self.service.rest.handle(scope["method"], scope["path"], scope.get("query_string", b""), raw)
+        method, path, query = scope["method"], scope["path"], scope.get("query_string", b"")
+        durable = self.durable
+        if durable is None:
+            reply = self.service.rest.handle(method, path, query, raw)
+        else:
+            refused = self.service.rest.admit(method, path, query, raw)
+            if refused is not None:
+                reply = refused
+            else:
+                entry = ["rest", durable.now(), method, path, query.decode("latin-1"), raw.decode("latin-1")]
+                reply = await durable.submit(entry)
         await self._respond(send, 200, encode(reply))
 
     async def _call(self, method: str, token: str | None, body: Any) -> dict[str, Any]:
+        if self.durable is not None:
+            return await self._journaled_call(self.durable, method, token, body)
         if method == "sendMessage" and self.service.callback_urls:
             pending = self.service.callback_needed(token, body)
             if pending is not None and token is not None:
@@ -212,6 +252,30 @@ class SimtimApp:
                 verdict = await ask_before_send(url, request)  # MSG-8: 2 s, failure = proceed
                 return self.service.send_with_verdict(token, body, verdict)
         return self.service.handle(method, token, body)
+
+    async def _journaled_call(
+        self, durable: JournaledFront, method: str, token: str | None, body: Any
+    ) -> dict[str, Any]:
+        """``_call`` of a server with ``--data``: reads and calls refused before the model (bad body,
+        unknown method or token) are answered at once; every other call is journaled first."""
+        service = self.service
+        issues = issues_token(method, token)
+        if (
+            method in READ_ONLY_METHODS
+            or not isinstance(body, dict)
+            or (method not in METHODS and method != "create")
+            or (not issues and service.tokens.get(token or "") is None)
+        ):
+            return service.handle(method, token, body)
+        if method == "sendMessage" and service.callback_urls:
+            pending = service.callback_needed(token, body)
+            if pending is not None and token is not None:
+                url, request = pending
+                verdict = await ask_before_send(url, request)  # MSG-8: 2 s, failure = proceed
+                return await durable.submit(["v1cb", durable.now(), token, body, verdict])
+        return await durable.submit(
+            ["v1", durable.now(), method, token, body, new_token() if issues else None]
+        )
 
     # --- WebSocket --------------------------------------------------------------------------------
     async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:

@@ -7,15 +7,23 @@ port, so callers read the port from it).  SIGTERM exits 0 within 5 s.
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import socket
 import sys
+from pathlib import Path
 from typing import Any
 
 import uvicorn
 
+from simtim.durable.journal import JournalError
+from simtim.durable.recovery import check_same, new_service, open_durable, replay
+from simtim.durable.state_file import read_state
 from simtim.server.app import SimtimApp
+from simtim.server.journaling import JournaledFront
+
+log = logging.getLogger("simtim.journal")
 
 
 class _AnnouncingServer(uvicorn.Server):
@@ -38,6 +46,40 @@ def _env_flag(name: str) -> bool:
     return os.environ.get(name, "").lower() in ("1", "true", "yes", "on")
 
 
+def _app(
+    data: str | None,
+    import_file: str | None,
+    fake_clock: bool | None,
+    clock_start: int | None,
+    admin_key: str | None,
+    seed: int | None,
+) -> SimtimApp:
+    """The in-memory app, or one journaled in ``data`` (replayed first), optionally seeded from a
+    state document."""
+    imported = read_state(Path(import_file)) if import_file else None
+    if data is None and imported is None:
+        return SimtimApp(fake_clock=bool(fake_clock), clock_start=clock_start, admin_key=admin_key, seed=seed)
+    if data is None:
+        assert imported is not None
+        config, operations = imported
+        check_same(config, fake_clock, seed, "the imported state")
+        service = new_service(config)
+        replay(service, enumerate(operations, 1))
+        return SimtimApp(admin_key=admin_key, service=service)
+    directory = Path(data)
+    recovered = open_durable(
+        directory, fake_clock=fake_clock, clock_start=clock_start, seed=seed, imported=imported
+    )
+    log.info(
+        "journal %s: %d entries replayed after snapshot %d in %.2f s",
+        recovered.journal.path,
+        recovered.replayed,
+        recovered.snapshot_seq,
+        recovered.seconds,
+    )
+    return SimtimApp(admin_key=admin_key, durable=JournaledFront(recovered, directory))
+
+
 def serve(
     host: str | None = None,
     port: int | None = None,
@@ -47,12 +89,22 @@ def serve(
     admin_key: str | None = None,
     seed: int | None = None,
     log_level: str = "warning",
+    data: str | None = None,
+    import_file: str | None = None,
 ) -> int:
     host = host or os.environ.get("SIMTIM_HOST", "127.0.0.1")
     port = port if port is not None else int(os.environ.get("SIMTIM_PORT", "8080"))
-    fake_clock = fake_clock if fake_clock is not None else _env_flag("SIMTIM_FAKE_CLOCK")
+    explicit_fake_clock = fake_clock if fake_clock is not None else (_env_flag("SIMTIM_FAKE_CLOCK") or None)
+    fake_clock = bool(explicit_fake_clock)
     admin_key = admin_key if admin_key is not None else os.environ.get("SIMTIM_ADMIN_KEY") or None
-    app = SimtimApp(fake_clock=fake_clock, clock_start=clock_start, admin_key=admin_key, seed=seed)
+    data = data or os.environ.get("SIMTIM_DATA") or None
+    logging.basicConfig(format="simtim serve: %(levelname)s %(message)s")
+    logging.getLogger("simtim").setLevel(logging.INFO)  # the journal's start-up and failure lines
+    try:
+        app = _app(data, import_file, explicit_fake_clock, clock_start, admin_key, seed)
+    except JournalError as exc:
+        print(f"simtim serve: {exc}", file=sys.stderr)
+        return 1
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

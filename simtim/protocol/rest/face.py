@@ -50,24 +50,49 @@ class RestFace:
         self.clock = clock
         self._rates: dict[tuple[int, str, str], tuple[int, int]] = {}  # (app, svc, cmd) -> (second, count)
 
-    def handle(self, method: str, path: str, query: bytes | str, body: bytes) -> dict[str, Any]:
-        """One request, answered (never raises for anything a client can send)."""
+    def handle(
+        self, method: str, path: str, query: bytes | str, body: bytes, *, count_rate: bool = True
+    ) -> dict[str, Any]:
+        """One request, answered (never raises for anything a client can send).
+
+        ``count_rate=False`` when ``admit`` counted it already (a journaled server admits before it
+        journals, so a replay never meets the wall-clock rate limit)."""
         try:
-            return envelope(0, "", self._handle(method, path, query, body))
+            return envelope(0, "", self._handle(method, path, query, body, count_rate))
         except RestError as exc:
             return envelope(exc.code, exc.message)
         except IMError as exc:
             return envelope(exc.code, exc.message)
 
-    def _handle(self, method: str, path: str, query: bytes | str, body: bytes) -> dict[str, Any]:
+    def admit(self, method: str, path: str, query: bytes | str, body: bytes) -> dict[str, Any] | None:
+        """The refusal a request meets before any model operation (path, caller, body, rate), or
+        None; counts it against the rate when admitted.  Reads state, never changes the world."""
+        try:
+            _handler, caller, _document, key = self._prepare(method, path, query, body)
+            self._count(caller.app.sdkappid, key, caller.app.config.rest_rate_per_second)
+        except RestError as exc:
+            return envelope(exc.code, exc.message)
+        except IMError as exc:
+            return envelope(exc.code, exc.message)
+        return None
+
+    def _prepare(
+        self, method: str, path: str, query: bytes | str, body: bytes
+    ) -> tuple[Handler, Any, dict[str, Any], tuple[str, str]]:
         parts = path.strip("/").split("/")
         key = (parts[1], parts[2]) if len(parts) == 3 and parts[0] == "v4" else ("", "")
         handler = COMMANDS.get(key)
         if method not in METHODS or handler is None:
             raise RestError(Code.UNKNOWN_METHOD, f"no REST API {method} {path}")
         caller = authenticate(self.world, parse_query(query))
-        document = self._body(body)
-        self._count(caller.app.sdkappid, key, caller.app.config.rest_rate_per_second)
+        return handler, caller, self._body(body), key
+
+    def _handle(
+        self, method: str, path: str, query: bytes | str, body: bytes, count_rate: bool
+    ) -> dict[str, Any]:
+        handler, caller, document, key = self._prepare(method, path, query, body)
+        if count_rate:
+            self._count(caller.app.sdkappid, key, caller.app.config.rest_rate_per_second)
         fields, events = handler(Ctx(self.world, caller, document))
         if events:
             self.sink(events)

@@ -1,0 +1,129 @@
+"""The journaled front of ``simtim serve --data``: group commit, then apply, then answer.
+
+Write-ahead, in this order, for every state-changing operation of every face:
+
+1. the request becomes a journal entry (``simtim.durable.entries``) with the wall-clock second it
+   runs at and anything random it needs (a new token) drawn now;
+2. entries that arrive in the same event-loop turn are committed together, in one SQLite
+   transaction (group commit: one commit per batch, not per request);
+3. only then are they applied to the model, in journal order, and each client gets its reply and
+   each push goes out.
+
+So nothing is acknowledged or pushed that is not stored, and the model only ever holds what the
+journal holds: when a commit fails (full disk, read-only file), the batch is refused with 70500,
+the model is untouched, a log line says why, and reads go on being served (docs/durability.md).
+Without ``--data`` none of this exists: the in-memory server calls ``Service`` directly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import sqlite3
+import time
+from pathlib import Path
+from typing import Any
+
+from simtim.durable import snapshot
+from simtim.durable.entries import Entry, apply, encode
+from simtim.durable.recovery import Recovered
+from simtim.errors import Code
+from simtim.limits import SNAPSHOT_EVERY_ENTRIES
+from simtim.protocol.envelope import error
+from simtim.protocol.rest import envelope as rest_envelope
+
+log = logging.getLogger("simtim.journal")
+
+Reply = dict[str, Any]
+
+
+class JournaledFront:
+    """Owns the journal of a running server; ``submit`` is the one way a write reaches the model."""
+
+    def __init__(
+        self, recovered: Recovered, directory: Path, snapshot_every: int = SNAPSHOT_EVERY_ENTRIES
+    ) -> None:
+        self.service = recovered.service
+        self.journal = recovered.journal
+        self.directory = directory
+        self.fake_clock = recovered.config.fake_clock
+        self.snapshot_every = snapshot_every
+        self.snapshot_seq = recovered.snapshot_seq
+        self.fingerprint = snapshot.code_fingerprint()
+        self.failed_commits = 0
+        self._pending: list[tuple[Entry, asyncio.Future[Reply]]] = []
+        self._flush_scheduled = False
+        self._snapshot_child: int | None = None
+
+    def now(self) -> int | None:
+        """The time an entry records: the wall-clock second, or None when the clock is fake state."""
+        return None if self.fake_clock else int(time.time())
+
+    async def submit(self, entry: Entry) -> Reply:
+        """Journal, commit (with whatever else arrived this turn), apply; the client's reply."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Reply] = loop.create_future()
+        self._pending.append((entry, future))
+        if not self._flush_scheduled:
+            self._flush_scheduled = True
+            loop.call_soon(self._flush)
+        return await future
+
+    def _flush(self) -> None:
+        batch, self._pending = self._pending, []
+        self._flush_scheduled = False
+        try:
+            self.journal.append([encode(entry) for entry, _ in batch])
+        except sqlite3.Error as exc:
+            self.failed_commits += 1
+            log.error(
+                "journal %s: commit failed (%s): %d writes refused with %d, nothing applied; reads go on",
+                self.journal.path,
+                exc,
+                len(batch),
+                int(Code.STORAGE_FAILED),
+            )
+            for entry, future in batch:
+                if not future.done():
+                    future.set_result(_refusal(entry))
+            return
+        service = self.service
+        for entry, future in batch:
+            try:
+                reply = apply(service, entry)
+            except Exception as exc:  # a model bug: answered as the in-memory server would (HTTP 500)
+                if not future.done():
+                    future.set_exception(exc)
+                continue
+            if not future.done():  # a client that went away still had its write applied
+                future.set_result(reply)
+        self._maybe_snapshot()
+
+    # --- snapshots ----------------------------------------------------------------------------
+    def _maybe_snapshot(self) -> None:
+        if self._snapshot_child is not None:
+            pid, _status = os.waitpid(self._snapshot_child, os.WNOHANG)
+            if pid == 0:
+                return  # the last one is still being written
+            self._snapshot_child = None
+        seq = self.journal.last_seq
+        if seq - self.snapshot_seq >= self.snapshot_every:
+            self._snapshot_child = snapshot.fork_writer(self.directory, self.service, seq, self.fingerprint)
+            self.snapshot_seq = seq
+
+    def close(self) -> None:
+        """At shutdown: let a snapshot being written finish, close the journal."""
+        if self._snapshot_child is not None:
+            os.waitpid(self._snapshot_child, 0)
+            self._snapshot_child = None
+        self.journal.close()
+
+
+def _refusal(entry: Entry) -> Reply:
+    if entry[0] == "rest":
+        return rest_envelope(Code.STORAGE_FAILED, Code.STORAGE_FAILED.phrase)
+    return error(Code.STORAGE_FAILED)
+
+
+__all__ = ["JournaledFront"]

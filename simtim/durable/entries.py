@@ -28,26 +28,12 @@ from typing import Any
 import orjson
 
 from simtim.clock import PinnedClock
+from simtim.model.world import READ_ONLY_METHODS
 from simtim.protocol.envelope import Envelope
 from simtim.protocol.service import Service
 
 Entry = list[Any]
 
-#: simtim/1 methods that never change the world: answered at once, never journaled
-#: (tests/unit/durable/test_entries.py checks each leaves the state byte-identical)
-READ_ONLY_METHODS = frozenset(
-    {
-        "getMessageList",
-        "getConversationList",
-        "getConversationProfile",
-        "getMyProfile",
-        "searchGroupByID",
-        "getGroupList",
-        "getGroupProfile",
-        "getGroupMemberList",
-        "getGroupMemberProfile",
-    }
-)
 #: admin ops that only read
 READ_ONLY_ADMIN_OPS = frozenset({"snapshot"})
 #: simtim/1 methods that hand out a new token

@@ -120,6 +120,22 @@ METHODS: dict[str, tuple[str, str]] = {
     "setGroupMemberCustomField": ("membership", "set_group_member_custom_field"),
 }
 
+#: the methods that never change the world (a journaled server answers them without journaling;
+#: tests/unit/durable/test_replay.py checks each leaves the state byte-identical)
+READ_ONLY_METHODS = frozenset(
+    {
+        "getMessageList",
+        "getConversationList",
+        "getConversationProfile",
+        "getMyProfile",
+        "searchGroupByID",
+        "getGroupList",
+        "getGroupProfile",
+        "getGroupMemberList",
+        "getGroupMemberProfile",
+    }
+)
+
 
 class World:
     """A pure, deterministic TIM service: apps, accounts, instances, messages, groups."""
@@ -324,4 +340,4 @@ _CONVERSATION_APIS = frozenset(
     }
 )
 
-__all__ = ["METHODS", "World"]
+__all__ = ["METHODS", "READ_ONLY_METHODS", "World"]

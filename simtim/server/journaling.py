@@ -52,6 +52,8 @@ class JournaledFront:
         self.snapshot_seq = recovered.snapshot_seq
         self.fingerprint = snapshot.code_fingerprint()
         self.failed_commits = 0
+        self.commits = 0  # batches committed, and the entries in them: the group-commit factor
+        self.committed_entries = 0
         self._pending: list[tuple[Entry, asyncio.Future[Reply]]] = []
         self._flush_scheduled = False
         self._snapshot_child: int | None = None
@@ -88,6 +90,8 @@ class JournaledFront:
                 if not future.done():
                     future.set_result(_refusal(entry))
             return
+        self.commits += 1
+        self.committed_entries += len(batch)
         service = self.service
         for entry, future in batch:
             try:
@@ -117,6 +121,13 @@ class JournaledFront:
         if self._snapshot_child is not None:
             os.waitpid(self._snapshot_child, 0)
             self._snapshot_child = None
+        log.info(
+            "journal %s: %d entries committed in %d group commits this run (%d failed)",
+            self.journal.path,
+            self.committed_entries,
+            self.commits,
+            self.failed_commits,
+        )
         self.journal.close()
 
 

@@ -13,7 +13,10 @@ from simtim.durable.recovery import ServerConfig
 from simtim.model.core import DEV_SDKAPPID, DEV_SECRET_KEY
 from simtim.protocol.service import Service
 from simtim.usersig import gen_usersig
+from tests.integration.wire import text
 from tests.world_snapshot import structure
+
+__all__ = ["CONFIG", "GROUP", "START", "USERS", "sig", "state_of", "text", "token", "workload"]
 
 START = 1_700_000_000
 CONFIG = ServerConfig(fake_clock=False, clock_start=None, seed=11)
@@ -27,17 +30,6 @@ def token(user: str) -> str:
 
 def sig(user: str, now: int, lifetime: int = 86400) -> str:
     return gen_usersig(DEV_SDKAPPID, DEV_SECRET_KEY, user, lifetime, now=now)
-
-
-def text(to: str, body: str, conversation_type: str = "C2C") -> dict[str, Any]:
-    return {
-        "message": {
-            "to": to,
-            "conversationType": conversation_type,
-            "type": "TIMTextElem",
-            "payload": {"text": body},
-        }
-    }
 
 
 def workload(messages: int = 20) -> list[Entry]:

@@ -27,6 +27,7 @@ from simtim.errors import Code, IMError
 from simtim.ids import IdSource
 from simtim.model import METHODS, Outcome, World
 from simtim.model.core import DEV_SDKAPPID, DEV_SECRET_KEY
+from simtim.model.world import READ_ONLY_METHODS
 from simtim.usersig import gen_usersig
 from tests.world_snapshot import Snapshot
 
@@ -66,19 +67,7 @@ C2C_METHODS = (
     | SESSION_METHODS
 )
 GROUP_METHODS = sorted(set(METHODS) - C2C_METHODS)
-READ_ONLY = frozenset(
-    {
-        "getMessageList",
-        "getConversationList",
-        "getConversationProfile",
-        "getMyProfile",
-        "searchGroupByID",
-        "getGroupList",
-        "getGroupProfile",
-        "getGroupMemberList",
-        "getGroupMemberProfile",
-    }
-)
+READ_ONLY = READ_ONLY_METHODS
 
 #: The calling instance's state and the code ORDER-1 answers before looking at any argument.
 STATE_CODES: dict[str, int] = {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.server
 import os
 import re
 import resource
@@ -9,14 +10,18 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
+
+import orjson
 
 from simtim.durable.journal import JOURNAL_FILE
 from simtim.errors import Code
 from simtim.limits import JOURNAL_SCHEMA_VERSION
+from simtim.model.core import DEV_SDKAPPID
 from tests.integration.server_process import ADMIN_KEY, ServerProcess
-from tests.integration.wire import Wire, text
+from tests.integration.wire import Wire, frames_until, next_frame, open_events, text
 
 LISTENING = re.compile(r"simtim serve listening on (http://127\.0\.0\.1:\d+)")
 
@@ -45,7 +50,14 @@ def test_sigterm_and_restart_keep_the_whole_state_and_the_tokens(tmp_path: Path)
         assert wire.digest() == digest and wire.now() == now  # the fake clock's steps are state too
         listed = wire.ok("getMessageList", {"conversationID": "C2Cbob"}, tokens["alice"])["messageList"]
         assert [m["payload"]["text"] for m in listed] == [f"hello {i}" for i in range(5)]
-        wire.ok("sendMessage", text("alice", "after the restart"), tokens["bob"])  # old tokens still work
+        ws = open_events(wire.url, tokens["alice"])  # clients reconnect with the tokens they had
+        try:
+            assert next_frame(ws).event == "sdkStateReady"  # type: ignore[union-attr]
+            wire.ok("sendMessage", text("alice", "after the restart"), tokens["bob"])
+            pushed = frames_until(ws, lambda f: f.event == "onMessageReceived")[-1]
+            assert pushed.data[0]["payload"] == {"text": "after the restart"}
+        finally:
+            ws.close()
         assert "entries replayed" in server.log()
     finally:
         server.stop()
@@ -207,3 +219,56 @@ def test_a_full_disk_refuses_writes_with_70500_logs_it_and_reads_go_on(tmp_path:
         assert stored == set(acked)
     finally:
         server.stop()
+
+
+def test_a_before_send_verdict_is_journaled_and_never_asked_again(tmp_path: Path) -> None:
+    """MSG-8 through a journaled server: the backend's verdict is part of the entry, so a replay
+    stores the replaced body without calling the backend (which may answer differently by then)."""
+    asked: list[bytes] = []
+
+    class Backend(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            asked.append(self.rfile.read(int(self.headers.get("Content-Length", "0"))))
+            payload = orjson.dumps(
+                {
+                    "ActionStatus": "OK",
+                    "ErrorCode": 0,
+                    "MsgBody": [{"MsgType": "TIMTextElem", "MsgContent": {"text": "[censored]"}}],
+                }
+            )
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    backend = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Backend)
+    threading.Thread(target=backend.serve_forever, daemon=True).start()
+    try:
+        server = ServerProcess("--data", str(tmp_path))
+        wire = Wire(server.url)
+        wire.admin(
+            "setCallback",
+            {"SDKAppID": DEV_SDKAPPID, "url": f"http://127.0.0.1:{backend.server_address[1]}/cb"},
+        )
+        alice, bob = wire.login("alice"), wire.login("bob")
+        sent = wire.ok("sendMessage", text("bob", "something rude"), alice)["message"]
+        assert sent["payload"] == {"text": "[censored]"} and len(asked) == 1
+        digest = wire.digest()
+        server.stop()
+        server = ServerProcess("--data", str(tmp_path))
+        try:
+            wire = Wire(server.url)
+            assert wire.digest() == digest and len(asked) == 1  # replayed from the journal, not asked again
+            listed = wire.ok("getMessageList", {"conversationID": "C2Calice"}, bob)["messageList"]
+            assert [m["payload"] for m in listed] == [{"text": "[censored]"}]
+            wire.ok("sendMessage", text("bob", "again"), alice)
+            assert len(asked) == 2  # the callback URL was journaled too
+        finally:
+            server.stop()
+    finally:
+        backend.shutdown()
+        backend.server_close()

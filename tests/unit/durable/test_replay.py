@@ -114,3 +114,22 @@ def test_snapshots_are_written_by_a_child_and_the_server_keeps_going(tmp_path: P
     leftovers = [p for p in os.listdir(tmp_path) if p.endswith(".tmp")]
     assert leftovers == []
     assert snapshot.load(tmp_path, snapshot.code_fingerprint()) is not None
+
+
+def test_inst_5_the_sweep_is_journaled_only_when_an_expiry_is_due() -> None:
+    """The real-clock ticker asks ``expiries_due`` (a read) before journaling a sweep, so an idle
+    server writes nothing; when dave's 5 s UserSig has run out, the sweep has work and kicks him."""
+    service = new_service(CONFIG)
+    for entry in workload()[:-1]:  # everything but the final sweep
+        apply(service, entry)
+    state = service.world.state
+    clock = service.base_clock
+    clock.pinned = START + 5  # type: ignore[attr-defined]
+    assert not state.expiries_due()
+    clock.pinned = START + 30  # type: ignore[attr-defined]
+    assert state.expiries_due()
+    clock.pinned = None  # type: ignore[attr-defined]
+    apply(service, ["tick", START + 30])
+    clock.pinned = START + 30  # type: ignore[attr-defined]
+    assert not state.expiries_due()
+    assert service.handle("getMyProfile", token("dave"), {})["code"] == 6206  # kicked by the sweep

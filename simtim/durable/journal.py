@@ -57,16 +57,27 @@ def schema_version_of(path: Path) -> int | None:
 class Journal:
     """Append-only, group-committed operation log."""
 
-    def __init__(self, directory: Path) -> None:
-        directory.mkdir(parents=True, exist_ok=True)
+    def __init__(self, directory: Path, *, read_only: bool = False) -> None:
+        """``read_only``: a reader beside a running server (``state export``), which must neither
+        judge the server's WAL tail (it may be mid-commit) nor write anything."""
+        if not read_only:
+            directory.mkdir(parents=True, exist_ok=True)
         self.path = directory / JOURNAL_FILE
         version = schema_version_of(self.path)
+        if read_only and not version:
+            raise JournalError(f"{directory} holds no simtim journal")
         if version is not None and version > JOURNAL_SCHEMA_VERSION:
             raise JournalError(
                 f"{self.path} has journal schema version {version}, newer than this simtim understands "
                 f"({JOURNAL_SCHEMA_VERSION}): run a newer simtim on it, or start with another --data "
                 "directory; the journal was left untouched"
             )
+        self.torn_bytes = 0
+        if read_only:
+            self.conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, check_same_thread=False)
+            row = self.conn.execute("SELECT max(last_seq) FROM batches").fetchone()
+            self.last_seq: int = row[0] or 0
+            return
         self.torn_bytes = torn_tail_bytes(Path(str(self.path) + "-wal"))
         if self.torn_bytes:
             log.warning(
@@ -89,7 +100,7 @@ class Journal:
         elif self.torn_bytes:
             self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # the torn tail is gone for good
         row = self.conn.execute("SELECT max(last_seq) FROM batches").fetchone()
-        self.last_seq: int = row[0] or 0
+        self.last_seq = row[0] or 0
 
     # --- configuration ----------------------------------------------------------------------
     def meta(self, key: str) -> Any:

@@ -19,9 +19,9 @@ from typing import Any
 import orjson
 
 from simtim.durable.entries import ARITY, KINDS, Entry, issues_token
-from simtim.durable.journal import JOURNAL_FILE, Journal, JournalError, schema_version_of
+from simtim.durable.journal import Journal, JournalError
 from simtim.durable.recovery import ServerConfig
-from simtim.limits import JOURNAL_SCHEMA_VERSION, STATE_FILE_VERSION
+from simtim.limits import STATE_FILE_VERSION
 from simtim.protocol.service import new_token
 
 FORMAT = "simtim-state"
@@ -30,14 +30,7 @@ FORMAT = "simtim-state"
 def export_state(directory: Path, target: Path) -> int:
     """Write the state of a --data directory (a running server's too) to ``target``; returns the
     number of operations."""
-    version = schema_version_of(directory / JOURNAL_FILE)
-    if version is None:
-        raise JournalError(f"{directory} holds no simtim journal")
-    if version > JOURNAL_SCHEMA_VERSION:
-        raise JournalError(
-            f"{directory / JOURNAL_FILE} has journal schema version {version}: use a newer simtim"
-        )
-    journal = Journal(directory)
+    journal = Journal(directory, read_only=True)
     try:
         server = journal.meta("server")
         operations = [entry for _seq, entry in journal.entries()]

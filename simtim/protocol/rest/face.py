@@ -58,7 +58,9 @@ class RestFace:
         ``count_rate=False`` when ``admit`` counted it already (a journaled server admits before it
         journals, so a replay never meets the wall-clock rate limit)."""
         try:
-            return envelope(0, "", self._handle(method, path, query, body, count_rate))
+            if count_rate:
+                return envelope(0, "", self._handle(method, path, query, body))
+            return envelope(0, "", self._handle(method, path, query, body, count_rate=False))
         except RestError as exc:
             return envelope(exc.code, exc.message)
         except IMError as exc:
@@ -88,7 +90,7 @@ class RestFace:
         return handler, caller, self._body(body), key
 
     def _handle(
-        self, method: str, path: str, query: bytes | str, body: bytes, count_rate: bool
+        self, method: str, path: str, query: bytes | str, body: bytes, *, count_rate: bool = True
     ) -> dict[str, Any]:
         handler, caller, document, key = self._prepare(method, path, query, body)
         if count_rate:

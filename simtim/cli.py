@@ -64,6 +64,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         log_level=args.log_level,
         data=args.data,
         import_file=args.import_file,
+        snapshot_every=args.snapshot_every,
     )
 
 
@@ -190,6 +191,14 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         metavar="FILE",
         help="start from a state document written by `simtim state export` (with --data: into an empty DIR)",
+    )
+    serve.add_argument(
+        "--snapshot-every",
+        type=int,
+        default=None,
+        metavar="N",
+        help="with --data: write a background snapshot every N journal entries (default 50000), "
+        "so a start replays at most N",
     )
     serve.set_defaults(func=_cmd_serve)
 

@@ -20,6 +20,7 @@ import uvicorn
 from simtim.durable.journal import JournalError
 from simtim.durable.recovery import check_same, new_service, open_durable, replay
 from simtim.durable.state_file import read_state
+from simtim.limits import SNAPSHOT_EVERY_ENTRIES
 from simtim.server.app import SimtimApp
 from simtim.server.journaling import JournaledFront
 
@@ -53,6 +54,7 @@ def _app(
     clock_start: int | None,
     admin_key: str | None,
     seed: int | None,
+    snapshot_every: int | None = None,
 ) -> SimtimApp:
     """The in-memory app, or one journaled in ``data`` (replayed first), optionally seeded from a
     state document."""
@@ -77,7 +79,10 @@ def _app(
         recovered.snapshot_seq,
         recovered.seconds,
     )
-    return SimtimApp(admin_key=admin_key, durable=JournaledFront(recovered, directory))
+    return SimtimApp(
+        admin_key=admin_key,
+        durable=JournaledFront(recovered, directory, snapshot_every or SNAPSHOT_EVERY_ENTRIES),
+    )
 
 
 def serve(
@@ -91,6 +96,7 @@ def serve(
     log_level: str = "warning",
     data: str | None = None,
     import_file: str | None = None,
+    snapshot_every: int | None = None,
 ) -> int:
     host = host or os.environ.get("SIMTIM_HOST", "127.0.0.1")
     port = port if port is not None else int(os.environ.get("SIMTIM_PORT", "8080"))
@@ -101,7 +107,7 @@ def serve(
     logging.basicConfig(format="simtim serve: %(levelname)s %(message)s")
     logging.getLogger("simtim").setLevel(logging.INFO)  # the journal's start-up and failure lines
     try:
-        app = _app(data, import_file, explicit_fake_clock, clock_start, admin_key, seed)
+        app = _app(data, import_file, explicit_fake_clock, clock_start, admin_key, seed, snapshot_every)
     except JournalError as exc:
         print(f"simtim serve: {exc}", file=sys.stderr)
         return 1

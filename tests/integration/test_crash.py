@@ -202,8 +202,12 @@ def history(client: Client, token: str, conversation_id: str) -> list[dict[str, 
         cursor = page["nextReqMessageID"]
 
 
+SNAPSHOT_EVERY = 3000  # entries: snapshots are forked during the load, and some kills land mid-write
+
+
 def start(directory: Path) -> ServeProcess:
-    return ServeProcess(["--data", str(directory), "--admin-key", ADMIN_KEY], start_timeout=30.0)
+    options = ["--data", str(directory), "--admin-key", ADMIN_KEY, "--snapshot-every", str(SNAPSHOT_EVERY)]
+    return ServeProcess(options, start_timeout=30.0)
 
 
 def set_up(url: str) -> dict[str, str]:
@@ -275,6 +279,7 @@ def test_kill_9_at_random_moments_loses_no_acknowledged_write(tmp_path: Path) ->
     tokens = set_up(server.url)
     acked = Acked()
     results = []
+    started_from_snapshot = 0
     try:
         for kill_point in range(KILL_POINTS):
             stop = threading.Event()
@@ -295,6 +300,7 @@ def test_kill_9_at_random_moments_loses_no_acknowledged_write(tmp_path: Path) ->
                 thread.join(timeout=15)
             server.stop()
             server = start(tmp_path)
+            started_from_snapshot += "after snapshot 0 " not in server.log()
             result = verify(server.url, tokens, acked)
             results.append(result)
             assert result["lost"] == 0 and result["duplicated"] == 0 and result["changed"] == 0, (
@@ -303,5 +309,8 @@ def test_kill_9_at_random_moments_loses_no_acknowledged_write(tmp_path: Path) ->
             )
     finally:
         server.stop()
-    print(f"\ncrash test: {KILL_POINTS} kill points; per restart {results}")
+    print(
+        f"\ncrash test: {KILL_POINTS} kill points, {started_from_snapshot} restarts from a snapshot; {results}"
+    )
     assert results[-1]["acked"] > KILL_POINTS * 50  # the load really ran
+    assert started_from_snapshot  # snapshots were written under load and used

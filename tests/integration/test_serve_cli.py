@@ -30,6 +30,7 @@ SERVE_FLAGS = (
     "--log-level",
     "--data",
     "--import",
+    "--snapshot-every",
 )
 SERVE_ENV = ("SIMTIM_HOST", "SIMTIM_PORT", "SIMTIM_ADMIN_KEY", "SIMTIM_FAKE_CLOCK", "SIMTIM_DATA")
 

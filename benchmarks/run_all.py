@@ -67,6 +67,17 @@ BENCHES = (
         expects=("REST sendmsg req/s ÷ uvicorn echo, same wrk",),
     ),
     Bench(
+        "journal_bench.py",
+        ("--duration", "8", "--repeat", "5"),
+        ("--duration", "2", "--check-seconds", "1", "--repeat", "1", "--restart-messages", "10000"),
+        needs="wrk",
+        expects=(
+            "journaled sendMessage req/s ÷ in-memory, same wrk",
+            "restart, 100,000-message journal, whole replay",
+            "restart, 100,000-message journal, from snapshot",
+        ),
+    ),
+    Bench(
         "harness_bench.py",
         # 15,000: one process may hold 20,000 descriptors here (hard limit) and the harness adds an
         # HTTP connection per 4 sessions; 18,000 ran out of descriptors

@@ -82,6 +82,23 @@ class Pinning:
     note: str
 
 
+def add_wrk_arguments(parser: argparse.ArgumentParser, rounds: str) -> None:
+    """The options of every wrk-driven bench (server, REST, journal): one definition, one meaning.
+    ``rounds`` says what one round of ``--repeat`` runs."""
+    parser.add_argument(
+        "--duration", type=float, default=8.0, help="seconds of each timed wrk run (default 8)"
+    )
+    parser.add_argument(
+        "--check-seconds",
+        type=float,
+        default=2.0,
+        help="seconds of each verification/warm-up wrk run (default 2)",
+    )
+    parser.add_argument("--repeat", type=int, default=3, help=f"rounds of {rounds} (default 3)")
+    parser.add_argument("--connections", type=int, default=32, help="wrk connections (default 32)")
+    parser.add_argument("--threads", type=int, default=1, help="wrk threads (default 1: one client core)")
+
+
 def add_pinning_arguments(
     parser: argparse.ArgumentParser, server_core: int = 0, client_core: int = 1
 ) -> None:

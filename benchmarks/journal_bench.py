@@ -37,7 +37,16 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))  # benchmark this checkout, not some installed copy
 
-from benchlib import BenchError, Metric, Pinning, pin, ratio_table, simtim_serve, write_metrics  # noqa: E402
+from benchlib import (  # noqa: E402
+    BenchError,
+    Metric,
+    Pinning,
+    add_wrk_arguments,
+    pin,
+    ratio_table,
+    simtim_serve,
+    write_metrics,
+)
 from benchlib import ServerProcess as Server  # noqa: E402
 from server_bench import ADMIN_KEY, WRK_INSTALL, WrkRun, prepare, run_wrk, stored_messages  # noqa: E402
 
@@ -219,15 +228,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument(
-        "--duration", type=float, default=8.0, help="seconds of each timed wrk run (default 8)"
-    )
-    parser.add_argument(
-        "--check-seconds", type=float, default=2.0, help="seconds of each checked warm-up run"
-    )
-    parser.add_argument("--repeat", type=int, default=3, help="rounds of in-memory + journaled (default 3)")
-    parser.add_argument("--connections", type=int, default=32, help="wrk connections (default 32)")
-    parser.add_argument("--threads", type=int, default=1, help="wrk threads (default 1)")
+    add_wrk_arguments(parser, "in-memory + journaled")
     parser.add_argument("--no-throughput", action="store_true", help="skip the wrk part")
     parser.add_argument(
         "--restart-messages", type=int, default=100_000, help="journal size of the restart part"

@@ -31,6 +31,7 @@ from benchlib import (
     Metric,
     Pinning,
     ServerProcess,
+    add_wrk_arguments,
     echo_app,
     median,
     pin,
@@ -122,11 +123,7 @@ def one_run(
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--duration", type=float, default=8.0)
-    parser.add_argument("--check-seconds", type=float, default=2.0)
-    parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--connections", type=int, default=32)
-    parser.add_argument("--threads", type=int, default=1)
+    add_wrk_arguments(parser, "simtim + echo")
     parser.add_argument("--server-core", type=int, default=0)
     parser.add_argument("--client-core", type=int, default=1)
     parser.add_argument("--no-pin", action="store_true")

@@ -66,6 +66,7 @@ from benchlib import (  # noqa: E402  (benchmarks/ is the script directory)
     BenchError,
     Metric,
     Pinning,
+    add_wrk_arguments,
     echo_app,
     pct,
     percentile,
@@ -618,18 +619,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument(
-        "--duration", type=float, default=8.0, help="seconds of each timed wrk run (default 8)"
-    )
-    parser.add_argument(
-        "--check-seconds",
-        type=float,
-        default=2.0,
-        help="seconds of each verification/warm-up wrk run (default 2)",
-    )
-    parser.add_argument("--repeat", type=int, default=3, help="rounds of simtim + echo (default 3)")
-    parser.add_argument("--connections", type=int, default=32, help="wrk connections (default 32)")
-    parser.add_argument("--threads", type=int, default=1, help="wrk threads (default 1: one client core)")
+    add_wrk_arguments(parser, "simtim + echo")
     parser.add_argument("--ws-rate", type=float, default=1000.0, help="messages per second (default 1000)")
     parser.add_argument("--ws-seconds", type=float, default=6.0, help="seconds of sending (default 6)")
     parser.add_argument(

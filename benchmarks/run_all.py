@@ -73,8 +73,8 @@ BENCHES = (
         needs="wrk",
         expects=(
             "journaled sendMessage req/s ÷ in-memory, same wrk",
-            "restart, 100,000-message journal, whole replay",
-            "restart, 100,000-message journal, from snapshot",
+            "start-up of a journal, whole replay",
+            "start-up of a journal, from a snapshot",
         ),
     ),
     Bench(

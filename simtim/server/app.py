@@ -54,7 +54,7 @@ class SimtimApp:
     ) -> None:
         """``durable``: the journal of ``--data`` (its service is served, and every write goes
         through it); ``service``: a service built already (``--import`` without ``--data``).
-        Neither keeps the in-memory server exactly as it was."""
+        With neither, the server is the in-memory one, exactly as without this option."""
         if durable is not None:
             service = durable.service
         if service is None:

@@ -14,4 +14,5 @@ from simtim.server.process import ServeProcess
 class EmbeddedServer(ServeProcess):
     def __init__(self, *, fake_clock: bool = True) -> None:
         self.admin_key = secrets.token_urlsafe(24)
-        super().__init__(["--admin-key", self.admin_key, *(["--fake-clock"] if fake_clock else [])])
+        # one argument "--admin-key=KEY": a key may start with "-", which argparse would take for an option
+        super().__init__([f"--admin-key={self.admin_key}", *(["--fake-clock"] if fake_clock else [])])

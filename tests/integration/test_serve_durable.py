@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import http.server
 import os
 import re
 import resource
@@ -10,12 +9,10 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
-import orjson
-
+from simtim.conformance.callback_server import CallbackServer
 from simtim.durable.journal import JOURNAL_FILE
 from simtim.errors import Code
 from simtim.limits import JOURNAL_SCHEMA_VERSION
@@ -224,36 +221,17 @@ def test_a_full_disk_refuses_writes_with_70500_logs_it_and_reads_go_on(tmp_path:
 def test_a_before_send_verdict_is_journaled_and_never_asked_again(tmp_path: Path) -> None:
     """MSG-8 through a journaled server: the backend's verdict is part of the entry, so a replay
     stores the replaced body without calling the backend (which may answer differently by then)."""
-    asked: list[bytes] = []
-
-    class Backend(http.server.BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            asked.append(self.rfile.read(int(self.headers.get("Content-Length", "0"))))
-            payload = orjson.dumps(
-                {
-                    "ActionStatus": "OK",
-                    "ErrorCode": 0,
-                    "MsgBody": [{"MsgType": "TIMTextElem", "MsgContent": {"text": "[censored]"}}],
-                }
-            )
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            self.wfile.write(payload)
-
-        def log_message(self, format: str, *args: object) -> None:
-            pass
-
-    backend = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Backend)
-    threading.Thread(target=backend.serve_forever, daemon=True).start()
+    backend = CallbackServer()
+    backend.behaviour = {
+        "ActionStatus": "OK",
+        "ErrorCode": 0,
+        "MsgBody": [{"MsgType": "TIMTextElem", "MsgContent": {"text": "[censored]"}}],
+    }
+    asked = backend.requests
     try:
         server = ServerProcess("--data", str(tmp_path))
         wire = Wire(server.url)
-        wire.admin(
-            "setCallback",
-            {"SDKAppID": DEV_SDKAPPID, "url": f"http://127.0.0.1:{backend.server_address[1]}/cb"},
-        )
+        wire.admin("setCallback", {"SDKAppID": DEV_SDKAPPID, "url": backend.url})
         alice, bob = wire.login("alice"), wire.login("bob")
         sent = wire.ok("sendMessage", text("bob", "something rude"), alice)["message"]
         assert sent["payload"] == {"text": "[censored]"} and len(asked) == 1
@@ -270,5 +248,4 @@ def test_a_before_send_verdict_is_journaled_and_never_asked_again(tmp_path: Path
         finally:
             server.stop()
     finally:
-        backend.shutdown()
-        backend.server_close()
+        backend.close()

@@ -116,6 +116,13 @@ class JournaledFront:
             self._snapshot_child = snapshot.fork_writer(self.directory, self.service, seq, self.fingerprint)
             self.snapshot_seq = seq
 
+    def wait_for_snapshot(self) -> None:
+        """Block until a snapshot child still writing has finished (tests and tools that read the
+        directory right after; the server itself never waits)."""
+        if self._snapshot_child is not None:
+            os.waitpid(self._snapshot_child, 0)
+            self._snapshot_child = None
+
     def close(self) -> None:
         """At shutdown: close the journal.  A snapshot child still writing is not waited for (SIGTERM
         exits within 5 s): it finishes on its own, and its snapshot, at a seq the journal holds, stays

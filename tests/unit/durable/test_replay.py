@@ -23,6 +23,7 @@ def run_live(directory: Path, snapshot_every: int = 10**9) -> tuple[object, list
         front = JournaledFront(recovered, directory, snapshot_every=snapshot_every)
         replies = [await front.submit(entry) for entry in workload()]
         state = state_of(front.service)
+        front.wait_for_snapshot()  # the server does not wait; a test reading the directory must
         front.close()
         return state, replies
 

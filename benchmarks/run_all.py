@@ -57,7 +57,10 @@ BENCHES = (
         ("--duration", "8", "--repeat", "3", "--no-ws"),
         ("--duration", "2", "--check-seconds", "1", "--repeat", "1", "--no-ws"),
         needs="wrk",
-        expects=("server sendMessage req/s ÷ uvicorn echo, same wrk",),
+        expects=(
+            "server sendMessage req/s ÷ uvicorn echo, same wrk",
+            "server getMessageList (15 msgs) req/s ÷ uvicorn echo, same wrk",
+        ),
     ),
     Bench(
         "rest_bench.py",

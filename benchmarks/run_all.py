@@ -63,6 +63,12 @@ BENCHES = (
         ),
     ),
     Bench(
+        "group_push_bench.py",
+        ("--repeat", "3", "--seconds", "8"),
+        ("--repeat", "1", "--seconds", "1", "--warmup", "0.5"),
+        expects=("500 online WebSocket members, group send over the wire: deliveries/s received",),
+    ),
+    Bench(
         "rest_bench.py",
         ("--duration", "6", "--repeat", "3"),
         ("--duration", "2", "--check-seconds", "1", "--repeat", "1"),

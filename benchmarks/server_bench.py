@@ -595,17 +595,19 @@ def ws_part(args: argparse.Namespace, pinning: Pinning, log_dir: Path) -> None:
 
 # --- profile ------------------------------------------------------------------------------------------
 def profile_part(args: argparse.Namespace, pinning: Pinning, wrk: str, log_dir: Path) -> None:
-    """py-spy record of a simtim server under the same wrk load, summarised by function."""
+    """py-spy record of a server (simtim, or the echo with ``--profile-target echo``) under the same
+    wrk load of the first ``--cases`` case, summarised by function."""
     py_spy = shutil.which("py-spy") or shutil.which("py-spy", path=str(Path(sys.executable).parent))
-    print(f"\n== profile: py-spy record of simtim serve under wrk for {args.profile:g} s ==")
+    target, case = args.profile_target, CASES[args.cases[0]]
+    print(f"\n== profile: py-spy record of {target} under wrk ({case.method}) for {args.profile:g} s ==")
     if py_spy is None:
         print("py-spy not found: pip install py-spy (it needs ptrace rights, e.g. root)")
         return
     out_path = log_dir / "profile-pyspy.txt"
-    server = start_server("simtim", pinning, log_dir, "profile-simtim")
+    server = start_server(target, pinning, log_dir, f"profile-{target}")
     try:
-        token = prepare("simtim", server)
-        url = f"http://{server.host}:{server.port}/v1/sendMessage"
+        token = prepare(target, server, case)
+        url = f"http://{server.host}:{server.port}/v1/{case.method}"
         with open(log_dir / "profile-wrk.log", "wb") as wrk_log:
             load = subprocess.Popen(
                 [
@@ -615,7 +617,7 @@ def profile_part(args: argparse.Namespace, pinning: Pinning, wrk: str, log_dir: 
                     f"-c{args.connections}",
                     f"-d{args.profile + 2:g}s",
                     "-s",
-                    str(LUA_SCRIPT),
+                    str(case.script),
                     url,
                     "--",
                     token,
@@ -720,6 +722,9 @@ def main(argv: list[str] | None = None) -> int:
         default=0.0,
         metavar="SECONDS",
         help="also py-spy record a simtim server under wrk for SECONDS (default off)",
+    )
+    parser.add_argument(
+        "--profile-target", choices=("simtim", "echo"), default="simtim", help="the server --profile samples"
     )
     parser.add_argument("--top", type=int, default=15, help="functions listed by --profile (default 15)")
     parser.add_argument("--server-core", type=int, default=0)

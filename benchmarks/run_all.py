@@ -57,7 +57,16 @@ BENCHES = (
         ("--duration", "8", "--repeat", "3", "--no-ws"),
         ("--duration", "2", "--check-seconds", "1", "--repeat", "1", "--no-ws"),
         needs="wrk",
-        expects=("server sendMessage req/s ÷ uvicorn echo, same wrk",),
+        expects=(
+            "server sendMessage req/s ÷ uvicorn echo, same wrk",
+            "server getMessageList (15 msgs) req/s ÷ uvicorn echo, same wrk",
+        ),
+    ),
+    Bench(
+        "group_push_bench.py",
+        ("--repeat", "3", "--seconds", "8"),
+        ("--repeat", "1", "--seconds", "1", "--warmup", "0.5"),
+        expects=("500 online WebSocket members, group send over the wire: deliveries/s received",),
     ),
     Bench(
         "rest_bench.py",

@@ -87,6 +87,7 @@ SENDER, RECEIVER = "alice", "bob"
 SIG_EXPIRE = 24 * 3600
 SATURATED = 0.90  # share of its core(s) above which the client, not the server, sets the pace
 RATIO_TARGET = 0.7  # issue 16 raised it from 0.5
+PAGE_RATIO_TARGET = 0.45  # issue 16: a page of 15 messages is a much larger reply than the echo's
 WS_P99_TARGET_MS = 20.0
 
 
@@ -152,27 +153,80 @@ def stored_messages(server: Server) -> int:
     return count
 
 
-def prepare(target: str, server: Server) -> str:
-    """Log the users in (simtim) and check one send answers as expected; returns the Bearer token."""
+@dataclass(frozen=True)
+class HttpCase:
+    """One simtim/1 call driven by wrk against simtim and against the echo app."""
+
+    method: str  # POST /v1/<method>
+    script: Path  # wrk script taking TOKEN PEER check|nocheck SEED
+    metric: str  # the row in run_all.py's table
+    goal: float  # on the ratio simtim/echo
+    history: int  # messages SENDER sends RECEIVER before the run (simtim)
+    echo_check: str  # the Lua check word for the echo app (which answers no page)
+    stores: bool  # each answered request stores one message (else the count must not move)
+
+    def body(self, rng: random.Random) -> dict[str, Any]:
+        if self.method == "sendMessage":
+            return text_message(rng)
+        return {"conversationID": f"C2C{RECEIVER}", "count": PAGE}
+
+
+PAGE = 15  # getMessageList's default and maximum count (PAGE-1)
+CASES = {
+    "sendMessage": HttpCase(
+        "sendMessage",
+        LUA_SCRIPT,
+        "server sendMessage req/s ÷ uvicorn echo, same wrk",
+        RATIO_TARGET,
+        0,
+        "check",
+        True,
+    ),
+    "getMessageList": HttpCase(
+        "getMessageList",
+        ROOT / "benchmarks" / "wrk" / "get_message_list.lua",
+        f"server getMessageList ({PAGE} msgs) req/s ÷ uvicorn echo, same wrk",
+        PAGE_RATIO_TARGET,
+        200,
+        "check-envelope",
+        False,
+    ),
+}
+
+
+def prepare(target: str, server: Server, case: HttpCase = CASES["sendMessage"]) -> str:
+    """Log the users in and send the case's history (simtim), then check one call answers as
+    expected; returns the Bearer token."""
     conn = http.client.HTTPConnection(server.host, server.port, timeout=10)
+    rng = random.Random()
     try:
         if target == "simtim":
             token = login(conn, SENDER)
             login(conn, RECEIVER)
+            for _ in range(case.history):
+                sent = post(conn, "/v1/sendMessage", text_message(rng), token)
+                if sent.get("code") != 0:
+                    raise BenchError(f"simtim: sendMessage for the history answered {sent}")
         else:
             token = "echo-needs-no-token"
-        reply = post(conn, "/v1/sendMessage", text_message(random.Random()), token)
+        reply = post(conn, f"/v1/{case.method}", case.body(rng), token)
     finally:
         conn.close()
     data = reply.get("data") or {}
     if reply.get("code") != 0:
-        raise BenchError(f"{target}: sendMessage answered {reply}")
+        raise BenchError(f"{target}: {case.method} answered {reply}")
     if (target == "echo") != (data.get("echo") is True):
         raise BenchError(
             f"{target}: unexpected reply {reply} (is benchmarks/echo_app.py still swapping the app?)"
         )
-    if target == "simtim" and (data.get("message") or {}).get("to") != RECEIVER:
+    if (
+        target == "simtim"
+        and case.method == "sendMessage"
+        and (data.get("message") or {}).get("to") != RECEIVER
+    ):
         raise BenchError(f"simtim: sendMessage reply has no message to {RECEIVER}: {reply}")
+    if target == "simtim" and case.method == "getMessageList" and len(data.get("messageList") or []) != PAGE:
+        raise BenchError(f"simtim: getMessageList answered no page of {PAGE}: {str(reply)[:300]}")
     return token
 
 
@@ -207,6 +261,7 @@ def run_wrk(
     *,
     path: str = "/v1/sendMessage",
     script: Path = LUA_SCRIPT,
+    check_word: str = "check",
 ) -> WrkRun:
     """One wrk run; ``path`` and ``script`` let other benches (rest_bench.py) reuse it with a
     script that takes the same arguments (first, receiver, check, seed) and prints SIMTIM_WRK."""
@@ -225,7 +280,7 @@ def run_wrk(
         "--",
         token,
         RECEIVER,
-        "check" if check else "nocheck",
+        check_word if check else "nocheck",
         str(random.getrandbits(31)),
     ]
     server_cpu0, server_wait0 = server.cpu_seconds(), server.runqueue_wait()
@@ -266,9 +321,12 @@ def wrk_version(wrk: str) -> str:
     return (out.stdout + out.stderr).splitlines()[0].strip() if (out.stdout + out.stderr) else "?"
 
 
-def http_part(args: argparse.Namespace, pinning: Pinning, wrk: str, log_dir: Path) -> list[Metric]:
+def http_part(
+    args: argparse.Namespace, pinning: Pinning, wrk: str, log_dir: Path, case: HttpCase
+) -> list[Metric]:
+    history = f", after {case.history} messages {SENDER}->{RECEIVER}" if case.history else ""
     print(
-        f"\n== sendMessage over HTTP, simtim vs echo: wrk -t{args.threads} -c{args.connections}, verification run "
+        f"\n== {case.method} over HTTP{history}, simtim vs echo: wrk -t{args.threads} -c{args.connections}, verification run "
         f"{args.check_seconds:g} s (Lua response() checks every reply) + timed run {args.duration:g} s, "
         f"{args.repeat} rounds =="
     )
@@ -283,10 +341,10 @@ def http_part(args: argparse.Namespace, pinning: Pinning, wrk: str, log_dir: Pat
     for round_no in range(1, args.repeat + 1):
         order = ["simtim", "echo"] if round_no % 2 else ["echo", "simtim"]
         for target in order:
-            label = f"round{round_no}-{target}"
+            label = f"{case.method}-round{round_no}-{target}"
             server = start_server(target, pinning, log_dir, label)
             try:
-                token = prepare(target, server)
+                token = prepare(target, server, case)
                 check = run_wrk(
                     args,
                     pinning,
@@ -296,6 +354,9 @@ def http_part(args: argparse.Namespace, pinning: Pinning, wrk: str, log_dir: Pat
                     args.check_seconds,
                     True,
                     log_dir / f"{label}-wrk-verify.log",
+                    path=f"/v1/{case.method}",
+                    script=case.script,
+                    check_word="check" if target == "simtim" else case.echo_check,
                 )
                 timed = run_wrk(
                     args,
@@ -306,6 +367,8 @@ def http_part(args: argparse.Namespace, pinning: Pinning, wrk: str, log_dir: Pat
                     args.duration,
                     False,
                     log_dir / f"{label}-wrk-timed.log",
+                    path=f"/v1/{case.method}",
+                    script=case.script,
                 )
                 stored = stored_messages(server) if target == "simtim" else None
             finally:
@@ -318,11 +381,15 @@ def http_part(args: argparse.Namespace, pinning: Pinning, wrk: str, log_dir: Pat
                     f"CHECK FAILED: {bad} of {check.checked} replies not HTTP 200 + code 0"
                     + (f" (first: {check.first_bad[:120]})" if check.first_bad else "")
                 )
-            answered = 1 + check.requests + timed.requests  # prepare() sent one
-            if stored is not None and not answered <= stored <= answered + 2 * args.connections:
+            if case.stores:
+                answered = 1 + check.requests + timed.requests  # prepare() sent one
+                low, high = answered, answered + 2 * args.connections
+            else:
+                low = high = case.history  # reading must not store anything
+            if stored is not None and not low <= stored <= high:
                 notes.append(
-                    f"CHECK FAILED: server stored {stored} messages for {answered} answered sends "
-                    f"(dedup hits or lost sends)"
+                    f"CHECK FAILED: server stored {stored} messages, expected {low}..{high} "
+                    f"(dedup hits, lost sends or a read that wrote)"
                 )
             if timed.non_2xx or timed.errors:
                 notes.append(f"timed run: {timed.non_2xx} non-2xx, {timed.errors} socket errors/timeouts")
@@ -357,28 +424,30 @@ def http_part(args: argparse.Namespace, pinning: Pinning, wrk: str, log_dir: Pat
             f"{statistics.median(r.server_us for r in rows):>10.0f}  {valid}/{len(rows)}"
         )
     ratio = statistics.median(ratios)
-    verdict = "MET" if ratio >= RATIO_TARGET else "MISSED"
+    verdict = "MET" if ratio >= case.goal else "MISSED"
     print(
-        f"ratio simtim/echo: median {ratio:.3f} of per-round ratios "
-        f"[{', '.join(f'{r:.3f}' for r in ratios)}]; target >= {RATIO_TARGET}: {verdict}"
+        f"{case.method} ratio simtim/echo: median {ratio:.3f} of per-round ratios "
+        f"[{', '.join(f'{r:.3f}' for r in ratios)}]; target >= {case.goal}: {verdict}"
     )
     print(
         f"CPU-normalised ratio (echo µs/req / simtim µs/req): median {statistics.median(cpu_ratios):.3f} "
         f"[{', '.join(f'{r:.3f}' for r in cpu_ratios)}]: the steadier figure when srv CPU is well under 100% "
         f"and srv wait (runnable, no CPU free) takes much of the rest, i.e. other load on the machine"
     )
-    return [
-        Metric(
-            "server sendMessage req/s ÷ uvicorn echo, same wrk",
-            statistics.median(r.rps for r in runs["simtim"]),
-            statistics.median(r.rps for r in runs["echo"]),
-            f">= {RATIO_TARGET}",
-            "req/s",
-            f"CPU-normalised {statistics.median(cpu_ratios):.2f}; per-round {', '.join(f'{r:.2f}' for r in ratios)}",
-        )
-    ]
     if any(r.saturated for rows in runs.values() for r in rows):
         print("note: some runs are INVALID (wrk used >= 90% of its core): those numbers measure the client")
+    return [
+        Metric(
+            case.metric,
+            statistics.median(r.rps for r in runs["simtim"]),
+            statistics.median(r.rps for r in runs["echo"]),
+            f">= {case.goal}",
+            "req/s",
+            f"ratio = median of per-round ratios ({', '.join(f'{r:.2f}' for r in ratios)}); "
+            f"CPU-normalised {statistics.median(cpu_ratios):.2f}",
+            ratio,
+        )
+    ]
 
 
 # --- WebSocket push latency -----------------------------------------------------------------------------
@@ -529,17 +598,19 @@ def ws_part(args: argparse.Namespace, pinning: Pinning, log_dir: Path) -> None:
 
 # --- profile ------------------------------------------------------------------------------------------
 def profile_part(args: argparse.Namespace, pinning: Pinning, wrk: str, log_dir: Path) -> None:
-    """py-spy record of a simtim server under the same wrk load, summarised by function."""
+    """py-spy record of a server (simtim, or the echo with ``--profile-target echo``) under the same
+    wrk load of the first ``--cases`` case, summarised by function."""
     py_spy = shutil.which("py-spy") or shutil.which("py-spy", path=str(Path(sys.executable).parent))
-    print(f"\n== profile: py-spy record of simtim serve under wrk for {args.profile:g} s ==")
+    target, case = args.profile_target, CASES[args.cases[0]]
+    print(f"\n== profile: py-spy record of {target} under wrk ({case.method}) for {args.profile:g} s ==")
     if py_spy is None:
         print("py-spy not found: pip install py-spy (it needs ptrace rights, e.g. root)")
         return
     out_path = log_dir / "profile-pyspy.txt"
-    server = start_server("simtim", pinning, log_dir, "profile-simtim")
+    server = start_server(target, pinning, log_dir, f"profile-{target}")
     try:
-        token = prepare("simtim", server)
-        url = f"http://{server.host}:{server.port}/v1/sendMessage"
+        token = prepare(target, server, case)
+        url = f"http://{server.host}:{server.port}/v1/{case.method}"
         with open(log_dir / "profile-wrk.log", "wb") as wrk_log:
             load = subprocess.Popen(
                 [
@@ -549,7 +620,7 @@ def profile_part(args: argparse.Namespace, pinning: Pinning, wrk: str, log_dir: 
                     f"-c{args.connections}",
                     f"-d{args.profile + 2:g}s",
                     "-s",
-                    str(LUA_SCRIPT),
+                    str(case.script),
                     url,
                     "--",
                     token,
@@ -629,6 +700,13 @@ def main(argv: list[str] | None = None) -> int:
         help="sender threads, one keep-alive connection each, paced at rate/N (default 4)",
     )
     parser.add_argument("--no-http", action="store_true", help="skip the wrk part")
+    parser.add_argument(
+        "--cases",
+        nargs="+",
+        choices=list(CASES),
+        default=list(CASES),
+        help="simtim/1 calls the wrk part drives (default: all)",
+    )
     parser.add_argument("--no-ws", action="store_true", help="skip the WebSocket latency part")
     parser.add_argument(
         "--profile",
@@ -636,6 +714,9 @@ def main(argv: list[str] | None = None) -> int:
         default=0.0,
         metavar="SECONDS",
         help="also py-spy record a simtim server under wrk for SECONDS (default off)",
+    )
+    parser.add_argument(
+        "--profile-target", choices=("simtim", "echo"), default="simtim", help="the server --profile samples"
     )
     parser.add_argument("--top", type=int, default=15, help="functions listed by --profile (default 15)")
     parser.add_argument("--server-core", type=int, default=0)
@@ -667,7 +748,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if not args.no_http:
             assert wrk is not None
-            metrics += http_part(args, pinning, wrk, log_dir)
+            for name in args.cases:
+                metrics += http_part(args, pinning, wrk, log_dir, CASES[name])
         if not args.no_ws:
             ws_part(args, pinning, log_dir)
         if args.profile:

@@ -37,7 +37,8 @@ first_bad = nil
 
 local ok_marker = '"code":0,'
 
-local function check_response(status, headers, body)
+-- global so benchmarks/wrk/get_message_list.lua (which loads this file) can reuse it
+function check_response(status, headers, body)
    checked = checked + 1
    if status ~= 200 or body == nil or not string.find(body, ok_marker, 1, true) then
       bad = bad + 1

@@ -29,18 +29,37 @@ class Close:
 
 
 class Mailbox:
-    __slots__ = ("connection", "frames", "last_event", "limit", "overflowed", "wake")
+    __slots__ = ("connection", "frames", "last_event", "limit", "overflowed", "waiter")
 
     def __init__(self, limit: int) -> None:
         self.frames: deque[str | tuple[str, Any] | Close] = deque()
         self.connection: Any = None  # the live socket's Connection, if any
-        self.wake = asyncio.Event()
+        # The writer's future while it waits for frames.  A bare future, not an asyncio.Event: a group
+        # send wakes one writer per member, and Event's waiter list and loop checks cost per wake.
+        self.waiter: asyncio.Future[None] | None = None
         self.overflowed = False
         self.limit = limit
         self.last_event = ""
 
+    def wake(self) -> None:
+        """Resume the waiting writer, if any (new frames, or its connection was replaced)."""
+        waiter = self.waiter
+        if waiter is not None:
+            self.waiter = None
+            if not waiter.done():
+                waiter.set_result(None)
+
+    async def wait(self) -> None:
+        """Until the next ``put`` or ``wake``: what the writer does when the queue is empty."""
+        waiter = self.waiter = asyncio.get_running_loop().create_future()
+        try:
+            await waiter
+        finally:
+            if self.waiter is waiter:
+                self.waiter = None
+
     def hold(self, name: str, item: tuple[str, Any]) -> None:
-        """Queue an event while no socket is open: nobody waits on ``wake``, so skip it."""
+        """Queue an event while no socket is open: no writer waits, so none is woken."""
         frames = self.frames
         if len(frames) >= self.limit:
             frames.clear()  # overflow: drop the queue, the client resyncs (NET-1)
@@ -58,4 +77,4 @@ class Mailbox:
         if name == SDK_STATE_NOT_READY and self.last_event == KICKED_OUT:
             self.frames.append(Close(CLOSE_KICKED))  # kickedOut, sdkStateNotReady, then close 4001
         self.last_event = name
-        self.wake.set()
+        self.wake()

@@ -1,0 +1,61 @@
+"""The event-socket writer's queue: frames in order, a waiting writer resumed by each put."""
+
+from __future__ import annotations
+
+import asyncio
+
+from simtim.model.events import KICKED_OUT, MESSAGE_RECEIVED, SDK_STATE_NOT_READY
+from simtim.server.mailbox import CLOSE_KICKED, Close, Mailbox
+
+
+def test_a_put_resumes_the_waiting_writer_with_the_frame() -> None:
+    async def scenario() -> list[str | tuple[str, object] | Close]:
+        box = Mailbox(limit=10)
+        got: list[str | tuple[str, object] | Close] = []
+
+        async def writer() -> None:
+            while len(got) < 2:
+                while box.frames:
+                    got.append(box.frames.popleft())
+                if len(got) < 2:
+                    await box.wait()
+
+        task = asyncio.create_task(writer())
+        await asyncio.sleep(0)  # the writer is waiting now
+        assert box.waiter is not None
+        box.put(MESSAGE_RECEIVED, "first")
+        await asyncio.sleep(0)
+        box.put(MESSAGE_RECEIVED, "second")
+        await asyncio.wait_for(task, 1)
+        return got
+
+    assert asyncio.run(scenario()) == ["first", "second"]
+
+
+def test_wake_without_a_writer_and_a_cancelled_wait_leave_no_waiter_behind() -> None:
+    async def scenario() -> Mailbox:
+        box = Mailbox(limit=10)
+        box.wake()  # nobody waits: nothing happens
+        task = asyncio.create_task(box.wait())
+        await asyncio.sleep(0)
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        return box
+
+    assert asyncio.run(scenario()).waiter is None
+
+
+def test_overflow_drops_the_queue_and_the_next_socket_is_told() -> None:
+    box = Mailbox(limit=2)
+    for text in ("a", "b", "c"):
+        box.put(MESSAGE_RECEIVED, text)
+    assert box.overflowed and list(box.frames) == ["c"]  # NET-1: the client resyncs from history
+
+
+def test_a_kick_queues_the_close_after_its_frames() -> None:
+    box = Mailbox(limit=10)
+    box.put(KICKED_OUT, "kicked")
+    box.put(SDK_STATE_NOT_READY, "not ready")
+    first, second, last = box.frames
+    assert (first, second) == ("kicked", "not ready")
+    assert isinstance(last, Close) and last.code == CLOSE_KICKED

@@ -383,3 +383,24 @@ def test_mbr_1_members_added_removed_quit_and_dismissed(
     with pytest.raises(SdkError) as gone:
         bob.call("getGroupProfile", {"groupID": "pub1"})
     assert gone.value.code == 10010  # GRP-3: dismissed, through the model
+
+
+IDLE_SECONDS = 60
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("flavour", ["tim", "chat"])
+def test_websdk_an_idle_session_makes_at_most_one_request_a_second(
+    server: Server, open_sdk: Callable[[str], NodeSdk], flavour: str
+) -> None:
+    """No SDK-driven reply storm: after login and its bootstrap, an idle client's frames per second
+    (keep-alives included) stay at or under 1 for a minute."""
+    sdk = open_sdk(flavour)
+    sdk.login("alice", now=server.now)
+    settle()
+    before = sdk.frames_sent()
+    time.sleep(IDLE_SECONDS)
+    sent = sdk.frames_sent() - before  # counted inside Node: the stats command sends nothing
+    rate = sent / IDLE_SECONDS
+    print(f"{flavour}: {sent} frames in {IDLE_SECONDS} s idle = {rate:.2f} requests/s")
+    assert rate <= 1.0

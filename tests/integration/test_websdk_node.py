@@ -404,3 +404,46 @@ def test_websdk_an_idle_session_makes_at_most_one_request_a_second(
     rate = sent / IDLE_SECONDS
     print(f"{flavour}: {sent} frames in {IDLE_SECONDS} s idle = {rate:.2f} requests/s")
     assert rate <= 1.0
+
+
+@pytest.mark.parametrize(("first", "second"), PAIRS)
+def test_page_1_history_pages_hold_at_most_15_messages(
+    server: Server, open_sdk: Callable[[str], NodeSdk], first: str, second: str
+) -> None:
+    alice, bob = open_sdk(first), open_sdk(second)
+    alice.login("alice", now=server.now)
+    bob.login("bob", now=server.now)
+    for n in range(20):
+        alice.text("bob", f"m{n}")
+    bob.event("onMessageReceived", lambda data: texts(data) == ["m19"])
+    # a fresh SDK has nothing cached: every page comes from the server (getroammsg)
+    reader = open_sdk(second)
+    reader.login("bob", now=server.now)
+    page = reader.call("getMessageList", {"conversationID": "C2Calice", "count": 15})
+    assert texts(page["messageList"]) == [f"m{n}" for n in range(5, 20)]
+    assert page["isCompleted"] is False
+    rest = reader.call(
+        "getMessageList", {"conversationID": "C2Calice", "nextReqMessageID": page["nextReqMessageID"]}
+    )
+    assert texts(rest["messageList"]) == [f"m{n}" for n in range(5)]
+    assert rest["isCompleted"] is True
+
+
+@pytest.mark.parametrize(("first", "second"), PAIRS)
+def test_rev_2_a_group_recall_reaches_members_and_logout_ends_the_session(
+    server: Server, open_sdk: Callable[[str], NodeSdk], first: str, second: str
+) -> None:
+    alice, bob = open_sdk(first), open_sdk(second)
+    alice.login("alice", now=server.now)
+    bob.login("bob", now=server.now)
+    alice.call("createGroup", {"type": "Public", "name": "team", "groupID": "team3"})
+    bob.call("joinGroup", {"groupID": "team3"})
+    sent = alice.text("team3", "oops", "GROUP")["message"]
+    bob.event("onMessageReceived", lambda data: group_texts(data) == ["oops"])
+    alice.call("revokeMessage", {"$message": sent["ID"]})
+    revoked = bob.event("onMessageRevoked")
+    assert [m["ID"] for m in revoked] == [sent["ID"]]
+
+    online = server.admin.admin("snapshot", {}).data["counts"]["online"]
+    bob.call("logout")
+    assert server.admin.admin("snapshot", {}).data["counts"]["online"] == online - 1  # INST-1

@@ -1,0 +1,439 @@
+"""TimWebDriver: the Web SDK face of a server (``timweb+ws://HOST:PORT``), spoken like the official SDK.
+
+Each SDK instance is one WebSocket on ``/binfo`` (binary frames of UTF-8 JSON; ``?frames=text`` in the
+target URL picks ``/info``).  A TIM method becomes the Web SDK command(s) the official SDK sends for it
+(TIM-SDK.md, TIM-WEB-WIRE.md), the reply becomes what the SDK resolves, and pushes become the SDK's
+events.  Where the wire has no command for a method, or no push for an event, the driver says so
+(``gaps``, ``Reply.not_supported``) and never works it out on the client side (DESIGN rule 6).
+
+What the SDK itself keeps on the client is kept here too, because it is part of the SDK's contract,
+not of the server's: the instance lifecycle (``create``; a call before ``login`` or after ``destroy``
+is refused by the SDK without a request, INST-1), ``repeatLogin``, and the events the SDK fires
+for its own state (``sdkStateReady`` after the login reply, ``sdkStateNotReady`` after logout or a kick).
+
+Admin operations (``importAccount``, ``advanceClock``, ``snapshot`` ...) are not part of the Web SDK
+wire: they go to the simtim admin API on the same host when that answers (``simtim serve
+--admin-key``), which is how the probe finds the ``admin`` and ``fake_clock`` capabilities.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from simtim.driver import timweb_map as wire
+from simtim.driver.base import Call, DriverError, EventStream, Reply
+from simtim.driver.http import HttpDriver, Transport
+from simtim.driver.timweb_socket import WebSocketSession
+from simtim.errors import Code
+from simtim.model.events import (
+    KICKED_OUT,
+    MESSAGE_RECEIVED,
+    SDK_STATE_NOT_READY,
+    SDK_STATE_READY,
+)
+from simtim.model.lifecycle import DESTROYED, KICKED, NEW, ONLINE, InstanceState, state_error
+from simtim.model.world import METHODS
+from simtim.protocol.web.codec import PUSH_FORCE_OFFLINE, PUSH_MESSAGE
+
+#: what the official SDK resolves for these before it asks the server (conversation APIs say 6004
+#: before login, CONV-1)
+CONVERSATION_APIS = frozenset(
+    {
+        "getMessageList",
+        "setMessageRead",
+        "getConversationList",
+        "getConversationProfile",
+        "deleteConversation",
+    }
+)
+#: TIM methods and events the Web SDK wire, as this driver speaks it, has no counterpart for
+EVENT_GAPS: dict[str, str] = {
+    "onConversationListUpdated": "the Web SDK wire pushes no conversation list; the official SDK "
+    "derives it on the client",
+}
+#: stat_forceoffline's reason -> kickedOut type (the SDK's KICKED_OUT_* values)
+KICK_TYPES = {
+    1: "multipleAccount",
+    2: "multipleDevice",
+    3: "userSigExpired",
+    4: "REST_API_Kick",
+}
+
+
+@dataclass(eq=False)
+class Instance:
+    """One SDK instance: the client's view of its lifecycle and, while logged in, its socket."""
+
+    sdkappid: int
+    platform: str = "web"
+    state: InstanceState = NEW
+    user_id: str = ""
+    socket: WebSocketSession | None = None
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+Handler = Callable[["TimWebDriver", Instance, Mapping[str, Any]], Reply]
+
+
+class TimWebDriver:
+    gaps: Mapping[str, str] = {}  # filled below from HANDLERS
+
+    def __init__(
+        self,
+        http_base: str,
+        *,
+        admin_key: str | None = None,
+        timeout: float = 5.0,
+        transport: Transport | None = None,
+        binary: bool = True,
+    ) -> None:
+        # the admin API beside the face, over simtim/1's transport (whose open_events is our socket)
+        self._admin = HttpDriver(
+            http_base, admin_key=admin_key, timeout=timeout, transport=transport, events=False
+        )
+        self.transport = self._admin.transport
+        self.timeout = timeout
+        self.binary = binary
+        self._instances: dict[str, Instance] = {}
+        self._streams: dict[str, EventStream] = {}
+        self._lock = threading.Lock()
+
+    # --- the Driver protocol ----------------------------------------------------------------
+    def call(self, call: Call) -> Reply:
+        try:
+            return self._call(call)
+        except DriverError as exc:
+            return Reply.transport_failure(str(exc))
+        except Exception as exc:  # a driver never crashes its caller (DESIGN rule 6)
+            return Reply.transport_failure(f"{type(exc).__name__}: {exc}")
+
+    def events(self, session: str) -> EventStream:
+        with self._lock:
+            stream = self._streams.get(session)
+            if stream is None:
+                stream = self._streams[session] = EventStream(session)
+            return stream
+
+    def admin(self, op: str, body: Mapping[str, Any]) -> Reply:
+        return self._admin.admin(op, body)
+
+    def close(self) -> None:
+        for instance in list(self._instances.values()):
+            if instance.socket is not None:
+                instance.socket.close()
+        self._admin.close()
+        for stream in self._streams.values():
+            stream.close()
+
+    # --- dispatch -----------------------------------------------------------------------------
+    def _call(self, call: Call) -> Reply:
+        if call.method == "create":
+            return self._create(call.args)
+        if call.method == "login" and call.session is None:
+            created = self._create(call.args)
+            if not created.ok:
+                return created
+            session = str(created.data["session"])
+            reply = self._call(Call("login", call.args, session))
+            if not reply.ok:
+                self._instances.pop(session, None)
+                return reply
+            return Reply(0, "", {**reply.data, "session": session})
+        instance = self._instances.get(call.session or "")
+        if instance is None:
+            return Reply(int(Code.NOT_LOGGED_IN), "unknown session")
+        handler = HANDLERS.get(call.method)
+        if handler is None:
+            return Reply.not_supported(f"the Web SDK wire has no command for {call.method} in this driver")
+        if call.method in ("login", "logout", "destroy"):
+            return handler(self, instance, call.args)
+        if instance.state is not ONLINE or instance.socket is None:  # the SDK refuses without a request
+            error = state_error(instance.state, conversation_api=call.method in CONVERSATION_APIS)
+            return Reply(int(error.code), error.message)
+        return handler(self, instance, call.args)
+
+    def _create(self, args: Mapping[str, Any]) -> Reply:
+        sdkappid = args.get("SDKAppID")
+        if isinstance(sdkappid, bool) or not isinstance(sdkappid, int):
+            return Reply(int(Code.INVALID_PARAMETERS), "SDKAppID must be an integer")
+        session = secrets.token_urlsafe(18)
+        platform = args.get("platform", "web")
+        self._instances[session] = Instance(sdkappid, str(platform) if isinstance(platform, str) else "web")
+        return Reply(0, "", {"session": session})
+
+    # --- wire helpers ---------------------------------------------------------------------------
+    def request(self, instance: Instance, servcmd: str, body: Mapping[str, Any]) -> Reply:
+        """One command on the instance's socket: the reply body as a Reply (ErrorCode passes through)."""
+        socket = instance.socket
+        if socket is None:
+            return Reply(int(Code.NOT_LOGGED_IN), "not logged in")
+        answer = socket.request(servcmd, body)
+        code = answer.get("ErrorCode", 0)
+        if isinstance(code, bool) or not isinstance(code, int):
+            return Reply.transport_failure(f"{servcmd}: the reply has no integer ErrorCode")
+        data = {k: v for k, v in answer.items() if k not in ("ActionStatus", "ErrorCode", "ErrorInfo")}
+        return Reply(code, str(answer.get("ErrorInfo", "")), data)
+
+    def session_of(self, instance: Instance) -> str:
+        for session, known in self._instances.items():
+            if known is instance:
+                return session
+        return ""
+
+    def _open_socket(self, instance: Instance, session: str) -> WebSocketSession:
+        stream = self.events(session)
+
+        def on_push(servcmd: str, body: dict[str, Any]) -> None:
+            self._push(instance, stream, servcmd, body)
+
+        def on_close() -> None:
+            pass  # a dropped socket shows as 6010 on the next call
+
+        return WebSocketSession(
+            self.transport,
+            sdkappid=instance.sdkappid,
+            platform=wire.PLATFORM_NUMBER.get(instance.platform, 7),
+            timeout=self.timeout,
+            on_push=on_push,
+            on_close=on_close,
+            binary=self.binary,
+        )
+
+    # --- pushes -> events ---------------------------------------------------------------------------
+    def _push(self, instance: Instance, stream: EventStream, servcmd: str, body: dict[str, Any]) -> None:
+        if servcmd == PUSH_MESSAGE:
+            for item in body.get("EventArray") or []:
+                if isinstance(item, dict):
+                    self._message_event(instance, stream, item)
+        elif servcmd == PUSH_FORCE_OFFLINE:
+            self._kicked(instance, stream, body)
+
+    def _message_event(self, instance: Instance, stream: EventStream, item: dict[str, Any]) -> None:
+        me = instance.user_id
+        for message in item.get("C2cMsgArray") or []:
+            if isinstance(message, dict):
+                stream.put(MESSAGE_RECEIVED, [wire.c2c_message(message, me)])
+        for message in item.get("GroupMsgArray") or []:
+            if isinstance(message, dict):
+                group_id = str(message.get("GroupId", message.get("GroupCode", "")))
+                stream.put(MESSAGE_RECEIVED, [wire.group_message(message, group_id, me)])
+
+    def _kicked(self, instance: Instance, stream: EventStream, body: dict[str, Any]) -> None:
+        """INST-3..6: the server says this instance is offline; the SDK fires kickedOut, then not-ready."""
+        notify = body.get("KickoutMsgNotify")
+        reason = notify.get("Reason", notify.get("KickType")) if isinstance(notify, dict) else None
+        kick_type = KICK_TYPES.get(reason, str(reason)) if isinstance(reason, int) else str(reason or "")
+        if isinstance(notify, dict) and isinstance(notify.get("Type"), str):
+            kick_type = notify["Type"]
+        with instance.lock:
+            if instance.state is not ONLINE:
+                return
+            instance.state = KICKED
+        stream.put(KICKED_OUT, {"type": kick_type})
+        stream.put(SDK_STATE_NOT_READY, {})
+
+
+# --- handlers: one TIM method each -------------------------------------------------------------------
+def _login(driver: TimWebDriver, instance: Instance, args: Mapping[str, Any]) -> Reply:
+    if instance.state is DESTROYED:
+        error = state_error(DESTROYED)
+        return Reply(int(error.code), error.message)
+    user_id = args.get("userID")
+    if instance.state is ONLINE and instance.socket is not None and user_id == instance.user_id:
+        return Reply(0, "", {"repeatLogin": True})  # INST-2: the SDK resolves without a request
+    sig = args.get("userSig")
+    platform = args.get("platform")
+    if isinstance(platform, str):
+        instance.platform = platform
+    session = driver.session_of(instance)
+    if instance.socket is not None:
+        instance.socket.close()
+    socket = driver._open_socket(instance, session)
+    socket.identifier = str(user_id) if isinstance(user_id, str) else ""
+    socket.usersig = str(sig) if isinstance(sig, str) else ""
+    instance.socket = socket
+    reply = driver.request(instance, "im_open_status.wslogin", {"State": "Online", "InstType": 0})
+    if not reply.ok:
+        socket.close()
+        instance.socket = None
+        return reply
+    a2, tinyid = reply.data.get("A2Key"), reply.data.get("TinyId")
+    if not isinstance(a2, str) or not a2 or tinyid in (None, ""):
+        socket.close()
+        instance.socket = None
+        return Reply.transport_failure("wslogin answered without A2Key/TinyId")
+    socket.a2, socket.tinyid = a2, str(tinyid)
+    instid = reply.data.get("InstId")
+    socket.instid = instid if isinstance(instid, int) else 0
+    with instance.lock:
+        instance.state = ONLINE
+        instance.user_id = socket.identifier
+    driver.events(session).put(SDK_STATE_READY, {})
+    return Reply(0, "", {"repeatLogin": False})
+
+
+def _logout(
+    driver: TimWebDriver, instance: Instance, args: Mapping[str, Any], destroy: bool = False
+) -> Reply:
+    if instance.state is DESTROYED:
+        error = state_error(DESTROYED)
+        return Reply(int(error.code), error.message)
+    was_online = instance.state is ONLINE
+    if was_online and instance.socket is not None:
+        reply = driver.request(instance, "im_open_status.wslogout", {})
+        if not reply.ok and not destroy:
+            return reply
+    if instance.socket is not None:
+        instance.socket.close()
+        instance.socket = None
+    with instance.lock:
+        instance.state = DESTROYED if destroy else NEW
+    if was_online:
+        driver.events(driver.session_of(instance)).put(SDK_STATE_NOT_READY, {})
+    return Reply(0, "", {})
+
+
+def _destroy(driver: TimWebDriver, instance: Instance, args: Mapping[str, Any]) -> Reply:
+    return _logout(driver, instance, args, destroy=True)
+
+
+def _send_message(driver: TimWebDriver, instance: Instance, args: Mapping[str, Any]) -> Reply:
+    message = args.get("message")
+    if not isinstance(message, Mapping):
+        return Reply(int(Code.INVALID_PARAMETERS), "message must be an object")
+    kind = message.get("conversationType")
+    to = message.get("to")
+    random = message.get("random")
+    random = random if isinstance(random, int) and not isinstance(random, bool) else secrets.randbelow(2**32)
+    body: dict[str, Any] = {
+        "MsgBody": wire.body_to_wire(message),
+        "CloudCustomData": message.get("cloudCustomData") or "",
+    }
+    if isinstance(message.get("clientTime"), int):
+        body["MsgClientTime"] = message["clientTime"]
+    me = instance.user_id
+    if kind == wire.GROUP:
+        body.update({"GroupId": to, "Random": random, "MsgPriority": message.get("priority") or "Normal"})
+        reply = driver.request(instance, "group_open_http_svc.send_group_msg", body)
+        if not reply.ok:
+            return reply
+        item = {
+            **body,
+            "From_Account": me,
+            "MsgSeq": reply.data.get("MsgSeq", 0),
+            "MsgTime": reply.data.get("MsgTime", 0),
+        }
+        item["MsgPriority"] = wire.PRIORITY_NUMBER.get(str(body["MsgPriority"]), 2)
+        return Reply(0, "", {"message": wire.group_message(item, str(to), me)})
+    body.update({"From_Account": me, "To_Account": to, "MsgRandom": random})
+    if kind != wire.C2C:
+        body["ConversationType"] = kind  # the server refuses the shape (6017), as for any client
+    reply = driver.request(instance, "openim.sendmsg", body)
+    if not reply.ok:
+        return reply
+    item = {
+        **body,
+        "MsgSeq": reply.data.get("MsgSeq", 0),
+        "MsgTimeStamp": reply.data.get("MsgTime", 0),
+        "MsgKey": reply.data.get("MsgKey", ""),
+    }
+    return Reply(0, "", {"message": wire.c2c_message(item, me)})
+
+
+def _get_message_list(driver: TimWebDriver, instance: Instance, args: Mapping[str, Any]) -> Reply:
+    conversation = args.get("conversationID")
+    count = args.get("count", 15)
+    cursor = args.get("nextReqMessageID") or ""
+    me = instance.user_id
+    if isinstance(conversation, str) and conversation.startswith(wire.C2C):
+        body: dict[str, Any] = {
+            "Peer_Account": conversation[len(wire.C2C) :],
+            "MaxCnt": count,
+            "LastMsgTime": 0,
+            "MsgKey": "",
+            "WithRecalledMsg": 1,
+            "GetDirection": 0,
+        }
+        if isinstance(cursor, str) and cursor:
+            body["MsgKey"] = cursor
+            body["LastMsgTime"] = wire.c2c_time_of(cursor) or 0
+        reply = driver.request(instance, "openim.getroammsg", body)
+        if not reply.ok:
+            return reply
+        items = [m for m in reply.data.get("MsgList") or [] if isinstance(m, dict)]
+        messages = [wire.c2c_message(m, me) for m in items]
+    elif isinstance(conversation, str) and conversation.startswith(wire.GROUP):
+        group_id = conversation[len(wire.GROUP) :]
+        body = {"GroupId": group_id, "ReqMsgNumber": count}
+        if isinstance(cursor, str) and cursor:
+            parsed = wire.parse_group_message_id(cursor)
+            body["ReqMsgSeq"] = parsed[1] - 1 if parsed else cursor
+        reply = driver.request(instance, "group_open_http_svc.group_msg_get", body)
+        if not reply.ok:
+            return reply
+        items = [m for m in reply.data.get("RspMsgList") or [] if isinstance(m, dict)]
+        messages = [wire.group_message(m, group_id, me) for m in items]
+    else:
+        return driver.request(instance, "openim.getroammsg", {"Peer_Account": conversation, "MaxCnt": count})
+    messages.sort(key=lambda m: (m["time"], m["sequence"]))  # the wire sends newest first
+    completed = bool(reply.data.get("Complete", reply.data.get("IsFinished", 1)))
+    return Reply(
+        0,
+        "",
+        {
+            "messageList": messages,
+            "nextReqMessageID": "" if completed or not messages else messages[0]["ID"],
+            "isCompleted": completed,
+        },
+    )
+
+
+def _get_my_profile(driver: TimWebDriver, instance: Instance, args: Mapping[str, Any]) -> Reply:
+    me = instance.user_id
+    reply = driver.request(
+        instance, "profile.portrait_get", {"To_Account": [me], "TagList": [wire.TAG_NICK, wire.TAG_AVATAR]}
+    )
+    if not reply.ok:
+        return reply
+    items = reply.data.get("UserProfileItem") or []
+    mine = next((i for i in items if isinstance(i, dict) and i.get("To_Account") == me), {})
+    return Reply(0, "", {"profile": wire.profile_from_wire(me, mine.get("ProfileItem"))})
+
+
+def _update_my_profile(driver: TimWebDriver, instance: Instance, args: Mapping[str, Any]) -> Reply:
+    items = wire.profile_items(args)
+    if items is None:
+        return Reply.not_supported("updateMyProfile: a field without a standard profile tag")
+    reply = driver.request(
+        instance, "profile.portrait_set", {"From_Account": instance.user_id, "ProfileItem": items}
+    )
+    if not reply.ok:
+        return reply
+    return _get_my_profile(driver, instance, {})
+
+
+HANDLERS: dict[str, Handler] = {
+    "login": _login,
+    "logout": _logout,
+    "destroy": _destroy,
+    "sendMessage": _send_message,
+    "getMessageList": _get_message_list,
+    "getMyProfile": _get_my_profile,
+    "updateMyProfile": _update_my_profile,
+}
+
+
+def _gaps() -> dict[str, str]:
+    """Every TIM method without a handler (run on neither side by the cell), and the events above."""
+    gaps = dict(EVENT_GAPS)
+    for method in METHODS:
+        if method not in HANDLERS and method != "create":
+            gaps[method] = f"the timweb driver has no Web SDK command mapped for {method}"
+    return gaps
+
+
+TimWebDriver.gaps = _gaps()

@@ -1,0 +1,186 @@
+"""The Web SDK wire's bodies (REST v4 names) as TIM SDK values, and back: what the official SDK does
+between its public API and its socket.
+
+Pure functions, no I/O.  A message read from the wire (a push, a history page, a send reply) becomes
+the SDK's ``Message`` fields (MSG-4) as the instance's user sees them; element contents go through the
+vocabulary the REST and Web SDK faces share (``simtim/protocol/rest/vocabulary.py``), so a message
+reads the same whichever face wrote it.
+
+Message IDs are the client's to build (the SDK makes ``<tinyid>-<time>-<random>``); this client uses
+what the wire itself identifies a message by, so an ID handed back (``revokeMessage``,
+``nextReqMessageID``) turns into the wire's cursor again: ``MsgKey`` for C2C, ``GroupId`` + ``MsgSeq``
+for a group.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from simtim.protocol.rest.vocabulary import MSG_FLAG_REVOKED, element_from_rest, element_to_rest
+
+C2C = "C2C"
+GROUP = "GROUP"
+#: ``MsgPriority`` numbers of group messages (REST v4) -> the SDK's names
+PRIORITY_NAME = {1: "High", 2: "Normal", 3: "Low", 4: "Lowest"}
+PRIORITY_NUMBER = {name: number for number, name in PRIORITY_NAME.items()}
+#: profile tags of the standard fields the SDK reads (TIM-REST "profile")
+TAG_NICK = "Tag_Profile_IM_Nick"
+TAG_AVATAR = "Tag_Profile_IM_Image"
+PROFILE_TAGS = {"nick": TAG_NICK, "avatar": TAG_AVATAR}
+#: TIM's platform numbers in the URL and head (the web SDK says 7)
+PLATFORM_NUMBER = {"web": 7, "iOS": 2, "Android": 1, "Windows": 3, "Mac": 4, "iPad": 5, "Linux": 6}
+GROUP_ID_SEPARATOR = "#seq"
+
+
+def group_message_id(group_id: str, seq: int) -> str:
+    return f"{group_id}{GROUP_ID_SEPARATOR}{seq}"
+
+
+def parse_group_message_id(message_id: str) -> tuple[str, int] | None:
+    group_id, sep, seq = message_id.rpartition(GROUP_ID_SEPARATOR)
+    if not sep or not seq.isdigit():
+        return None
+    return group_id, int(seq)
+
+
+def c2c_time_of(msg_key: str) -> int | None:
+    """``{MsgSeq}_{MsgRandom}_{MsgTime}`` -> MsgTime (REST-4's key; the cursor of ``getroammsg``)."""
+    parts = msg_key.split("_")
+    return int(parts[-1]) if len(parts) == 3 and parts[-1].isdigit() else None
+
+
+def body_to_wire(message: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The SDK's ``type``/``payload`` (or ``elements``) -> ``MsgBody``."""
+    elements = message.get("elements")
+    if isinstance(elements, list) and elements:
+        return [
+            element_to_rest(e.get("type"), e.get("payload")) if isinstance(e, dict) else e for e in elements
+        ]
+    return [element_to_rest(message.get("type"), message.get("payload"))]
+
+
+def body_from_wire(msg_body: Any) -> dict[str, Any]:
+    """``MsgBody`` -> ``type`` + ``payload`` (+ ``elements`` when there are several)."""
+    items = [item for item in msg_body if isinstance(item, dict)] if isinstance(msg_body, list) else []
+    converted = [element_from_rest(item) for item in items]
+    if not converted:
+        return {"type": "", "payload": None}
+    kind, payload = converted[0]
+    out: dict[str, Any] = {"type": kind, "payload": payload}
+    if len(converted) > 1:
+        out["elements"] = [{"type": k, "payload": p} for k, p in converted]
+    return out
+
+
+def c2c_message(item: Mapping[str, Any], me: str) -> dict[str, Any]:
+    """One C2C message of a push or a ``getroammsg`` page, as ``me`` sees it."""
+    sender = str(item.get("From_Account", ""))
+    to = str(item.get("To_Account", ""))
+    peer = to if sender == me else sender
+    content = body_from_wire(item.get("MsgBody"))
+    flags = item.get("MsgFlagBits", 0)
+    return _ordered(
+        str(item.get("MsgKey", "")),
+        content,
+        conversation_id=C2C + peer,
+        conversation_type=C2C,
+        to=to,
+        sender=sender,
+        me=me,
+        time=item.get("MsgTimeStamp", item.get("MsgTime", 0)),
+        sequence=item.get("MsgSeq", 0),
+        random=item.get("MsgRandom", 0),
+        revoked=bool(isinstance(flags, int) and flags & MSG_FLAG_REVOKED),
+        priority="Normal",
+        item=item,
+    )
+
+
+def group_message(item: Mapping[str, Any], group_id: str, me: str) -> dict[str, Any]:
+    """One group message of a push or a ``group_msg_get`` page, as ``me`` sees it."""
+    sender = str(item.get("From_Account", ""))
+    seq = item.get("MsgSeq", 0)
+    content = body_from_wire(item.get("MsgBody"))
+    priority = item.get("MsgPriority", 2)
+    return _ordered(
+        group_message_id(group_id, seq if isinstance(seq, int) else 0),
+        content,
+        conversation_id=GROUP + group_id,
+        conversation_type=GROUP,
+        to=group_id,
+        sender=sender,
+        me=me,
+        time=item.get("MsgTimeStamp", item.get("MsgTime", 0)),
+        sequence=seq,
+        random=item.get("MsgRandom", item.get("Random", 0)),
+        revoked=item.get("IsPlaceMsg") == 2,
+        priority=PRIORITY_NAME.get(priority, "Normal") if isinstance(priority, int) else str(priority),
+        item=item,
+    )
+
+
+def _ordered(
+    message_id: str,
+    content: dict[str, Any],
+    *,
+    conversation_id: str,
+    conversation_type: str,
+    to: str,
+    sender: str,
+    me: str,
+    time: Any,
+    sequence: Any,
+    random: Any,
+    revoked: bool,
+    priority: str,
+    item: Mapping[str, Any],
+) -> dict[str, Any]:
+    """The SDK Message fields (MSG-4) in one place, for C2C and group alike."""
+    data: dict[str, Any] = {
+        "ID": message_id,
+        "type": content["type"],
+        "payload": content["payload"],
+        "conversationID": conversation_id,
+        "conversationType": conversation_type,
+        "to": to,
+        "from": sender,
+        "flow": "out" if sender == me else "in",
+        "time": time,
+        "sequence": sequence,
+        "random": random,
+        "status": "success",
+        "isRevoked": revoked,
+        "priority": priority,
+        "nick": str(item.get("From_AccountNick", item.get("NickName", ""))),
+        "avatar": str(item.get("From_AccountHeadurl", item.get("FaceUrl", ""))),
+        "cloudCustomData": str(item.get("CloudCustomData", "")),
+    }
+    if "elements" in content:
+        data["elements"] = content["elements"]
+    return data
+
+
+def profile_from_wire(user_id: str, items: Any) -> dict[str, Any]:
+    """``ProfileItem [{Tag, Value}]`` -> the SDK's ``{userID, nick, avatar}``."""
+    values = (
+        {i.get("Tag"): i.get("Value") for i in items if isinstance(i, dict)}
+        if isinstance(items, list)
+        else {}
+    )
+    return {
+        "userID": user_id,
+        "nick": str(values.get(TAG_NICK) or ""),
+        "avatar": str(values.get(TAG_AVATAR) or ""),
+    }
+
+
+def profile_items(args: Mapping[str, Any]) -> list[dict[str, Any]] | None:
+    """``updateMyProfile`` options -> ``ProfileItem``; None when it names a field the wire has no tag for."""
+    items = []
+    for key, value in args.items():
+        tag = PROFILE_TAGS.get(key)
+        if tag is None:
+            return None
+        items.append({"Tag": tag, "Value": value})
+    return items

@@ -276,7 +276,9 @@ class ScenarioRun:
                     cell.provision(account.name, account.nick, rule="AUTH-5")
         for account in scenario.accounts:
             if account.login and not self.offline:
-                cell.login(account.name, account.platform, rule="INST-2", step="setup: login")
+                login = cell.login(account.name, account.platform, rule="INST-2", step="setup: login")
+                if login.unsupported and not self.skip_reason:  # every step may need this instance
+                    self.skip_reason = f"the target cannot log {account.name} in: {login.unsupported}"
                 if account.nick and not cell.info.admin and cell.target_rest is None:
                     cell.do(
                         account.name,

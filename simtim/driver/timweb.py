@@ -20,22 +20,19 @@ from __future__ import annotations
 
 import secrets
 import threading
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from simtim.driver import timweb_map as wire
+from simtim.driver import timweb_messages
 from simtim.driver.base import Call, DriverError, EventStream, Reply
 from simtim.driver.http import HttpDriver, Transport
 from simtim.driver.timweb_socket import WebSocketSession
 from simtim.errors import Code
-from simtim.model.events import (
-    KICKED_OUT,
-    MESSAGE_RECEIVED,
-    SDK_STATE_NOT_READY,
-    SDK_STATE_READY,
-)
-from simtim.model.lifecycle import DESTROYED, KICKED, NEW, ONLINE, InstanceState, state_error
+from simtim.model.events import KICK_USERSIG_EXPIRED, KICKED_OUT, SDK_STATE_NOT_READY, SDK_STATE_READY
+from simtim.model.lifecycle import DESTROYED, EXPIRED, KICKED, NEW, ONLINE, InstanceState, state_error
 from simtim.model.world import METHODS
 from simtim.protocol.web.codec import PUSH_FORCE_OFFLINE, PUSH_MESSAGE
 
@@ -55,13 +52,13 @@ EVENT_GAPS: dict[str, str] = {
     "onConversationListUpdated": "the Web SDK wire pushes no conversation list; the official SDK "
     "derives it on the client",
 }
-#: stat_forceoffline's reason -> kickedOut type (the SDK's KICKED_OUT_* values)
-KICK_TYPES = {
-    1: "multipleAccount",
-    2: "multipleDevice",
-    3: "userSigExpired",
-    4: "REST_API_Kick",
-}
+#: stat_forceoffline's ``KickType`` -> kickedOut type (the SDK's KICKED_OUT_* values)
+KICK_TYPES = {1: "multipleAccount", 2: "multipleDevice", 3: "REST_API_Kick", 4: "userSigExpired"}
+WEB_PLATFORM = "web"
+#: admin operations that name a message by the server's own ID (REST steps name it by MsgKey)
+ADMIN_BY_MESSAGE_ID = frozenset({"recallMessage"})
+#: messages an instance remembers for revoke notices (the SDK keeps a bounded cache too)
+SEEN_LIMIT = 2000
 
 
 @dataclass(eq=False)
@@ -74,6 +71,16 @@ class Instance:
     user_id: str = ""
     socket: WebSocketSession | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
+    #: messages this instance has seen (sent, pushed, paged), by ID, as its user sees them: what the
+    #: SDK's message cache gives a revoke notice (which names a message, not its body)
+    seen: OrderedDict[str, dict[str, Any]] = field(default_factory=OrderedDict)
+
+    def remember(self, message: dict[str, Any]) -> dict[str, Any]:
+        self.seen[message["ID"]] = message
+        self.seen.move_to_end(message["ID"])
+        while len(self.seen) > SEEN_LIMIT:
+            self.seen.popitem(last=False)
+        return message
 
 
 Handler = Callable[["TimWebDriver", Instance, Mapping[str, Any]], Reply]
@@ -119,6 +126,10 @@ class TimWebDriver:
             return stream
 
     def admin(self, op: str, body: Mapping[str, Any]) -> Reply:
+        if op in ADMIN_BY_MESSAGE_ID:  # its IDs are simtim/1's; this client only knows the wire's keys
+            return Reply.not_supported(
+                f"admin {op} names a message by its simtim/1 ID, unknown on the Web SDK wire"
+            )
         return self._admin.admin(op, body)
 
     def close(self) -> None:
@@ -196,7 +207,7 @@ class TimWebDriver:
         return WebSocketSession(
             self.transport,
             sdkappid=instance.sdkappid,
-            platform=wire.PLATFORM_NUMBER.get(instance.platform, 7),
+            platform=wire.WEB_PLATFORM_NUMBER,
             timeout=self.timeout,
             on_push=on_push,
             on_close=on_close,
@@ -208,31 +219,20 @@ class TimWebDriver:
         if servcmd == PUSH_MESSAGE:
             for item in body.get("EventArray") or []:
                 if isinstance(item, dict):
-                    self._message_event(instance, stream, item)
+                    timweb_messages.push_to_events(instance, stream, item)
         elif servcmd == PUSH_FORCE_OFFLINE:
-            self._kicked(instance, stream, body)
+            for notice in body.get("C2cNotifyMsgArray") or [body]:
+                if isinstance(notice, dict) and isinstance(notice.get("KickoutMsgNotify"), dict):
+                    self._kicked(instance, stream, notice["KickoutMsgNotify"])
 
-    def _message_event(self, instance: Instance, stream: EventStream, item: dict[str, Any]) -> None:
-        me = instance.user_id
-        for message in item.get("C2cMsgArray") or []:
-            if isinstance(message, dict):
-                stream.put(MESSAGE_RECEIVED, [wire.c2c_message(message, me)])
-        for message in item.get("GroupMsgArray") or []:
-            if isinstance(message, dict):
-                group_id = str(message.get("GroupId", message.get("GroupCode", "")))
-                stream.put(MESSAGE_RECEIVED, [wire.group_message(message, group_id, me)])
-
-    def _kicked(self, instance: Instance, stream: EventStream, body: dict[str, Any]) -> None:
+    def _kicked(self, instance: Instance, stream: EventStream, notify: dict[str, Any]) -> None:
         """INST-3..6: the server says this instance is offline; the SDK fires kickedOut, then not-ready."""
-        notify = body.get("KickoutMsgNotify")
-        reason = notify.get("Reason", notify.get("KickType")) if isinstance(notify, dict) else None
+        reason = notify.get("KickType")
         kick_type = KICK_TYPES.get(reason, str(reason)) if isinstance(reason, int) else str(reason or "")
-        if isinstance(notify, dict) and isinstance(notify.get("Type"), str):
-            kick_type = notify["Type"]
         with instance.lock:
             if instance.state is not ONLINE:
                 return
-            instance.state = KICKED
+            instance.state = EXPIRED if kick_type == KICK_USERSIG_EXPIRED else KICKED
         stream.put(KICKED_OUT, {"type": kick_type})
         stream.put(SDK_STATE_NOT_READY, {})
 
@@ -246,9 +246,9 @@ def _login(driver: TimWebDriver, instance: Instance, args: Mapping[str, Any]) ->
     if instance.state is ONLINE and instance.socket is not None and user_id == instance.user_id:
         return Reply(0, "", {"repeatLogin": True})  # INST-2: the SDK resolves without a request
     sig = args.get("userSig")
-    platform = args.get("platform")
-    if isinstance(platform, str):
-        instance.platform = platform
+    platform = args.get("platform", instance.platform)
+    if platform not in (None, WEB_PLATFORM):  # INST-4's other devices are other SDKs
+        return Reply.not_supported("the Web SDK logs in web instances only (platform 7)")
     session = driver.session_of(instance)
     if instance.socket is not None:
         instance.socket.close()
@@ -301,129 +301,11 @@ def _destroy(driver: TimWebDriver, instance: Instance, args: Mapping[str, Any]) 
     return _logout(driver, instance, args, destroy=True)
 
 
-def _send_message(driver: TimWebDriver, instance: Instance, args: Mapping[str, Any]) -> Reply:
-    message = args.get("message")
-    if not isinstance(message, Mapping):
-        return Reply(int(Code.INVALID_PARAMETERS), "message must be an object")
-    kind = message.get("conversationType")
-    to = message.get("to")
-    random = message.get("random")
-    random = random if isinstance(random, int) and not isinstance(random, bool) else secrets.randbelow(2**32)
-    body: dict[str, Any] = {
-        "MsgBody": wire.body_to_wire(message),
-        "CloudCustomData": message.get("cloudCustomData") or "",
-    }
-    if isinstance(message.get("clientTime"), int):
-        body["MsgClientTime"] = message["clientTime"]
-    me = instance.user_id
-    if kind == wire.GROUP:
-        body.update({"GroupId": to, "Random": random, "MsgPriority": message.get("priority") or "Normal"})
-        reply = driver.request(instance, "group_open_http_svc.send_group_msg", body)
-        if not reply.ok:
-            return reply
-        item = {
-            **body,
-            "From_Account": me,
-            "MsgSeq": reply.data.get("MsgSeq", 0),
-            "MsgTime": reply.data.get("MsgTime", 0),
-        }
-        item["MsgPriority"] = wire.PRIORITY_NUMBER.get(str(body["MsgPriority"]), 2)
-        return Reply(0, "", {"message": wire.group_message(item, str(to), me)})
-    body.update({"From_Account": me, "To_Account": to, "MsgRandom": random})
-    if kind != wire.C2C:
-        body["ConversationType"] = kind  # the server refuses the shape (6017), as for any client
-    reply = driver.request(instance, "openim.sendmsg", body)
-    if not reply.ok:
-        return reply
-    item = {
-        **body,
-        "MsgSeq": reply.data.get("MsgSeq", 0),
-        "MsgTimeStamp": reply.data.get("MsgTime", 0),
-        "MsgKey": reply.data.get("MsgKey", ""),
-    }
-    return Reply(0, "", {"message": wire.c2c_message(item, me)})
-
-
-def _get_message_list(driver: TimWebDriver, instance: Instance, args: Mapping[str, Any]) -> Reply:
-    conversation = args.get("conversationID")
-    count = args.get("count", 15)
-    cursor = args.get("nextReqMessageID") or ""
-    me = instance.user_id
-    if isinstance(conversation, str) and conversation.startswith(wire.C2C):
-        body: dict[str, Any] = {
-            "Peer_Account": conversation[len(wire.C2C) :],
-            "MaxCnt": count,
-            "LastMsgTime": 0,
-            "MsgKey": "",
-            "WithRecalledMsg": 1,
-            "GetDirection": 0,
-        }
-        if isinstance(cursor, str) and cursor:
-            body["MsgKey"] = cursor
-            body["LastMsgTime"] = wire.c2c_time_of(cursor) or 0
-        reply = driver.request(instance, "openim.getroammsg", body)
-        if not reply.ok:
-            return reply
-        items = [m for m in reply.data.get("MsgList") or [] if isinstance(m, dict)]
-        messages = [wire.c2c_message(m, me) for m in items]
-    elif isinstance(conversation, str) and conversation.startswith(wire.GROUP):
-        group_id = conversation[len(wire.GROUP) :]
-        body = {"GroupId": group_id, "ReqMsgNumber": count}
-        if isinstance(cursor, str) and cursor:
-            parsed = wire.parse_group_message_id(cursor)
-            body["ReqMsgSeq"] = parsed[1] - 1 if parsed else cursor
-        reply = driver.request(instance, "group_open_http_svc.group_msg_get", body)
-        if not reply.ok:
-            return reply
-        items = [m for m in reply.data.get("RspMsgList") or [] if isinstance(m, dict)]
-        messages = [wire.group_message(m, group_id, me) for m in items]
-    else:
-        return driver.request(instance, "openim.getroammsg", {"Peer_Account": conversation, "MaxCnt": count})
-    messages.sort(key=lambda m: (m["time"], m["sequence"]))  # the wire sends newest first
-    completed = bool(reply.data.get("Complete", reply.data.get("IsFinished", 1)))
-    return Reply(
-        0,
-        "",
-        {
-            "messageList": messages,
-            "nextReqMessageID": "" if completed or not messages else messages[0]["ID"],
-            "isCompleted": completed,
-        },
-    )
-
-
-def _get_my_profile(driver: TimWebDriver, instance: Instance, args: Mapping[str, Any]) -> Reply:
-    me = instance.user_id
-    reply = driver.request(
-        instance, "profile.portrait_get", {"To_Account": [me], "TagList": [wire.TAG_NICK, wire.TAG_AVATAR]}
-    )
-    if not reply.ok:
-        return reply
-    items = reply.data.get("UserProfileItem") or []
-    mine = next((i for i in items if isinstance(i, dict) and i.get("To_Account") == me), {})
-    return Reply(0, "", {"profile": wire.profile_from_wire(me, mine.get("ProfileItem"))})
-
-
-def _update_my_profile(driver: TimWebDriver, instance: Instance, args: Mapping[str, Any]) -> Reply:
-    items = wire.profile_items(args)
-    if items is None:
-        return Reply.not_supported("updateMyProfile: a field without a standard profile tag")
-    reply = driver.request(
-        instance, "profile.portrait_set", {"From_Account": instance.user_id, "ProfileItem": items}
-    )
-    if not reply.ok:
-        return reply
-    return _get_my_profile(driver, instance, {})
-
-
 HANDLERS: dict[str, Handler] = {
     "login": _login,
     "logout": _logout,
     "destroy": _destroy,
-    "sendMessage": _send_message,
-    "getMessageList": _get_message_list,
-    "getMyProfile": _get_my_profile,
-    "updateMyProfile": _update_my_profile,
+    **timweb_messages.HANDLERS,
 }
 
 

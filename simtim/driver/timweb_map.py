@@ -28,9 +28,27 @@ PRIORITY_NUMBER = {name: number for number, name in PRIORITY_NAME.items()}
 TAG_NICK = "Tag_Profile_IM_Nick"
 TAG_AVATAR = "Tag_Profile_IM_Image"
 PROFILE_TAGS = {"nick": TAG_NICK, "avatar": TAG_AVATAR}
-#: TIM's platform numbers in the URL and head (the web SDK says 7)
-PLATFORM_NUMBER = {"web": 7, "iOS": 2, "Android": 1, "Windows": 3, "Mac": 4, "iPad": 5, "Linux": 6}
+#: TIM's platform number of the web SDK, in the URL and every head
+WEB_PLATFORM_NUMBER = 7
 GROUP_ID_SEPARATOR = "#seq"
+#: C2C message IDs: ``C2C|<from>|<to>|<MsgKey>``.  Never the bare key (REST replies carry MsgKeys,
+#: and the conformance ID map must not see one value standing for two things); sender and receiver
+#: are in it because a revoke names the message by them, as the SDK's Message object does
+C2C_ID_PREFIX = "C2C|"
+
+
+def c2c_message_id(sender: str, to: str, msg_key: str) -> str:
+    return f"{C2C_ID_PREFIX}{sender}|{to}|{msg_key}"
+
+
+def parse_c2c_message_id(message_id: str) -> tuple[str, str, str] | None:
+    """(from, to, MsgKey) of an ID made by ``c2c_message_id``; None for anything else."""
+    if not message_id.startswith(C2C_ID_PREFIX):
+        return None
+    parts = message_id[len(C2C_ID_PREFIX) :].split("|")
+    if len(parts) != 3 or not all(parts):
+        return None
+    return parts[0], parts[1], parts[2]
 
 
 def group_message_id(group_id: str, seq: int) -> str:
@@ -44,10 +62,12 @@ def parse_group_message_id(message_id: str) -> tuple[str, int] | None:
     return group_id, int(seq)
 
 
-def c2c_time_of(msg_key: str) -> int | None:
-    """``{MsgSeq}_{MsgRandom}_{MsgTime}`` -> MsgTime (REST-4's key; the cursor of ``getroammsg``)."""
+def c2c_key_parts(msg_key: str) -> tuple[int, int, int] | None:
+    """``{MsgSeq}_{MsgRandom}_{MsgTime}`` (REST-4's key) -> (seq, random, time)."""
     parts = msg_key.split("_")
-    return int(parts[-1]) if len(parts) == 3 and parts[-1].isdigit() else None
+    if len(parts) != 3 or not all(p.isdigit() for p in parts):
+        return None
+    return int(parts[0]), int(parts[1]), int(parts[2])
 
 
 def body_to_wire(message: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -80,8 +100,9 @@ def c2c_message(item: Mapping[str, Any], me: str) -> dict[str, Any]:
     peer = to if sender == me else sender
     content = body_from_wire(item.get("MsgBody"))
     flags = item.get("MsgFlagBits", 0)
+    key = item.get("MsgKey") or f"{item.get('MsgSeq')}_{item.get('MsgRandom')}_{item.get('MsgTimeStamp')}"
     return _ordered(
-        str(item.get("MsgKey", "")),
+        c2c_message_id(sender, to, str(key)),
         content,
         conversation_id=C2C + peer,
         conversation_type=C2C,
@@ -152,8 +173,8 @@ def _ordered(
         "status": "success",
         "isRevoked": revoked,
         "priority": priority,
-        "nick": str(item.get("From_AccountNick", item.get("NickName", ""))),
-        "avatar": str(item.get("From_AccountHeadurl", item.get("FaceUrl", ""))),
+        "nick": str(item.get("NickName", item.get("From_AccountNick", ""))),
+        "avatar": str(item.get("FaceUrl", item.get("From_AccountHeadurl", ""))),
         "cloudCustomData": str(item.get("CloudCustomData", "")),
     }
     if "elements" in content:

@@ -60,7 +60,7 @@ class FakeFace:
                     "MsgTimeStamp": 1796339260,
                     "MsgKey": f"{len(self.stored) + 1}_{body['MsgRandom']}_1796339260",
                     "MsgBody": body["MsgBody"],
-                    "CloudCustomData": body["CloudCustomData"],
+                    "CloudCustomData": body.get("CloudCustomData", ""),
                 }
                 self.stored.append(item)
                 answer = ok(MsgTime=1796339260, MsgKey=item["MsgKey"], MsgSeq=item["MsgSeq"])
@@ -79,7 +79,7 @@ class FakeFace:
                 answer = ok()
             ws.send(orjson.dumps({"head": head, "body": answer}))
             if command == "openim.kickme":
-                kick = {"KickoutMsgNotify": {"Reason": 1}}
+                kick = {"C2cNotifyMsgArray": [{"KickoutMsgNotify": {"KickType": 1, "NewInstInfo": {}}}]}
                 ws.send(
                     orjson.dumps(
                         {"head": {"servcmd": "im_open_status.stat_forceoffline", "seq": 0}, "body": kick}

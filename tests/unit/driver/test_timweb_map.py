@@ -19,10 +19,13 @@ def test_msg_4_a_c2c_item_reads_as_the_sdk_message_of_each_side() -> None:
     mine, theirs = wire.c2c_message(item, "alice"), wire.c2c_message(item, "bob")
     assert mine["flow"] == "out" and mine["conversationID"] == "C2Cbob"
     assert theirs["flow"] == "in" and theirs["conversationID"] == "C2Calice"
-    assert mine["ID"] == theirs["ID"] == "3_99_1700000000"
+    assert mine["ID"] == theirs["ID"] == "C2C|alice|bob|3_99_1700000000"
+    assert wire.parse_c2c_message_id(mine["ID"]) == ("alice", "bob", "3_99_1700000000")
+    assert wire.parse_c2c_message_id("C2C|alice|3_99_1") is None
     assert mine["payload"] == {"text": "hi"} and mine["type"] == "TIMTextElem"
     assert mine["isRevoked"] is True  # MsgFlagBits 8: recalled
-    assert wire.c2c_time_of(mine["ID"]) == 1700000000
+    assert wire.c2c_key_parts("3_99_1700000000") == (3, 99, 1700000000)
+    assert wire.c2c_key_parts("nope") is None
 
 
 def test_a_group_item_has_an_id_that_gives_back_its_group_and_seq() -> None:

@@ -28,6 +28,7 @@ from simtim.model.entities import App
 from simtim.model.lifecycle import DESTROYED, ONLINE, state_error
 from simtim.protocol.envelope import Envelope, error, from_error, ok
 from simtim.protocol.rest import RestFace
+from simtim.protocol.web import WebFace
 
 EventSink = Callable[[list[Event]], None]
 
@@ -125,6 +126,8 @@ class Service:
         self.started = time.time()
         # TIM's server API on the same world; events go through whatever sink is current (REST-9)
         self.rest = RestFace(self.world, lambda events: self.sink(events))
+        # the official Web SDK's wire protocol on the same world (WEB-1)
+        self.web = WebFace(self.world, lambda events: self.sink(events))
 
     # --- /v1 ---------------------------------------------------------------------------
     def handle(self, method: str, token: str | None, body: object) -> Envelope:
@@ -267,6 +270,7 @@ class Service:
     def _admin_reset(self, body: dict[str, Any]) -> dict[str, Any]:
         self.world.reset_state()
         self.tokens.clear()
+        self.web.reset()
         return {}
 
     def _admin_importAccount(self, body: dict[str, Any]) -> dict[str, Any]:
@@ -311,7 +315,12 @@ class Service:
             "messages": sum(len(a.messages) for a in world.apps.values()),
             "groups": sum(len(a.groups) for a in world.apps.values()),
         }
-        data: dict[str, Any] = {"now": self.base_clock.now(), "fakeClock": self.fake_clock, "counts": counts}
+        data: dict[str, Any] = {
+            "now": self.base_clock.now(),
+            "fakeClock": self.fake_clock,
+            "counts": counts,
+            "web": self.web.stats(),  # WEB-2: unknown Web SDK commands are counted, not silent
+        }
         if body.get("SDKAppID") is not None:
             data["now"] = self._app_of(body).clock.now()
         if body.get("digest") is True:  # tests compare it around refused calls

@@ -26,6 +26,7 @@ from simtim.protocol.openapi import openapi_document
 from simtim.protocol.rest import envelope
 from simtim.protocol.service import Service, admin_key_matches
 from simtim.server.mailbox import CLOSE_KICKED, CLOSE_REPLACED, CLOSE_UNKNOWN_TOKEN, Close, Mailbox
+from simtim.server.websdk import is_web_path, serve_socket
 
 Scope = dict[str, Any]
 Receive = Callable[[], Awaitable[dict[str, Any]]]
@@ -74,6 +75,7 @@ class SimtimApp:
 
     def _deliver(self, events: list[Event]) -> None:
         """The Service's sink: encode each event once and queue it per instance, in order."""
+        events = self.service.web.take(events)  # Web SDK sessions get theirs as pushes
         cache: dict[tuple[str, int], str] = {}
         mailboxes = self.mailboxes
         for event in events:
@@ -215,6 +217,9 @@ class SimtimApp:
 
     # --- WebSocket --------------------------------------------------------------------------------
     async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if is_web_path(scope["path"]):
+            await serve_socket(self.service.web, scope, receive, send)  # the Web SDK face
+            return
         message = await receive()
         if message["type"] != "websocket.connect":
             return

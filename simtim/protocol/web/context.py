@@ -1,0 +1,88 @@
+"""What a Web SDK command handler gets: the face's world, the caller's session, the request."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from simtim.errors import Code, IMError
+from simtim.model.entities import Account, App
+from simtim.model.events import Event
+from simtim.model.world import World
+from simtim.protocol.web.codec import Request
+from simtim.protocol.web.session import Outlet, WebSession
+
+if TYPE_CHECKING:
+    from simtim.protocol.web.face import WebFace
+
+
+@dataclass
+class WebCtx:
+    face: WebFace
+    outlet: Outlet
+    request: Request
+    session: WebSession | None
+    events: list[Event] = field(default_factory=list)
+
+    @property
+    def world(self) -> World:
+        return self.face.world
+
+    @property
+    def body(self) -> dict[str, Any]:
+        return self.request.body
+
+    @property
+    def me(self) -> WebSession:
+        """The logged-in session (the dispatcher only calls session handlers with one)."""
+        assert self.session is not None
+        return self.session
+
+    @property
+    def app(self) -> App:
+        return self.world.apps[self.me.sdkappid]
+
+    @property
+    def account(self) -> Account:
+        return self.app.accounts[self.me.user_id]
+
+    def now(self) -> int:
+        app = self.world.apps.get(self.session.sdkappid) if self.session else None
+        return app.clock.now() if app is not None else self.world.clock.now()
+
+    def call(self, method: str, options: dict[str, Any]) -> dict[str, Any]:
+        """One TIM method of the model as this session's instance; its events go out after the reply."""
+        outcome = self.world.call(self.me.instance_id, method, options)
+        self.events.extend(outcome.events)
+        return outcome.data
+
+
+#: a handler's answer: the reply's fields beside ActionStatus/ErrorCode/ErrorInfo
+Handler = Callable[[WebCtx], dict[str, Any]]
+
+
+def bad(why: str, code: int = Code.INVALID_PARAMETERS) -> IMError:
+    """A body of the wrong shape: 6017 unless the command's service has its own code."""
+    return IMError(code, why)
+
+
+def text(body: dict[str, Any], key: str, code: int = Code.INVALID_PARAMETERS) -> str:
+    value = body.get(key)
+    if not isinstance(value, str) or not value:
+        raise bad(f"{key} must be a non-empty string", code)
+    return value
+
+
+def integer(body: dict[str, Any], key: str, default: int | None = None) -> int:
+    value = body.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise bad(f"{key} must be an integer")
+    return value
+
+
+def strings(body: dict[str, Any], key: str) -> list[str]:
+    value = body.get(key)
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise bad(f"{key} must be a list of strings")
+    return value

@@ -1,0 +1,162 @@
+"""The Web SDK face of ``simtim serve``: the official TIM Web SDK's wire protocol on the same world.
+
+A socket on ``/binfo`` (binary frames) or ``/info`` (text frames) carries JSON requests
+``{"head": {..., "servcmd": "<svc>.<cmd>", "seq": N}, "body": {...}}``; each is answered by the
+handler its ``servcmd`` names in ``COMMANDS`` (``simtim/protocol/web/commands.py``), with the request
+head echoed.  Handlers only translate: bodies use the REST v4 vocabulary (shared with the REST face,
+``simtim/protocol/rest/vocabulary.py``) and every decision is a model call as the session's
+instance, so an SDK user, a simtim/1 user and a REST call share one world (WEB-1).  Model events
+become pushes (``pushes.py``).  Unknown commands are answered OK, logged once per name with their
+body keys and counted, so gaps show (WEB-2).  A frame the face cannot read gets a 60003 reply and
+the socket stays open (WEB-3).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Callable
+from typing import Any
+
+from simtim.errors import Code, IMError
+from simtim.model.events import KICKED_OUT, Event
+from simtim.model.world import World
+from simtim.protocol.web import codec
+from simtim.protocol.web.commands import BEFORE_LOGIN, COMMANDS, EMPTY_REPLIES
+from simtim.protocol.web.context import WebCtx
+from simtim.protocol.web.pushes import frames_for
+from simtim.protocol.web.session import Outlet, TinyIds, WebSession
+
+log = logging.getLogger("simtim.web")
+
+Sink = Callable[[list[Event]], None]
+
+
+class WebFace:
+    """Sessions, dispatch and push routing of the Web SDK face; the transport only moves frames."""
+
+    def __init__(self, world: World, sink: Sink) -> None:
+        self.world = world
+        self.sink = sink
+        self.by_a2: dict[str, WebSession] = {}
+        self.by_instance: dict[int, WebSession] = {}
+        self.tinyids = TinyIds()
+        self.unknown: Counter[str] = Counter()
+        self.requests = 0
+        self.bad_frames = 0
+
+    # --- requests ----------------------------------------------------------------------------
+    def handle(self, outlet: Outlet, raw: bytes | str, *, binary: bool, expect_binary: bool) -> None:
+        """One received frame: its reply, then the pushes it caused, go to ``outlet`` (never raises
+        for anything a client sends)."""
+        self.requests += 1
+        try:
+            request = codec.decode(raw, binary=binary, expect_binary=expect_binary)
+        except codec.FrameError as exc:
+            self.bad_frames += 1
+            body = codec.fail(exc.code, exc.message)
+            outlet.push(codec.encode(codec.reply_head(exc.head, body), body))  # WEB-3
+            return
+        ctx = WebCtx(self, outlet, request, None)
+        try:
+            fields = self._dispatch(ctx)
+            body = codec.ok(fields)
+        except IMError as exc:
+            body = codec.fail(exc.code, exc.message)
+        outlet.push(codec.encode(codec.reply_head(request.head, body), body))
+        if ctx.events:
+            self.sink(ctx.events)  # pushes go out after the reply that caused them
+
+    def _dispatch(self, ctx: WebCtx) -> dict[str, Any]:
+        servcmd = ctx.request.servcmd
+        handler = COMMANDS.get(servcmd)
+        if handler is not None and servcmd in BEFORE_LOGIN:
+            return handler(ctx)
+        ctx.session = self.session_of(ctx)
+        if handler is not None:
+            return handler(ctx)
+        empty = EMPTY_REPLIES.get(servcmd)
+        if empty is not None:
+            return dict(empty)
+        if servcmd not in self.unknown:  # WEB-2: once per name, with what the SDK sent
+            log.warning("web face: unknown command %s, body keys %s", servcmd, sorted(ctx.body))
+        self.unknown[servcmd] += 1
+        return {}
+
+    def session_of(self, ctx: WebCtx) -> WebSession:
+        """The head's ``a2`` -> its session (70001 when unknown or expired, which the SDK reads as
+        'UserSig expired'); a new socket with a known a2 takes the session over (reconnect)."""
+        a2 = ctx.request.head.get("a2")
+        session = self.by_a2.get(a2) if isinstance(a2, str) else None
+        if session is None:
+            raise IMError(Code.USERSIG_EXPIRED, "unknown or missing a2: log in again")
+        tinyid = ctx.request.head.get("tinyid")
+        if tinyid is not None and str(tinyid) != session.tinyid:
+            raise IMError(Code.USERSIG_EXPIRED, "tinyid does not belong to this a2")
+        if session.outlet is not ctx.outlet:
+            self.attach(session, ctx.outlet)
+        return session
+
+    # --- sessions ------------------------------------------------------------------------------
+    def open_session(self, session: WebSession) -> None:
+        self.by_a2[session.a2] = session
+        self.by_instance[session.instance_id] = session
+
+    def close_session(self, session: WebSession) -> None:
+        self.by_a2.pop(session.a2, None)
+        self.by_instance.pop(session.instance_id, None)
+
+    def attach(self, session: WebSession, outlet: Outlet) -> None:
+        """A socket (back) for the session: the model replays what it missed (NET-1)."""
+        session.outlet = outlet
+        inst = self.world.instances.get(session.instance_id)
+        if inst is not None and not inst.connected:
+            self.sink(self.world.set_network(session.instance_id, True))
+
+    def disconnected(self, outlet: Outlet) -> None:
+        """The socket closed: its sessions stay logged in and the model keeps their events (NET-1)."""
+        for session in list(self.by_instance.values()):
+            if session.outlet is outlet:
+                session.outlet = None
+                if session.instance_id in self.world.instances:
+                    self.world.set_network(session.instance_id, False)
+
+    # --- pushes ----------------------------------------------------------------------------------
+    def take(self, events: list[Event]) -> list[Event]:
+        """Push the events addressed to Web SDK sessions; return the others, in order."""
+        by_instance = self.by_instance
+        if not by_instance:
+            return events
+        rest: list[Event] = []
+        for event in events:
+            session = by_instance.get(event.instance)
+            if session is None:
+                rest.append(event)
+                continue
+            if event.name == KICKED_OUT:
+                self._kicked(session, event)
+            if session.outlet is None:
+                continue
+            for frame in frames_for(self.world, self.tinyids, session, event):
+                session.outlet.push(frame)
+        return rest
+
+    def _kicked(self, session: WebSession, event: Event) -> None:
+        """INST-3..6: the session's a2 stops working (the next request gets 70001, which is how the
+        SDK learns of a UserSig expiry, INST-5); the instance stays mapped so its last events are
+        still pushed (a kick's ``stat_forceoffline``), not routed elsewhere."""
+        self.by_a2.pop(session.a2, None)
+
+    def reset(self) -> None:
+        """The admin reset forgot every instance: the sessions go with them."""
+        self.by_a2.clear()
+        self.by_instance.clear()
+
+    def stats(self) -> dict[str, Any]:
+        """For the admin snapshot: how much the face did and which commands it does not know."""
+        return {
+            "sessions": len(self.by_a2),
+            "requests": self.requests,
+            "badFrames": self.bad_frames,
+            "unknownCommands": dict(self.unknown),
+        }

@@ -59,6 +59,7 @@ WEB_PLATFORM = "web"
 ADMIN_BY_MESSAGE_ID = frozenset({"recallMessage"})
 #: messages an instance remembers for revoke notices (the SDK keeps a bounded cache too)
 SEEN_LIMIT = 2000
+KEYS_LIMIT = 200_000
 
 
 @dataclass(eq=False)
@@ -75,7 +76,15 @@ class Instance:
     #: SDK's message cache gives a revoke notice (which names a message, not its body)
     seen: OrderedDict[str, dict[str, Any]] = field(default_factory=OrderedDict)
 
-    def remember(self, message: dict[str, Any]) -> dict[str, Any]:
+    #: C2C message ID -> (from, to, MsgKey): how the wire names a message this driver has seen,
+    #: shared by the driver's instances (a revoke or a history cursor names a message by its ID)
+    keys: OrderedDict[str, tuple[str, str, str]] = field(default_factory=OrderedDict)
+
+    def remember(self, message: dict[str, Any], key: str | None = None) -> dict[str, Any]:
+        if key is not None:
+            self.keys[message["ID"]] = (message["from"], message["to"], key)
+            while len(self.keys) > KEYS_LIMIT:
+                self.keys.popitem(last=False)
         self.seen[message["ID"]] = message
         self.seen.move_to_end(message["ID"])
         while len(self.seen) > SEEN_LIMIT:
@@ -106,6 +115,7 @@ class TimWebDriver:
         self.timeout = timeout
         self.binary = binary
         self._instances: dict[str, Instance] = {}
+        self._keys: OrderedDict[str, tuple[str, str, str]] = OrderedDict()
         self._streams: dict[str, EventStream] = {}
         self._lock = threading.Lock()
 
@@ -173,7 +183,9 @@ class TimWebDriver:
             return Reply(int(Code.INVALID_PARAMETERS), "SDKAppID must be an integer")
         session = secrets.token_urlsafe(18)
         platform = args.get("platform", "web")
-        self._instances[session] = Instance(sdkappid, str(platform) if isinstance(platform, str) else "web")
+        self._instances[session] = Instance(
+            sdkappid, str(platform) if isinstance(platform, str) else "web", keys=self._keys
+        )
         return Reply(0, "", {"session": session})
 
     # --- wire helpers ---------------------------------------------------------------------------
@@ -243,7 +255,7 @@ def _login(driver: TimWebDriver, instance: Instance, args: Mapping[str, Any]) ->
         error = state_error(DESTROYED)
         return Reply(int(error.code), error.message)
     user_id = args.get("userID")
-    if instance.state is ONLINE and instance.socket is not None and user_id == instance.user_id:
+    if instance.state is ONLINE and instance.socket is not None:
         return Reply(0, "", {"repeatLogin": True})  # INST-2: the SDK resolves without a request
     sig = args.get("userSig")
     platform = args.get("platform", instance.platform)

@@ -93,6 +93,14 @@ def body_from_wire(msg_body: Any) -> dict[str, Any]:
     return out
 
 
+def c2c_key(item: Mapping[str, Any]) -> str:
+    """A C2C item's ``MsgKey``, or the key its seq, random and time make (revoke notices carry no key)."""
+    key = item.get("MsgKey")
+    if isinstance(key, str) and key:
+        return key
+    return f"{item.get('MsgSeq')}_{item.get('MsgRandom')}_{item.get('MsgTimeStamp', item.get('MsgTime'))}"
+
+
 def c2c_message(item: Mapping[str, Any], me: str) -> dict[str, Any]:
     """One C2C message of a push or a ``getroammsg`` page, as ``me`` sees it."""
     sender = str(item.get("From_Account", ""))
@@ -100,9 +108,9 @@ def c2c_message(item: Mapping[str, Any], me: str) -> dict[str, Any]:
     peer = to if sender == me else sender
     content = body_from_wire(item.get("MsgBody"))
     flags = item.get("MsgFlagBits", 0)
-    key = item.get("MsgKey") or f"{item.get('MsgSeq')}_{item.get('MsgRandom')}_{item.get('MsgTimeStamp')}"
+    server_id = item.get("MsgId")
     return _ordered(
-        c2c_message_id(sender, to, str(key)),
+        server_id if isinstance(server_id, str) and server_id else c2c_message_id(sender, to, c2c_key(item)),
         content,
         conversation_id=C2C + peer,
         conversation_type=C2C,

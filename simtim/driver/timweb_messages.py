@@ -40,6 +40,13 @@ def _invalid_conversation(conversation: Any) -> Reply | None:
     return Reply(int(Code.CONVERSATION_INVALID), f"not a conversation ID: {conversation!r}")
 
 
+def _named(instance: Instance, message_id: Any) -> tuple[str, str, str] | None:
+    """(from, to, MsgKey) of a C2C message ID this driver handed out."""
+    if not isinstance(message_id, str):
+        return None
+    return instance.keys.get(message_id) or wire.parse_c2c_message_id(message_id)
+
+
 # --- sending ---------------------------------------------------------------------------------------
 def send_message(driver: TimWebDriver, instance: Instance, args: Mapping[str, Any]) -> Reply:
     message = args.get("message")
@@ -70,9 +77,6 @@ def send_message(driver: TimWebDriver, instance: Instance, args: Mapping[str, An
     msg_key = reply.data.get("MsgKey")
     if not isinstance(msg_key, str) or not msg_key:
         return Reply.transport_failure("openim.sendmsg answered without MsgKey")
-    known = instance.seen.get(wire.c2c_message_id(instance.user_id, str(body["To_Account"]), msg_key))
-    if known is not None:  # MSG-6: the server named a message this instance already holds
-        return Reply(0, "", {"message": known})
     item = {
         **body,
         "CloudCustomData": body.get("CloudCustomData") or "",
@@ -80,7 +84,11 @@ def send_message(driver: TimWebDriver, instance: Instance, args: Mapping[str, An
         "MsgTimeStamp": reply.data.get("MsgTime", 0),
         "MsgKey": msg_key,
     }
-    return Reply(0, "", {"message": instance.remember(wire.c2c_message(item, instance.user_id))})
+    view = wire.c2c_message(item, instance.user_id)
+    known = instance.seen.get(view["ID"])
+    if known is not None:  # MSG-6: the server named a message this instance already holds
+        return Reply(0, "", {"message": known})
+    return Reply(0, "", {"message": instance.remember(view, msg_key)})
 
 
 def revoke_message(driver: TimWebDriver, instance: Instance, args: Mapping[str, Any]) -> Reply:
@@ -93,7 +101,7 @@ def revoke_message(driver: TimWebDriver, instance: Instance, args: Mapping[str, 
         isinstance(message_id, str) and wire.parse_group_message_id(message_id) is not None
     ):
         return Reply.not_supported(NO_GROUPS)
-    named = wire.parse_c2c_message_id(message_id) if isinstance(message_id, str) else None
+    named = _named(instance, message_id)
     parts = wire.c2c_key_parts(named[2]) if named is not None else None
     if named is None or parts is None:
         return Reply(int(Code.INVALID_PARAMETERS), "message.ID is not a message ID of this client")
@@ -137,7 +145,7 @@ def get_message_list(driver: TimWebDriver, instance: Instance, args: Mapping[str
         "GetDirection": 0,
     }
     if cursor:
-        named = wire.parse_c2c_message_id(cursor) if isinstance(cursor, str) else None
+        named = _named(instance, cursor)
         parts = wire.c2c_key_parts(named[2]) if named is not None else None
         if named is None or parts is None:
             return Reply(int(Code.INVALID_PARAMETERS), "nextReqMessageID is not in this conversation")
@@ -146,7 +154,8 @@ def get_message_list(driver: TimWebDriver, instance: Instance, args: Mapping[str
     if not reply.ok:
         return reply
     items = [m for m in reply.data.get("MsgList") or [] if isinstance(m, dict)]
-    messages = [instance.remember(wire.c2c_message(m, instance.user_id)) for m in reversed(items)]
+    me = instance.user_id
+    messages = [instance.remember(wire.c2c_message(m, me), wire.c2c_key(m)) for m in reversed(items)]
     completed = bool(reply.data.get("Complete", 1))
     return Reply(
         0,
@@ -229,6 +238,9 @@ def _c2c_conversation(instance: Instance, item: Mapping[str, Any]) -> dict[str, 
             "CloudCustomData": last.get("CloudCustomData", ""),
             "MsgFlagBits": flags,
         }
+        server_id = last.get("MsgId", item.get("MsgId"))
+        if server_id:
+            message["MsgId"] = server_id
         last_message = wire.c2c_message(message, me)
         known = instance.seen.get(last_message["ID"])
         if known is not None:  # the SDK shows the message it holds (with the sender's nick)
@@ -305,7 +317,8 @@ def push_to_events(instance: Instance, stream: EventStream, item: Mapping[str, A
     me = instance.user_id
     for message in item.get("C2cMsgArray") or []:
         if isinstance(message, dict):
-            stream.put(MESSAGE_RECEIVED, [instance.remember(wire.c2c_message(message, me))])
+            view = wire.c2c_message(message, me)
+            stream.put(MESSAGE_RECEIVED, [instance.remember(view, wire.c2c_key(message))])
     for notice in item.get("C2cNotifyMsgArray") or []:
         withdraw = notice.get("WithdrawC2cMsgNotify") if isinstance(notice, dict) else None
         if not isinstance(withdraw, dict):
@@ -314,8 +327,7 @@ def push_to_events(instance: Instance, stream: EventStream, item: Mapping[str, A
         for info in withdraw.get("C2cWithdrawInfoArray") or []:
             if not isinstance(info, dict):
                 continue
-            key = f"{info.get('MsgSeq')}_{info.get('MsgRandom')}_{info.get('MsgTimeStamp')}"
-            view = wire.c2c_message({**info, "MsgKey": key}, me)
+            view = wire.c2c_message(info, me)
             known = instance.seen.get(view["ID"])
             if known is not None:  # the SDK shows the message it holds
                 view = known

@@ -53,7 +53,13 @@ EVENT_GAPS: dict[str, str] = {
     "derives it on the client",
 }
 #: stat_forceoffline's ``KickType`` -> kickedOut type (the SDK's KICKED_OUT_* values)
-KICK_TYPES = {1: "multipleAccount", 2: "multipleDevice", 3: "REST_API_Kick", 4: "userSigExpired"}
+KICK_TYPE_EXPIRED = 4
+KICK_TYPES = {
+    1: "multipleAccount",
+    2: "multipleDevice",
+    3: "REST_API_Kick",
+    KICK_TYPE_EXPIRED: "userSigExpired",
+}
 WEB_PLATFORM = "web"
 #: admin operations that name a message by the server's own ID (REST steps name it by MsgKey)
 ADMIN_BY_MESSAGE_ID = frozenset({"recallMessage"})
@@ -140,7 +146,10 @@ class TimWebDriver:
             return Reply.not_supported(
                 f"admin {op} names a message by its simtim/1 ID, unknown on the Web SDK wire"
             )
-        return self._admin.admin(op, body)
+        reply = self._admin.admin(op, body)
+        if op == "advanceClock" and reply.ok:
+            self.keep_alive()
+        return reply
 
     def close(self) -> None:
         for instance in list(self._instances.values()):
@@ -232,10 +241,29 @@ class TimWebDriver:
             for item in body.get("EventArray") or []:
                 if isinstance(item, dict):
                     timweb_messages.push_to_events(instance, stream, item)
-        elif servcmd == PUSH_FORCE_OFFLINE:
-            for notice in body.get("C2cNotifyMsgArray") or [body]:
-                if isinstance(notice, dict) and isinstance(notice.get("KickoutMsgNotify"), dict):
-                    self._kicked(instance, stream, notice["KickoutMsgNotify"])
+        elif servcmd == PUSH_FORCE_OFFLINE:  # the notices at the top, or in EventArray entries
+            holders = [body, *(e for e in body.get("EventArray") or [] if isinstance(e, dict))]
+            for holder in holders:
+                for notice in holder.get("C2cNotifyMsgArray") or []:
+                    if isinstance(notice, dict) and isinstance(notice.get("KickoutMsgNotify"), dict):
+                        self._kicked(instance, stream, notice["KickoutMsgNotify"])
+
+    def keep_alive(self) -> None:
+        """``heartbeat.alive`` on every logged-in instance, as the SDK's keep-alive timer does.
+
+        Called after the clock moved (``advanceClock``): the server says a UserSig expired only in
+        its answer to the next keep-alive (70001), which the SDK turns into kickedOut(userSigExpired)
+        (INST-5).  Sending it when time has passed is what the SDK's timer would have done meanwhile.
+        """
+        for session, instance in list(self._instances.items()):
+            if instance.state is not ONLINE or instance.socket is None:
+                continue
+            try:
+                reply = self.request(instance, "heartbeat.alive", {})
+            except DriverError:
+                continue
+            if reply.code == Code.USERSIG_EXPIRED:
+                self._kicked(instance, self.events(session), {"KickType": KICK_TYPE_EXPIRED})
 
     def _kicked(self, instance: Instance, stream: EventStream, notify: dict[str, Any]) -> None:
         """INST-3..6: the server says this instance is offline; the SDK fires kickedOut, then not-ready."""

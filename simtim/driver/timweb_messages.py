@@ -178,7 +178,7 @@ def set_message_read(driver: TimWebDriver, instance: Instance, args: Mapping[str
     if conversation.startswith(wire.GROUP):
         return Reply.not_supported(NO_GROUPS)
     peer = conversation[len(wire.C2C) :]
-    body = {"C2CMsgReaded": {"Cookie": "", "C2CMsgReadedItem": [{"PeerAccount": peer}]}}
+    body = {"C2CMsgReaded": {"Cookie": "", "C2CMsgReadedItem": [{"To_Account": peer}]}}
     reply = driver.request(instance, "openim.msgreaded", body)
     return reply if not reply.ok else Reply(0, "", {})
 

@@ -7,15 +7,20 @@ it fires.  Pairs run both ways across versions, so every scenario is cross-versi
 
 from __future__ import annotations
 
+import json
 import time
+import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from urllib.parse import urlencode
 
 import pytest
 
+from simtim.driver.base import Call
 from simtim.driver.http import HttpDriver
+from simtim.model.core import DEV_SDKAPPID
 from simtim.server.process import ServeProcess
-from tests.integration.websdk_harness import NodeSdk, SdkError, install_sdks
+from tests.integration.websdk_harness import NodeSdk, SdkError, install_sdks, usersig
 
 ADMIN_KEY = "websdk-admin-key"
 PAIRS = [("tim", "chat"), ("chat", "tim")]
@@ -23,13 +28,17 @@ PAIRS = [("tim", "chat"), ("chat", "tim")]
 
 class Server:
     def __init__(self) -> None:
-        self.now = int(time.time())
         self.proc = ServeProcess(
-            ["--seed", "0", "--fake-clock", "--clock-start", str(self.now), "--admin-key", ADMIN_KEY]
+            ["--seed", "0", "--fake-clock", "--clock-start", str(int(time.time())), "--admin-key", ADMIN_KEY]
         )
         self.url = self.proc.url
         self.ws_url = self.url.replace("http://", "ws://")
         self.admin = HttpDriver(self.url, admin_key=ADMIN_KEY)
+
+    @property
+    def now(self) -> int:
+        """The server's (fake) clock: UserSigs are minted at it, as a real backend would."""
+        return int(self.admin.admin("snapshot", {}).data["now"])
 
     def stop(self) -> None:
         self.admin.close()
@@ -101,3 +110,169 @@ def test_web_1_a_bad_usersig_rejects_login_with_the_models_code(
     with pytest.raises(SdkError) as refused:
         sdk.call("login", {"userID": "mallory", "userSig": "not-a-usersig"})
     assert refused.value.code == 70003  # AUTH-2: undecodable UserSig, passed through unchanged
+
+
+def import_accounts(server: Server, *user_ids: str) -> None:
+    for user_id in user_ids:
+        assert server.admin.admin("importAccount", {"SDKAppID": DEV_SDKAPPID, "userID": user_id}).ok
+
+
+def settle() -> None:
+    """Let the SDK's login-time bootstrap requests finish before the world changes under it."""
+    time.sleep(1.0)
+
+
+@pytest.mark.parametrize(("first", "second"), PAIRS)
+def test_unread_1_offline_messages_sync_at_login_with_their_unread_count(
+    server: Server, open_sdk: Callable[[str], NodeSdk], first: str, second: str
+) -> None:
+    import_accounts(server, "bob")
+    alice = open_sdk(first)
+    alice.login("alice", now=server.now)
+    alice.text("bob", "while you were away 1")
+    alice.text("bob", "while you were away 2")
+
+    bob = open_sdk(second)
+    bob.login("bob", now=server.now)
+    bob.event("onTotalUnreadMessageCountUpdated", lambda total: total == 2)
+    conversations = bob.call("getConversationList")["conversationList"]
+    assert [(c["conversationID"], c["unreadCount"]) for c in conversations] == [("C2Calice", 2)]
+    assert conversations[0]["lastMessage"]["payload"]["text"] == "while you were away 2"
+    assert "onMessageReceived" not in bob.names()  # synced, not received live
+
+    bob.call("setMessageRead", {"conversationID": "C2Calice"})  # UNREAD-1, through the model
+    conversations = bob.call("getConversationList")["conversationList"]
+    assert conversations[0]["unreadCount"] == 0
+    assert server.admin.admin("snapshot", {}).data["web"]["sessions"] == 2
+
+
+@pytest.mark.parametrize(("first", "second"), PAIRS)
+def test_rev_2_a_revoke_reaches_the_peer_as_message_revoked(
+    server: Server, open_sdk: Callable[[str], NodeSdk], first: str, second: str
+) -> None:
+    alice, bob = open_sdk(first), open_sdk(second)
+    alice.login("alice", now=server.now)
+    bob.login("bob", now=server.now)
+    sent = alice.text("bob", "oops")["message"]
+    bob.event("onMessageReceived", lambda data: data[0]["ID"] == sent["ID"])
+
+    revoked = alice.call("revokeMessage", {"$message": sent["ID"]})["message"]
+    assert revoked["isRevoked"] is True
+    seen = bob.event("onMessageRevoked")
+    assert [m["ID"] for m in seen] == [sent["ID"]] and seen[0]["isRevoked"] is True
+    history = bob.call("getMessageList", {"conversationID": "C2Calice"})["messageList"]
+    assert [(m["ID"], m["isRevoked"]) for m in history] == [(sent["ID"], True)]
+
+
+@pytest.mark.parametrize(("first", "second"), PAIRS)
+def test_inst_3_a_second_web_login_kicks_the_first_with_multiple_account(
+    server: Server, open_sdk: Callable[[str], NodeSdk], first: str, second: str
+) -> None:
+    old = open_sdk(first)
+    old.login("alice", now=server.now)
+    settle()
+    new = open_sdk(second)
+    new.login("alice", now=server.now)
+    assert old.event("kickedOut") == {"type": "multipleAccount"}
+    assert "kickedOut" not in new.names()
+
+
+@pytest.mark.parametrize("flavour", ["tim", "chat"])
+def test_inst_6_a_rest_kick_reaches_the_sdk(
+    server: Server, open_sdk: Callable[[str], NodeSdk], flavour: str
+) -> None:
+    sdk = open_sdk(flavour)
+    sdk.login("alice", now=server.now)
+    settle()
+    assert server.admin.admin("kick", {"SDKAppID": DEV_SDKAPPID, "userID": "alice"}).ok
+    assert sdk.event("kickedOut") == {"type": "REST_API_Kick"}
+
+
+@pytest.mark.parametrize("flavour", ["tim", "chat"])
+def test_inst_5_usersig_expiry_reaches_the_sdk_as_user_sig_expired(
+    server: Server, open_sdk: Callable[[str], NodeSdk], flavour: str
+) -> None:
+    sdk = open_sdk(flavour)
+    sdk.login("alice", now=server.now, expire=100)
+    settle()
+    assert server.admin.admin("advanceClock", {"seconds": 200}).ok
+    assert sdk.event("kickedOut", timeout=30) == {"type": "userSigExpired"}  # on the next keep-alive
+
+
+@pytest.mark.parametrize(("first", "second"), PAIRS)
+def test_prof_1_a_profile_update_is_seen_by_the_peer(
+    server: Server, open_sdk: Callable[[str], NodeSdk], first: str, second: str
+) -> None:
+    alice, bob = open_sdk(first), open_sdk(second)
+    alice.login("alice", now=server.now)
+    bob.login("bob", now=server.now)
+    alice.call("updateMyProfile", {"nick": "Alice A.", "avatar": "https://example.invalid/a.png"})
+    assert alice.call("getMyProfile")["nick"] == "Alice A."
+    (profile,) = bob.call("getUserProfile", {"userIDList": ["alice"]})
+    assert (profile["nick"], profile["avatar"]) == ("Alice A.", "https://example.invalid/a.png")
+
+
+@pytest.mark.parametrize("flavour", ["tim", "chat"])
+def test_web_1_one_world_with_simtim1_and_rest(
+    server: Server, open_sdk: Callable[[str], NodeSdk], flavour: str
+) -> None:
+    sdk = open_sdk(flavour)
+    sdk.login("alice", now=server.now)
+    driver = HttpDriver(server.url, admin_key=ADMIN_KEY)
+    try:
+        login = driver.call(
+            Call(
+                "login",
+                {"SDKAppID": DEV_SDKAPPID, "userID": "carol", "userSig": usersig("carol", now=server.now)},
+            )
+        )
+        assert login.ok, login
+        carol = login.data["session"]
+        message = {
+            "to": "alice",
+            "conversationType": "C2C",
+            "type": "TIMTextElem",
+            "payload": {"text": "from simtim/1"},
+        }
+        assert driver.call(Call("sendMessage", {"message": message}, carol)).ok
+        sdk.event("onMessageReceived", lambda data: texts(data) == ["from simtim/1"])
+
+        sdk.text("carol", "from the web sdk")
+        pushed = driver.events(carol).wait_for(lambda e: e.name == "onMessageReceived", 10)
+        assert pushed is not None and pushed.data[0]["payload"] == {"text": "from the web sdk"}
+
+        rest = rest_call(
+            server,
+            "openim/sendmsg",
+            {
+                "From_Account": "carol",
+                "To_Account": "alice",
+                "MsgRandom": 7,
+                "MsgBody": [{"MsgType": "TIMTextElem", "MsgContent": {"Text": "from REST"}}],
+            },
+        )
+        assert rest["ErrorCode"] == 0, rest
+        sdk.event("onMessageReceived", lambda data: texts(data) == ["from REST"])
+        history = sdk.call("getMessageList", {"conversationID": "C2Ccarol"})
+        assert texts(history["messageList"]) == ["from simtim/1", "from the web sdk", "from REST"]
+    finally:
+        driver.close()
+
+
+def rest_call(server: Server, api: str, body: dict) -> dict:
+    """One REST v4 call as the dev app's administrator."""
+    sig = usersig("administrator", now=server.now)
+    query = urlencode(
+        {
+            "sdkappid": DEV_SDKAPPID,
+            "identifier": "administrator",
+            "usersig": sig,
+            "random": 1,
+            "contenttype": "json",
+        }
+    )
+    request = urllib.request.Request(
+        f"{server.url}/v4/{api}?{query}", data=json.dumps(body).encode(), method="POST"
+    )
+    with urllib.request.urlopen(request, timeout=10) as answer:
+        return json.loads(answer.read())

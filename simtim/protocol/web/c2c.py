@@ -91,24 +91,26 @@ def _after(ctx: WebCtx, order: int) -> list[Message]:
 
 def getmsg(ctx: WebCtx) -> dict[str, Any]:
     """Offline sync: the first call after a login returns the unread C2C messages (what arrived
-    while the account was away); later calls what is newer than the cookie.  ``SyncFlag`` 2 ends the
-    sync and the cookie is the app-wide message order (MSG-4), so nothing is given twice."""
+    while the account was away, UNREAD-1) with each peer's unread count; later calls what is newer
+    than the cookie.  ``SyncFlag`` 2 ends the sync, and the cookie is the app-wide message order
+    (MSG-4), so nothing is given twice."""
     session = ctx.me
     app, account = ctx.app, ctx.account
+    pairs: list[dict[str, Any]] = []
     if not session.synced:
-        unread: list[Message] = []
+        messages: list[Message] = []
+        inst = ctx.world.instances[session.instance_id]
         for conversation_id, state in account.convs.items():
             if not conversation_id.startswith(C2C) or state.unread <= 0:
                 continue
             data = ctx.world.conversations.get_message_list(
-                ctx.world.instances[session.instance_id],
-                {"conversationID": conversation_id, "count": MESSAGE_PAGE_MAX},
+                inst, {"conversationID": conversation_id, "count": MESSAGE_PAGE_MAX}
             ).data
             received = [app.messages[m["ID"]] for m in data["messageList"] if m["flow"] == "in"]
-            unread.extend(received[-state.unread :])
-        unread.sort(key=lambda m: m.order)
+            messages.extend(received[-state.unread :])
+            pairs.append({"From_Account": conversation_id[len(C2C) :], "UnreadCount": state.unread})
+        messages.sort(key=lambda m: m.order)
         session.synced = True
-        messages = unread
     else:
         messages = _after(ctx, session.cookie)
     session.cookie = app.order
@@ -116,7 +118,8 @@ def getmsg(ctx: WebCtx) -> dict[str, Any]:
         "Cookie": str(session.cookie),
         "SyncFlag": 2,
         "MsgList": _items(ctx, messages),
-        "EventArray": [],
+        "C2CPairUnreadCount": pairs,
+        "C2CRemainingUnreadCount": [],
     }
 
 
@@ -185,9 +188,9 @@ def msgreaded(ctx: WebCtx) -> dict[str, Any]:
     if not isinstance(items, list):
         raise bad("C2CMsgReaded.C2CMsgReadedItem must be a list")
     for item in items:
-        if not isinstance(item, dict) or not isinstance(item.get("PeerAccount"), str):
-            raise bad("each C2CMsgReadedItem needs PeerAccount")
-        ctx.call("setMessageRead", {"conversationID": C2C + item["PeerAccount"]})
+        if not isinstance(item, dict) or not isinstance(item.get("To_Account"), str):
+            raise bad("each C2CMsgReadedItem needs To_Account")
+        ctx.call("setMessageRead", {"conversationID": C2C + item["To_Account"]})
     return {}
 
 

@@ -11,5 +11,6 @@ from simtim.protocol.web.context import Handler
 COMMANDS: dict[str, Handler] = {**login.COMMANDS, **c2c.COMMANDS}
 BEFORE_LOGIN = login.BEFORE_LOGIN
 EMPTY_REPLIES = login.EMPTY_REPLIES
+QUIET_WITHOUT_SESSION = login.QUIET_WITHOUT_SESSION
 
-__all__ = ["BEFORE_LOGIN", "COMMANDS", "EMPTY_REPLIES"]
+__all__ = ["BEFORE_LOGIN", "COMMANDS", "EMPTY_REPLIES", "QUIET_WITHOUT_SESSION"]

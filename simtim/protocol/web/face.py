@@ -14,15 +14,16 @@ the socket stays open (WEB-3).
 from __future__ import annotations
 
 import logging
+import os
 from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
 from simtim.errors import Code, IMError
-from simtim.model.events import KICKED_OUT, Event
+from simtim.model.events import KICK_USERSIG_EXPIRED, KICKED_OUT, Event
 from simtim.model.world import World
 from simtim.protocol.web import codec
-from simtim.protocol.web.commands import BEFORE_LOGIN, COMMANDS, EMPTY_REPLIES
+from simtim.protocol.web.commands import BEFORE_LOGIN, COMMANDS, EMPTY_REPLIES, QUIET_WITHOUT_SESSION
 from simtim.protocol.web.context import WebCtx
 from simtim.protocol.web.pushes import frames_for
 from simtim.protocol.web.session import Outlet, TinyIds, WebSession
@@ -40,10 +41,13 @@ class WebFace:
         self.sink = sink
         self.by_a2: dict[str, WebSession] = {}
         self.by_instance: dict[int, WebSession] = {}
+        #: a2 of sessions a kick or expiry ended -> the code their requests get (70001 or 6208)
+        self.ended: dict[str, int] = {}
         self.tinyids = TinyIds()
         self.unknown: Counter[str] = Counter()
         self.requests = 0
         self.bad_frames = 0
+        self.trace = os.environ.get("SIMTIM_WEB_TRACE") == "1"  # every request and its code, to stderr
 
     # --- requests ----------------------------------------------------------------------------
     def handle(self, outlet: Outlet, raw: bytes | str, *, binary: bool, expect_binary: bool) -> None:
@@ -64,6 +68,8 @@ class WebFace:
         except IMError as exc:
             body = codec.fail(exc.code, exc.message)
         outlet.push(codec.encode(codec.reply_head(request.head, body), body))
+        if self.trace:
+            log.warning("web face: %s %s -> %s", request.servcmd, sorted(request.body), body["ErrorCode"])
         if ctx.events:
             self.sink(ctx.events)  # pushes go out after the reply that caused them
 
@@ -72,6 +78,8 @@ class WebFace:
         handler = COMMANDS.get(servcmd)
         if handler is not None and servcmd in BEFORE_LOGIN:
             return handler(ctx)
+        if servcmd in QUIET_WITHOUT_SESSION and self.by_a2.get(ctx.request.head.get("a2")) is None:
+            return {}  # INST-1: logging out of an ended session (kicked, expired) just resolves
         ctx.session = self.session_of(ctx)
         if handler is not None:
             return handler(ctx)
@@ -89,6 +97,9 @@ class WebFace:
         a2 = ctx.request.head.get("a2")
         session = self.by_a2.get(a2) if isinstance(a2, str) else None
         if session is None:
+            ended = self.ended.get(a2) if isinstance(a2, str) else None
+            if ended is not None:
+                raise IMError(ended, "this session ended: log in again")
             raise IMError(Code.USERSIG_EXPIRED, "unknown or missing a2: log in again")
         tinyid = ctx.request.head.get("tinyid")
         if tinyid is not None and str(tinyid) != session.tinyid:
@@ -104,6 +115,8 @@ class WebFace:
 
     def close_session(self, session: WebSession) -> None:
         self.by_a2.pop(session.a2, None)
+        expired = event.data.get("type") == KICK_USERSIG_EXPIRED
+        self.ended[session.a2] = Code.USERSIG_EXPIRED if expired else Code.KICKED_BY_OTHER
         self.by_instance.pop(session.instance_id, None)
 
     def attach(self, session: WebSession, outlet: Outlet) -> None:
@@ -146,11 +159,14 @@ class WebFace:
         SDK learns of a UserSig expiry, INST-5); the instance stays mapped so its last events are
         still pushed (a kick's ``stat_forceoffline``), not routed elsewhere."""
         self.by_a2.pop(session.a2, None)
+        expired = event.data.get("type") == KICK_USERSIG_EXPIRED
+        self.ended[session.a2] = Code.USERSIG_EXPIRED if expired else Code.KICKED_BY_OTHER
 
     def reset(self) -> None:
         """The admin reset forgot every instance: the sessions go with them."""
         self.by_a2.clear()
         self.by_instance.clear()
+        self.ended.clear()
 
     def stats(self) -> dict[str, Any]:
         """For the admin snapshot: how much the face did and which commands it does not know."""

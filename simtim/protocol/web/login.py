@@ -68,7 +68,16 @@ def heartbeat(ctx: WebCtx) -> dict[str, Any]:
     """``heartbeat.alive`` must be answered or the SDK reconnects every ~4 s.  It is sent before the
     login reply too (no a2 yet), so only a head that names an a2 is checked: an unknown or expired
     one answers 70001, which is how the SDK learns of a UserSig expiry (INST-5)."""
-    if ctx.request.head.get("a2"):
+    a2 = ctx.request.head.get("a2")
+    if a2:
+        ended = ctx.face.ended.get(a2)
+        if ended == Code.KICKED_BY_OTHER:
+            return {}  # kicked: the stat_forceoffline push tells the SDK; a code here would mislead it
+        if ended is not None:
+            # INST-5: the first keep-alive after an expiry answers 70001 (the SDK's kickedOut
+            # userSigExpired); later ones from the same a2 resolve, so the SDK does not spin on it
+            ctx.face.ended[a2] = Code.KICKED_BY_OTHER
+            raise IMError(Code.USERSIG_EXPIRED, "UserSig expired: log in again")
         session = ctx.face.session_of(ctx)
         inst = ctx.world.instances.get(session.instance_id)
         if inst is not None:
@@ -129,8 +138,26 @@ def portrait_set(ctx: WebCtx) -> dict[str, Any]:
     return {}
 
 
-#: commands answered before login (no a2 in the head)
-BEFORE_LOGIN = frozenset({"im_open_status.wslogin", "heartbeat.alive"})
+#: commands that resolve quietly when the a2 names no live session: the SDK logs out after a kick,
+#: and a 70001 there would make it report a UserSig expiry instead of the kick
+QUIET_WITHOUT_SESSION = frozenset({"im_open_status.wslogout"})
+
+
+def telemetry(ctx: WebCtx) -> dict[str, Any]:
+    """The SDK's usage reports: accepted and dropped.  They come with an empty SSO head (no a2)
+    from logged-in and logged-out SDKs alike, so they never need a session."""
+    return {}
+
+
+#: commands answered without a session (no a2 in the head)
+BEFORE_LOGIN = frozenset(
+    {
+        "im_open_status.wslogin",
+        "heartbeat.alive",
+        "imopenstat.tim_web_report_v2",
+        "imopenstat.tim_web_report",
+    }
+)
 
 COMMANDS = {
     "im_open_status.wslogin": wslogin,
@@ -139,6 +166,8 @@ COMMANDS = {
     "heartbeat.alive": heartbeat,
     "profile.portrait_get_all": portrait_get_all,
     "profile.portrait_set": portrait_set,
+    "imopenstat.tim_web_report_v2": telemetry,
+    "imopenstat.tim_web_report": telemetry,
 }
 
 #: bootstrap commands whose truthful answer is "nothing": the model has no friends, blacklist,
@@ -163,6 +192,4 @@ EMPTY_REPLIES: dict[str, dict[str, Any]] = {
     "recentcontact.get_contact_group": {"GroupItem": [], "CompleteFlag": 1},
     "recentcontact.search_contact_group": {"GroupItem": [], "CompleteFlag": 1},
     "openim.get_c2c_peer_mute_notifications": {"MuteNotificationsList": []},
-    "imopenstat.tim_web_report_v2": {},
-    "imopenstat.tim_web_report": {},
 }

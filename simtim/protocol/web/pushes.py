@@ -77,6 +77,7 @@ def frames_for(world: World, tinyids: TinyIds, session: WebSession, event: Event
         if kick_type is None:
             return []  # UserSig expiry: the next request answers 70001 (INST-5)
         kick = {"KickoutMsgNotify": {"KickType": kick_type, "NewInstInfo": {}}}
-        return [_push(codec.PUSH_FORCE_OFFLINE, now, {"C2cNotifyMsgArray": [kick]})]
+        body = {"EventArray": [{"Event": 9, "C2cNotifyMsgArray": [kick]}]}  # pushes carry EventArray
+        return [_push(codec.PUSH_FORCE_OFFLINE, now, body)]
     _ = GROUP
     return []

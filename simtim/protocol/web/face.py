@@ -78,7 +78,7 @@ class WebFace:
         handler = COMMANDS.get(servcmd)
         if handler is not None and servcmd in BEFORE_LOGIN:
             return handler(ctx)
-        if servcmd in QUIET_WITHOUT_SESSION and self.by_a2.get(ctx.request.head.get("a2")) is None:
+        if servcmd in QUIET_WITHOUT_SESSION and self.by_a2.get(str(ctx.request.head.get("a2"))) is None:
             return {}  # INST-1: logging out of an ended session (kicked, expired) just resolves
         ctx.session = self.session_of(ctx)
         if handler is not None:
@@ -115,8 +115,6 @@ class WebFace:
 
     def close_session(self, session: WebSession) -> None:
         self.by_a2.pop(session.a2, None)
-        expired = event.data.get("type") == KICK_USERSIG_EXPIRED
-        self.ended[session.a2] = Code.USERSIG_EXPIRED if expired else Code.KICKED_BY_OTHER
         self.by_instance.pop(session.instance_id, None)
 
     def attach(self, session: WebSession, outlet: Outlet) -> None:

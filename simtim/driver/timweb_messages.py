@@ -91,6 +91,20 @@ def send_message(driver: TimWebDriver, instance: Instance, args: Mapping[str, An
     return Reply(0, "", {"message": instance.remember(view, msg_key)})
 
 
+def resend_message(driver: TimWebDriver, instance: Instance, args: Mapping[str, Any]) -> Reply:
+    """MSG-6: the SDK resends only what it could not send; a message it holds as sent by this user
+    resolves as it is, without a request, and one it never sent goes out now."""
+    message = args.get("message")
+    if not isinstance(message, Mapping):
+        return Reply(int(Code.INVALID_PARAMETERS), "message must be an object")
+    held = instance.seen.get(str(message.get("ID", "")))
+    if held is not None:
+        if held["from"] != instance.user_id:
+            return Reply(int(Code.INVALID_PARAMETERS), "only the sender resends a message")
+        return Reply(0, "", {"message": held})
+    return send_message(driver, instance, {"message": message})
+
+
 def revoke_message(driver: TimWebDriver, instance: Instance, args: Mapping[str, Any]) -> Reply:
     """REV-1..3: ``openim.msgwithdraw`` names the message by seq, random and time (its MsgKey)."""
     message = args.get("message")
@@ -338,6 +352,7 @@ def push_to_events(instance: Instance, stream: EventStream, item: Mapping[str, A
 
 HANDLERS: dict[str, Handler] = {
     "sendMessage": send_message,
+    "resendMessage": resend_message,
     "revokeMessage": revoke_message,
     "getMessageList": get_message_list,
     "setMessageRead": set_message_read,

@@ -51,6 +51,8 @@ CONVERSATION_APIS = frozenset(
 EVENT_GAPS: dict[str, str] = {
     "onConversationListUpdated": "the Web SDK wire pushes no conversation list; the official SDK "
     "derives it on the client",
+    "onGroupListUpdated": "the Web SDK wire pushes no group list; the official SDK derives it on the "
+    "client from its own requests",
 }
 #: stat_forceoffline's ``KickType`` -> kickedOut type (the SDK's KICKED_OUT_* values)
 KICK_TYPE_EXPIRED = 4
@@ -81,6 +83,9 @@ class Instance:
     #: messages this instance has seen (sent, pushed, paged), by ID, as its user sees them: what the
     #: SDK's message cache gives a revoke notice (which names a message, not its body)
     seen: OrderedDict[str, dict[str, Any]] = field(default_factory=OrderedDict)
+    #: the user's own nick and avatar as the SDK holds them (read at login, kept on update): the SDK
+    #: shows them on the messages it sends
+    profile: dict[str, str] = field(default_factory=dict)
 
     #: C2C message ID -> (from, to, MsgKey): how the wire names a message this driver has seen,
     #: shared by the driver's instances (a revoke or a history cursor names a message by its ID)
@@ -312,6 +317,7 @@ def _login(driver: TimWebDriver, instance: Instance, args: Mapping[str, Any]) ->
     with instance.lock:
         instance.state = ONLINE
         instance.user_id = socket.identifier
+    timweb_messages.read_own_profile(driver, instance)
     driver.events(session).put(SDK_STATE_READY, {})
     return Reply(0, "", {"repeatLogin": False})
 

@@ -31,6 +31,8 @@ PROFILE_TAGS = {"nick": TAG_NICK, "avatar": TAG_AVATAR}
 #: TIM's platform number of the web SDK, in the URL and every head
 WEB_PLATFORM_NUMBER = 7
 GROUP_ID_SEPARATOR = "#seq"
+#: EventArray ``Event`` of group system notices and group revokes (``GroupTips`` entries)
+EVENT_GROUP_NOTICE = 5
 #: C2C message IDs: ``C2C|<from>|<to>|<MsgKey>``.  Never the bare key (REST replies carry MsgKeys,
 #: and the conformance ID map must not see one value standing for two things); sender and receiver
 #: are in it because a revoke names the message by them, as the SDK's Message object does
@@ -181,13 +183,24 @@ def _ordered(
         "status": "success",
         "isRevoked": revoked,
         "priority": priority,
-        "nick": str(item.get("NickName", item.get("From_AccountNick", ""))),
-        "avatar": str(item.get("FaceUrl", item.get("From_AccountHeadurl", ""))),
+        "nick": _extra(item, "Nick", "NickName", "From_AccountNick"),
+        "avatar": _extra(item, "FaceUrl", "FaceUrl", "From_AccountHeadurl"),
         "cloudCustomData": str(item.get("CloudCustomData", "")),
     }
     if "elements" in content:
         data["elements"] = content["elements"]
     return data
+
+
+def _extra(item: Mapping[str, Any], extra_key: str, *keys: str) -> str:
+    """The sender's nick or avatar: ``MsgFrom_AccountExtraInfo`` (group items), else a flat key."""
+    extra = item.get("MsgFrom_AccountExtraInfo")
+    if isinstance(extra, dict) and extra.get(extra_key) is not None:
+        return str(extra[extra_key])
+    for key in keys:
+        if item.get(key) is not None:
+            return str(item[key])
+    return ""
 
 
 def profile_from_wire(user_id: str, items: Any) -> dict[str, Any]:

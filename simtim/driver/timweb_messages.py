@@ -14,6 +14,7 @@ import secrets
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from simtim.driver import timweb_groups as groups
 from simtim.driver import timweb_map as wire
 from simtim.driver.base import EventStream, Reply
 from simtim.errors import Code
@@ -26,7 +27,7 @@ Handler = Callable[["TimWebDriver", "Instance", Mapping[str, Any]], Reply]
 #: EventArray ``Event`` of a C2C notice (revoke) push
 EVENT_C2C_NOTICE = 9
 SYSTEM_CONVERSATION = "@TIM#SYSTEM"
-NO_GROUPS = "groups are not spoken by the timweb driver yet (no group command of the face is mapped)"
+NO_GROUPS = "group conversations in page_get carry no group profile the SDK's Conversation needs"
 
 
 def _invalid_conversation(conversation: Any) -> Reply | None:
@@ -54,7 +55,7 @@ def send_message(driver: TimWebDriver, instance: Instance, args: Mapping[str, An
         return Reply(int(Code.INVALID_PARAMETERS), "message must be an object")
     kind = message.get("conversationType")
     if kind == wire.GROUP:
-        return Reply.not_supported(NO_GROUPS)
+        return groups.send_group_message(driver, instance, message)
     if kind != wire.C2C:
         return Reply(int(Code.INVALID_PARAMETERS), "message.conversationType must be C2C or GROUP")
     random = message.get("random")
@@ -83,6 +84,7 @@ def send_message(driver: TimWebDriver, instance: Instance, args: Mapping[str, An
         "MsgSeq": reply.data.get("MsgSeq", 0),
         "MsgTimeStamp": reply.data.get("MsgTime", 0),
         "MsgKey": msg_key,
+        "MsgFrom_AccountExtraInfo": instance.profile,  # the SDK shows its own profile on its messages
     }
     view = wire.c2c_message(item, instance.user_id)
     known = instance.seen.get(view["ID"])
@@ -111,10 +113,14 @@ def revoke_message(driver: TimWebDriver, instance: Instance, args: Mapping[str, 
     if not isinstance(message, Mapping):
         return Reply(int(Code.INVALID_PARAMETERS), "message must be an object")
     message_id = message.get("ID")
-    if message.get("conversationType") == wire.GROUP or (
-        isinstance(message_id, str) and wire.parse_group_message_id(message_id) is not None
-    ):
-        return Reply.not_supported(NO_GROUPS)
+    in_group = wire.parse_group_message_id(message_id) if isinstance(message_id, str) else None
+    if in_group is not None:
+        reply = groups.revoke_group_message(driver, instance, in_group[0], in_group[1])
+        if not reply.ok:
+            return reply
+        held = instance.seen.get(str(message_id))
+        revoked = {**(held if held is not None else dict(message)), "isRevoked": True}
+        return Reply(0, "", {"message": instance.remember(revoked) if held is not None else revoked})
     named = _named(instance, message_id)
     parts = wire.c2c_key_parts(named[2]) if named is not None else None
     if named is None or parts is None:
@@ -148,7 +154,7 @@ def get_message_list(driver: TimWebDriver, instance: Instance, args: Mapping[str
         return refused
     assert isinstance(conversation, str)
     if conversation.startswith(wire.GROUP):
-        return Reply.not_supported(NO_GROUPS)
+        return groups.get_group_messages(driver, instance, conversation[len(wire.GROUP) :], args)
     cursor = args.get("nextReqMessageID") or ""
     body: dict[str, Any] = {
         "Peer_Account": conversation[len(wire.C2C) :],
@@ -190,7 +196,7 @@ def set_message_read(driver: TimWebDriver, instance: Instance, args: Mapping[str
         return refused
     assert isinstance(conversation, str)
     if conversation.startswith(wire.GROUP):
-        return Reply.not_supported(NO_GROUPS)
+        return groups.set_group_read(driver, instance, conversation[len(wire.GROUP) :])
     peer = conversation[len(wire.C2C) :]
     body = {"C2CMsgReaded": {"Cookie": "", "C2CMsgReadedItem": [{"To_Account": peer}]}}
     reply = driver.request(instance, "openim.msgreaded", body)
@@ -205,8 +211,9 @@ def delete_conversation(driver: TimWebDriver, instance: Instance, args: Mapping[
         return refused
     assert isinstance(conversation, str)
     if conversation.startswith(wire.GROUP):
-        return Reply.not_supported(NO_GROUPS)
-    item = {"Type": 1, "To_Account": conversation[len(wire.C2C) :]}
+        item: dict[str, Any] = {"Type": 2, "ToGroupid": conversation[len(wire.GROUP) :]}
+    else:
+        item = {"Type": 1, "To_Account": conversation[len(wire.C2C) :]}
     reply = driver.request(instance, "recentcontact.batch_delete", {"ContactItem": [item]})
     if not reply.ok:
         return reply
@@ -310,7 +317,14 @@ def get_my_profile(driver: TimWebDriver, instance: Instance, args: Mapping[str, 
         return reply
     items = reply.data.get("UserProfileItem") or []
     mine = next((i for i in items if isinstance(i, dict) and i.get("To_Account") == me), {})
-    return Reply(0, "", {"profile": wire.profile_from_wire(me, mine.get("ProfileItem"))})
+    profile = wire.profile_from_wire(me, mine.get("ProfileItem"))
+    instance.profile = {"Nick": profile["nick"], "FaceUrl": profile["avatar"]}
+    return Reply(0, "", {"profile": profile})
+
+
+def read_own_profile(driver: TimWebDriver, instance: Instance) -> None:
+    """At login the SDK reads its user's profile (``portrait_get_all``); a failure leaves it empty."""
+    get_my_profile(driver, instance, {})
 
 
 def update_my_profile(driver: TimWebDriver, instance: Instance, args: Mapping[str, Any]) -> Reply:
@@ -328,6 +342,7 @@ def update_my_profile(driver: TimWebDriver, instance: Instance, args: Mapping[st
 # --- pushes ----------------------------------------------------------------------------------------
 def push_to_events(instance: Instance, stream: EventStream, item: Mapping[str, Any]) -> None:
     """One ``EventArray`` entry of ``im_open_push.msg_push`` -> the SDK's events, in order."""
+    groups.push_to_events(instance, stream, item)
     me = instance.user_id
     for message in item.get("C2cMsgArray") or []:
         if isinstance(message, dict):
@@ -351,6 +366,7 @@ def push_to_events(instance: Instance, stream: EventStream, item: Mapping[str, A
 
 
 HANDLERS: dict[str, Handler] = {
+    **groups.HANDLERS,
     "sendMessage": send_message,
     "resendMessage": resend_message,
     "revokeMessage": revoke_message,

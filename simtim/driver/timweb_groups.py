@@ -377,7 +377,9 @@ def get_group_messages(
         return reply
     me = instance.user_id
     items = [m for m in reply.data.get("RspMsgList") or [] if isinstance(m, dict)]
-    messages = [instance.remember(_group_item_view(m, group_id, me)) for m in reversed(items)]
+    messages = [
+        instance.remember(_held(instance, _group_item_view(m, group_id, me))) for m in reversed(items)
+    ]
     completed = bool(reply.data.get("IsFinished", 1))
     return Reply(
         0,
@@ -388,6 +390,15 @@ def get_group_messages(
             "isCompleted": completed,
         },
     )
+
+
+def _held(instance: Instance, view: dict[str, Any]) -> dict[str, Any]:
+    """A recalled group message comes back as a place-holder without its body; the SDK shows the
+    copy it holds, marked revoked."""
+    known = instance.seen.get(view["ID"])
+    if view["isRevoked"] and known is not None:
+        return {**known, "isRevoked": True}
+    return view
 
 
 def _group_item_view(item: Mapping[str, Any], group_id: str, me: str) -> dict[str, Any]:
@@ -439,7 +450,7 @@ def _tip(instance: Instance, stream: EventStream, tip: Mapping[str, Any], body: 
         "operatorID": body.get("Operator_Account", ""),
         "userIDList": body.get("List_Account", []),
     }
-    item = {**tip, "MsgBody": [{"MsgType": TIP_ELEM, "MsgContent": {}}]}
+    item = {**tip, "MsgBody": [{"MsgType": TIP_ELEM, "MsgContent": {}}], "From_Account": SYSTEM_CONVERSATION}
     view = {**wire.group_message(item, group_id, instance.user_id), "type": TIP_ELEM, "payload": payload}
     stream.put(MESSAGE_RECEIVED, [instance.remember(view)])
 

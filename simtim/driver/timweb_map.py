@@ -123,7 +123,7 @@ def c2c_message(item: Mapping[str, Any], me: str) -> dict[str, Any]:
         sequence=item.get("MsgSeq", 0),
         random=item.get("MsgRandom", 0),
         revoked=bool(isinstance(flags, int) and flags & MSG_FLAG_REVOKED),
-        priority="Normal",
+        priority=_priority(item.get("MsgPriority", 2)),
         item=item,
     )
 
@@ -146,7 +146,7 @@ def group_message(item: Mapping[str, Any], group_id: str, me: str) -> dict[str, 
         sequence=seq,
         random=item.get("MsgRandom", item.get("Random", 0)),
         revoked=item.get("IsPlaceMsg") == 2,
-        priority=PRIORITY_NAME.get(priority, "Normal") if isinstance(priority, int) else str(priority),
+        priority=_priority(priority),
         item=item,
     )
 
@@ -190,6 +190,13 @@ def _ordered(
     if "elements" in content:
         data["elements"] = content["elements"]
     return data
+
+
+def _priority(value: Any) -> str:
+    """``MsgPriority``: TIM's number (group items) or the SDK's name (what a client sent)."""
+    if isinstance(value, int):
+        return PRIORITY_NAME.get(value, "Normal")
+    return str(value) if value in PRIORITY_NUMBER else "Normal"
 
 
 def _extra(item: Mapping[str, Any], extra_key: str, *keys: str) -> str:

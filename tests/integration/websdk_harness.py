@@ -99,6 +99,8 @@ class NodeSdk:
         self.replies: queue.Queue[dict[str, Any]] = queue.Queue()
         self.events: list[dict[str, Any]] = []
         self.guard: list[str] = []
+        self.console: list[str] = []
+        self.crash = ""  # an exception the SDK threw outside any promise (the process exits)
         self._events_changed = threading.Condition()
         self._next_id = 0
         self._reader = threading.Thread(target=self._read, daemon=True)
@@ -111,13 +113,16 @@ class NodeSdk:
             try:
                 value = json.loads(line)
             except json.JSONDecodeError:
-                continue  # the SDK's own console output
+                self.console.append(line.rstrip())  # the SDK's own console output
+                continue
             if "event" in value:
                 with self._events_changed:
                     self.events.append(value)
                     self._events_changed.notify_all()
             elif "guard" in value:
                 self.guard.append(value["guard"])
+            elif "crash" in value:
+                self.crash = str(value["crash"])
             else:
                 self.replies.put(value)
 
@@ -128,7 +133,10 @@ class NodeSdk:
         self.proc.stdin.write(json.dumps(command) + "\n")
         self.proc.stdin.flush()
         while True:
-            reply = self.replies.get(timeout=WAIT_SECONDS)
+            try:
+                reply = self.replies.get(timeout=WAIT_SECONDS)
+            except queue.Empty:
+                raise AssertionError(f"{self.flavour}: no reply to {command}; crash: {self.crash}") from None
             if reply.get("id") == command["id"]:
                 break
         if not reply["ok"]:

@@ -33,7 +33,7 @@ TYPES = ("Private", "Public", "ChatRoom", "AVChatRoom")
 PRIORITIES = ("High", "Normal", "Low", "Lowest")
 
 
-def _pairs(value: Any, key: str, val: str) -> list[dict[str, Any]]:
+def pairs(value: Any, key: str, val: str) -> list[dict[str, Any]]:
     """``[{Key, Value}]`` -> the model's ``[{key, value}]`` (shapes are checked by the model)."""
     if value is None:
         return []
@@ -65,7 +65,7 @@ def _operator(ctx: Ctx) -> str:
     return value
 
 
-def _profile_opts(body: Mapping[str, Any], *, create: bool) -> dict[str, Any]:
+def profile_opts(body: Mapping[str, Any], *, create: bool) -> dict[str, Any]:
     opts: dict[str, Any] = {}
     for rest, model in (
         ("Name", "name"),
@@ -80,7 +80,7 @@ def _profile_opts(body: Mapping[str, Any], *, create: bool) -> dict[str, Any]:
     if size is not None:
         opts["maxMemberNum"] = size
     if body.get("AppDefinedData") is not None:
-        opts["groupCustomField"] = _pairs(body.get("AppDefinedData"), "Key", "Value")
+        opts["groupCustomField"] = pairs(body.get("AppDefinedData"), "Key", "Value")
     return opts
 
 
@@ -94,7 +94,7 @@ def create_group(ctx: Ctx) -> Result:
         )
     if kind not in TYPES:
         raise IMError(PARAM, f"Type must be one of {', '.join(TYPES)}", rule="REST-6")
-    opts = _profile_opts(ctx.body, create=True)
+    opts = profile_opts(ctx.body, create=True)
     opts["type"] = kind
     opts["name"] = fields.string("Name", empty=True)
     if ctx.body.get("GroupId") is not None:
@@ -109,7 +109,7 @@ def create_group(ctx: Ctx) -> Result:
         if record.get("Role") is not None:
             entry["role"] = record["Role"]
         if record.get("AppMemberDefinedData") is not None:
-            entry["memberCustomField"] = _pairs(record["AppMemberDefinedData"], "Key", "Value")
+            entry["memberCustomField"] = pairs(record["AppMemberDefinedData"], "Key", "Value")
         members.append(entry)
     if members:
         opts["memberList"] = members
@@ -181,7 +181,7 @@ def get_group_info(ctx: Ctx) -> Result:
 
 def modify_group_base_info(ctx: Ctx) -> Result:
     group_id = _group_id(ctx)
-    opts = _profile_opts(ctx.body, create=False)
+    opts = profile_opts(ctx.body, create=False)
     outcome = ctx.world.group_admin.modify(
         ctx.sdkappid, group_id, opts, _operator(ctx), _on_off(ctx.body.get("MuteAllMember"))
     )
@@ -279,7 +279,7 @@ def modify_group_member_info(ctx: Ctx) -> Result:
         role=fields.string("Role") if fields.has("Role") else None,
         name_card=name_card,
         msg_flag=fields.string("MsgFlag") if fields.has("MsgFlag") else None,
-        custom=_pairs(ctx.body.get("AppMemberDefinedData"), "Key", "Value")
+        custom=pairs(ctx.body.get("AppMemberDefinedData"), "Key", "Value")
         if fields.has("AppMemberDefinedData")
         else None,
         mute_time=fields.opt_integer("MuteTime", high=MUTE_FOREVER),

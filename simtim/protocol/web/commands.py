@@ -5,10 +5,10 @@
 
 from __future__ import annotations
 
-from simtim.protocol.web import c2c, login
+from simtim.protocol.web import c2c, groups, login
 from simtim.protocol.web.context import Handler
 
-COMMANDS: dict[str, Handler] = {**login.COMMANDS, **c2c.COMMANDS}
+COMMANDS: dict[str, Handler] = {**login.COMMANDS, **c2c.COMMANDS, **groups.COMMANDS}
 BEFORE_LOGIN = login.BEFORE_LOGIN
 EMPTY_REPLIES = login.EMPTY_REPLIES
 QUIET_WITHOUT_SESSION = login.QUIET_WITHOUT_SESSION

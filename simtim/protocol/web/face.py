@@ -5,10 +5,10 @@ A socket on ``/binfo`` (binary frames) or ``/info`` (text frames) carries JSON r
 handler its ``servcmd`` names in ``COMMANDS`` (``simtim/protocol/web/commands.py``), with the request
 head echoed.  Handlers only translate: bodies use the REST v4 vocabulary (shared with the REST face,
 ``simtim/protocol/rest/vocabulary.py``) and every decision is a model call as the session's
-instance, so an SDK user, a simtim/1 user and a REST call share one world (WEB-1).  Model events
+instance, so an SDK user, a simtim/1 user and a REST call share one world.  Model events
 become pushes (``pushes.py``).  Unknown commands are answered OK, logged once per name with their
-body keys and counted, so gaps show (WEB-2).  A frame the face cannot read gets a 60003 reply and
-the socket stays open (WEB-3).
+body keys and counted, so gaps show.  A frame the face cannot read gets a 60003 reply and
+the socket stays open.
 """
 
 from __future__ import annotations
@@ -59,7 +59,7 @@ class WebFace:
         except codec.FrameError as exc:
             self.bad_frames += 1
             body = codec.fail(exc.code, exc.message)
-            outlet.push(codec.encode(codec.reply_head(exc.head, body), body))  # WEB-3
+            outlet.push(codec.encode(codec.reply_head(exc.head, body), body))
             return
         ctx = WebCtx(self, outlet, request, None)
         try:
@@ -86,7 +86,7 @@ class WebFace:
         empty = EMPTY_REPLIES.get(servcmd)
         if empty is not None:
             return dict(empty)
-        if servcmd not in self.unknown:  # WEB-2: once per name, with what the SDK sent
+        if servcmd not in self.unknown:  # once per name, with what the SDK sent
             log.warning("web face: unknown command %s, body keys %s", servcmd, sorted(ctx.body))
         self.unknown[servcmd] += 1
         return {}

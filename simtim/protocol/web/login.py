@@ -192,4 +192,6 @@ EMPTY_REPLIES: dict[str, dict[str, Any]] = {
     "recentcontact.get_contact_group": {"GroupItem": [], "CompleteFlag": 1},
     "recentcontact.search_contact_group": {"GroupItem": [], "CompleteFlag": 1},
     "openim.get_c2c_peer_mute_notifications": {"MuteNotificationsList": []},
+    # Community ("million") groups are not modelled (REST-6): the list is truthfully empty
+    "million_group_open_http_svc.get_joined_group_list": {"GroupIdList": [], "TotalCount": 0},
 }

@@ -1,16 +1,18 @@
 """Model events -> Web SDK pushes (``im_open_push.msg_push``, ``im_open_status.stat_forceoffline``).
 
-Only what the SDK cannot work out itself is pushed: new messages, revokes, kicks, group tips and
-notices.  ``onConversationListUpdated`` and the SDK-state events have no push: the SDK derives its
-conversation list and state from the messages and its own requests.
+Only what the SDK cannot work out itself is pushed: new messages, group tips and system notices,
+revokes and kicks.  ``onConversationListUpdated``, ``onGroupListUpdated`` and the SDK-state events
+have no push: the SDK derives them from the messages and from its own requests.  Every push body is
+``{"EventArray": [{"Event": n, <key>: [...]}]}``; the SDK routes each entry by its key.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from simtim.model.entities import C2C, GROUP
+from simtim.model.entities import C2C, GROUP, NOTICE_ELEM, SYSTEM, TIP_ELEM, App, Message
 from simtim.model.events import (
+    GROUP_SYSTEM_NOTICE_RECEIVED,
     KICK_MULTIPLE_ACCOUNT,
     KICK_MULTIPLE_DEVICE,
     KICK_REST_API,
@@ -22,43 +24,117 @@ from simtim.model.events import (
 from simtim.model.world import World
 from simtim.protocol.web import codec
 from simtim.protocol.web.c2c import push_item
+from simtim.protocol.web.groups import group_message_item
 from simtim.protocol.web.session import TinyIds, WebSession
 
 #: kickedOut reason -> the SDK's KickType (1 multiple account, 2 multiple device, 3 REST kick)
 KICK_TYPES = {KICK_MULTIPLE_ACCOUNT: 1, KICK_MULTIPLE_DEVICE: 2, KICK_REST_API: 3}
-#: EventArray ``Event`` numbers
+#: EventArray ``Event`` numbers the SDK's downlink handler reads (tips: 4 stored, 5 notices/revokes)
 EVENT_C2C = 1
+EVENT_GROUP_MESSAGE = 3
+EVENT_GROUP_TIP = 4
+EVENT_GROUP_NOTICE = 5
+EVENT_C2C_NOTIFY = 9
 
 
-def _push(servcmd: str, now: int, body: dict[str, Any]) -> bytes:
-    return codec.encode(codec.push_head(servcmd, now), body)
+def _push(servcmd: str, now: int, events: list[dict[str, Any]]) -> bytes:
+    return codec.encode(codec.push_head(servcmd, now), {"EventArray": events})
 
 
-def frames_for(world: World, tinyids: TinyIds, session: WebSession, event: Event) -> list[bytes]:
-    app = world.apps.get(session.sdkappid)
-    if app is None:
-        return []
-    now = app.clock.now()
-    name = event.name
-    if name == MESSAGE_RECEIVED:
-        c2c = []
-        for view in event.data:
-            msg = app.messages.get(view.get("ID", ""))
-            if msg is None:
-                continue
-            if msg.conversation_type == C2C and msg.sender != session.user_id:
-                c2c.append(push_item(msg, tinyids, session.sdkappid))
-        if not c2c:
-            return []
-        body = {"EventArray": [{"Event": EVENT_C2C, "C2cMsgArray": c2c}]}
-        return [_push(codec.PUSH_MESSAGE, now, body)]
-    if name == MESSAGE_REVOKED:
-        infos = []
-        for view in event.data:
-            msg = app.messages.get(view.get("ID", ""))
-            if msg is None or msg.conversation_type != C2C:
-                continue
-            infos.append(
+#: the model's group profile names -> the wire's, for a profile-change tip's ``MsgGroupNewInfo``
+NEW_PROFILE_NAMES = {
+    "name": "Name",
+    "ownerID": "Owner_Account",
+    "avatar": "GroupFaceUrl",
+    "introduction": "GroupIntroduction",
+    "notification": "GroupNotification",
+    "joinOption": "GroupApplyJoinOption",
+}
+
+
+def _member_info(entry: dict[str, Any]) -> dict[str, Any]:
+    item: dict[str, Any] = {"User_Account": entry.get("userID", "")}
+    if "muteTime" in entry:
+        item["ShutupTime"] = entry["muteTime"]
+    if "nameCard" in entry:
+        item["NameCard"] = entry["nameCard"]
+    return item
+
+
+def _group_tip(msg: Message) -> dict[str, Any]:
+    """A group tip (TIP-1): the SDK reads the element from ``MsgBody`` and the group from ``GroupInfo``."""
+    payload = msg.payload or {}
+    body: dict[str, Any] = {
+        "OpType": payload.get("operationType", 0),
+        "Operator_Account": payload.get("operatorID", ""),
+        "List_Account": payload.get("userIDList", []),
+    }
+    if payload.get("memberList"):
+        body["MsgMemberInfo"] = [_member_info(m) for m in payload["memberList"]]
+    if payload.get("newGroupProfile"):
+        body["MsgGroupNewInfo"] = {
+            NEW_PROFILE_NAMES.get(k, k[:1].upper() + k[1:]): v for k, v in payload["newGroupProfile"].items()
+        }
+    return {
+        "From_Account": payload.get("operatorID", ""),
+        "GroupInfo": {"GroupId": msg.to},
+        "ToGroupId": msg.to,
+        "MsgSeq": msg.sequence,
+        "MsgRandom": msg.random,
+        "MsgTimeStamp": msg.time,
+        "MsgBody": body,
+    }
+
+
+def _notice(msg: Message) -> dict[str, Any]:
+    """A group system notice (SYS-1) addressed to one account."""
+    payload = msg.payload or {}
+    group = payload.get("groupProfile") or {}
+    return {
+        "From_Account": payload.get("operatorID", ""),
+        "GroupInfo": {"GroupId": group.get("groupID", ""), "Name": group.get("name", "")},
+        "MsgSeq": msg.sequence,
+        "MsgRandom": msg.random,
+        "MsgTimeStamp": msg.time,
+        "MsgBody": {
+            "OpType": payload.get("operationType", 0),
+            "Operator_Account": payload.get("operatorID", ""),
+            "RemarkInfo": payload.get("handleMessage", ""),
+            "UserDefinedField": payload.get("content", ""),
+        },
+    }
+
+
+def _received(app: App, tinyids: TinyIds, session: WebSession, views: list[dict[str, Any]]) -> list[bytes]:
+    c2c, group, tips = [], [], []
+    for view in views:
+        msg = app.messages.get(view.get("ID", ""))
+        if msg is None:
+            continue
+        if msg.conversation_type == C2C and msg.sender != session.user_id:
+            c2c.append(push_item(msg, tinyids, session.sdkappid))
+        elif msg.conversation_type == GROUP and msg.type == TIP_ELEM:
+            tips.append(_group_tip(msg))
+        elif msg.conversation_type == GROUP and msg.type != NOTICE_ELEM:
+            group.append(group_message_item(msg, tinyids, session.sdkappid))
+    events: list[dict[str, Any]] = []
+    if c2c:
+        events.append({"Event": EVENT_C2C, "C2cMsgArray": c2c})
+    if group:
+        events.append({"Event": EVENT_GROUP_MESSAGE, "GroupMsgArray": group})
+    if tips:
+        events.append({"Event": EVENT_GROUP_TIP, "GroupTips": tips})
+    return [_push(codec.PUSH_MESSAGE, app.clock.now(), events)] if events else []
+
+
+def _revoked(app: App, views: list[dict[str, Any]]) -> list[bytes]:
+    c2c, group = [], []
+    for view in views:
+        msg = app.messages.get(view.get("ID", ""))
+        if msg is None:
+            continue
+        if msg.conversation_type == C2C:
+            c2c.append(
                 {
                     "From_Account": msg.sender,
                     "To_Account": msg.to,
@@ -67,17 +143,57 @@ def frames_for(world: World, tinyids: TinyIds, session: WebSession, event: Event
                     "MsgTimeStamp": msg.time,
                 }
             )
-        if not infos:
+        elif msg.conversation_type == GROUP:
+            group.append(
+                {
+                    "From_Account": msg.sender,
+                    "GroupInfo": {"GroupId": msg.to},
+                    "MsgBody": {
+                        "GroupWithdrawInfoArray": [{"MsgSeq": msg.sequence, "MsgRandom": msg.random}]
+                    },
+                    "MsgSeq": msg.sequence,
+                    "MsgTimeStamp": msg.time,
+                }
+            )
+    events: list[dict[str, Any]] = []
+    if c2c:
+        withdraw = {"WithdrawC2cMsgNotify": {"C2cWithdrawInfoArray": c2c}}
+        events.append({"Event": EVENT_C2C_NOTIFY, "C2cNotifyMsgArray": [withdraw]})
+    if group:
+        events.append({"Event": EVENT_GROUP_NOTICE, "GroupTips": group})
+    return [_push(codec.PUSH_MESSAGE, app.clock.now(), events)] if events else []
+
+
+def frames_for(world: World, tinyids: TinyIds, session: WebSession, event: Event) -> list[bytes]:
+    app = world.apps.get(session.sdkappid)
+    if app is None:
+        return []
+    name = event.name
+    if name == MESSAGE_RECEIVED:
+        return _received(app, tinyids, session, event.data)
+    if name == MESSAGE_REVOKED:
+        return _revoked(app, event.data)
+    if name == GROUP_SYSTEM_NOTICE_RECEIVED:
+        msg = app.messages.get(event.data.get("message", {}).get("ID", ""))
+        if msg is None or (msg.conversation_type != SYSTEM and msg.type != NOTICE_ELEM):
             return []
-        withdraw = {"WithdrawC2cMsgNotify": {"C2cWithdrawInfoArray": infos}}
-        body = {"EventArray": [{"Event": 9, "C2cNotifyMsgArray": [withdraw]}]}
-        return [_push(codec.PUSH_MESSAGE, now, body)]
+        return [
+            _push(
+                codec.PUSH_MESSAGE,
+                app.clock.now(),
+                [{"Event": EVENT_GROUP_NOTICE, "GroupTips": [_notice(msg)]}],
+            )
+        ]
     if name == KICKED_OUT:
         kick_type = KICK_TYPES.get(event.data.get("type", ""))
         if kick_type is None:
-            return []  # UserSig expiry: the next request answers 70001 (INST-5)
+            return []  # UserSig expiry: the next keep-alive answers 70001 (INST-5)
         kick = {"KickoutMsgNotify": {"KickType": kick_type, "NewInstInfo": {}}}
-        body = {"EventArray": [{"Event": 9, "C2cNotifyMsgArray": [kick]}]}  # pushes carry EventArray
-        return [_push(codec.PUSH_FORCE_OFFLINE, now, body)]
-    _ = GROUP
+        return [
+            _push(
+                codec.PUSH_FORCE_OFFLINE,
+                app.clock.now(),
+                [{"Event": EVENT_C2C_NOTIFY, "C2cNotifyMsgArray": [kick]}],
+            )
+        ]
     return []

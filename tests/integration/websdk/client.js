@@ -101,4 +101,9 @@ readline.createInterface({ input: process.stdin }).on('line', async (line) => {
   }
 });
 process.stdin.on('end', () => process.exit(0));
+// A throw inside the SDK (a reply shape it cannot read) is reported as a line, not a 600 kB source dump.
+process.on('uncaughtException', (error) => {
+  out({ crash: String(error && error.stack ? error.stack : error) });
+  process.exit(70);
+});
 out({ ready: flavour, version: SDK.VERSION || null });

@@ -22,17 +22,17 @@ import secrets
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 from simtim.driver import timweb_map as wire
 from simtim.driver import timweb_messages
 from simtim.driver.base import Call, DriverError, EventStream, Reply
 from simtim.driver.http import HttpDriver, Transport
+from simtim.driver.timweb_instance import Instance
 from simtim.driver.timweb_socket import WebSocketSession
 from simtim.errors import Code
 from simtim.model.events import KICK_USERSIG_EXPIRED, KICKED_OUT, SDK_STATE_NOT_READY, SDK_STATE_READY
-from simtim.model.lifecycle import DESTROYED, EXPIRED, KICKED, NEW, ONLINE, InstanceState, state_error
+from simtim.model.lifecycle import DESTROYED, EXPIRED, KICKED, NEW, ONLINE, state_error
 from simtim.model.world import METHODS
 from simtim.protocol.web.codec import PUSH_FORCE_OFFLINE, PUSH_MESSAGE
 
@@ -65,42 +65,6 @@ KICK_TYPES = {
 WEB_PLATFORM = "web"
 #: admin operations that name a message by the server's own ID (REST steps name it by MsgKey)
 ADMIN_BY_MESSAGE_ID = frozenset({"recallMessage"})
-#: messages an instance remembers for revoke notices (the SDK keeps a bounded cache too)
-SEEN_LIMIT = 2000
-KEYS_LIMIT = 200_000
-
-
-@dataclass(eq=False)
-class Instance:
-    """One SDK instance: the client's view of its lifecycle and, while logged in, its socket."""
-
-    sdkappid: int
-    platform: str = "web"
-    state: InstanceState = NEW
-    user_id: str = ""
-    socket: WebSocketSession | None = None
-    lock: threading.Lock = field(default_factory=threading.Lock)
-    #: messages this instance has seen (sent, pushed, paged), by ID, as its user sees them: what the
-    #: SDK's message cache gives a revoke notice (which names a message, not its body)
-    seen: OrderedDict[str, dict[str, Any]] = field(default_factory=OrderedDict)
-    #: the user's own nick and avatar as the SDK holds them (read at login, kept on update): the SDK
-    #: shows them on the messages it sends
-    profile: dict[str, str] = field(default_factory=dict)
-
-    #: C2C message ID -> (from, to, MsgKey): how the wire names a message this driver has seen,
-    #: shared by the driver's instances (a revoke or a history cursor names a message by its ID)
-    keys: OrderedDict[str, tuple[str, str, str]] = field(default_factory=OrderedDict)
-
-    def remember(self, message: dict[str, Any], key: str | None = None) -> dict[str, Any]:
-        if key is not None:
-            self.keys[message["ID"]] = (message["from"], message["to"], key)
-            while len(self.keys) > KEYS_LIMIT:
-                self.keys.popitem(last=False)
-        self.seen[message["ID"]] = message
-        self.seen.move_to_end(message["ID"])
-        while len(self.seen) > SEEN_LIMIT:
-            self.seen.popitem(last=False)
-        return message
 
 
 Handler = Callable[["TimWebDriver", Instance, Mapping[str, Any]], Reply]

@@ -10,18 +10,15 @@ is worked out on the client.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping
+from typing import Any
 
 from simtim.driver import timweb_map as wire
 from simtim.driver.base import EventStream, Reply
+from simtim.driver.timweb_instance import Handler, Instance, WireClient
 from simtim.errors import Code
 from simtim.model.events import GROUP_SYSTEM_NOTICE_RECEIVED, MESSAGE_RECEIVED, MESSAGE_REVOKED
 
-if TYPE_CHECKING:
-    from simtim.driver.timweb import Instance, TimWebDriver
-
-Handler = Callable[["TimWebDriver", "Instance", Mapping[str, Any]], Reply]
 SERVICE = "group_open_http_svc"
 SYSTEM_CONVERSATION = "@TIM#SYSTEM"
 TIP_ELEM = "TIMGroupTipElem"
@@ -91,7 +88,7 @@ def member_from_wire(item: Mapping[str, Any]) -> dict[str, Any]:
 
 
 # --- reading back what the SDK shows -------------------------------------------------------------
-def _profile(driver: TimWebDriver, instance: Instance, group_id: Any) -> Reply:
+def _profile(driver: WireClient, instance: Instance, group_id: Any) -> Reply:
     reply = driver.request(instance, f"{SERVICE}.get_group_info", {"GroupIdList": [group_id]})
     if not reply.ok:
         return reply
@@ -104,7 +101,7 @@ def _profile(driver: TimWebDriver, instance: Instance, group_id: Any) -> Reply:
     return Reply(0, "", {"group": group_from_wire(infos[0])})
 
 
-def _member(driver: TimWebDriver, instance: Instance, group_id: Any, user_id: Any) -> Reply:
+def _member(driver: WireClient, instance: Instance, group_id: Any, user_id: Any) -> Reply:
     body = {"GroupId": group_id, "Member_List_Account": [user_id]}
     reply = driver.request(instance, f"{SERVICE}.get_specified_group_member_info", body)
     if not reply.ok:
@@ -115,12 +112,12 @@ def _member(driver: TimWebDriver, instance: Instance, group_id: Any, user_id: An
     return Reply(0, "", {"member": member_from_wire(members[0])})
 
 
-def _then_profile(driver: TimWebDriver, instance: Instance, group_id: Any, reply: Reply) -> Reply:
+def _then_profile(driver: WireClient, instance: Instance, group_id: Any, reply: Reply) -> Reply:
     return reply if not reply.ok else _profile(driver, instance, group_id)
 
 
 # --- the group itself ------------------------------------------------------------------------------
-def create_group(driver: TimWebDriver, instance: Instance, args: Mapping[str, Any]) -> Reply:
+def create_group(driver: WireClient, instance: Instance, args: Mapping[str, Any]) -> Reply:
     body: dict[str, Any] = {"Type": args.get("type"), "Name": args.get("name")}
     for option, field in PROFILE_FIELDS.items():
         if args.get(option) is not None and option != "name":
@@ -153,7 +150,7 @@ def _member_record(member: Any) -> Any:
     return record
 
 
-def update_group_profile(driver: TimWebDriver, instance: Instance, args: Mapping[str, Any]) -> Reply:
+def update_group_profile(driver: WireClient, instance: Instance, args: Mapping[str, Any]) -> Reply:
     group_id = args.get("groupID")
     body: dict[str, Any] = {"GroupId": group_id}
     for option, field in PROFILE_FIELDS.items():
@@ -170,13 +167,13 @@ def update_group_profile(driver: TimWebDriver, instance: Instance, args: Mapping
     return _then_profile(driver, instance, group_id, reply)
 
 
-def dismiss_group(driver: TimWebDriver, instance: Instance, args: Mapping[str, Any]) -> Reply:
+def dismiss_group(driver: WireClient, instance: Instance, args: Mapping[str, Any]) -> Reply:
     group_id = args.get("groupID")
     reply = driver.request(instance, f"{SERVICE}.destroy_group", {"GroupId": group_id})
     return reply if not reply.ok else Reply(0, "", {"groupID": group_id})
 
 
-def join_group(driver: TimWebDriver, instance: Instance, args: Mapping[str, Any]) -> Reply:
+def join_group(driver: WireClient, instance: Instance, args: Mapping[str, Any]) -> Reply:
     group_id = args.get("groupID")
     body: dict[str, Any] = {"GroupId": group_id}
     if args.get("applyMessage") is not None:
@@ -191,17 +188,17 @@ def join_group(driver: TimWebDriver, instance: Instance, args: Mapping[str, Any]
     return profile if not profile.ok else Reply(0, "", {"status": status, **profile.data})
 
 
-def quit_group(driver: TimWebDriver, instance: Instance, args: Mapping[str, Any]) -> Reply:
+def quit_group(driver: WireClient, instance: Instance, args: Mapping[str, Any]) -> Reply:
     group_id = args.get("groupID")
     reply = driver.request(instance, f"{SERVICE}.quit_group", {"GroupId": group_id})
     return reply if not reply.ok else Reply(0, "", {"groupID": group_id})
 
 
-def get_group_profile(driver: TimWebDriver, instance: Instance, args: Mapping[str, Any]) -> Reply:
+def get_group_profile(driver: WireClient, instance: Instance, args: Mapping[str, Any]) -> Reply:
     return _profile(driver, instance, args.get("groupID"))
 
 
-def search_group_by_id(driver: TimWebDriver, instance: Instance, args: Mapping[str, Any]) -> Reply:
+def search_group_by_id(driver: WireClient, instance: Instance, args: Mapping[str, Any]) -> Reply:
     body = {"GroupIdList": [args.get("groupID")]}
     reply = driver.request(instance, f"{SERVICE}.get_group_public_info", body)
     if not reply.ok:
@@ -214,7 +211,7 @@ def search_group_by_id(driver: TimWebDriver, instance: Instance, args: Mapping[s
     return Reply(0, "", {"group": group_from_wire(infos[0])})
 
 
-def get_group_list(driver: TimWebDriver, instance: Instance, args: Mapping[str, Any]) -> Reply:
+def get_group_list(driver: WireClient, instance: Instance, args: Mapping[str, Any]) -> Reply:
     reply = driver.request(instance, f"{SERVICE}.get_joined_group_list", {"Member_Account": instance.user_id})
     if not reply.ok:
         return reply
@@ -222,7 +219,7 @@ def get_group_list(driver: TimWebDriver, instance: Instance, args: Mapping[str, 
     return Reply(0, "", {"groupList": [group_from_wire(i) for i in infos]})
 
 
-def set_message_remind_type(driver: TimWebDriver, instance: Instance, args: Mapping[str, Any]) -> Reply:
+def set_message_remind_type(driver: WireClient, instance: Instance, args: Mapping[str, Any]) -> Reply:
     group_id = args.get("groupID")
     body = {"GroupId": group_id, "Member_Account": instance.user_id, "MsgFlag": args.get("messageRemindType")}
     reply = driver.request(instance, f"{SERVICE}.modify_group_member_info", body)
@@ -230,7 +227,7 @@ def set_message_remind_type(driver: TimWebDriver, instance: Instance, args: Mapp
 
 
 # --- members ----------------------------------------------------------------------------------------
-def get_group_member_list(driver: TimWebDriver, instance: Instance, args: Mapping[str, Any]) -> Reply:
+def get_group_member_list(driver: WireClient, instance: Instance, args: Mapping[str, Any]) -> Reply:
     """MBR-3: ``Limit``/``Offset``; the next offset is the SDK's own count (0 when it has them all)."""
     offset = args.get("offset", 0) or 0
     body: dict[str, Any] = {"GroupId": args.get("groupID"), "Offset": offset}
@@ -246,7 +243,7 @@ def get_group_member_list(driver: TimWebDriver, instance: Instance, args: Mappin
     return Reply(0, "", {"memberList": members, "offset": following})
 
 
-def get_group_member_profile(driver: TimWebDriver, instance: Instance, args: Mapping[str, Any]) -> Reply:
+def get_group_member_profile(driver: WireClient, instance: Instance, args: Mapping[str, Any]) -> Reply:
     body = {"GroupId": args.get("groupID"), "Member_List_Account": args.get("userIDList")}
     reply = driver.request(instance, f"{SERVICE}.get_specified_group_member_info", body)
     if not reply.ok:
@@ -255,7 +252,7 @@ def get_group_member_profile(driver: TimWebDriver, instance: Instance, args: Map
     return Reply(0, "", {"memberList": members})
 
 
-def add_group_member(driver: TimWebDriver, instance: Instance, args: Mapping[str, Any]) -> Reply:
+def add_group_member(driver: WireClient, instance: Instance, args: Mapping[str, Any]) -> Reply:
     group_id = args.get("groupID")
     users = args.get("userIDList")
     records = [{"Member_Account": u} for u in users] if isinstance(users, list) else users
@@ -280,7 +277,7 @@ def add_group_member(driver: TimWebDriver, instance: Instance, args: Mapping[str
     return profile if not profile.ok else Reply(0, "", {**lists, **profile.data})
 
 
-def delete_group_member(driver: TimWebDriver, instance: Instance, args: Mapping[str, Any]) -> Reply:
+def delete_group_member(driver: WireClient, instance: Instance, args: Mapping[str, Any]) -> Reply:
     group_id = args.get("groupID")
     body: dict[str, Any] = {"GroupId": group_id, "MemberToDel_Account": args.get("userIDList")}
     if args.get("reason") is not None:
@@ -295,7 +292,7 @@ def delete_group_member(driver: TimWebDriver, instance: Instance, args: Mapping[
 def _member_change(field: str, option: str) -> Handler:
     """setGroupMemberRole / NameCard / MuteTime / CustomField: one ``modify_group_member_info``."""
 
-    def handler(driver: TimWebDriver, instance: Instance, args: Mapping[str, Any]) -> Reply:
+    def handler(driver: WireClient, instance: Instance, args: Mapping[str, Any]) -> Reply:
         group_id, user_id = args.get("groupID"), args.get("userID")
         value = args.get(option)
         body = {
@@ -316,7 +313,7 @@ def _member_change(field: str, option: str) -> Handler:
 
 
 # --- messages -----------------------------------------------------------------------------------------
-def send_group_message(driver: TimWebDriver, instance: Instance, message: Mapping[str, Any]) -> Reply:
+def send_group_message(driver: WireClient, instance: Instance, message: Mapping[str, Any]) -> Reply:
     group_id = message.get("to")
     random = message.get("random")
     body: dict[str, Any] = {
@@ -360,7 +357,7 @@ def _own_group_message(
 
 
 def get_group_messages(
-    driver: TimWebDriver, instance: Instance, group_id: str, args: Mapping[str, Any]
+    driver: WireClient, instance: Instance, group_id: str, args: Mapping[str, Any]
 ) -> Reply:
     """PAGE-1 for a group: ``group_msg_get`` from the cursor's sequence down, newest first on the wire."""
     body: dict[str, Any] = {"GroupId": group_id, "ReqMsgNumber": args.get("count", 15)}
@@ -405,7 +402,7 @@ def _group_item_view(item: Mapping[str, Any], group_id: str, me: str) -> dict[st
     return wire.group_message(item, str(item.get("GroupId", group_id)), me)
 
 
-def revoke_group_message(driver: TimWebDriver, instance: Instance, group_id: str, seq: int) -> Reply:
+def revoke_group_message(driver: WireClient, instance: Instance, group_id: str, seq: int) -> Reply:
     body = {"GroupId": group_id, "MsgSeqList": [{"MsgSeq": seq}]}
     reply = driver.request(instance, f"{SERVICE}.group_msg_recall", body)
     if not reply.ok:
@@ -416,7 +413,7 @@ def revoke_group_message(driver: TimWebDriver, instance: Instance, group_id: str
     return Reply(0, "", {})
 
 
-def set_group_read(driver: TimWebDriver, instance: Instance, group_id: str) -> Reply:
+def set_group_read(driver: WireClient, instance: Instance, group_id: str) -> Reply:
     reply = driver.request(instance, f"{SERVICE}.msg_read_report", {"GroupId": group_id})
     return reply if not reply.ok else Reply(0, "", {})
 

@@ -11,19 +11,16 @@ Where this wire (as far as the driver knows it) has no command, the answer is ``
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping
+from typing import Any
 
 from simtim.driver import timweb_groups as groups
 from simtim.driver import timweb_map as wire
 from simtim.driver.base import EventStream, Reply
+from simtim.driver.timweb_instance import Handler, Instance, WireClient
 from simtim.errors import Code
 from simtim.model.events import MESSAGE_RECEIVED, MESSAGE_REVOKED
 
-if TYPE_CHECKING:
-    from simtim.driver.timweb import Instance, TimWebDriver
-
-Handler = Callable[["TimWebDriver", "Instance", Mapping[str, Any]], Reply]
 #: EventArray ``Event`` of a C2C notice (revoke) push
 EVENT_C2C_NOTICE = 9
 SYSTEM_CONVERSATION = "@TIM#SYSTEM"
@@ -49,7 +46,7 @@ def _named(instance: Instance, message_id: Any) -> tuple[str, str, str] | None:
 
 
 # --- sending ---------------------------------------------------------------------------------------
-def send_message(driver: TimWebDriver, instance: Instance, args: Mapping[str, Any]) -> Reply:
+def send_message(driver: WireClient, instance: Instance, args: Mapping[str, Any]) -> Reply:
     message = args.get("message")
     if not isinstance(message, Mapping):
         return Reply(int(Code.INVALID_PARAMETERS), "message must be an object")
@@ -93,7 +90,7 @@ def send_message(driver: TimWebDriver, instance: Instance, args: Mapping[str, An
     return Reply(0, "", {"message": instance.remember(view, msg_key)})
 
 
-def resend_message(driver: TimWebDriver, instance: Instance, args: Mapping[str, Any]) -> Reply:
+def resend_message(driver: WireClient, instance: Instance, args: Mapping[str, Any]) -> Reply:
     """MSG-6: the SDK resends only what it could not send; a message it holds as sent by this user
     resolves as it is, without a request, and one it never sent goes out now."""
     message = args.get("message")
@@ -107,7 +104,7 @@ def resend_message(driver: TimWebDriver, instance: Instance, args: Mapping[str, 
     return send_message(driver, instance, {"message": message})
 
 
-def revoke_message(driver: TimWebDriver, instance: Instance, args: Mapping[str, Any]) -> Reply:
+def revoke_message(driver: WireClient, instance: Instance, args: Mapping[str, Any]) -> Reply:
     """REV-1..3: ``openim.msgwithdraw`` names the message by seq, random and time (its MsgKey)."""
     message = args.get("message")
     if not isinstance(message, Mapping):
@@ -146,7 +143,7 @@ def revoke_message(driver: TimWebDriver, instance: Instance, args: Mapping[str, 
 
 
 # --- reading ---------------------------------------------------------------------------------------
-def get_message_list(driver: TimWebDriver, instance: Instance, args: Mapping[str, Any]) -> Reply:
+def get_message_list(driver: WireClient, instance: Instance, args: Mapping[str, Any]) -> Reply:
     """PAGE-1: ``openim.getroammsg`` pages newest first; the SDK hands them out oldest first."""
     conversation = args.get("conversationID")
     refused = _invalid_conversation(conversation)
@@ -188,7 +185,7 @@ def get_message_list(driver: TimWebDriver, instance: Instance, args: Mapping[str
     )
 
 
-def set_message_read(driver: TimWebDriver, instance: Instance, args: Mapping[str, Any]) -> Reply:
+def set_message_read(driver: WireClient, instance: Instance, args: Mapping[str, Any]) -> Reply:
     """UNREAD-1: ``openim.msgreaded`` for a C2C conversation."""
     conversation = args.get("conversationID")
     refused = _invalid_conversation(conversation)
@@ -203,7 +200,7 @@ def set_message_read(driver: TimWebDriver, instance: Instance, args: Mapping[str
     return reply if not reply.ok else Reply(0, "", {})
 
 
-def delete_conversation(driver: TimWebDriver, instance: Instance, args: Mapping[str, Any]) -> Reply:
+def delete_conversation(driver: WireClient, instance: Instance, args: Mapping[str, Any]) -> Reply:
     """CONV-3: ``recentcontact.batch_delete``."""
     conversation = args.get("conversationID")
     refused = _invalid_conversation(conversation)
@@ -223,7 +220,7 @@ def delete_conversation(driver: TimWebDriver, instance: Instance, args: Mapping[
     return Reply(0, "", {"conversationID": conversation})
 
 
-def _conversations(driver: TimWebDriver, instance: Instance) -> tuple[Reply, list[dict[str, Any]]]:
+def _conversations(driver: WireClient, instance: Instance) -> tuple[Reply, list[dict[str, Any]]]:
     """CONV-2: ``recentcontact.page_get`` as the SDK's Conversation values (C2C only)."""
     reply = driver.request(
         instance, "recentcontact.page_get", {"From_Account": instance.user_id, "Count": 100}
@@ -280,14 +277,14 @@ def _c2c_conversation(instance: Instance, item: Mapping[str, Any]) -> dict[str, 
     }
 
 
-def get_conversation_list(driver: TimWebDriver, instance: Instance, args: Mapping[str, Any]) -> Reply:
+def get_conversation_list(driver: WireClient, instance: Instance, args: Mapping[str, Any]) -> Reply:
     reply, conversations = _conversations(driver, instance)
     if not reply.ok:
         return reply
     return Reply(0, "", {"conversationList": conversations})
 
 
-def get_conversation_profile(driver: TimWebDriver, instance: Instance, args: Mapping[str, Any]) -> Reply:
+def get_conversation_profile(driver: WireClient, instance: Instance, args: Mapping[str, Any]) -> Reply:
     """The SDK answers it from the conversation list it keeps (``page_get``)."""
     conversation = args.get("conversationID")
     refused = _invalid_conversation(conversation)
@@ -308,7 +305,7 @@ def get_conversation_profile(driver: TimWebDriver, instance: Instance, args: Map
 
 
 # --- profile ---------------------------------------------------------------------------------------
-def get_my_profile(driver: TimWebDriver, instance: Instance, args: Mapping[str, Any]) -> Reply:
+def get_my_profile(driver: WireClient, instance: Instance, args: Mapping[str, Any]) -> Reply:
     me = instance.user_id
     reply = driver.request(
         instance, "profile.portrait_get_all", {"From_Account": me, "UserItem": [{"To_Account": me}]}
@@ -322,12 +319,12 @@ def get_my_profile(driver: TimWebDriver, instance: Instance, args: Mapping[str, 
     return Reply(0, "", {"profile": profile})
 
 
-def read_own_profile(driver: TimWebDriver, instance: Instance) -> None:
+def read_own_profile(driver: WireClient, instance: Instance) -> None:
     """At login the SDK reads its user's profile (``portrait_get_all``); a failure leaves it empty."""
     get_my_profile(driver, instance, {})
 
 
-def update_my_profile(driver: TimWebDriver, instance: Instance, args: Mapping[str, Any]) -> Reply:
+def update_my_profile(driver: WireClient, instance: Instance, args: Mapping[str, Any]) -> Reply:
     items = wire.profile_items(args)
     if items is None:
         return Reply.not_supported("updateMyProfile: a field without a standard profile tag in this driver")

@@ -321,7 +321,7 @@ class ScenarioRun:
                 step.actor, step.method, self.resolve(step.args), rule=step.rule, step=step.label
             )
         if result.unsupported:  # the shadow may now be ahead of the target: the rest proves nothing
-            self.skip_reason = f"the target cannot {step.method}: {result.unsupported}"
+            self.skip_reason = f"the target cannot {step.method or step.kind}: {result.unsupported}"
             return
         self._model_expectations(step, result.expected, result.model_events)
         if step.save:

@@ -144,7 +144,8 @@ def revoke_message(driver: WireClient, instance: Instance, args: Mapping[str, An
 
 # --- reading ---------------------------------------------------------------------------------------
 def get_message_list(driver: WireClient, instance: Instance, args: Mapping[str, Any]) -> Reply:
-    """PAGE-1: ``openim.getroammsg`` pages newest first; the SDK hands them out oldest first."""
+    """PAGE-1: ``openim.getroammsg``; the SDK keeps a C2C roaming page in the order the wire gives
+    it (oldest first), unlike a group page (newest first on the wire, reversed)."""
     conversation = args.get("conversationID")
     refused = _invalid_conversation(conversation)
     if refused is not None:
@@ -172,7 +173,7 @@ def get_message_list(driver: WireClient, instance: Instance, args: Mapping[str, 
         return reply
     items = [m for m in reply.data.get("MsgList") or [] if isinstance(m, dict)]
     me = instance.user_id
-    messages = [instance.remember(wire.c2c_message(m, me), wire.c2c_key(m)) for m in reversed(items)]
+    messages = [instance.remember(wire.c2c_message(m, me), wire.c2c_key(m)) for m in items]
     completed = bool(reply.data.get("Complete", 1))
     return Reply(
         0,

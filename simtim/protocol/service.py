@@ -126,7 +126,7 @@ class Service:
         self.started = time.time()
         # TIM's server API on the same world; events go through whatever sink is current (REST-9)
         self.rest = RestFace(self.world, lambda events: self.sink(events))
-        # the official Web SDK's wire protocol on the same world (WEB-1)
+        # the official Web SDK's wire protocol on the same world
         self.web = WebFace(self.world, lambda events: self.sink(events))
 
     # --- /v1 ---------------------------------------------------------------------------
@@ -319,7 +319,7 @@ class Service:
             "now": self.base_clock.now(),
             "fakeClock": self.fake_clock,
             "counts": counts,
-            "web": self.web.stats(),  # WEB-2: unknown Web SDK commands are counted, not silent
+            "web": self.web.stats(),  # unknown Web SDK commands are counted, not silent
         }
         if body.get("SDKAppID") is not None:
             data["now"] = self._app_of(body).clock.now()

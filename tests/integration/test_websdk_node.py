@@ -1,4 +1,4 @@
-"""The official TIM Web SDKs, unmodified, against a real ``simtim serve`` (WEB-1..WEB-3).
+"""The official TIM Web SDKs, unmodified, against a real ``simtim serve`` (docs/websdk.md).
 
 Each test drives ``tim-js-sdk@2.27.6`` and ``@tencentcloud/chat@3.6.6`` (installed by npm into a cache
 outside the repo) in Node processes and asserts what the SDK's promises resolve to and which events
@@ -78,7 +78,7 @@ def texts(messages: list[dict]) -> list[str]:
 
 
 @pytest.mark.parametrize(("first", "second"), PAIRS)
-def test_web_1_login_send_push_and_history_across_versions(
+def test_websdk_login_send_push_and_history_across_versions(
     server: Server, open_sdk: Callable[[str], NodeSdk], first: str, second: str
 ) -> None:
     alice, bob = open_sdk(first), open_sdk(second)
@@ -103,7 +103,7 @@ def test_web_1_login_send_push_and_history_across_versions(
 
 
 @pytest.mark.parametrize("flavour", ["tim", "chat"])
-def test_web_1_a_bad_usersig_rejects_login_with_the_models_code(
+def test_websdk_a_bad_usersig_rejects_login_with_the_models_code(
     server: Server, open_sdk: Callable[[str], NodeSdk], flavour: str
 ) -> None:
     sdk = open_sdk(flavour)
@@ -213,7 +213,7 @@ def test_prof_1_a_profile_update_is_seen_by_the_peer(
 
 
 @pytest.mark.parametrize("flavour", ["tim", "chat"])
-def test_web_1_one_world_with_simtim1_and_rest(
+def test_websdk_one_world_with_simtim1_and_rest(
     server: Server, open_sdk: Callable[[str], NodeSdk], flavour: str
 ) -> None:
     sdk = open_sdk(flavour)
@@ -276,3 +276,174 @@ def rest_call(server: Server, api: str, body: dict) -> dict:
     )
     with urllib.request.urlopen(request, timeout=10) as answer:
         return json.loads(answer.read())
+
+
+def group_texts(messages: list[dict]) -> list[str]:
+    return [m["payload"]["text"] for m in messages if m["type"] == "TIMTextElem"]
+
+
+def notices(messages: list[dict]) -> list[tuple[int, str]]:
+    return [
+        (m["payload"]["operationType"], m["payload"]["groupProfile"]["groupID"])
+        for m in messages
+        if m["type"] == "TIMGroupSystemNoticeElem"
+    ]
+
+
+def tips(messages: list[dict]) -> list[int]:
+    return [m["payload"]["operationType"] for m in messages if m["type"] == "TIMGroupTipElem"]
+
+
+@pytest.mark.parametrize(("first", "second"), PAIRS)
+def test_grp_1_create_join_send_receive_and_history_across_versions(
+    server: Server, open_sdk: Callable[[str], NodeSdk], first: str, second: str
+) -> None:
+    alice, bob = open_sdk(first), open_sdk(second)
+    alice.login("alice", now=server.now)
+    bob.login("bob", now=server.now)
+    created = alice.call("createGroup", {"type": "Public", "name": "team", "groupID": "team1"})["group"]
+    assert (created["groupID"], created["ownerID"], created["selfInfo"]["role"]) == (
+        "team1",
+        "alice",
+        "Owner",
+    )
+
+    joined = bob.call("joinGroup", {"groupID": "team1"})
+    assert joined["status"] == "JoinedSuccess"
+    tip = alice.event("onMessageReceived", lambda data: tips(data) == [1])  # TIP-1: bob joined
+    assert tip[0]["payload"]["userIDList"] == ["bob"]
+    assert [g["groupID"] for g in bob.call("getGroupList")["groupList"]] == ["team1"]
+
+    sent = alice.text("team1", "hello team", "GROUP")["message"]
+    received = bob.event("onMessageReceived", lambda data: group_texts(data) == ["hello team"])
+    assert received[0]["ID"] == sent["ID"] and received[0]["conversationID"] == "GROUPteam1"
+    bob.text("team1", "hi all", "GROUP")
+    alice.event("onMessageReceived", lambda data: group_texts(data) == ["hi all"])
+    for sdk in (alice, bob):
+        history = sdk.call("getMessageList", {"conversationID": "GROUPteam1"})["messageList"]
+        assert group_texts(history) == ["hello team", "hi all"]
+    members = alice.call("getGroupMemberList", {"groupID": "team1", "count": 30})["memberList"]
+    assert sorted((m["userID"], m["role"]) for m in members) == [("alice", "Owner"), ("bob", "Member")]
+
+
+@pytest.mark.parametrize(("first", "second"), PAIRS)
+def test_mute_2_roles_name_cards_and_a_muted_member_gets_10017(
+    server: Server, open_sdk: Callable[[str], NodeSdk], first: str, second: str
+) -> None:
+    alice, bob = open_sdk(first), open_sdk(second)
+    alice.login("alice", now=server.now)
+    bob.login("bob", now=server.now)
+    alice.call("createGroup", {"type": "Public", "name": "team", "groupID": "team2"})
+    bob.call("joinGroup", {"groupID": "team2"})
+
+    alice.call("setGroupMemberRole", {"groupID": "team2", "userID": "bob", "role": "Admin"})
+    alice.call("setGroupMemberNameCard", {"groupID": "team2", "userID": "bob", "nameCard": "Bobby"})
+    (member,) = alice.call("getGroupMemberProfile", {"groupID": "team2", "userIDList": ["bob"]})["memberList"]
+    assert (member["role"], member["nameCard"]) == ("Admin", "Bobby")
+    bob.event("onMessageReceived", lambda data: tips(data) == [4])  # TIP-1: set admin
+
+    alice.call("setGroupMemberRole", {"groupID": "team2", "userID": "bob", "role": "Member"})
+    alice.call("setGroupMemberMuteTime", {"groupID": "team2", "userID": "bob", "muteTime": 600})
+    with pytest.raises(SdkError) as muted:
+        bob.text("team2", "can I?", "GROUP")
+    assert muted.value.code == 10017  # MUTE-2, the model's code through the SDK
+    with pytest.raises(SdkError) as denied:  # ROLE-*: a member may not mute the owner
+        bob.call("setGroupMemberMuteTime", {"groupID": "team2", "userID": "alice", "muteTime": 60})
+    assert denied.value.code == 10007
+
+
+@pytest.mark.parametrize(("first", "second"), PAIRS)
+def test_mbr_1_members_added_removed_quit_and_dismissed(
+    server: Server, open_sdk: Callable[[str], NodeSdk], first: str, second: str
+) -> None:
+    import_accounts(server, "carol")
+    alice, bob = open_sdk(first), open_sdk(second)
+    alice.login("alice", now=server.now)
+    bob.login("bob", now=server.now)
+    alice.call("createGroup", {"type": "Private", "name": "work", "groupID": "work1"})
+    added = alice.call("addGroupMember", {"groupID": "work1", "userIDList": ["bob", "carol"]})
+    assert sorted(added["successUserIDList"]) == ["bob", "carol"]
+    assert "work1" in [g["groupID"] for g in bob.call("getGroupList")["groupList"]]
+    alice.call("deleteGroupMember", {"groupID": "work1", "userIDList": ["carol"]})
+    members = bob.call("getGroupMemberList", {"groupID": "work1", "count": 30})["memberList"]
+    assert sorted(m["userID"] for m in members) == ["alice", "bob"]
+
+    bob.call("quitGroup", "work1")
+    alice.event("onMessageReceived", lambda data: tips(data) == [2])  # TIP-1: bob quit
+    with pytest.raises(SdkError) as refused:  # GRP-3: users do not dismiss a Work (Private) group
+        alice.call("dismissGroup", "work1")
+    # 2.27.6 refuses it locally (2622); 3.6.6 asks the server and the model answers 10007
+    assert refused.value.code == (2622 if first == "tim" else 10007)
+
+    alice.call("createGroup", {"type": "Public", "name": "pub", "groupID": "pub1"})
+    bob.call("joinGroup", {"groupID": "pub1"})
+    alice.call("dismissGroup", "pub1")
+    bob.event("onMessageReceived", lambda data: notices(data) == [(7, "work1")])  # SYS-1: invited
+    bob.event("onMessageReceived", lambda data: notices(data) == [(5, "pub1")])  # SYS-1: dismissed
+    with pytest.raises(SdkError) as gone:
+        bob.call("getGroupProfile", {"groupID": "pub1"})
+    assert gone.value.code == 10010  # GRP-3: dismissed, through the model
+
+
+IDLE_SECONDS = 60
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("flavour", ["tim", "chat"])
+def test_websdk_an_idle_session_makes_at_most_one_request_a_second(
+    server: Server, open_sdk: Callable[[str], NodeSdk], flavour: str
+) -> None:
+    """No SDK-driven reply storm: after login and its bootstrap, an idle client's frames per second
+    (keep-alives included) stay at or under 1 for a minute."""
+    sdk = open_sdk(flavour)
+    sdk.login("alice", now=server.now)
+    settle()
+    before = sdk.frames_sent()
+    time.sleep(IDLE_SECONDS)
+    sent = sdk.frames_sent() - before  # counted inside Node: the stats command sends nothing
+    rate = sent / IDLE_SECONDS
+    print(f"{flavour}: {sent} frames in {IDLE_SECONDS} s idle = {rate:.2f} requests/s")
+    assert rate <= 1.0
+
+
+@pytest.mark.parametrize(("first", "second"), PAIRS)
+def test_page_1_history_pages_hold_at_most_15_messages(
+    server: Server, open_sdk: Callable[[str], NodeSdk], first: str, second: str
+) -> None:
+    alice, bob = open_sdk(first), open_sdk(second)
+    alice.login("alice", now=server.now)
+    bob.login("bob", now=server.now)
+    for n in range(20):
+        alice.text("bob", f"m{n}")
+    bob.event("onMessageReceived", lambda data: texts(data) == ["m19"])
+    # a fresh SDK has nothing cached: every page comes from the server (getroammsg)
+    reader = open_sdk(second)
+    reader.login("bob", now=server.now)
+    page = reader.call("getMessageList", {"conversationID": "C2Calice", "count": 15})
+    assert texts(page["messageList"]) == [f"m{n}" for n in range(5, 20)]
+    assert page["isCompleted"] is False
+    rest = reader.call(
+        "getMessageList", {"conversationID": "C2Calice", "nextReqMessageID": page["nextReqMessageID"]}
+    )
+    assert texts(rest["messageList"]) == [f"m{n}" for n in range(5)]
+    assert rest["isCompleted"] is True
+
+
+@pytest.mark.parametrize(("first", "second"), PAIRS)
+def test_rev_2_a_group_recall_reaches_members_and_logout_ends_the_session(
+    server: Server, open_sdk: Callable[[str], NodeSdk], first: str, second: str
+) -> None:
+    alice, bob = open_sdk(first), open_sdk(second)
+    alice.login("alice", now=server.now)
+    bob.login("bob", now=server.now)
+    alice.call("createGroup", {"type": "Public", "name": "team", "groupID": "team3"})
+    bob.call("joinGroup", {"groupID": "team3"})
+    sent = alice.text("team3", "oops", "GROUP")["message"]
+    bob.event("onMessageReceived", lambda data: group_texts(data) == ["oops"])
+    alice.call("revokeMessage", {"$message": sent["ID"]})
+    revoked = bob.event("onMessageRevoked")
+    assert [m["ID"] for m in revoked] == [sent["ID"]]
+
+    online = server.admin.admin("snapshot", {}).data["counts"]["online"]
+    bob.call("logout")
+    assert server.admin.admin("snapshot", {}).data["counts"]["online"] == online - 1  # INST-1

@@ -135,7 +135,7 @@ def _thread_message(ctx: WebCtx, conversation_id: str, key: str, when: int) -> s
 
 
 def getroammsg(ctx: WebCtx) -> dict[str, Any]:
-    """``getMessageList`` of a C2C conversation (PAGE-1: at most 15 a page, newest first on the
+    """``getMessageList`` of a C2C conversation (PAGE-1: at most 15 a page, oldest first on the
     wire); the cursor is the oldest message of the previous page."""
     body = ctx.body
     peer = text(body, "Peer_Account")
@@ -152,9 +152,8 @@ def getroammsg(ctx: WebCtx) -> dict[str, Any]:
         if cursor:
             options["nextReqMessageID"] = cursor
     data = ctx.call("getMessageList", options)
-    page = [ctx.app.messages[m["ID"]] for m in data["messageList"]]
-    page.reverse()  # newest first
-    oldest = page[-1] if page else None
+    page = [ctx.app.messages[m["ID"]] for m in data["messageList"]]  # oldest first: the SDK keeps
+    oldest = page[0] if page else None  # C2C roaming pages in the order given (groups: reversed)
     return {
         "Complete": 1 if data["isCompleted"] else 0,
         "MsgCnt": len(page),

@@ -149,7 +149,9 @@ def _revoked(app: App, views: list[dict[str, Any]]) -> list[bytes]:
                     "From_Account": msg.sender,
                     "GroupInfo": {"GroupId": msg.to},
                     "MsgBody": {
-                        "GroupWithdrawInfoArray": [{"MsgSeq": msg.sequence, "MsgRandom": msg.random}]
+                        "GroupWithdrawInfoArray": [
+                            {"GroupId": msg.to, "MsgSeq": msg.sequence, "Random": msg.random}
+                        ]
                     },
                     "MsgSeq": msg.sequence,
                     "MsgTimeStamp": msg.time,

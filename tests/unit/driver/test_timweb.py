@@ -71,7 +71,7 @@ class FakeFace:
                         orjson.dumps({"head": {"servcmd": "im_open_push.msg_push", "seq": 0}, "body": push})
                     )
             elif command == "openim.getroammsg":
-                page = list(reversed(self.stored))[: body["MaxCnt"]]
+                page = self.stored[-body["MaxCnt"] :]  # oldest first, as the face writes it
                 answer = ok(Complete=1, MsgCnt=len(page), MsgList=page)
             elif command == "openim.kickme":  # a scripted server-side kick
                 answer = ok()

@@ -1,0 +1,134 @@
+"""The Web SDK face in process: codec, dispatch, sessions and pushes over one model world."""
+
+from __future__ import annotations
+
+import zlib
+from typing import Any
+
+import orjson
+import pytest
+
+from simtim.clock import FakeClock
+from simtim.ids import IdSource
+from simtim.model import World
+from simtim.model.core import DEV_SDKAPPID, DEV_SECRET_KEY
+from simtim.model.events import Event
+from simtim.protocol.web import WebFace, codec
+from simtim.usersig import gen_usersig
+
+NOW = 1_700_000_000
+
+
+class Outlet:
+    def __init__(self) -> None:
+        self.frames: list[dict[str, Any]] = []
+
+    def push(self, frame: bytes) -> None:
+        self.frames.append(orjson.loads(frame))
+
+    def close(self, code: int) -> None:
+        raise AssertionError("the face never closes a socket itself")
+
+
+class Harness:
+    def __init__(self) -> None:
+        self.world = World(FakeClock(NOW), IdSource(0))
+        self.face = WebFace(self.world, self.sink)
+        self.seq = 0
+
+    def sink(self, events: list[Event]) -> None:
+        self.face.take(events)
+
+    def request(self, outlet: Outlet, servcmd: str, body: Any, **head: Any) -> dict[str, Any]:
+        self.seq += 1
+        raw = orjson.dumps({"head": {"servcmd": servcmd, "seq": self.seq, **head}, "body": body})
+        self.face.handle(outlet, raw, binary=True, expect_binary=True)
+        reply = next(f for f in outlet.frames if f["head"].get("seq") == self.seq)
+        return reply["body"]
+
+    def login(self, outlet: Outlet, user_id: str) -> dict[str, str]:
+        sig = gen_usersig(DEV_SDKAPPID, DEV_SECRET_KEY, user_id, 86400, now=NOW)
+        body = self.request(
+            outlet, "im_open_status.wslogin", {}, sdkappid=DEV_SDKAPPID, identifier=user_id, usersig=sig
+        )
+        assert body["ErrorCode"] == 0, body
+        return {"a2": body["A2Key"], "tinyid": body["TinyId"]}
+
+
+def test_the_checksum_is_crc32_of_the_compact_body_json() -> None:
+    body = {"From_Account": "alice", "MsgBody": [{"MsgType": "TIMTextElem", "MsgContent": {"Text": "héllo"}}]}
+    compact = '{"From_Account":"alice","MsgBody":[{"MsgType":"TIMTextElem","MsgContent":{"Text":"héllo"}}]}'
+    assert codec.checksum(body) == zlib.crc32(compact.encode())
+    head = codec.reply_head({"servcmd": "openim.sendmsg", "seq": 3, "cs": 1}, body)
+    assert head["cs"] == codec.checksum(body) and head["seq"] == 3
+    assert codec.reply_head({"servcmd": "im_open_status.wslogin", "seq": 1, "cs": 5}, body)["cs"] == 0
+    assert "cs" not in codec.reply_head({"servcmd": "openim.sendmsg", "seq": 1}, body)  # 2.x sends none
+
+
+@pytest.mark.parametrize(
+    ("raw", "binary", "expect_binary"),
+    [(b"{", True, True), (b'{"head": {}}', True, True), (b'{"head": {"servcmd": "a.b"}}', True, False)],
+)
+def test_an_unreadable_frame_is_a_frame_error(raw: bytes, binary: bool, expect_binary: bool) -> None:
+    with pytest.raises(codec.FrameError) as error:
+        codec.decode(raw, binary=binary, expect_binary=expect_binary)
+    assert error.value.code == 60003
+
+
+def test_a_login_issues_a_string_tinyid_stable_per_account() -> None:
+    h = Harness()
+    first = h.login(Outlet(), "alice")
+    again = h.login(Outlet(), "alice")
+    bob = h.login(Outlet(), "bob")
+    assert isinstance(first["tinyid"], str) and first["tinyid"] == again["tinyid"] != bob["tinyid"]
+    assert first["a2"] != again["a2"]
+
+
+def test_a_refused_login_passes_the_models_code_and_leaves_no_instance() -> None:
+    h = Harness()
+    outlet = Outlet()
+    body = h.request(
+        outlet, "im_open_status.wslogin", {}, sdkappid=DEV_SDKAPPID, identifier="x", usersig="bad"
+    )
+    assert body["ErrorCode"] == 70003 and body["ActionStatus"] == "FAIL"
+    assert h.world.instances == {}
+
+
+def test_a_send_is_replied_then_pushed_to_the_peer_in_the_shared_vocabulary() -> None:
+    h = Harness()
+    a, b = Outlet(), Outlet()
+    alice = h.login(a, "alice")
+    h.login(b, "bob")
+    message = {"MsgBody": [{"MsgType": "TIMTextElem", "MsgContent": {"Text": "hi"}}]}
+    body = h.request(
+        a, "openim.sendmsg", {"To_Account": "bob", "MsgRandom": 5, "MsgSeq": 77, **message}, **alice
+    )
+    assert body["ErrorCode"] == 0 and body["MsgSeq"] == 77 and body["MsgKey"] == f"77_5_{NOW}"
+    (push,) = [f for f in b.frames if f["head"]["servcmd"] == codec.PUSH_MESSAGE]
+    (entry,) = push["body"]["EventArray"]
+    (item,) = entry["C2cMsgArray"]
+    assert (item["From_Account"], item["To_Account"], item["MsgBody"]) == ("alice", "bob", message["MsgBody"])
+    assert item["TinyId"] == alice["tinyid"] and item["MsgRandom"] == 5
+    assert not [f for f in a.frames if f["head"]["servcmd"] == codec.PUSH_MESSAGE]  # not to the sender
+
+
+def test_a_second_login_pushes_the_kick_and_ends_the_old_a2() -> None:
+    h = Harness()
+    old, new = Outlet(), Outlet()
+    first = h.login(old, "alice")
+    h.login(new, "alice")
+    (kick,) = [f for f in old.frames if f["head"]["servcmd"] == codec.PUSH_FORCE_OFFLINE]
+    notify = kick["body"]["EventArray"][0]["C2cNotifyMsgArray"][0]["KickoutMsgNotify"]
+    assert notify["KickType"] == 1  # INST-3: multipleAccount
+    assert h.request(old, "heartbeat.alive", {}, **first)["ErrorCode"] == 0  # the push told it already
+    assert h.request(old, "openim.getmsg", {}, **first)["ErrorCode"] == 6208
+    assert h.request(old, "im_open_status.wslogout", {}, **first)["ErrorCode"] == 0
+
+
+def test_unknown_commands_are_answered_ok_and_counted() -> None:
+    h = Harness()
+    outlet = Outlet()
+    head = h.login(outlet, "alice")
+    for _ in range(2):
+        assert h.request(outlet, "sns.not_modelled", {"K": 1}, **head)["ErrorCode"] == 0
+    assert h.face.stats()["unknownCommands"] == {"sns.not_modelled": 2}

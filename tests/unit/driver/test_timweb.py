@@ -220,3 +220,13 @@ def test_an_unreachable_face_is_a_transport_failure() -> None:
         assert reply.code == Code.HTTP_REQUEST_FAILED
     finally:
         driver.close()
+
+
+def test_frames_text_speaks_info_with_text_frames(face: tuple[FakeFace, int]) -> None:
+    fake, port = face
+    driver = open_target(f"timweb+ws://127.0.0.1:{port}/?frames=text").driver
+    try:
+        login(driver, "alice")
+        assert fake.requests and not any(binary for _, _, binary in fake.requests)
+    finally:
+        driver.close()

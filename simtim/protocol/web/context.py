@@ -4,22 +4,33 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from simtim.errors import Code, IMError
 from simtim.model.entities import Account, App
 from simtim.model.events import Event
 from simtim.model.world import World
 from simtim.protocol.web.codec import Request
-from simtim.protocol.web.session import Outlet, WebSession
+from simtim.protocol.web.session import Outlet, TinyIds, WebSession
 
-if TYPE_CHECKING:
-    from simtim.protocol.web.face import WebFace
+
+class Face(Protocol):
+    """What handlers use of the face (``face.WebFace``); a protocol keeps the import one-way."""
+
+    world: World
+    tinyids: TinyIds
+    ended: dict[str, int]
+
+    def open_session(self, session: WebSession) -> None: ...
+
+    def close_session(self, session: WebSession) -> None: ...
+
+    def session_of(self, ctx: WebCtx) -> WebSession: ...
 
 
 @dataclass
 class WebCtx:
-    face: WebFace
+    face: Face
     outlet: Outlet
     request: Request
     session: WebSession | None

@@ -132,3 +132,42 @@ def test_unknown_commands_are_answered_ok_and_counted() -> None:
     for _ in range(2):
         assert h.request(outlet, "sns.not_modelled", {"K": 1}, **head)["ErrorCode"] == 0
     assert h.face.stats()["unknownCommands"] == {"sns.not_modelled": 2}
+
+
+def test_inst_5_an_expired_session_hears_70001_once_then_keep_alives_resolve() -> None:
+    h = Harness()
+    outlet = Outlet()
+    sig = gen_usersig(DEV_SDKAPPID, DEV_SECRET_KEY, "alice", 100, now=NOW)
+    body = h.request(
+        outlet, "im_open_status.wslogin", {}, sdkappid=DEV_SDKAPPID, identifier="alice", usersig=sig
+    )
+    head = {"a2": body["A2Key"], "tinyid": body["TinyId"]}
+    assert h.request(outlet, "im_open_status.wshello", {}, **head)["ErrorCode"] == 0
+    clock = h.world.apps[DEV_SDKAPPID].clock
+    assert isinstance(clock, FakeClock)
+    clock.advance(200)
+    h.sink(h.world.sweep())  # INST-5: the server's tick
+    assert h.request(outlet, "heartbeat.alive", {}, **head)["ErrorCode"] == 70001
+    assert h.request(outlet, "heartbeat.alive", {}, **head)["ErrorCode"] == 0  # told once: no spin
+    assert h.request(outlet, "openim.getmsg", {}, **head)["ErrorCode"] == 6208
+
+
+def test_a_closed_socket_keeps_the_session_and_a_new_socket_gets_the_missed_pushes() -> None:
+    h = Harness()
+    a, b = Outlet(), Outlet()
+    alice = h.login(a, "alice")
+    bob = h.login(b, "bob")
+    h.face.disconnected(b)  # NET-1: the instance stays logged in, disconnected
+    message = {"MsgBody": [{"MsgType": "TIMTextElem", "MsgContent": {"Text": "while away"}}]}
+    assert (
+        h.request(a, "openim.sendmsg", {"To_Account": "bob", "MsgRandom": 1, **message}, **alice)["ErrorCode"]
+        == 0
+    )
+    assert not [f for f in b.frames if f["head"]["servcmd"] == codec.PUSH_MESSAGE]
+    again = Outlet()
+    assert h.request(again, "heartbeat.alive", {}, **bob)["ErrorCode"] == 0  # the a2 takes the new socket
+    h.request(again, "openim.getmsg", {}, **bob)
+    pushed = [f for f in again.frames if f["head"]["servcmd"] == codec.PUSH_MESSAGE]
+    assert [e["C2cMsgArray"][0]["MsgBody"] for p in pushed for e in p["body"]["EventArray"]] == [
+        message["MsgBody"]
+    ]

@@ -276,7 +276,9 @@ class ScenarioRun:
                     cell.provision(account.name, account.nick, rule="AUTH-5")
         for account in scenario.accounts:
             if account.login and not self.offline:
-                cell.login(account.name, account.platform, rule="INST-2", step="setup: login")
+                login = cell.login(account.name, account.platform, rule="INST-2", step="setup: login")
+                if login.unsupported and not self.skip_reason:  # every step may need this instance
+                    self.skip_reason = f"the target cannot log {account.name} in: {login.unsupported}"
                 if account.nick and not cell.info.admin and cell.target_rest is None:
                     cell.do(
                         account.name,
@@ -319,7 +321,7 @@ class ScenarioRun:
                 step.actor, step.method, self.resolve(step.args), rule=step.rule, step=step.label
             )
         if result.unsupported:  # the shadow may now be ahead of the target: the rest proves nothing
-            self.skip_reason = f"the target cannot {step.method}: {result.unsupported}"
+            self.skip_reason = f"the target cannot {step.method or step.kind}: {result.unsupported}"
             return
         self._model_expectations(step, result.expected, result.model_events)
         if step.save:

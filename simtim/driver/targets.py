@@ -27,6 +27,7 @@ from simtim.driver.timrest import (
     RestOnlyDriver,
     rest_url_of,
 )
+from simtim.driver.timweb import TimWebDriver
 from simtim.driver.url import ParsedURL, parse_url
 
 
@@ -107,6 +108,22 @@ def _open_timrest(url: ParsedURL, options: TargetOptions) -> Opened:
     return Opened(driver, 0.05, url.loopback, _rest_factory(url.base, options.timeout))
 
 
+def _open_timweb(url: ParsedURL, options: TargetOptions) -> Opened:
+    """The Web SDK face at ``ws://HOST:PORT``; the simtim admin API and REST v4 are asked at
+    ``http://`` on the same address (``simtim serve`` answers all three there). ``?frames=text``
+    speaks ``/info`` (text frames) instead of ``/binfo``."""
+    http_base = f"http://{url.netloc}{url.prefix}"
+    transport = options.transport(http_base, options.timeout) if options.transport is not None else None
+    driver = TimWebDriver(
+        http_base,
+        admin_key=options.admin_key,
+        timeout=options.timeout,
+        transport=transport,
+        binary="frames=text" not in url.query,
+    )
+    return Opened(driver, 0.05, url.loopback, _rest_factory(http_base, options.timeout))
+
+
 TARGETS: tuple[TargetKind, ...] = (
     TargetKind(
         "inproc",
@@ -147,12 +164,22 @@ TARGETS: tuple[TargetKind, ...] = (
         ("rest",),
         _open_timrest,
     ),
+    TargetKind(
+        "timweb+ws",
+        "timweb+ws://127.0.0.1:8080",
+        "the TIM Web SDK's wire protocol: `simtim serve`",
+        "Web SDK commands over one WebSocket per instance (`/binfo`; `?frames=text`: `/info`)",
+        "simtim admin API on the same host (`--admin-key`), when it answers; REST v4 on the same host",
+        ("admin", "fake_clock", "app_config", "callback", "sdk", "rest"),
+        _open_timweb,
+    ),
 )
 BY_SCHEME: dict[str, TargetKind] = {kind.scheme: kind for kind in TARGETS}
 #: schemes people try that no row serves, and why (the refusal says it)
 NOT_SERVED: dict[str, str] = {
     "https": "simtim/1 over TLS is not supported (HttpDriver speaks plain HTTP and ws://); "
     "REST v4 over TLS is timrest+https://",
+    "timweb+wss": "the Web SDK driver speaks ws:// only (timweb+ws://)",
 }
 
 

@@ -1,0 +1,79 @@
+"""Group bodies of the Web SDK wire as SDK values, and group pushes as SDK events."""
+
+from __future__ import annotations
+
+from simtim.driver import timweb_groups as groups
+from simtim.driver.base import EventStream
+from simtim.driver.timweb import Instance
+
+
+def test_grp_1_group_info_reads_as_the_sdk_group() -> None:
+    info = {
+        "GroupId": "@TGS#1",
+        "Type": "Public",
+        "Name": "g",
+        "Owner_Account": "alice",
+        "CreateTime": 17,
+        "MemberNum": 2,
+        "MaxMemberNum": 2000,
+        "ApplyJoinOption": "FreeAccess",
+        "ShutUpAllMember": "On",
+        "AppDefinedData": [{"Key": "k", "Value": "v"}],
+        "SelfInfo": {"Role": "Owner", "NameCard": "", "JoinTime": 17},
+    }
+    group = groups.group_from_wire(info)
+    assert group["groupID"] == "@TGS#1" and group["ownerID"] == "alice" and group["muteAllMembers"] is True
+    assert group["groupCustomField"] == [{"key": "k", "value": "v"}]
+    assert group["selfInfo"] == {"role": "Owner", "nameCard": "", "joinTime": 17}
+    assert "selfInfo" not in groups.group_from_wire({"GroupId": "@TGS#1"})  # not a member
+
+
+def test_mbr_3_member_items_read_as_sdk_members() -> None:
+    item = {"Member_Account": "bob", "Role": "Admin", "ShutUpUntil": 99, "AppMemberDefinedData": []}
+    member = groups.member_from_wire(item)
+    assert member["userID"] == "bob" and member["role"] == "Admin" and member["muteUntil"] == 99
+
+
+def instance(user: str) -> Instance:
+    made = Instance(1400000000)
+    made.user_id = user
+    return made
+
+
+def test_tip_1_sys_1_group_pushes_become_messages_tips_and_notices() -> None:
+    bob = instance("bob")
+    stream = EventStream("s")
+    message = {
+        "GroupId": "@TGS#1",
+        "From_Account": "alice",
+        "MsgSeq": 4,
+        "MsgTimeStamp": 5,
+        "MsgPriority": 1,
+        "MsgBody": [{"MsgType": "TIMTextElem", "MsgContent": {"Text": "hi"}}],
+        "MsgFrom_AccountExtraInfo": {"Nick": "Al", "FaceUrl": ""},
+    }
+    tip = {
+        "ToGroupId": "@TGS#1",
+        "MsgSeq": 5,
+        "MsgBody": {"OpType": 1, "Operator_Account": "carol", "List_Account": ["carol"]},
+    }
+    groups.push_to_events(bob, stream, {"Event": 3, "GroupMsgArray": [message]})
+    groups.push_to_events(bob, stream, {"Event": 4, "GroupTips": [tip]})
+    notice = {
+        "GroupInfo": {"GroupId": "@TGS#1"},
+        "MsgSeq": 1,
+        "MsgBody": {"OpType": 7, "Operator_Account": "alice"},
+    }
+    groups.push_to_events(bob, stream, {"Event": 5, "GroupTips": [notice]})
+    recall = {"GroupInfo": {"GroupId": "@TGS#1"}, "MsgBody": {"GroupWithdrawInfoArray": [{"MsgSeq": 4}]}}
+    groups.push_to_events(bob, stream, {"Event": 5, "GroupTips": [recall]})
+    names = [(e.name, e.data) for e in stream.drain()]
+    (received, [got]), (tipped, [tip_view]), (_, [notice_view]), (noticed, data), (revoked, [gone]) = names
+    assert received == tipped == "onMessageReceived"
+    assert got["priority"] == "High" and got["nick"] == "Al" and got["conversationID"] == "GROUP@TGS#1"
+    assert tip_view["type"] == "TIMGroupTipElem" and tip_view["from"] == "@TIM#SYSTEM"
+    assert tip_view["payload"] == {"operationType": 1, "operatorID": "carol", "userIDList": ["carol"]}
+    assert notice_view["conversationID"] == "@TIM#SYSTEM" and noticed == "receiveGroupSystemNotice"
+    assert data["type"] == 7
+    assert revoked == "onMessageRevoked" and gone["ID"] == got["ID"] and gone["isRevoked"] is True
+    assert gone["payload"] == {"text": "hi"}  # the held copy, not the place-holder

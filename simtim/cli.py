@@ -213,7 +213,9 @@ def build_parser() -> argparse.ArgumentParser:
         "~/.cache/simtim/synapse-venv), write a loopback test config in DIR, start Synapse, print its URL "
         "and registration secret, and stop it on Ctrl-C/SIGTERM. Installs nothing.",
     )
-    synapse.add_argument("--dir", default="synapse-peer", help="config, database and logs (reused if present)")
+    synapse.add_argument(
+        "--dir", default="synapse-peer", help="config, database and logs (reused if present)"
+    )
     synapse.add_argument("--port", type=int, default=0, help="client port on 127.0.0.1 (0 = any free port)")
     synapse.add_argument("--synapse-python", default=None, help="a Python that has matrix-synapse")
     synapse.add_argument("--start-timeout", type=float, default=60.0, help="seconds to wait for it to answer")

@@ -50,7 +50,9 @@ def synapse_python(explicit: str | None = None) -> str:
 def version_of(python: str) -> str:
     """The matrix-synapse version importable by ``python``; SynapseProblem with the install line if none."""
     if not Path(python).exists():
-        raise SynapseProblem(f"no Python at {python}: matrix-synapse is not installed there; {install_hint()}")
+        raise SynapseProblem(
+            f"no Python at {python}: matrix-synapse is not installed there; {install_hint()}"
+        )
     try:
         done = subprocess.run(
             [python, "-c", "import synapse; print(synapse.__version__)"],
@@ -87,7 +89,9 @@ def check_port_free(port: int) -> None:
         try:
             sock.bind(("127.0.0.1", port))
         except OSError as exc:
-            raise SynapseProblem(f"port {port} on 127.0.0.1 is in use ({exc.strerror}); pick another or 0") from exc
+            raise SynapseProblem(
+                f"port {port} on 127.0.0.1 is in use ({exc.strerror}); pick another or 0"
+            ) from exc
 
 
 def log_tail(path: Path, lines: int = 25) -> str:

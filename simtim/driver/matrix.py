@@ -205,8 +205,6 @@ class MatrixDriver:
             return Reply.transport_failure(
                 f"{exc.url}: rate-limited (M_LIMIT_EXCEEDED), retry_after_ms={exc.retry_after_ms}"
             )
-        if exc.errcode == "M_FORBIDDEN" and "HMAC" in exc.error:
-            return Reply.transport_failure(f"{exc.url}: wrong registration secret (M_FORBIDDEN: {exc.error})")
         code = None if exc.errcode in TRANSPORT_ERRCODES else tim_code(exc.errcode, context)
         if code is None:
             return Reply.transport_failure(
@@ -431,8 +429,8 @@ class MatrixDriver:
     def _create_dm(self, user: str, peer: str, token: str, localpart: str, alias: str) -> str:
         peer_id = self.matrix_id(peer)
         if peer != user:
-            try:
-                self.http.request("GET", path_of(f"{CLIENT}/profile", peer_id), token=token)
+            try:  # the admin API says "no such user" plainly (a profile lookup answers M_UNKNOWN)
+                self.http.request("GET", path_of("/_synapse/admin/v2/users", peer_id), token=self._admin())
             except MatrixError as exc:
                 if exc.errcode == "M_NOT_FOUND":
                     raise Refusal(

@@ -165,7 +165,12 @@ def register(
     }
     if displayname:
         body["displayname"] = displayname
-    return http.request("POST", REGISTER, body)
+    try:
+        return http.request("POST", REGISTER, body)
+    except MatrixError as exc:
+        if exc.status == 403:  # Synapse: 403 M_UNKNOWN "HMAC incorrect"
+            raise DriverError(f"{exc.url}: wrong registration secret ({exc.errcode}: {exc.error})") from exc
+        raise
 
 
 def login(http: MatrixHttp, secret: str, localpart: str, device_id: str) -> dict[str, Any]:

@@ -91,9 +91,10 @@ def user_id_of_localpart(localpart: str) -> str | None:
         else:
             return None
     try:
-        return raw.decode("utf-8")
+        decoded = raw.decode("utf-8")
     except UnicodeDecodeError:
         return None
+    return decoded if localpart_of(decoded) == localpart else None  # only what the escaping makes
 
 
 def _is_hex(text: str) -> bool:
@@ -342,7 +343,7 @@ def power_levels(owner: str, group_type: str) -> dict[str, Any]:
 #: errcode -> {context: TIM code}; context "*" is the default.  Contexts: "group" (group operations),
 #: "c2c" (C2C sends and reads), "group_message"/"c2c_message" (a message by ID), "account".
 ERRCODES: dict[str, dict[str, int]] = {
-    "M_FORBIDDEN": {"*": Code.GROUP_PERMISSION_DENIED},
+    "M_FORBIDDEN": {"c2c_message": Code.C2C_MESSAGE_NOT_FOUND, "*": Code.GROUP_PERMISSION_DENIED},
     "M_NOT_FOUND": {
         "group": Code.GROUP_NOT_FOUND,
         "c2c": Code.ACCOUNT_NOT_FOUND,

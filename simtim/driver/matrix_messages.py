@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from simtim.driver.matrix_client import CLIENT, errors_as, path_of
+from simtim.driver.matrix_client import CLIENT, MatrixError, errors_as, path_of
 from simtim.driver.matrix_map import C2C, GROUP, PAGE_SIZE, Refusal, RoomInfo, message_view
 from simtim.driver.matrix_sync import Session
 from simtim.errors import Code
@@ -63,7 +63,25 @@ class MessageOps:
         context = "group" if message.get("conversationType") == GROUP else "c2c"
         with errors_as(context):
             info = self._target(session, message)
-            return {"message": self.driver.send_content(session, info, message)}
+            try:
+                return {"message": self.driver.send_content(session, info, message)}
+            except MatrixError as exc:
+                if exc.errcode == "M_FORBIDDEN" and info.kind == GROUP and self._joined(session, info):
+                    raise Refusal(int(Code.GROUP_MEMBER_MUTED), f"muted: {exc.error}") from exc  # MUTE-2
+                raise
+
+    def _joined(self, session: Session, info: RoomInfo) -> bool:
+        """A member refused a send is muted (its power is below events_default); a non-member is not
+        a member (10007): Matrix says M_FORBIDDEN to both, its room state tells them apart."""
+        try:
+            mine = self.http.request(
+                "GET",
+                path_of(f"{CLIENT}/rooms", info.room_id, "state", "m.room.member", session.matrix_id),
+                token=session.access_token,
+            )
+        except MatrixError:
+            return False
+        return mine.get("membership") == "join"
 
     def _room_of_message(self, session: Session, message: Mapping[str, Any]) -> RoomInfo | None:
         conversation_id = message.get("conversationID")

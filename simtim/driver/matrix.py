@@ -70,6 +70,93 @@ CONVERSATION_APIS = frozenset(
     }
 )
 
+Handler = Callable[[Session, Mapping[str, Any]], dict[str, Any]]
+#: TIM method -> (handler, errcode context, what it is on Matrix): the driver's dispatch table and
+#: docs/matrix.md's operation table (``markdown_table``; a test keeps the two equal)
+OPERATIONS: dict[str, tuple[str, str, str]] = {
+    "create": ("session", "account", "a session of the driver, no device yet"),
+    "login": (
+        "session",
+        "account",
+        "`POST /login` with a new `device_id` (registered first if new, AUTH-5), a first `/sync` for the token, then the `/sync` loop; `sdkStateReady`",
+    ),
+    "logout": ("session", "account", "`POST /logout` (the device is deleted); `sdkStateNotReady`"),
+    "destroy": ("session", "account", "logout, then the session answers 6013"),
+    "sendMessage": (
+        "messages.send",
+        "c2c",
+        "`PUT /rooms/{room}/send/m.room.message/{txnId}` in the pair's direct room or the group's room, then `GET /event` for `time`",
+    ),
+    "resendMessage": (
+        "messages.send",
+        "c2c",
+        "the same `txnId` (sender, conversation, random, clientTime): the homeserver answers the same event (MSG-6)",
+    ),
+    "revokeMessage": (
+        "messages.revoke",
+        "c2c_message",
+        "`PUT /rooms/{room}/redact/{eventId}/{txnId}`; no time window",
+    ),
+    "getMessageList": (
+        "messages.history",
+        "c2c",
+        "`GET /rooms/{room}/messages?dir=b&limit<=15` (messages only); `nextReqMessageID` via `GET /context/{eventId}`",
+    ),
+    "setMessageRead": ("messages.mark_read", "c2c", "`POST /rooms/{room}/receipt/m.read/{newest}`"),
+    "getConversationProfile": (
+        "messages.conversation",
+        "c2c",
+        "a one-room `/sync`: last message, `unread_count` (MSC2654) or `notification_count`",
+    ),
+    "getConversationList": (
+        "messages.conversation_list",
+        "c2c",
+        "a `/sync` of every joined room, newest last message first, at most 100",
+    ),
+    "getMyProfile": ("driver._my_profile", "account", "`GET /profile/{user}`: displayname, avatar_url"),
+    "updateMyProfile": (
+        "driver._update_profile",
+        "account",
+        "`PUT /profile/{user}/displayname` and `/avatar_url`",
+    ),
+    "createGroup": (
+        "groups.create",
+        "group",
+        "`POST /createRoom`: join rule, history visibility, power levels, `org.simtim.conversation`; memberList as invites; a custom groupID as an alias",
+    ),
+    "updateGroupProfile": (
+        "groups.update_profile",
+        "group",
+        "`m.room.name`, `m.room.topic`, `m.room.avatar` state; other fields unsupported",
+    ),
+    "joinGroup": (
+        "groups.join",
+        "group",
+        "`POST /join/{room}`, or `POST /knock/{room}` when the join rule is knock (WaitAdminApproval)",
+    ),
+    "quitGroup": ("groups.quit", "group", "`POST /rooms/{room}/leave`"),
+    "getGroupList": ("groups.group_list", "group", "`GET /joined_rooms`, each group room's state"),
+    "getGroupProfile": ("groups.profile", "group", "`GET /rooms/{room}/state`"),
+    "changeGroupOwner": ("groups.change_owner", "group", "power levels: the new owner 100, the old one 0"),
+    "getGroupMemberList": (
+        "groups.member_list",
+        "group",
+        "`GET /rooms/{room}/members?membership=join` in join order, roles from power levels",
+    ),
+    "getGroupMemberProfile": (
+        "groups.member_profile",
+        "group",
+        "the same, filtered to the first 50 IDs asked",
+    ),
+    "deleteGroupMember": ("groups.delete_members", "group", "`POST /rooms/{room}/kick`, one per user"),
+    "setGroupMemberMuteTime": (
+        "groups.mute",
+        "group",
+        "power level -1 (below `events_default` 0); muteTime 0 back to 0; no end time",
+    ),
+    "setGroupMemberRole": ("groups.set_role", "group", "power level 50 (Admin) or 0 (Member)"),
+}
+
 #: TIM method or event -> why Matrix has no counterpart (``gaps_of``; docs/matrix.md)
 GAPS: dict[str, str] = {
     "deleteMessage": "Matrix has no per-user message deletion (a redaction removes it for everyone)",
@@ -126,29 +213,16 @@ class MatrixDriver:
         self._lock = threading.RLock()
         self.messages = MessageOps(self)
         self.groups = GroupOps(self)
-        self._methods: dict[str, tuple[Callable[[Session, Mapping[str, Any]], dict[str, Any]], str]] = {
-            "sendMessage": (self.messages.send, "c2c"),
-            "resendMessage": (self.messages.send, "c2c"),
-            "revokeMessage": (self.messages.revoke, "c2c_message"),
-            "getMessageList": (self.messages.history, "c2c"),
-            "setMessageRead": (self.messages.mark_read, "c2c"),
-            "getConversationProfile": (self.messages.conversation, "c2c"),
-            "getConversationList": (self.messages.conversation_list, "c2c"),
-            "getMyProfile": (self._my_profile, "account"),
-            "updateMyProfile": (self._update_profile, "account"),
-            "createGroup": (self.groups.create, "group"),
-            "updateGroupProfile": (self.groups.update_profile, "group"),
-            "joinGroup": (self.groups.join, "group"),
-            "quitGroup": (self.groups.quit, "group"),
-            "getGroupList": (self.groups.group_list, "group"),
-            "getGroupProfile": (self.groups.profile, "group"),
-            "changeGroupOwner": (self.groups.change_owner, "group"),
-            "getGroupMemberList": (self.groups.member_list, "group"),
-            "getGroupMemberProfile": (self.groups.member_profile, "group"),
-            "deleteGroupMember": (self.groups.delete_members, "group"),
-            "setGroupMemberMuteTime": (self.groups.mute, "group"),
-            "setGroupMemberRole": (self.groups.set_role, "group"),
+        self._methods: dict[str, tuple[Handler, str]] = {
+            method: (self._handler(path), context)
+            for method, (path, context, _) in OPERATIONS.items()
+            if path != "session"
         }
+
+    def _handler(self, path: str) -> Handler:
+        owner, name = path.split(".")
+        handler: Handler = getattr(self if owner == "driver" else getattr(self, owner), name)
+        return handler
 
     # --- the Driver protocol --------------------------------------------------------------------
     def call(self, call: Call) -> Reply:
@@ -516,3 +590,11 @@ class MatrixDriver:
 
     def tim_user(self, matrix_id: str) -> str:
         return tim_user(matrix_id)
+
+
+def markdown_table() -> str:
+    """docs/matrix.md's operation table, from ``OPERATIONS`` and ``GAPS`` (a test keeps them equal)."""
+    lines = ["| TIM | Matrix |", "|---|---|"]
+    lines += [f"| `{method}` | {matrix} |" for method, (_, _, matrix) in OPERATIONS.items()]
+    lines += [f"| `{name}` | unsupported: {why} |" for name, why in GAPS.items()]
+    return "\n".join(lines)

@@ -192,3 +192,15 @@ def test_errcodes_map_to_tim_codes_by_context() -> None:
     assert tim_code("M_ROOM_IN_USE", "group") == Code.GROUP_ID_TAKEN
     assert tim_code("M_SOMETHING_NEW", "group") is None
     assert all(code in {int(c) for c in Code} for row in ERRCODES.values() for code in row.values())
+
+
+def test_docs_carry_the_drivers_tables() -> None:
+    from pathlib import Path
+
+    from simtim.driver.matrix import GAPS, OPERATIONS, markdown_table
+
+    doc = (Path(__file__).resolve().parents[3] / "docs" / "matrix.md").read_text()
+    assert markdown_table() in doc  # regenerate the section from simtim.driver.matrix.markdown_table()
+    for errcode in ERRCODES:
+        assert f"| `{errcode}` |" in doc
+    assert not set(OPERATIONS) & set(GAPS)  # a method is translated or unsupported, never both

@@ -556,6 +556,9 @@ class MatrixDriver:
         )
         return room_id
 
+    def group_room(self, group_id: str, token: str) -> RoomInfo:
+        return self.groups.room(group_id, token)
+
     def room_of_conversation(
         self, session: Session, conversation_id: str, *, create: bool = False
     ) -> RoomInfo | None:
@@ -564,7 +567,7 @@ class MatrixDriver:
                 session.user, conversation_id[len(C2C) :], session.access_token, create=create
             )
         if conversation_id.startswith(GROUP):
-            return self.groups.room(conversation_id[len(GROUP) :], session.access_token)
+            return self.group_room(conversation_id[len(GROUP) :], session.access_token)
         raise Refusal(int(Code.CONVERSATION_INVALID), f"no such conversation on Matrix: {conversation_id!r}")
 
     def send_content(self, session: Session, info: RoomInfo, message: Mapping[str, Any]) -> dict[str, Any]:

@@ -8,7 +8,7 @@ set at creation; a custom groupID is also a room alias so anyone can find the ro
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from simtim.driver.matrix_client import CLIENT, MatrixError, errors_as, path_of
 from simtim.driver.matrix_map import (
@@ -31,12 +31,9 @@ from simtim.driver.matrix_map import (
     seconds,
     tim_user,
 )
-from simtim.driver.matrix_sync import Session
+from simtim.driver.matrix_sync import DriverCore, Session
 from simtim.errors import Code
 from simtim.limits import UINT32_MAX
-
-if TYPE_CHECKING:
-    from simtim.driver.matrix import MatrixDriver
 
 #: TIM's joinOption as the join rule of a Public or ChatRoom group (Private and AVChatRoom are fixed)
 JOIN_RULE_OF_OPTION = {"FreeAccess": "public", "NeedPermission": "knock", "DisableApply": "invite"}
@@ -57,7 +54,7 @@ def join_rule_of(group_type: str, join_option: Any) -> str:
 
 
 class GroupOps:
-    def __init__(self, driver: MatrixDriver) -> None:
+    def __init__(self, driver: DriverCore) -> None:
         self.driver = driver
         self.http = driver.http
         self._aliases: dict[str, str] = {}

@@ -9,17 +9,14 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import orjson
 
 from simtim.driver.matrix_client import CLIENT, MatrixError, errors_as, path_of
 from simtim.driver.matrix_map import C2C, GROUP, PAGE_SIZE, Refusal, RoomInfo, message_view
-from simtim.driver.matrix_sync import Session
+from simtim.driver.matrix_sync import DriverCore, Session
 from simtim.errors import Code
-
-if TYPE_CHECKING:
-    from simtim.driver.matrix import MatrixDriver
 
 MESSAGES_ONLY = orjson.dumps({"types": ["m.room.message"]}).decode()
 EMPTY_PAGE: dict[str, Any] = {"messageList": [], "nextReqMessageID": "", "isCompleted": True}
@@ -39,7 +36,7 @@ def _room_filter(rooms: list[str] | None) -> str:
 
 
 class MessageOps:
-    def __init__(self, driver: MatrixDriver) -> None:
+    def __init__(self, driver: DriverCore) -> None:
         self.driver = driver
         self.http = driver.http
 
@@ -52,7 +49,7 @@ class MessageOps:
             info = self.driver.dm_room(session.user, to, session.access_token)
             assert info is not None  # created when missing
             return info
-        return self.driver.groups.room(to, session.access_token)
+        return self.driver.group_room(to, session.access_token)
 
     def send(self, session: Session, args: Mapping[str, Any]) -> dict[str, Any]:
         """sendMessage and resendMessage: one ``PUT /send/m.room.message/{txnId}`` (MSG-6), then
@@ -169,12 +166,18 @@ class MessageOps:
             "isCompleted": completed,
         }
 
-    def mark_read(self, session: Session, args: Mapping[str, Any]) -> dict[str, Any]:
-        """UNREAD-1's setMessageRead: a read receipt on the newest message."""
+    def _conversation_room(
+        self, session: Session, args: Mapping[str, Any], missing: Code
+    ) -> tuple[str, RoomInfo | None]:
+        """The conversation's room; None for a C2C pair that never talked (nothing to read)."""
         conversation_id = args.get("conversationID")
         if not isinstance(conversation_id, str):
-            raise Refusal(int(Code.INVALID_PARAMETERS), "conversationID is required")
-        info = self.driver.room_of_conversation(session, conversation_id)
+            raise Refusal(int(missing), "conversationID is required")
+        return conversation_id, self.driver.room_of_conversation(session, conversation_id)
+
+    def mark_read(self, session: Session, args: Mapping[str, Any]) -> dict[str, Any]:
+        """UNREAD-1's setMessageRead: a read receipt on the newest message."""
+        _, info = self._conversation_room(session, args, Code.INVALID_PARAMETERS)
         if info is None:
             return {}
         page = self.http.request(
@@ -229,10 +232,7 @@ class MessageOps:
         }
 
     def conversation(self, session: Session, args: Mapping[str, Any]) -> dict[str, Any]:
-        conversation_id = args.get("conversationID")
-        if not isinstance(conversation_id, str):
-            raise Refusal(int(Code.CONVERSATION_INVALID), "conversationID is required")
-        info = self.driver.room_of_conversation(session, conversation_id)
+        conversation_id, info = self._conversation_room(session, args, Code.CONVERSATION_INVALID)
         if info is None:
             kind = C2C if conversation_id.startswith(C2C) else GROUP
             empty = {"conversationID": conversation_id, "type": kind, "unreadCount": 0, "lastMessage": None}

@@ -15,7 +15,7 @@ import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 
@@ -261,3 +261,28 @@ def wait_stopped(loop: SyncLoop | None, timeout: float) -> None:
     if loop is not None and loop.thread is not None and loop.thread is not threading.current_thread():
         deadline = time.monotonic() + timeout
         loop.thread.join(max(0.0, deadline - time.monotonic()))
+
+
+class DriverCore(Protocol):
+    """What the driver's operation modules (messages, groups) use of the driver itself."""
+
+    http: MatrixHttp
+    rooms: RoomDirectory
+
+    def server_name(self) -> str: ...
+
+    def matrix_id(self, user: str) -> str: ...
+
+    def dm_room(self, user: str, peer: str, token: str, *, create: bool = True) -> RoomInfo | None: ...
+
+    def group_room(self, group_id: str, token: str) -> RoomInfo: ...
+
+    def room_of_conversation(
+        self, session: Session, conversation_id: str, *, create: bool = False
+    ) -> RoomInfo | None: ...
+
+    def send_content(
+        self, session: Session, info: RoomInfo, message: Mapping[str, Any]
+    ) -> dict[str, Any]: ...
+
+    def event(self, session: Session, info: RoomInfo, event_id: str) -> dict[str, Any]: ...

@@ -319,3 +319,46 @@ def test_a_wrong_secret_and_a_server_that_is_down(synapse: SynapseProcess, tmp_p
     with pytest.raises(SynapseProblem, match="in use"):
         check_port_free(synapse.port)  # a second server on the same port is refused up front
     assert synapse.rss_kib() > 0
+
+
+def test_the_command_prints_url_and_secret_and_stops_on_sigterm(
+    synapse: SynapseProcess, tmp_path: Path
+) -> None:
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    out = tmp_path / "peer.out"
+    with out.open("w") as sink:
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "simtim",
+                "peer",
+                "synapse",
+                "--dir",
+                str(tmp_path / "hs"),
+                "--synapse-python",
+                synapse.python,
+            ],
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + 60
+        while "registration secret:" not in out.read_text() and time.monotonic() < deadline:
+            assert proc.poll() is None, out.read_text()
+            time.sleep(0.1)
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(30) == 0
+    printed = out.read_text()
+    assert "listening on http://127.0.0.1:" in printed and "target: matrix+http://127.0.0.1:" in printed
+    assert printed.rstrip().endswith("synapse stopped")
+    pid_file = tmp_path / "hs" / "homeserver.pid"
+    assert not pid_file.exists() or not Path(f"/proc/{pid_file.read_text().strip()}").exists()
+
+
+def test_a_start_timeout_shows_the_log_tail(synapse: SynapseProcess, tmp_path: Path) -> None:
+    with pytest.raises(SynapseProblem, match=r"did not answer .* within 0 s(.|\n)*synapse.out"):
+        SynapseProcess(tmp_path, python=synapse.python, start_timeout=0.05).start()

@@ -111,12 +111,13 @@ def _cmd_bench(args: argparse.Namespace) -> int:
 
 
 def _cmd_peer(args: argparse.Namespace) -> int:
-    from simtim.peer.synapse import SYNAPSE_PIN, run_cli
+    from simtim.peer.synapse import DEFAULT_VENV, SYNAPSE_PIN, run_cli
 
     if args.print_pin:
         print(SYNAPSE_PIN)
         return 0
-    return run_cli(args.dir, args.port, args.synapse_python, args.start_timeout)
+    directory = args.dir or str(DEFAULT_VENV.parent / "synapse-peer")
+    return run_cli(directory, args.port, args.synapse_python, args.start_timeout)
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
@@ -214,7 +215,9 @@ def build_parser() -> argparse.ArgumentParser:
         "and registration secret, and stop it on Ctrl-C/SIGTERM. Installs nothing.",
     )
     synapse.add_argument(
-        "--dir", default="synapse-peer", help="config, database and logs (reused if present)"
+        "--dir",
+        default=None,
+        help="config, database and logs; reused if present (default ~/.cache/simtim/synapse-peer)",
     )
     synapse.add_argument("--port", type=int, default=0, help="client port on 127.0.0.1 (0 = any free port)")
     synapse.add_argument("--synapse-python", default=None, help="a Python that has matrix-synapse")

@@ -18,10 +18,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from simtim.clock import OffsetClock
-from simtim.conformance.check import IdMap, Mismatch, MismatchKind, code_mismatch, compare
+from simtim.conformance.check import IGNORED_KEYS, IdMap, Mismatch, MismatchKind, code_mismatch, compare
 from simtim.conformance.evidence import Ledger
 from simtim.conformance.target import AppCredentials, Capabilities, TargetInfo, probe
-from simtim.driver.base import Call, Driver, PushedEvent, Reply, gaps_of
+from simtim.driver.base import Call, Driver, PushedEvent, Reply, field_gaps_of, gaps_of
 from simtim.driver.inproc import InProcDriver
 from simtim.driver.timrest import DEFAULT_ADMIN, InProcRest, RestCaller, RestFactory
 from simtim.limits import DAY_SECONDS
@@ -80,6 +80,7 @@ class Cell:
         self.ledger = ledger if ledger is not None else Ledger()
         self.scenario = ""
         self.gaps = gaps_of(target)
+        self.ignored = IGNORED_KEYS | frozenset(field_gaps_of(target))
         # the shadow's clock is fake when the target's is (steps move both), else it follows the target's
         if caps.fake_clock:
             self.model = InProcDriver(fake_clock=True, clock_start=info.now, seed=seed)
@@ -220,6 +221,7 @@ class Cell:
                 method=f"admin:{op}",
                 time_tolerance=self.time_tolerance,
                 step=step,
+                ignored=self.ignored,
             )
         self.ledger.check(rule, result.mismatches, self.scenario)
         result.mismatches += self._check_events(rule, f"admin:{op}", step, result)
@@ -266,6 +268,7 @@ class Cell:
             method=method,
             time_tolerance=self.time_tolerance,
             step=step,
+            ignored=self.ignored,
         )
 
     def advance(self, seconds: int, *, rule: str, step: str = "") -> list[Mismatch]:
@@ -343,6 +346,7 @@ class Cell:
                     time_tolerance=self.time_tolerance,
                     step=step,
                     kind=MismatchKind.EVENT_DATA,
+                    ignored=self.ignored,
                     event=event.name,
                 )
                 self.ledger.check(rule, diff, scenario)

@@ -20,11 +20,11 @@ import time
 import uuid
 from collections.abc import Callable, Mapping
 from typing import Any
-from urllib.parse import urlsplit
 
 from simtim.driver.base import Call, DriverError, EventStream, Reply
 from simtim.driver.matrix_client import (
     CLIENT,
+    ENV_SECRET,
     MatrixError,
     MatrixHttp,
     TransportFactory,
@@ -55,10 +55,10 @@ from simtim.driver.matrix_map import (
 )
 from simtim.driver.matrix_messages import MessageOps
 from simtim.driver.matrix_sync import RoomDirectory, Session, SyncLoop, started
+from simtim.driver.url import inner_url
 from simtim.errors import Code
 from simtim.model.events import SDK_STATE_NOT_READY, SDK_STATE_READY
 
-ENV_SECRET = "SIMTIM_MATRIX_REGISTRATION_SECRET"
 SYNC_TIMEOUT_MS = 5000  # a long-poll returns at least this often; bounds the work of an idle device
 CONVERSATION_APIS = frozenset(
     {
@@ -148,6 +148,11 @@ OPERATIONS: dict[str, tuple[str, str, str]] = {
         "group",
         "the same, filtered to the first 50 IDs asked",
     ),
+    "addGroupMember": (
+        "groups.add_members",
+        "group",
+        "`POST /rooms/{room}/invite`, then the invitee's own device (the driver provisioned it) `POST /join`",
+    ),
     "deleteGroupMember": ("groups.delete_members", "group", "`POST /rooms/{room}/kick`, one per user"),
     "setGroupMemberMuteTime": (
         "groups.mute",
@@ -167,7 +172,6 @@ GAPS: dict[str, str] = {
     "searchGroupByID": "Matrix shows a room's profile to non-members only through the public directory",
     "setGroupMemberNameCard": "Matrix per-room display names are set by the member only",
     "setGroupMemberCustomField": "Matrix has no per-member custom fields",
-    "addGroupMember": "Matrix invites; the invitee joins by itself (TIM adds directly, MBR-1)",
     "onConversationListUpdated": "Matrix pushes room updates, not TIM's conversation objects",
     "onGroupListUpdated": "Matrix pushes room membership, not TIM's group list",
     "receiveGroupSystemNotice": "Matrix has no group system notices (invites and knocks are room state)",
@@ -177,16 +181,21 @@ GAPS: dict[str, str] = {
 
 
 def matrix_base_url(target: str) -> str:
-    """``matrix+http://h:p`` -> ``http://h:p``."""
-    parts = urlsplit(target)
-    scheme = parts.scheme.lower()
-    if not scheme.startswith("matrix+") or scheme[7:] not in ("http", "https") or not parts.hostname:
-        raise ValueError(f"not a matrix+http(s):// URL: {target!r}")
-    return f"{scheme[7:]}://{parts.netloc}{parts.path.rstrip('/')}"
+    """``matrix+http://h:p`` -> ``http://h:p`` (a ``BadURL``, a ValueError, for any other face)."""
+    return inner_url(target, "matrix")
+
+
+#: reply and event fields Matrix has no counterpart for (``field_gaps_of``): left out of comparisons
+FIELD_GAPS: dict[str, str] = {
+    "sequence": "Matrix has no per-conversation message counter (events are ordered by the room DAG; "
+    "the driver reports origin_server_ts)",
+    "maxMemberNum": "Matrix rooms have no member cap",
+}
 
 
 class MatrixDriver:
     gaps = GAPS
+    field_gaps = FIELD_GAPS
 
     def __init__(
         self,
@@ -247,8 +256,21 @@ class MatrixDriver:
     def admin(self, op: str, body: Mapping[str, Any]) -> Reply:
         try:
             if op == "snapshot":
-                self._admin()  # proves the URL and the registration secret
-                return Reply(0, "", {"now": int(time.time()), "fakeClock": False, "counts": {}})
+                admin = self._admin()  # proves the URL and the registration secret
+                version = self.http.request("GET", "/_synapse/admin/v1/server_version", token=admin)
+                # the driver's own admin (accounts, kicks) but no TIM app settings and no callbacks
+                return Reply(
+                    0,
+                    "",
+                    {
+                        "now": int(time.time()),
+                        "fakeClock": False,
+                        "appConfig": False,
+                        "callback": False,
+                        "counts": {},
+                        "server": f"Synapse {version.get('server_version', '?')}",
+                    },
+                )
             if op == "importAccount":
                 self._import(str(body.get("userID", "")), str(body.get("nick") or ""), body.get("avatar"))
                 return Reply(0)
@@ -294,7 +316,10 @@ class MatrixDriver:
             session = self._sessions.get(call.session or "") if call.session else self._new_session()
             if session is None:
                 return Reply(int(Code.NOT_LOGGED_IN), "unknown session")
-            return self._login(session, call.args)
+            reply = self._login(session, call.args)
+            if call.session and reply.ok:  # a login of a created instance names no new session
+                return Reply(0, "", {k: v for k, v in reply.data.items() if k != "session"})
+            return reply
         session = self._sessions.get(call.session or "")
         if session is None:
             return Reply(int(Code.NOT_LOGGED_IN), "unknown session")
@@ -460,7 +485,12 @@ class MatrixDriver:
             self.http.request("PUT", path_of(f"{CLIENT}/profile", matrix_id, key), {key: value}, token=token)
 
     def profile_of(self, user: str, token: str) -> dict[str, Any]:
-        data = self.http.request("GET", path_of(f"{CLIENT}/profile", self.matrix_id(user)), token=token)
+        try:
+            data = self.http.request("GET", path_of(f"{CLIENT}/profile", self.matrix_id(user)), token=token)
+        except MatrixError as exc:
+            if exc.errcode != "M_NOT_FOUND":
+                raise
+            data = {}  # Synapse answers 404 for an account with neither display name nor avatar (PROF-1)
         return {"userID": user, "nick": data.get("displayname") or "", "avatar": data.get("avatar_url") or ""}
 
     def _my_profile(self, session: Session, args: Mapping[str, Any]) -> dict[str, Any]:

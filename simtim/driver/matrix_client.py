@@ -26,6 +26,8 @@ from simtim.driver.http import BlockingTransport, Transport
 TransportFactory = Callable[[str, float], Transport]
 CLIENT = "/_matrix/client/v3"
 REGISTER = "/_synapse/admin/v1/register"
+#: where the registration shared secret comes from when no flag gives it (conform, Locust, tests)
+ENV_SECRET = "SIMTIM_MATRIX_REGISTRATION_SECRET"
 
 
 class MatrixError(Exception):
@@ -163,8 +165,9 @@ def register(
         "admin": admin,
         "mac": mac.hexdigest(),
     }
-    if displayname:
-        body["displayname"] = displayname
+    body["displayname"] = (
+        displayname  # "" as given: a TIM account starts without a nick (Synapse's default is the localpart)
+    )
     try:
         return http.request("POST", REGISTER, body)
     except MatrixError as exc:

@@ -219,7 +219,53 @@ class GroupOps:
         group_id = custom_id if isinstance(custom_id, str) and custom_id else group_id_of_room(room_id)
         info = RoomInfo(room_id, GROUP, group_id=group_id, group_type=str(group_type), creator=session.user)
         self.driver.rooms.remember(info)
+        for matrix_id in invites:
+            self._accept(room_id, tim_user(matrix_id))
         return {"group": self._profile(info, session)}
+
+    def _accept(self, room_id: str, user: str) -> None:
+        """MBR-1: TIM adds a member directly; on Matrix the invitee accepts. The driver holds every
+        account it provisioned, so the invitee's own (provisioning) device joins, as for a C2C room:
+        the membership is the homeserver's, never simulated here."""
+        with errors_as("group"):
+            self.http.request(
+                "POST", path_of(f"{CLIENT}/join", room_id), {}, token=self.driver.provision_token(user)
+            )
+
+    def add_members(self, session: Session, args: Mapping[str, Any]) -> dict[str, Any]:
+        """MBR-1 as an invite by the caller, then the invitee's acceptance (``_accept``)."""
+        info = self.room(self._group_id(args), session.access_token)
+        users = [u for u in dict.fromkeys(args.get("userIDList") or []) if isinstance(u, str)]
+        if not users:
+            raise Refusal(int(Code.INVALID_PARAMETERS), "userIDList is required")
+        members, _ = self._members(info, session)
+        present = {m["userID"] for m in members}
+        success, failure, existed = [], [], []
+        for user in users:
+            if user in present:
+                existed.append(user)
+                continue
+            try:
+                with errors_as("group"):
+                    self.http.request(
+                        "POST",
+                        path_of(f"{CLIENT}/rooms", info.room_id, "invite"),
+                        {"user_id": self.driver.matrix_id(user)},
+                        token=session.access_token,
+                    )
+            except MatrixError as exc:
+                if exc.errcode != "M_NOT_FOUND":  # an unknown account fails alone, as in TIM
+                    raise
+                failure.append(user)
+                continue
+            self._accept(info.room_id, user)
+            success.append(user)
+        return {
+            "successUserIDList": success,
+            "failureUserIDList": failure,
+            "existedUserIDList": existed,
+            "group": self._profile(info, session),
+        }
 
     def profile(self, session: Session, args: Mapping[str, Any]) -> dict[str, Any]:
         info = self.room(self._group_id(args), session.access_token)

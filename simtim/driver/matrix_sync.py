@@ -131,6 +131,7 @@ class Session:
     device_id: str = ""
     state: str = "new"  # new, online, kicked, out, destroyed
     since: str = ""
+    rooms: set[str] = field(default_factory=set)  # rooms this device's sync has delivered already
     stop: threading.Event = field(default_factory=threading.Event)
 
 
@@ -151,6 +152,7 @@ class SyncLoop:
                 "events", []
             )
             self.rooms.learn(room_id, events)
+            self.session.rooms.add(room_id)
 
     def start(self) -> None:
         self.thread = threading.Thread(
@@ -210,9 +212,26 @@ class SyncLoop:
             info = self.rooms.info(self.http, room_id, self.session.access_token)
             if info is None:
                 continue
+            if room_id not in self.session.rooms:
+                self.session.rooms.add(room_id)
+                timeline = self._from_own_join(timeline)
             for event in timeline:
                 out.extend(self._event(event, info, viewer, room_id))
         return out
+
+    def _from_own_join(self, timeline: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """A room new to this device comes with its recent history; TIM pushes a joiner only what
+        happens from its join on (its own join tip included), so the timeline starts there."""
+        me = self.session.matrix_id
+        for index in range(len(timeline) - 1, -1, -1):
+            event = timeline[index]
+            if (
+                event.get("type") == "m.room.member"
+                and event.get("state_key") == me
+                and (event.get("content") or {}).get("membership") == "join"
+            ):
+                return timeline[index:]
+        return timeline
 
     def _event(
         self, event: Mapping[str, Any], info: RoomInfo, viewer: str, room_id: str
@@ -276,6 +295,8 @@ class DriverCore(Protocol):
     def dm_room(self, user: str, peer: str, token: str, *, create: bool = True) -> RoomInfo | None: ...
 
     def group_room(self, group_id: str, token: str) -> RoomInfo: ...
+
+    def provision_token(self, user: str) -> str: ...
 
     def room_of_conversation(
         self, session: Session, conversation_id: str, *, create: bool = False

@@ -64,6 +64,8 @@ class TargetKind:
     in_process: bool = False
     #: ``simtim serve`` answers REST v4 at the same address: a load run tries ``timrest+`` there
     rest_beside: bool = False
+    #: how the server a compatibility matrix was made on is configured (docs/compat/)
+    config_note: str = ""
 
 
 def _open_inproc(url: ParsedURL, options: TargetOptions) -> Opened:
@@ -107,6 +109,33 @@ def _open_timrest(url: ParsedURL, options: TargetOptions) -> Opened:
     return Opened(driver, 0.05, url.loopback, _rest_factory(url.base, options.timeout))
 
 
+#: a Matrix homeserver delivers through /sync long-polls: a stray push needs longer to show than on simtim/1
+MATRIX_SETTLE = 0.2
+#: ``TargetOptions.extra`` key of the shared registration secret (``--matrix-registration-secret``)
+MATRIX_SECRET = "matrix_registration_secret"
+
+
+SYNAPSE_CONFIG_NOTE = (
+    "the loopback test config `simtim peer synapse` writes (simtim/peer/synapse_config.py): SQLite, "
+    "room version 11, presence off, sync response cache off, every rc_* limit raised, "
+    "shared-secret registration only, MSC2654 unread counts on"
+)
+
+
+def _open_matrix(url: ParsedURL, options: TargetOptions) -> Opened:
+    """A Matrix homeserver: accounts by shared-secret registration, instances as devices (docs/matrix.md)."""
+    from simtim.driver.matrix import MatrixDriver  # only a Matrix run loads the Matrix driver
+
+    secret = options.extra.get(MATRIX_SECRET)
+    driver = MatrixDriver(
+        url.base,
+        registration_secret=str(secret) if secret else None,
+        timeout=options.timeout,
+        transport=options.transport,
+    )
+    return Opened(driver, MATRIX_SETTLE, url.loopback)
+
+
 TARGETS: tuple[TargetKind, ...] = (
     TargetKind(
         "inproc",
@@ -146,6 +175,26 @@ TARGETS: tuple[TargetKind, ...] = (
         "REST v4",
         ("rest",),
         _open_timrest,
+    ),
+    TargetKind(
+        "matrix+http",
+        "matrix+http://127.0.0.1:8008",
+        "a Matrix homeserver (Synapse; `simtim peer synapse`), docs/matrix.md",
+        "Matrix client-server API: instances as devices, pushes from `/sync` long-polls",
+        "Synapse's shared-secret registration and admin API (`--matrix-registration-secret`): accounts, kick",
+        ("admin", "sdk"),
+        _open_matrix,
+        config_note=SYNAPSE_CONFIG_NOTE,
+    ),
+    TargetKind(
+        "matrix+https",
+        "matrix+https://matrix.example.org",
+        "a Matrix homeserver over TLS (a certificate this machine trusts)",
+        "Matrix client-server API over TLS",
+        "Synapse's shared-secret registration and admin API",
+        ("admin", "sdk"),
+        _open_matrix,
+        config_note=SYNAPSE_CONFIG_NOTE,
     ),
 )
 BY_SCHEME: dict[str, TargetKind] = {kind.scheme: kind for kind in TARGETS}

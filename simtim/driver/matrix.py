@@ -488,9 +488,11 @@ class MatrixDriver:
         try:
             data = self.http.request("GET", path_of(f"{CLIENT}/profile", self.matrix_id(user)), token=token)
         except MatrixError as exc:
-            if exc.errcode != "M_NOT_FOUND":
+            if exc.status != 404:
                 raise
-            data = {}  # Synapse answers 404 for an account with neither display name nor avatar (PROF-1)
+            # Synapse answers 404 (M_NOT_FOUND, or M_UNKNOWN "No row found (profiles)") for an
+            # account with neither display name nor avatar: an empty TIM profile (PROF-1)
+            data = {}
         return {"userID": user, "nick": data.get("displayname") or "", "avatar": data.get("avatar_url") or ""}
 
     def _my_profile(self, session: Session, args: Mapping[str, Any]) -> dict[str, Any]:

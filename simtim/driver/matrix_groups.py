@@ -12,6 +12,8 @@ from typing import Any
 
 from simtim.driver.matrix_client import CLIENT, MatrixError, errors_as, path_of
 from simtim.driver.matrix_map import (
+    ADDED_BY,
+    AT_CREATION,
     CONVERSATION_STATE,
     DEFAULT_GROUP_PREFIX,
     GROUP,
@@ -220,16 +222,19 @@ class GroupOps:
         info = RoomInfo(room_id, GROUP, group_id=group_id, group_type=str(group_type), creator=session.user)
         self.driver.rooms.remember(info)
         for matrix_id in invites:
-            self._accept(room_id, tim_user(matrix_id))
+            self._accept(room_id, tim_user(matrix_id), session.user, at_creation=True)
         return {"group": self._profile(info, session)}
 
-    def _accept(self, room_id: str, user: str) -> None:
+    def _accept(self, room_id: str, user: str, operator: str, *, at_creation: bool = False) -> None:
         """MBR-1: TIM adds a member directly; on Matrix the invitee accepts. The driver holds every
         account it provisioned, so the invitee's own (provisioning) device joins, as for a C2C room:
         the membership is the homeserver's, never simulated here."""
         with errors_as("group"):
             self.http.request(
-                "POST", path_of(f"{CLIENT}/join", room_id), {}, token=self.driver.provision_token(user)
+                "POST",
+                path_of(f"{CLIENT}/join", room_id),
+                {ADDED_BY: operator, AT_CREATION: at_creation},  # kept in the member event's content
+                token=self.driver.provision_token(user),
             )
 
     def add_members(self, session: Session, args: Mapping[str, Any]) -> dict[str, Any]:
@@ -258,7 +263,7 @@ class GroupOps:
                     raise
                 failure.append(user)
                 continue
-            self._accept(info.room_id, user)
+            self._accept(info.room_id, user, session.user)
             success.append(user)
         return {
             "successUserIDList": success,

@@ -416,6 +416,10 @@ def message_view(
 
 
 #: TIP-1 operation types
+#: keys of a member's join event content when the driver accepted an invite for TIM's direct add:
+#: who added the member (the tip's operator, MBR-1) and whether it was part of createGroup (no tip, GRP-1)
+ADDED_BY = "org.simtim.added_by"
+AT_CREATION = "org.simtim.at_creation"
 TIP_JOIN, TIP_QUIT, TIP_KICKED, TIP_SET_ADMIN, TIP_CANCEL_ADMIN, TIP_PROFILE, TIP_MEMBER = 1, 2, 3, 4, 5, 6, 7
 PROFILE_STATE = {"m.room.name": "name", "m.room.topic": "introduction", "m.room.avatar": "avatar"}
 PROFILE_KEY = {"name": "name", "introduction": "topic", "avatar": "url"}  # the state content's key
@@ -434,9 +438,10 @@ def tip_payloads(event: Mapping[str, Any], room: RoomInfo) -> list[dict[str, Any
         target = tim_user(str(event.get("state_key", "")))
         now, before = content.get("membership"), previous.get("membership")
         if now == "join" and before != "join":
-            if not previous and target == room.creator:
-                return []  # the creator's join while creating the room
-            return [_tip(TIP_JOIN, operator, [target])]
+            if (not previous and target == room.creator) or content.get(AT_CREATION):
+                return []  # the creator's join, and the members' joins, while creating the group (GRP-1)
+            adder = content.get(ADDED_BY)  # MBR-1: a member added by someone else
+            return [_tip(TIP_JOIN, adder if isinstance(adder, str) else operator, [target])]
         if now in ("leave", "ban") and before == "join":
             op = TIP_QUIT if event.get("sender") == event.get("state_key") else TIP_KICKED
             return [_tip(op, operator, [target])]

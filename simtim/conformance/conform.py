@@ -185,7 +185,12 @@ def conform(args: argparse.Namespace) -> int:
     for line in header:
         print(line, flush=True)
     settings = RunSettings(
-        args.event_deadline, opened.settle, args.max_wait, opened.loopback, args.admin_identifier
+        args.event_deadline,
+        opened.settle,
+        args.max_wait,
+        opened.loopback,
+        args.admin_identifier,
+        opened.time_tolerance,
     )
     try:
         results = _run_all(args, scenarios, info, settings)

@@ -175,6 +175,8 @@ GAPS: dict[str, str] = {
     "onConversationListUpdated": "Matrix pushes room updates, not TIM's conversation objects",
     "onGroupListUpdated": "Matrix pushes room membership, not TIM's group list",
     "receiveGroupSystemNotice": "Matrix has no group system notices (invites and knocks are room state)",
+    "onMessageReceived:TIMGroupSystemNoticeElem": "Matrix has no group system notices "
+    "(being added, invited or kicked is a room membership event)",
     "onProfileUpdated": "Matrix tells a user's other devices of a profile change only via room member events",
     "netStateChange": "a Matrix client has no network-state event",
 }
@@ -590,6 +592,9 @@ class MatrixDriver:
 
     def group_room(self, group_id: str, token: str) -> RoomInfo:
         return self.groups.room(group_id, token)
+
+    def group_profile(self, info: RoomInfo, session: Session) -> dict[str, Any]:
+        return self.groups.profile_of_room(info, session)
 
     def room_of_conversation(
         self, session: Session, conversation_id: str, *, create: bool = False

@@ -142,6 +142,9 @@ class GroupOps:
             }
         return group
 
+    def profile_of_room(self, info: RoomInfo, session: Session) -> dict[str, Any]:
+        return self._profile(info, session)
+
     def _profile(self, info: RoomInfo, session: Session) -> dict[str, Any]:
         return self.group_view(info, self._state(info.room_id, session.access_token), session.user)
 

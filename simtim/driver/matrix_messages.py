@@ -212,8 +212,17 @@ class MessageOps:
             last = (
                 message_view(events[-1], info, session.user, self.driver.rooms.profiles) if events else None
             )
-            found.append(self._conversation(info, session.user, room, last))
+            conversation = self._conversation(info, session.user, room, last)
+            found.append({**conversation, **self._profile_of_conversation(info, session)})
         return found
+
+    def _profile_of_conversation(self, info: RoomInfo, session: Session) -> dict[str, Any]:
+        """CONV-2: a C2C conversation carries the peer's profile, a group's the group's, both read
+        from the homeserver (profile, room state) when the conversation is read."""
+        if info.kind == C2C:
+            peer = info.peer_of(session.user)
+            return {"userProfile": self.driver.profile_of(peer, session.access_token)}
+        return {"groupProfile": self.driver.group_profile(info, session)}
 
     @staticmethod
     def _conversation(

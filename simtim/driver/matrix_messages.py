@@ -222,7 +222,9 @@ class MessageOps:
         if info.kind == C2C:
             peer = info.peer_of(session.user)
             return {"userProfile": self.driver.profile_of(peer, session.access_token)}
-        return {"groupProfile": self.driver.group_profile(info, session)}
+        profile = self.driver.group_profile(info, session)
+        profile.pop("selfInfo", None)  # a conversation's group profile has no member view (CONV-2)
+        return {"groupProfile": profile}
 
     @staticmethod
     def _conversation(

@@ -247,6 +247,10 @@ class MessageOps:
         if info is None:
             kind = C2C if conversation_id.startswith(C2C) else GROUP
             empty = {"conversationID": conversation_id, "type": kind, "unreadCount": 0, "lastMessage": None}
+            if kind == C2C:  # no room yet, but the peer's profile is the homeserver's (CONV-2)
+                empty["userProfile"] = self.driver.profile_of(
+                    conversation_id[len(C2C) :], session.access_token
+                )
             return {"conversation": {**empty, "messageRemindType": "AcceptAndNotify"}}
         found = self._conversations(session, [info.room_id])
         if not found:

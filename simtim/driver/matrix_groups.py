@@ -343,12 +343,16 @@ class GroupOps:
 
     def group_list(self, session: Session, args: Mapping[str, Any]) -> dict[str, Any]:
         joined = self.http.request("GET", f"{CLIENT}/joined_rooms", token=session.access_token)
-        groups = []
+        groups: list[tuple[int, dict[str, Any]]] = []
         for room_id in joined.get("joined_rooms", []):
             info = self.driver.rooms.info(self.http, str(room_id), session.access_token)
             if info is not None and info.kind == GROUP:
-                groups.append(self._profile(info, session))
-        return {"groupList": groups}
+                state = self._state(info.room_id, session.access_token)
+                created = next((e for e in state if e.get("type") == "m.room.create"), {})
+                view = self.group_view(info, state, session.user)
+                groups.append((int(created.get("origin_server_ts") or 0), view))
+        # GLIST-1: oldest group first, as TIM lists them; /joined_rooms has no order
+        return {"groupList": [view for _, view in sorted(groups, key=lambda pair: pair[0])]}
 
     def change_owner(self, session: Session, args: Mapping[str, Any]) -> dict[str, Any]:
         """GRP-6: the new owner gets 100, the old one 0, in one power-levels event."""

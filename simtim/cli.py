@@ -137,6 +137,16 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     return subprocess.call([sys.executable, str(script), *args.rest])
 
 
+def _cmd_peer(args: argparse.Namespace) -> int:
+    from simtim.peer.synapse import DEFAULT_VENV, SYNAPSE_PIN, run_cli
+
+    if args.print_pin:
+        print(SYNAPSE_PIN)
+        return 0
+    directory = args.dir or str(DEFAULT_VENV.parent / "synapse-peer")
+    return run_cli(directory, args.port, args.synapse_python, args.start_timeout)
+
+
 def _cmd_demo(args: argparse.Namespace) -> int:
     from simtim.demo import run_demo
 
@@ -257,6 +267,26 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("which", choices=sorted(BENCHMARKS))
     bench.add_argument("rest", nargs=argparse.REMAINDER, help="arguments for the benchmark script")
     bench.set_defaults(func=_cmd_bench)
+
+    peer = sub.add_parser("peer", help="run a server nobody here wrote as a test peer (Matrix Synapse)")
+    peer_sub = peer.add_subparsers(dest="peer_command", required=True)
+    synapse = peer_sub.add_parser(
+        "synapse",
+        help="start Synapse on 127.0.0.1 with a test config (docs/matrix.md); Ctrl-C stops it",
+        description="Given a Python with matrix-synapse (--synapse-python, env SIMTIM_SYNAPSE_PYTHON, or "
+        "~/.cache/simtim/synapse-venv), write a loopback test config in DIR, start Synapse, print its URL "
+        "and registration secret, and stop it on Ctrl-C/SIGTERM. Installs nothing.",
+    )
+    synapse.add_argument(
+        "--dir",
+        default=None,
+        help="config, database and logs; reused if present (default ~/.cache/simtim/synapse-peer)",
+    )
+    synapse.add_argument("--port", type=int, default=0, help="client port on 127.0.0.1 (0 = any free port)")
+    synapse.add_argument("--synapse-python", default=None, help="a Python that has matrix-synapse")
+    synapse.add_argument("--start-timeout", type=float, default=60.0, help="seconds to wait for it to answer")
+    synapse.add_argument("--print-pin", action="store_true", help="print the pinned matrix-synapse version")
+    synapse.set_defaults(func=_cmd_peer)
 
     demo = sub.add_parser("demo", help="walk through the reference model: login, kick, send, revoke, paging")
     demo.set_defaults(func=_cmd_demo)

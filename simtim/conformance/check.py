@@ -144,15 +144,17 @@ def compare(
     step: str = "",
     kind: MismatchKind = MismatchKind.REPLY_DATA,
     event: str = "",
+    ignored: frozenset[str] = IGNORED_KEYS,
 ) -> list[Mismatch]:
-    """Every difference between the model's value and the target's, as Mismatch values."""
+    """Every difference between the model's value and the target's, as Mismatch values; keys in
+    ``ignored`` are not compared (``IGNORED_KEYS`` plus the fields a driver's target lacks)."""
     out: list[Mismatch] = []
 
     def miss(where: str, exp: Any, act: Any) -> None:
         out.append(Mismatch(rule, method, where, exp, act, step, kind, event))
 
     def walk(exp: Any, act: Any, where: str, key: str) -> None:
-        if key in IGNORED_KEYS:
+        if key in ignored:
             return
         if isinstance(exp, dict):
             if not isinstance(act, dict):

@@ -20,9 +20,10 @@ import traceback
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from simtim.conformance import compat
 from simtim.conformance.evidence import Ledger
 from simtim.conformance.progress import Progress
-from simtim.conformance.report import ConformReport, load_divergences
+from simtim.conformance.report import ConformReport, Divergence, load_divergences
 from simtim.conformance.runner import (
     RunSettings,
     ScenarioResult,
@@ -33,7 +34,16 @@ from simtim.conformance.runner import (
 )
 from simtim.conformance.scenario import Scenario, ScenarioError, load_all
 from simtim.conformance.target import CAPABILITY_NAMES, AppCredentials, TargetInfo, TargetProblem, probe
-from simtim.driver.targets import TargetOptions, UnknownTarget, help_text, open_target
+from simtim.driver.base import field_gaps_of
+from simtim.driver.matrix_client import ENV_SECRET as MATRIX_SECRET_ENV
+from simtim.driver.targets import (
+    MATRIX_SECRET,
+    TargetOptions,
+    UnknownTarget,
+    help_text,
+    kind_of,
+    open_target,
+)
 from simtim.driver.timrest import DEFAULT_ADMIN, rest_url_of
 from simtim.model.core import DEV_SDKAPPID, DEV_SECRET_KEY
 from simtim.paths import scenarios_dir
@@ -68,6 +78,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="timrest+http://HOST:PORT",
         help="TIM's REST API v4 of the target as the App admin (env SIMTIM_REST): REST rules, account "
         "import, kick and recall without the simtim admin API (a timrest+http:// target has it already)",
+    )
+    parser.add_argument(
+        "--matrix-registration-secret",
+        default=os.environ.get(MATRIX_SECRET_ENV),
+        help=f"a matrix+http(s):// target's registration_shared_secret (env {MATRIX_SECRET_ENV}); "
+        "`simtim peer synapse` prints it",
     )
     parser.add_argument(
         "--admin-identifier",
@@ -110,6 +126,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--html", type=Path, default=None, help="write an HTML summary here")
     parser.add_argument("--json", type=Path, default=None, help="write the per-rule outcomes as JSON here")
     parser.add_argument(
+        "--compat",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="write the compatibility matrix (rule, outcome, checks, reason, server version) into FILE's "
+        "generated section, e.g. docs/compat/synapse.md",
+    )
+    parser.add_argument(
+        "--compat-check",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="exit 2 when FILE's committed matrix states another outcome for any rule than this run",
+    )
+    parser.add_argument(
         "--known-divergences",
         type=Path,
         default=None,
@@ -128,7 +159,7 @@ def conform(args: argparse.Namespace) -> int:
         divergences = load_divergences(args.known_divergences) if args.known_divergences else []
         if args.rest is not None:
             rest_url_of(args.rest)  # a ValueError names a malformed --rest here, once
-        options = TargetOptions(admin_key=args.admin_key, timeout=PROBE_TIMEOUT, rest_url=args.rest)
+        options = _options(args, timeout=PROBE_TIMEOUT)
         opened = open_target(args.target, options)
     except (ScenarioError, ValueError, UnknownTarget, OSError) as exc:
         print(f"simtim conform: {exc}", file=sys.stderr)
@@ -147,12 +178,19 @@ def conform(args: argparse.Namespace) -> int:
         print(f"simtim conform: {args.target}: {exc}", file=sys.stderr)
         return 1
     finally:
+        fields = field_gaps_of(opened.driver)
         opened.driver.close()
     header = _describe(args.target, info, len(scenarios), args)
+    header += [f"  not compared (the target has no counterpart): {key}: {why}" for key, why in fields.items()]
     for line in header:
         print(line, flush=True)
     settings = RunSettings(
-        args.event_deadline, opened.settle, args.max_wait, opened.loopback, args.admin_identifier
+        args.event_deadline,
+        opened.settle,
+        args.max_wait,
+        opened.loopback,
+        args.admin_identifier,
+        opened.time_tolerance,
     )
     try:
         results = _run_all(args, scenarios, info, settings)
@@ -180,11 +218,38 @@ def conform(args: argparse.Namespace) -> int:
 
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(report.to_json(), indent=1), encoding="utf-8")
+    notes = _compat_notes(args, info, divergences)
+    if args.compat is not None:
+        compat.write(args.compat, report, f"Compatibility of {info.server or args.target}", notes)
+    stale = compat.stale(args.compat_check, report) if args.compat_check is not None else []
+    for line in stale:
+        print(f"STALE {args.compat_check}: {line}")
     failing = report.failing_rules()
     if failing:
         print("FAILING RULES: " + " ".join(failing))
         return 2
-    return 0
+    return 2 if stale else 0
+
+
+def _compat_notes(args: argparse.Namespace, info: TargetInfo, divergences: list[Divergence]) -> list[str]:
+    """What produced the matrix, without anything that changes from run to run (ports, skew)."""
+    kind = kind_of(args.target)
+    lines = [
+        f"- server: {info.server or 'not reported'}; target `{kind.scheme}://` ({kind.speaks})",
+        f"- capabilities: {info.capabilities.describe()}",
+        f"- run: `simtim conform --target {kind.scheme}://HOST:PORT --random-steps {args.random_steps} "
+        f"--seed {args.seed} --max-wait {args.max_wait:g}"
+        + (f" --known-divergences {args.known_divergences}" if args.known_divergences else "")
+        + f" --compat FILE`; {len(divergences)} listed divergences",
+    ]
+    if kind.config_note:
+        lines.append(f"- config: {kind.config_note}")
+    return lines
+
+
+def _options(args: argparse.Namespace, timeout: float = 5.0) -> TargetOptions:
+    extra = {MATRIX_SECRET: args.matrix_registration_secret} if args.matrix_registration_secret else {}
+    return TargetOptions(admin_key=args.admin_key, timeout=timeout, rest_url=args.rest, extra=extra)
 
 
 def _describe(target: str, info: TargetInfo, count: int, args: argparse.Namespace) -> list[str]:
@@ -212,7 +277,7 @@ def _run_all(
     progress = Progress(len(scenarios) + (1 if args.random_steps > 0 and not args.rules else 0))
 
     def one(index: int) -> ScenarioResult:
-        opened = open_target(args.target, TargetOptions(admin_key=args.admin_key, rest_url=args.rest))
+        opened = open_target(args.target, _options(args))
         try:
             if index < len(scenarios):
                 scenario = scenarios[index]

@@ -43,6 +43,7 @@ class RunSettings:
     max_wait: float = 150.0  # real seconds one scenario may wait on a real clock
     loopback: bool = True  # a scripted callback on 127.0.0.1 reaches the target
     admin_identifier: str = DEFAULT_ADMIN  # who REST steps act as (REST-2)
+    time_tolerance: int = 2  # seconds server times may differ on a real clock (the target row's)
 
 
 @dataclass
@@ -347,6 +348,7 @@ def run_scenario(
         config=scenario.app,
         event_deadline=settings.event_deadline,
         settle=settings.settle,
+        time_tolerance=settings.time_tolerance,
         rest=rest,
         admin_identifier=settings.admin_identifier,
     )
@@ -402,6 +404,7 @@ def run_random_phase(
         sdkappid=sdkappid,
         event_deadline=settings.event_deadline,
         settle=settings.settle,
+        time_tolerance=settings.time_tolerance,
         seed=seed,
     )
     cell.scenario = f"{RANDOM_PHASE}(seed={seed})"

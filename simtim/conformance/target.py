@@ -78,6 +78,7 @@ class TargetInfo:
     now: int
     app: AppCredentials = AppCredentials()
     skew: float = 0.0  # target clock minus this machine's, seconds
+    server: str = ""  # what the target says it runs (e.g. "Synapse 1.163.2"), when its admin channel tells
 
     @property
     def admin(self) -> bool:
@@ -135,10 +136,16 @@ def probe(
     if reply.ok:
         fake = bool(reply.data.get("fakeClock"))
         now = int(reply.data.get("now", time.time()))
+        # a driver's admin channel may lack app settings or callbacks (Matrix): it says so in the reply
         caps = Capabilities(
-            admin=True, fake_clock=fake, app_config=True, callback=loopback, rest=has_rest
+            admin=True,
+            fake_clock=fake,
+            app_config=bool(reply.data.get("appConfig", True)),
+            callback=loopback and bool(reply.data.get("callback", True)),
+            rest=has_rest,
         ).without(masked)
-        return TargetInfo(caps, now, app, 0.0 if fake else now - time.time())
+        server = str(reply.data.get("server") or "")
+        return TargetInfo(caps, now, app, 0.0 if fake else now - time.time(), server)
     info = TargetInfo(Capabilities(rest=has_rest).without(masked), int(time.time()), app)
     if login and info.capabilities.sdk:
         info.skew = _skew_from_a_message(driver, app)

@@ -159,6 +159,18 @@ def gaps_of(driver: object) -> Mapping[str, str]:
     return gaps if isinstance(gaps, Mapping) else {}
 
 
+def field_gaps_of(driver: object) -> Mapping[str, str]:
+    """Reply and event fields a driver's target has no counterpart for, with the reason.
+
+    A Matrix room has no per-conversation ``sequence`` counter and no member cap
+    (``maxMemberNum``): the driver says so once (``field_gaps = {"sequence": "…"}``) and the checker
+    leaves those keys out of every comparison (the run's header lists them), rather than the driver
+    inventing a TIM value for them.
+    """
+    gaps = getattr(driver, "field_gaps", None)
+    return gaps if isinstance(gaps, Mapping) else {}
+
+
 def session_of(call: Call, reply: Reply) -> str | None:
     """The session a call made or used (``create``/login shortcut return a new one)."""
     if reply.ok and call.method in ("create", "login") and "session" in reply.data:

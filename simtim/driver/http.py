@@ -28,6 +28,10 @@ FrameHandler = Callable[[str], None]
 class Transport(Protocol):
     def post(self, path: str, body: bytes, headers: dict[str, str]) -> tuple[int, bytes]: ...
 
+    def request(
+        self, method: str, path: str, body: bytes | None, headers: dict[str, str]
+    ) -> tuple[int, bytes]: ...
+
     def open_events(self, path: str, on_frame: FrameHandler, on_close: Callable[[], None]) -> Any: ...
 
     def close(self) -> None: ...
@@ -53,14 +57,21 @@ class BlockingTransport:
         self._sockets: list[Any] = []
 
     def post(self, path: str, body: bytes, headers: dict[str, str]) -> tuple[int, bytes]:
+        return self.request("POST", path, body, {"Content-Type": "application/json", **headers})
+
+    def _connect(self) -> http.client.HTTPConnection:
+        return http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
+
+    def request(
+        self, method: str, path: str, body: bytes | None, headers: dict[str, str]
+    ) -> tuple[int, bytes]:
+        """Any method on the kept-alive connection (the Matrix driver needs GET and PUT too)."""
         with self._lock:
             for attempt in (1, 2):  # one retry when a kept-alive connection went stale
-                conn = self._conn or http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
+                conn = self._conn or self._connect()
                 self._conn = conn
                 try:
-                    conn.request(
-                        "POST", path, body=body, headers={"Content-Type": "application/json", **headers}
-                    )
+                    conn.request(method, path, body=body, headers=headers)
                     response = conn.getresponse()
                     data = response.read()
                     if response.getheader("connection", "").lower() == "close":

@@ -50,6 +50,9 @@ class Opened:
     settle: float  # seconds to wait for stray pushes after the expected ones (0 in-process)
     loopback: bool  # a callback endpoint on 127.0.0.1 can reach the target (MSG-8 scenarios)
     rest: RestFactory | None = None  # TIM's REST v4 as the App admin, when the target has it
+    #: seconds a server time may differ from the shadow model's on a real clock (CLOCK-1's unit is
+    #: the second; a target whose one TIM call is many requests stamps later than the model)
+    time_tolerance: int = 2
 
 
 @dataclass(frozen=True)
@@ -65,6 +68,8 @@ class TargetKind:
     in_process: bool = False
     #: ``simtim serve`` answers REST v4 at the same address: a load run tries ``timrest+`` there
     rest_beside: bool = False
+    #: how the server a compatibility matrix was made on is configured (docs/compat/)
+    config_note: str = ""
 
 
 def _open_inproc(url: ParsedURL, options: TargetOptions) -> Opened:
@@ -124,6 +129,36 @@ def _open_timweb(url: ParsedURL, options: TargetOptions) -> Opened:
     return Opened(driver, 0.05, url.loopback, _rest_factory(http_base, options.timeout))
 
 
+#: a Matrix homeserver delivers through /sync long-polls: a stray push needs longer to show than on simtim/1
+MATRIX_SETTLE = 0.2
+#: a C2C pair's first send on Matrix is up to 8 requests (room, join, power levels, send, event) and
+#: Synapse is one Python process: on 2 shared cores its stamp lags the model's by seconds
+MATRIX_TIME_TOLERANCE = 10
+#: ``TargetOptions.extra`` key of the shared registration secret (``--matrix-registration-secret``)
+MATRIX_SECRET = "matrix_registration_secret"
+
+
+SYNAPSE_CONFIG_NOTE = (
+    "the loopback test config `simtim peer synapse` writes (simtim/peer/synapse_config.py): SQLite, "
+    "room version 11, presence off, sync response cache off, every rc_* limit raised, "
+    "shared-secret registration only, MSC2654 unread counts on"
+)
+
+
+def _open_matrix(url: ParsedURL, options: TargetOptions) -> Opened:
+    """A Matrix homeserver: accounts by shared-secret registration, instances as devices (docs/matrix.md)."""
+    from simtim.driver.matrix import MatrixDriver  # only a Matrix run loads the Matrix driver
+
+    secret = options.extra.get(MATRIX_SECRET)
+    driver = MatrixDriver(
+        url.base,
+        registration_secret=str(secret) if secret else None,
+        timeout=options.timeout,
+        transport=options.transport,
+    )
+    return Opened(driver, MATRIX_SETTLE, url.loopback, time_tolerance=MATRIX_TIME_TOLERANCE)
+
+
 TARGETS: tuple[TargetKind, ...] = (
     TargetKind(
         "inproc",
@@ -172,6 +207,26 @@ TARGETS: tuple[TargetKind, ...] = (
         "simtim admin API on the same host (`--admin-key`), when it answers; REST v4 on the same host",
         ("admin", "fake_clock", "app_config", "callback", "sdk", "rest"),
         _open_timweb,
+    ),
+    TargetKind(
+        "matrix+http",
+        "matrix+http://127.0.0.1:8008",
+        "a Matrix homeserver (Synapse; `simtim peer synapse`), docs/matrix.md",
+        "Matrix client-server API: instances as devices, pushes from `/sync` long-polls",
+        "Synapse's shared-secret registration and admin API (`--matrix-registration-secret`): accounts, kick",
+        ("admin", "sdk"),
+        _open_matrix,
+        config_note=SYNAPSE_CONFIG_NOTE,
+    ),
+    TargetKind(
+        "matrix+https",
+        "matrix+https://matrix.example.org",
+        "a Matrix homeserver over TLS (a certificate this machine trusts)",
+        "Matrix client-server API over TLS",
+        "Synapse's shared-secret registration and admin API",
+        ("admin", "sdk"),
+        _open_matrix,
+        config_note=SYNAPSE_CONFIG_NOTE,
     ),
 )
 BY_SCHEME: dict[str, TargetKind] = {kind.scheme: kind for kind in TARGETS}

@@ -22,7 +22,7 @@ import orjson
 
 from simtim.driver.base import Call, EventStream, Reply
 from simtim.driver.inproc import InProcDriver
-from simtim.driver.url import BadURL, parse_url
+from simtim.driver.url import BadURL, inner_url, parse_url
 from simtim.errors import Code
 from simtim.limits import DAY_SECONDS
 from simtim.protocol.rest.face import COMMANDS
@@ -50,10 +50,7 @@ RestFactory = Callable[[int, str, str, Callable[[], float]], RestCaller]
 
 def rest_url_of(target: str) -> str:
     """``timrest+http://h:p`` -> ``http://h:p`` (the REST face's base URL)."""
-    url = parse_url(target)
-    if url.scheme not in ("timrest+http", "timrest+https"):
-        raise BadURL(f"not a timrest+http(s):// URL: {target!r}")
-    return url.base
+    return inner_url(target, "timrest")
 
 
 def path_of(command: str) -> str:

@@ -67,3 +67,15 @@ def parse_url(url: str) -> ParsedURL:
     prefix = parts.path.rstrip("/")
     port = port or DEFAULT_PORTS[transport]
     return ParsedURL(url, scheme, transport, parts.hostname, port, prefix, parts.query, netloc)
+
+
+def inner_url(target: str, face: str) -> str:
+    """``FACE+http(s)://h:p/x`` -> ``http(s)://h:p/x``: what a face's client connects to.
+
+    One helper for every face over HTTP (``timrest``, ``matrix``), so each refuses a URL of another
+    face with the same words.
+    """
+    url = parse_url(target)
+    if url.scheme not in (f"{face}+http", f"{face}+https"):
+        raise BadURL(f"not a {face}+http(s):// URL: {target!r}")
+    return url.base

@@ -27,7 +27,15 @@ from simtim.conformance.delivery import DeliveryTracker, SecondBucket
 from simtim.conformance.evidence import Ledger
 from simtim.conformance.target import AppCredentials, TargetInfo, probe
 from simtim.driver.base import Driver
-from simtim.driver.targets import Opened, TargetKind, TargetOptions, UnknownTarget, kind_of, open_target
+from simtim.driver.targets import (
+    MATRIX_SECRET,
+    Opened,
+    TargetKind,
+    TargetOptions,
+    UnknownTarget,
+    kind_of,
+    open_target,
+)
 from simtim.driver.timrest import RestFactory
 from simtim.gc_policy import keep_long_lived_state_cheap
 from simtim.load.embedded import EmbeddedServer
@@ -108,6 +116,7 @@ class Harness:
             timeout=float(self.option("request_timeout", 5.0)),
             transport=GeventTransport,
             rest_url=f"timrest+{self.host}" if target.rest_beside else None,
+            extra={MATRIX_SECRET: self.option("matrix_registration_secret") or None},
         )
         return open_target(self.host, options)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from simtim.driver.matrix_client import ENV_SECRET as MATRIX_SECRET_ENV
 from simtim.model.core import DEV_SDKAPPID, DEV_SECRET_KEY
 from simtim.verdict import add_threshold_arguments
 
@@ -54,6 +55,11 @@ def add_arguments(parser: Any) -> None:
         "--secret-key",
         default=os.environ.get("SIMTIM_SECRET_KEY") or DEV_SECRET_KEY,
         help="that app's secret key: UserSigs are made locally (env SIMTIM_SECRET_KEY)",
+    )
+    group.add_argument(
+        "--matrix-registration-secret",
+        default=os.environ.get(MATRIX_SECRET_ENV) or "",
+        help=f"a matrix+http(s):// host's registration shared secret (env {MATRIX_SECRET_ENV})",
     )
     group.add_argument(
         "--event-deadline",

@@ -41,10 +41,14 @@ class GeventTransport:
         return self._client
 
     def post(self, path: str, body: bytes, headers: dict[str, str]) -> tuple[int, bytes]:
+        return self.request("POST", path, body, {"Content-Type": "application/json", **headers})
+
+    def request(
+        self, method: str, path: str, body: bytes | None, headers: dict[str, str]
+    ) -> tuple[int, bytes]:
+        """Any method (the Matrix driver needs GET and PUT too); failures are DriverErrors."""
         try:
-            response = self._http().request(
-                "POST", path, body=body, headers={"Content-Type": "application/json", **headers}
-            )
+            response = self._http().request(method, path, body=body, headers=headers)
             try:
                 return int(response.status_code), bytes(response.read())
             finally:

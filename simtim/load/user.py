@@ -138,6 +138,7 @@ class SimTimUser(User):
                     config=self.app_config,
                     event_deadline=float(self.harness.option("event_deadline", 2.0)),
                     settle=0.0,
+                    time_tolerance=opened.time_tolerance,
                     ledger=self.harness.ledger,
                     rest=opened.rest,
                 )

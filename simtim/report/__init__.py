@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from pathlib import Path
 
 from simtim.verdict import Limits, add_threshold_arguments
@@ -87,6 +88,14 @@ def report(prefix: str, limits: Limits | None = None) -> int:
         f"{prefix}_{totals.source}.csv); conformance mismatches {categories['conformance']}, transport "
         f"{categories['transport']}, harness {categories['harness']}"
     )
+    went_away = run_data.first_transport_failure()
+    if went_away is not None:
+        at, detail = went_away
+        into = f", {at - run_data.start:.0f} s into the run" if run_data.start is not None else ""
+        print(
+            f"simtim report: the target stopped answering at "
+            f"{time.strftime('%H:%M:%S', time.gmtime(at))} UTC{into} (first transport failure: {detail[:200]})"
+        )
     for check in checks:
         print(f"simtim report: {'met' if check.passed else 'MISSED'} {check.flag}: {check.text}")
     print(f"simtim report: wrote {html_path} and {junit_path}; exit {code} ({VERDICTS.get(code, '?')})")

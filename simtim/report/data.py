@@ -250,6 +250,17 @@ class RunData:
     def conformance_mismatches(self) -> int:
         return len(self.conformance_rows())
 
+    def first_transport_failure(self) -> tuple[float, str] | None:
+        """When the target stopped answering: the first transport failure's time and detail (None:
+        every call got an answer). A killed server shows as the moment its failures begin."""
+        rows = self.conformance[self.conformance["kind"] == FailureCategory.TRANSPORT]
+        if not len(rows):
+            return None
+        first = rows.iloc[
+            int(pd.to_numeric(rows["timestamp"], errors="coerce").fillna(float("inf")).argmin())
+        ]
+        return float(first["timestamp"]), str(first.get("actual", "") or first.get("path", ""))
+
     @property
     def harness_errors(self) -> int:
         return int((self.conformance["kind"] == FailureCategory.HARNESS).sum()) + self.exceptions

@@ -90,3 +90,17 @@ def test_loopback_detection() -> None:
     assert (
         is_loopback("http://localhost:1") and is_loopback("http://[::1]:1") and not is_loopback("http://a.b")
     )
+
+
+def test_matrix_targets_open_the_matrix_driver_with_the_secret_from_the_options() -> None:
+    from simtim.driver.matrix import MatrixDriver
+    from simtim.driver.targets import MATRIX_SECRET, TargetOptions
+
+    opened = open_target("matrix+http://127.0.0.1:9/", TargetOptions(extra={MATRIX_SECRET: "s3"}))
+    try:
+        assert isinstance(opened.driver, MatrixDriver)
+        assert opened.driver.base_url == "http://127.0.0.1:9" and opened.driver.secret == "s3"
+        assert opened.settle > 0.05 and opened.loopback and opened.rest is None
+    finally:
+        opened.driver.close()
+    assert kind_of("matrix+https://hs.example.org").possible_capabilities == ("admin", "sdk")

@@ -6,7 +6,7 @@ import pytest
 
 from simtim.driver.http import endpoint
 from simtim.driver.timrest import RestChannel, rest_url_of
-from simtim.driver.url import BadURL, parse_url
+from simtim.driver.url import BadURL, inner_url, parse_url
 
 
 def test_a_face_over_a_transport_splits_at_the_plus() -> None:
@@ -74,3 +74,10 @@ def test_the_drivers_and_the_rest_channel_parse_with_it() -> None:
     )
     with pytest.raises(BadURL, match="port"):
         RestChannel("http://h:x", 1400000000, "k" * 32)
+
+
+def test_inner_url_strips_the_face_and_refuses_another_face() -> None:
+    assert inner_url("matrix+http://127.0.0.1:8008/", "matrix") == "http://127.0.0.1:8008"
+    assert inner_url("timrest+https://im.example.com/x", "timrest") == "https://im.example.com/x"
+    with pytest.raises(BadURL, match="not a matrix"):
+        inner_url("timrest+http://127.0.0.1:8008", "matrix")

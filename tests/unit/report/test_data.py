@@ -218,3 +218,20 @@ def test_transport_failures_fail_the_report_as_they_fail_the_locust_run(tmp_path
 def test_report_or_compare_is_required(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["report"]) == 1
     assert "give PREFIX" in capsys.readouterr().err
+
+
+def test_the_report_says_when_the_target_stopped_answering(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    late = mismatch(
+        "", kind="transport", actual="POST http://h/login: connection refused", timestamp=f"{START + 7}.5"
+    )
+    early = mismatch(
+        "", kind="transport", actual="GET http://h/sync: connection reset", timestamp=f"{START + 5}.0"
+    )
+    prefix = Run(mismatches=[mismatch(), late, early]).write(tmp_path / "k")
+    assert load_run(prefix).first_transport_failure() == (START + 5.0, "GET http://h/sync: connection reset")
+    assert main(["report", prefix]) == 2  # conformance comes first (simtim.verdict)
+    out = capsys.readouterr().out
+    assert "the target stopped answering at" in out and "first transport failure: GET http://h/sync" in out
+    assert load_run(Run().write(tmp_path / "ok")).first_transport_failure() is None

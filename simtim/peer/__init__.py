@@ -1,0 +1,1 @@
+"""Servers nobody here wrote, run for the user as test peers (``simtim peer synapse``)."""

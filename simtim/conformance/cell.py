@@ -20,8 +20,9 @@ from typing import Any
 from simtim.clock import OffsetClock
 from simtim.conformance.check import IdMap, Mismatch, MismatchKind, code_mismatch, compare
 from simtim.conformance.evidence import Ledger
+from simtim.conformance.replay import NET_RULE, ReplayCheck, check_replay
 from simtim.conformance.target import AppCredentials, Capabilities, TargetInfo, probe
-from simtim.driver.base import Call, Driver, PushedEvent, Reply, gaps_of
+from simtim.driver.base import Call, Driver, PushedEvent, Reply, gaps_of, reconnectable
 from simtim.driver.inproc import InProcDriver
 from simtim.driver.timrest import DEFAULT_ADMIN, InProcRest, RestCaller, RestFactory
 from simtim.limits import DAY_SECONDS
@@ -376,6 +377,46 @@ class Cell:
                 )
         self.ledger.check(rule, stray, scenario)  # "nothing else was pushed" is a check too
         return found + stray
+
+    # --- faults: connections cut and re-opened (NET-1) ---------------------------------------------
+    def can_reconnect(self) -> bool:
+        return reconnectable(self.target) is not None
+
+    def disconnect(self, actor: str) -> bool:
+        """Cut ``actor``'s connection abruptly on the target and take its network away in the shadow
+        (the model then defers its events, NET-1). False when the target has no connection to cut."""
+        target = reconnectable(self.target)
+        if target is None or actor not in self.sessions:
+            self.ledger.unsupported(NET_RULE, "the target's driver cannot cut a connection", self.scenario)
+            return False
+        model_session, target_session = self.sessions[actor]
+        self.model.cut(model_session)
+        target.cut(target_session)
+        return True
+
+    def reconnect(self, actor: str, *, step: str = "", replay_grace: float = 0.1) -> ReplayCheck:
+        """Re-open ``actor``'s connection; what the model replays must arrive once, in order (NET-1).
+
+        Waits up to the event deadline for as many events as the model replayed, then
+        ``replay_grace`` seconds more, so an extra copy right behind them is seen and counted.
+        """
+        target = reconnectable(self.target)
+        model_session, target_session = self.sessions[actor]
+        self.model.reconnect(model_session)
+        expected = [(event.name, event.data) for event in self.model.events(model_session).drain()]
+        stream = self.target.events(target_session)
+        if target is not None:
+            target.reconnect(target_session)
+        arrived = stream.wait_count(len(expected), self.event_deadline)
+        arrived += stream.wait_count(len(expected) + 1 - len(arrived), replay_grace)
+        found = check_replay(
+            expected, arrived, self.ids, actor=actor, step=step, time_tolerance=self.time_tolerance
+        )
+        for _ in range(found.checks - 1):
+            self.ledger.check(NET_RULE, (), self.scenario)
+        self.ledger.check(NET_RULE, found.mismatches, self.scenario)
+        self.mismatches += found.mismatches
+        return found
 
     def close(self) -> None:
         self.model.close()

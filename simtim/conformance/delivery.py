@@ -48,16 +48,18 @@ class SecondBucket:
     late: int = 0
     duplicated: int = 0
     reordered: int = 0
+    cuts: int = 0  # connections cut (NET-1 faults)
+    reconnects: int = 0
+    replay_expected: int = 0  # messages the model replayed on those reconnects
+    replay_delivered: int = 0
+    replay_lost: int = 0
+    replay_duplicated: int = 0
+    replay_reordered: int = 0
     latencies_ms: list[float] = field(default_factory=list)
 
     def merge(self, other: SecondBucket) -> None:
-        self.sent += other.sent
-        self.expected += other.expected
-        self.delivered += other.delivered
-        self.lost += other.lost
-        self.late += other.late
-        self.duplicated += other.duplicated
-        self.reordered += other.reordered
+        for name in _COUNTS:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
         self.latencies_ms.extend(other.latencies_ms)
 
     def histogram(self) -> list[int]:
@@ -78,26 +80,17 @@ class SecondBucket:
         return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "sent": self.sent,
-            "expected": self.expected,
-            "delivered": self.delivered,
-            "lost": self.lost,
-            "late": self.late,
-            "duplicated": self.duplicated,
-            "reordered": self.reordered,
-            "latencies_ms": self.latencies_ms,
-        }
+        return {**{name: getattr(self, name) for name in _COUNTS}, "latencies_ms": self.latencies_ms}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> SecondBucket:
         return cls(
-            **{
-                k: data.get(k, 0)
-                for k in ("sent", "expected", "delivered", "lost", "late", "duplicated", "reordered")
-            },
+            **{name: int(data.get(name, 0)) for name in _COUNTS},
             latencies_ms=list(data.get("latencies_ms", [])),
         )
+
+
+_COUNTS = tuple(name for name in SecondBucket.__dataclass_fields__ if name != "latencies_ms")
 
 
 class DeliveryTracker:
@@ -167,6 +160,25 @@ class DeliveryTracker:
             bucket.late += count
         else:
             bucket.lost += count
+
+    def cut(self, count: int = 1) -> None:
+        self.buckets[int(time.time())].cuts += count
+
+    def replayed(self, expected: int, delivered: int, lost: int, duplicated: int, reordered: int) -> None:
+        """One reconnect's NET-1 replay: its messages join the run's expected/lost/duplicated/
+        reordered totals (the model counted no recipient while the instance was away) and the
+        replay columns. Delivered copies are counted by ``received`` as they are timed."""
+        bucket = self.buckets[int(time.time())]
+        bucket.reconnects += 1
+        bucket.expected += expected
+        bucket.lost += lost
+        bucket.duplicated += duplicated
+        bucket.reordered += reordered
+        bucket.replay_expected += expected
+        bucket.replay_delivered += delivered
+        bucket.replay_lost += lost
+        bucket.replay_duplicated += duplicated
+        bucket.replay_reordered += reordered
 
     def take(self) -> dict[int, SecondBucket]:
         """Hand the finished buckets over (for a report to the master or a CSV flush)."""

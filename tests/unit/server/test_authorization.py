@@ -4,9 +4,9 @@ data, called by an account with no right to it, is refused with its TIM code, ch
 reply. Driven through the ASGI app of ``simtim serve`` (simtim/1 and REST v4 faces alike).
 
 Actors: ``eve`` belongs to nothing; ``bob`` is a plain Member where only the Owner/Admin may act.
-Rules: ROLE-1/ROLE-2 (who may do what in a group), GRP-2 (members only), REV-3 (only the sender
-revokes), MSG-6 (only the sender resends), CONV-1 (no conversation with a group one is not in),
-REST-2 (only an App admin calls REST v4).
+Each row names the rule whose refusal it pins (group operations: GRP-*, MBR-*, ROLE-*, MUTE-1;
+messages: MSG-3, MSG-6, MSG-9, REV-3; conversations: CONV-1, CONV-2); REST-2: only an App admin
+calls REST v4.
 """
 
 from __future__ import annotations
@@ -86,55 +86,55 @@ REFUSED: list[tuple[str, str, dict[str, Any], int, str]] = [
     ("eve", "getMessageList", {"conversationID": "GROUPpub"}, 6004, "CONV-1"),
     ("eve", "getMessageList", {"conversationID": "GROUProom"}, 6004, "CONV-1"),
     ("eve", "setMessageRead", {"conversationID": "GROUPpriv"}, 6004, "CONV-1"),
-    ("eve", "getConversationProfile", {"conversationID": "GROUPpub"}, 6004, "CONV-1"),
+    ("eve", "getConversationProfile", {"conversationID": "GROUPpub"}, 6004, "CONV-2"),
     ("eve", "revokeMessage", {"message": "$c2c"}, 20022, "REV-3"),
     ("eve", "revokeMessage", {"message": "$group"}, 10030, "REV-3"),
     ("eve", "resendMessage", {"message": "$c2c"}, 6017, "MSG-6"),
-    ("eve", "deleteMessage", {"messageList": ["$c2c"]}, 6017, "MSG-4"),
-    ("eve", "deleteMessage", {"messageList": ["$group"]}, 6017, "MSG-4"),
+    ("eve", "deleteMessage", {"messageList": ["$c2c"]}, 6017, "MSG-9"),
+    ("eve", "deleteMessage", {"messageList": ["$group"]}, 6017, "MSG-9"),
     ("eve", "sendMessage", text("priv", "GROUP", "hi"), 10007, "MSG-3"),
-    ("eve", "dismissGroup", {"groupID": "pub"}, 10007, "ROLE-1"),
-    ("eve", "updateGroupProfile", {"groupID": "priv", "name": "x"}, 10007, "ROLE-1"),
-    ("eve", "updateGroupProfile", {"groupID": "pub", "name": "x"}, 10007, "ROLE-1"),
-    ("eve", "changeGroupOwner", {"groupID": "priv", "newOwnerID": "eve"}, 10007, "ROLE-1"),
-    ("eve", "getGroupProfile", {"groupID": "priv"}, 10007, "GRP-2"),
-    ("eve", "getGroupProfile", {"groupID": "pub"}, 10007, "GRP-2"),
-    ("eve", "searchGroupByID", {"groupID": "priv"}, 10007, "GRP-2"),
+    ("eve", "dismissGroup", {"groupID": "pub"}, 10007, "GRP-3"),
+    ("eve", "updateGroupProfile", {"groupID": "priv", "name": "x"}, 10007, "GRP-2"),
+    ("eve", "updateGroupProfile", {"groupID": "pub", "name": "x"}, 10007, "GRP-2"),
+    ("eve", "changeGroupOwner", {"groupID": "priv", "newOwnerID": "eve"}, 10007, "GRP-6"),
+    ("eve", "getGroupProfile", {"groupID": "priv"}, 10007, "GRP-5"),
+    ("eve", "getGroupProfile", {"groupID": "pub"}, 10007, "GRP-5"),
+    ("eve", "searchGroupByID", {"groupID": "priv"}, 10007, "GRP-5"),
     ("eve", "getGroupMemberList", {"groupID": "priv"}, 10007, "MBR-3"),
     ("eve", "getGroupMemberList", {"groupID": "pub"}, 10007, "MBR-3"),
     ("eve", "getGroupMemberList", {"groupID": "room"}, 10007, "MBR-3"),
-    ("eve", "getGroupMemberProfile", {"groupID": "pub", "userIDList": ["bob"]}, 10007, "MBR-3"),
+    ("eve", "getGroupMemberProfile", {"groupID": "pub", "userIDList": ["bob"]}, 10007, "MBR-4"),
     ("eve", "addGroupMember", {"groupID": "priv", "userIDList": ["eve"]}, 10007, "MBR-1"),
     ("eve", "deleteGroupMember", {"groupID": "priv", "userIDList": ["bob"]}, 10007, "MBR-2"),
     ("eve", "setGroupMemberMuteTime", {"groupID": "pub", "userID": "bob", "muteTime": 60}, 10007, "MUTE-1"),
-    ("eve", "setGroupMemberRole", {"groupID": "pub", "userID": "bob", "role": "Admin"}, 10007, "ROLE-2"),
+    ("eve", "setGroupMemberRole", {"groupID": "pub", "userID": "bob", "role": "Admin"}, 10007, "ROLE-1"),
     ("eve", "setGroupMemberNameCard", {"groupID": "pub", "userID": "bob", "nameCard": "x"}, 10007, "ROLE-2"),
     (
         "eve",
         "setGroupMemberCustomField",
         {"groupID": "pub", "userID": "bob", "memberCustomField": [{"key": "k", "value": "v"}]},
         10007,
-        "ROLE-2",
+        "ROLE-3",
     ),
     (
         "eve",
         "setMessageRemindType",
         {"groupID": "priv", "messageRemindType": "AcceptNotNotify"},
         10007,
-        "GRP-2",
+        "GRP-9",
     ),
-    ("eve", "quitGroup", {"groupID": "priv"}, 10007, "GRP-2"),
-    ("eve", "handleGroupApplication", {"handleAction": "Agree", "message": "$group"}, 6017, "GRP-4"),
+    ("eve", "quitGroup", {"groupID": "priv"}, 10007, "GRP-4"),
+    ("eve", "handleGroupApplication", {"handleAction": "Agree", "message": "$group"}, 6017, "GRP-8"),
     ("bob", "revokeMessage", {"message": "$group"}, 10007, "REV-3"),
     ("bob", "revokeMessage", {"message": "$c2c"}, 20022, "REV-3"),
     ("bob", "resendMessage", {"message": "$c2c"}, 6017, "MSG-6"),
-    ("bob", "dismissGroup", {"groupID": "pub"}, 10007, "ROLE-1"),
-    ("bob", "dismissGroup", {"groupID": "priv"}, 10007, "ROLE-1"),
-    ("bob", "updateGroupProfile", {"groupID": "pub", "name": "x"}, 10007, "ROLE-1"),
-    ("bob", "changeGroupOwner", {"groupID": "pub", "newOwnerID": "bob"}, 10007, "ROLE-1"),
+    ("bob", "dismissGroup", {"groupID": "pub"}, 10007, "GRP-3"),
+    ("bob", "dismissGroup", {"groupID": "priv"}, 10007, "GRP-3"),
+    ("bob", "updateGroupProfile", {"groupID": "pub", "name": "x"}, 10007, "GRP-2"),
+    ("bob", "changeGroupOwner", {"groupID": "pub", "newOwnerID": "bob"}, 10007, "GRP-6"),
     ("bob", "addGroupMember", {"groupID": "pub", "userIDList": ["eve"]}, 10007, "MBR-1"),
     ("bob", "setGroupMemberMuteTime", {"groupID": "pub", "userID": "dave", "muteTime": 60}, 10007, "MUTE-1"),
-    ("bob", "setGroupMemberRole", {"groupID": "pub", "userID": "alice", "role": "Member"}, 10007, "ROLE-2"),
+    ("bob", "setGroupMemberRole", {"groupID": "pub", "userID": "alice", "role": "Member"}, 10007, "ROLE-1"),
     (
         "bob",
         "setGroupMemberNameCard",
@@ -147,7 +147,7 @@ REFUSED: list[tuple[str, str, dict[str, Any], int, str]] = [
         "setGroupMemberCustomField",
         {"groupID": "pub", "userID": "alice", "memberCustomField": [{"key": "k", "value": "v"}]},
         10007,
-        "ROLE-2",
+        "ROLE-3",
     ),
 ]
 
@@ -195,7 +195,7 @@ def test_an_outsiders_own_reads_show_nothing_of_others(
         assert secret not in orjson.dumps(envelope).decode()
 
 
-def test_grp_2_searching_a_public_group_shows_its_profile_only(world: World) -> None:
+def test_grp_5_searching_a_public_group_shows_its_profile_only(world: World) -> None:
     """searchGroupByID is how an outsider finds a Public group: its profile, never a member list or a
     message."""
     group = world.wire.ok("searchGroupByID", {"groupID": "pub"}, world.tokens["eve"])["group"]

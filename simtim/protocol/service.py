@@ -37,6 +37,8 @@ CONFIG_FIELDS: dict[str, str] = {
     "revokeWindowSeconds": "revoke_window_seconds",
     "messageMaxBytes": "message_max_bytes",
     "retentionSeconds": "retention_seconds",
+    "maxMessagesPerConversation": "max_messages_per_conversation",
+    "maxMessages": "max_messages",
     "conversationListMax": "conversation_list_max",
     "groupMessageRatePerSecond": "group_message_rate_per_second",
     "eventQueueMax": "event_queue_max",
@@ -310,6 +312,9 @@ class Service:
             "online": sum(1 for i in world.instances.values() if i.state is ONLINE),
             "messages": sum(len(a.messages) for a in world.apps.values()),
             "groups": sum(len(a.groups) for a in world.apps.values()),
+            "historyMessages": sum(a.held for a in world.apps.values()),  # PAGE-2: in history now
+            "evictedByRetention": sum(a.evicted["retention"] for a in world.apps.values()),
+            "evictedByCap": sum(a.evicted["cap"] for a in world.apps.values()),
         }
         data: dict[str, Any] = {"now": self.base_clock.now(), "fakeClock": self.fake_clock, "counts": counts}
         if body.get("SDKAppID") is not None:

@@ -25,7 +25,14 @@ from simtim.protocol.envelope import decode, encode, error, event_frame
 from simtim.protocol.openapi import openapi_document
 from simtim.protocol.rest import envelope
 from simtim.protocol.service import Service, admin_key_matches
-from simtim.server.mailbox import CLOSE_KICKED, CLOSE_REPLACED, CLOSE_UNKNOWN_TOKEN, Close, Mailbox
+from simtim.server.mailbox import (
+    CLOSE_KICKED,
+    CLOSE_REPLACED,
+    CLOSE_UNKNOWN_TOKEN,
+    OVERFLOW_ERROR,
+    Close,
+    Mailbox,
+)
 
 Scope = dict[str, Any]
 Receive = Callable[[], Awaitable[dict[str, Any]]]
@@ -234,6 +241,7 @@ class SimtimApp:
             await send({"type": "websocket.close", "code": CLOSE_UNKNOWN_TOKEN})
             return
         box = self._mailbox(inst.id)
+        box.reopened()
         previous = box.connection
         connection = _Connection(send)
         box.connection = connection
@@ -245,9 +253,7 @@ class SimtimApp:
             await connection.send_text(event_frame(SDK_STATE_READY, {}))
         if box.overflowed:
             box.overflowed = False
-            await connection.send_text(
-                event_frame(ERROR, {"code": int(Code.HTTP_REQUEST_FAILED), "message": "event queue overflow"})
-            )
+            await connection.send_text(event_frame(ERROR, OVERFLOW_ERROR))
         if state in (KICKED, EXPIRED) and not box.frames:
             code = state_error(state).code  # INST-3 / INST-5
             await connection.send_text(event_frame(ERROR, {"code": code, "message": "not logged in"}))

@@ -30,6 +30,8 @@ from simtim.protocol.service import Service
 from simtim.usersig import gen_usersig
 
 SIG_LIFETIME = 400 * DAY_SECONDS  # outlives any clock step a scenario makes
+#: app settings a target may give new apps by default that change what the model keeps (PAGE-2)
+MIRRORED_CONFIG = ("maxMessagesPerConversation", "maxMessages", "retentionSeconds")
 
 __all__ = ["SIG_LIFETIME", "AppCredentials", "Capabilities", "Cell", "StepResult", "TargetInfo", "probe"]
 
@@ -100,10 +102,16 @@ class Cell:
             )
             return
         body = {"SDKAppID": self.sdkappid, "secretKey": self.secret_key, **admins, **(config or {})}
-        for driver in (self.model, self.target):
-            reply = driver.admin("configureApp", body)
-            if not reply.ok:
-                raise RuntimeError(f"configureApp failed: {reply}")
+        reply = self.target.admin("configureApp", body)
+        if not reply.ok:
+            raise RuntimeError(f"configureApp failed: {reply}")
+        # the shadow keeps the store bounds the target gives new apps (simtim serve --max-messages...)
+        reported = reply.data.get("app")
+        app: dict[str, Any] = reported if isinstance(reported, dict) else {}
+        mirrored = {k: app[k] for k in MIRRORED_CONFIG if k in app and k not in body}
+        reply = self.model.admin("configureApp", {**body, **mirrored})
+        if not reply.ok:
+            raise RuntimeError(f"configureApp failed on the model: {reply}")
         now = target.admin("snapshot", {"SDKAppID": self.sdkappid})
         if now.ok and caps.fake_clock:
             self._align_clock(int(now.data["now"]))

@@ -111,9 +111,11 @@ class Service:
         seed: int | None = None,
         sink: EventSink | None = None,
         real_clock: Clock | None = None,
+        app_defaults: dict[str, Any] | None = None,
     ) -> None:
         """``real_clock`` replaces the system clock of a real-clock service (a conformance shadow
-        that follows a target's clock uses an ``OffsetClock``)."""
+        that follows a target's clock uses an ``OffsetClock``); ``app_defaults`` (AppConfig fields,
+        e.g. ``simtim serve --max-messages``) apply to the dev app and to every new app."""
         self.fake_clock = fake_clock
         self.base_clock: Clock = (
             FakeClock(clock_start if clock_start is not None else int(time.time()))
@@ -127,6 +129,9 @@ class Service:
         self.started = time.time()
         # TIM's server API on the same world; events go through whatever sink is current (REST-9)
         self.rest = RestFace(self.world, lambda events: self.sink(events))
+        self.app_defaults = dict(app_defaults or {})
+        for app in self.world.apps.values():
+            self.world.configure_app(app.sdkappid, **self.app_defaults)
 
     # --- /v1 ---------------------------------------------------------------------------
     def handle(self, method: str, token: str | None, body: object) -> Envelope:
@@ -261,8 +266,10 @@ class Service:
             raise _bad("disabled must be a boolean")
         config = {CONFIG_FIELDS[k]: _config_value(k, v) for k, v in body.items() if k in CONFIG_FIELDS}
         clock = None
-        if sdkappid not in self.world.apps and self.fake_clock:
-            clock = FakeClock(self.base_clock.now())  # each app steps alone (advanceClock)
+        if sdkappid not in self.world.apps:
+            config = {**self.app_defaults, **config}
+            if self.fake_clock:
+                clock = FakeClock(self.base_clock.now())  # each app steps alone (advanceClock)
         app = self.world.configure_app(sdkappid, secret_key, disabled=disabled, clock=clock, **config)
         return {"app": self.app_view(app)}
 

@@ -54,8 +54,15 @@ class SimtimApp:
         clock_start: int | None = None,
         admin_key: str | None = None,
         seed: int | None = None,
+        app_defaults: dict[str, Any] | None = None,
     ) -> None:
-        self.service = Service(fake_clock=fake_clock, clock_start=clock_start, seed=seed, sink=self._deliver)
+        self.service = Service(
+            fake_clock=fake_clock,
+            clock_start=clock_start,
+            seed=seed,
+            sink=self._deliver,
+            app_defaults=app_defaults,
+        )
         self.admin_key = admin_key or None
         self.mailboxes: dict[int, Mailbox] = {}
         self._openapi = encode(openapi_document())

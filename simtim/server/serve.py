@@ -47,12 +47,19 @@ def serve(
     admin_key: str | None = None,
     seed: int | None = None,
     log_level: str = "warning",
+    app_defaults: dict[str, Any] | None = None,
 ) -> int:
     host = host or os.environ.get("SIMTIM_HOST", "127.0.0.1")
     port = port if port is not None else int(os.environ.get("SIMTIM_PORT", "8080"))
     fake_clock = fake_clock if fake_clock is not None else _env_flag("SIMTIM_FAKE_CLOCK")
     admin_key = admin_key if admin_key is not None else os.environ.get("SIMTIM_ADMIN_KEY") or None
-    app = SimtimApp(fake_clock=fake_clock, clock_start=clock_start, admin_key=admin_key, seed=seed)
+    app = SimtimApp(
+        fake_clock=fake_clock,
+        clock_start=clock_start,
+        admin_key=admin_key,
+        seed=seed,
+        app_defaults=app_defaults,
+    )
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

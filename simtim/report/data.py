@@ -215,9 +215,11 @@ class RunData:
         """Transport failures (6010) per second of the run, from the conformance CSV's rows."""
         rows = self.conformance[self.conformance["kind"] == FailureCategory.TRANSPORT]
         seconds = pd.to_numeric(rows["timestamp"], errors="coerce").dropna().astype(float).floordiv(1)
-        counts = seconds.value_counts().sort_index()
+        counts = {int(float(str(s))): int(n) for s, n in seconds.value_counts().items()}
+        timeline = pd.to_numeric(self.delivery["timestamp"], errors="coerce").dropna().astype(int).tolist()
         origin = self.start or 0.0
-        return [(float(str(second)) - origin, float(count)) for second, count in counts.items()]
+        # every second of the run, 0 where nothing failed: separate outages stay separate on the chart
+        return [(second - origin, float(counts.get(second, 0))) for second in sorted({*timeline, *counts})]
 
     def outages(self, gap: float = OUTAGE_GAP_S) -> list[Outage]:
         """Spans of transport failures (a target that went away): failures less than ``gap`` s

@@ -355,15 +355,24 @@ def _faults(run: RunData) -> str:
         [
             ("cuts", run.delivery_series("cuts")),
             ("reconnects", run.delivery_series("reconnects")),
-            ("replayed", run.delivery_series("replay_expected")),
-            ("replay lost", run.delivery_series("replay_lost")),
-            ("replay duplicated", run.delivery_series("replay_duplicated")),
             ("transport failures", run.transport_series()),
         ],
-        title="Faults per second: cut connections, reconnects, NET-1 replays, transport failures",
+        title="Connections per second",
         x_label="seconds since start",
         y_label="per second",
         chart_id="chart-faults",
+        x_range=_x_range(run),
+    )
+    replay_chart = line_chart(
+        [
+            ("replayed", run.delivery_series("replay_expected")),
+            ("replay lost", run.delivery_series("replay_lost")),
+            ("replay duplicated", run.delivery_series("replay_duplicated")),
+        ],
+        title="NET-1 replays per second",
+        x_label="seconds since start",
+        y_label="messages",
+        chart_id="chart-replay",
         x_range=_x_range(run),
     )
     rows = [(name.replace("_", " "), str(totals[name])) for name in totals]
@@ -380,6 +389,7 @@ def _faults(run: RunData) -> str:
         "Faults",
         table(("", "total"), rows, numeric=(1,)),
         chart,
+        replay_chart,
         "<h3>Outages of the target</h3>",
         gaps,
         note(

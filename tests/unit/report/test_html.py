@@ -68,9 +68,10 @@ def test_charts_are_inline_svg(tmp_path: Path) -> None:
         ("chart-e2e-time", "e2e"),
         ("chart-delivery", "delivery"),
         ("chart-faults", "faults"),
+        ("chart-replay", "faults"),
     ):
         assert f'id="{chart_id}"' in section_of(html, section_id)
-    assert html.count("<svg ") == 6
+    assert html.count("<svg ") == 7
     assert section_of(html, "throughput").count("<polyline") == 2  # requests/s and failures/s
     assert section_of(html, "e2e").count('class="bar"') == 13
 
@@ -245,4 +246,4 @@ def test_a_run_killed_at_once_still_gives_a_page(tmp_path: Path) -> None:
         assert f'<section id="{section_id}">' in html
     for section_id in ("latency", "e2e", "delivery", "faults"):  # throughput has Locust's 0/s first row
         assert ">no data</text>" in section_of(html, section_id)
-    assert html.count(">no data</text>") == 5
+    assert html.count(">no data</text>") == 6

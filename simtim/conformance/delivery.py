@@ -23,6 +23,7 @@ STAMP_KEY = "simtim"
 DELIVERY_RULE = "MSG-5"  # each online instance gets the message: once, in its sender's order
 #: upper bounds (ms) of the E2E latency histogram columns in PREFIX_delivery.csv
 HISTOGRAM_BOUNDS_MS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000)
+SEEN_WINDOW = 1024  # arrivals remembered per (receiver, sender) to tell a duplicate (memory stays flat)
 
 
 def stamp(worker: str, sender: str, seq: int, sent_at: float) -> str:
@@ -100,7 +101,8 @@ class DeliveryTracker:
         self.worker = worker
         self.ledger = ledger  # each stamped arrival is one MSG-5 check: once, in the sender's order
         self._seq: dict[str, int] = defaultdict(int)
-        self._seen: dict[tuple[str, str], set[int]] = defaultdict(set)  # (receiver, sender) -> seqs
+        #: (receiver, sender) -> the newest SEEN_WINDOW seqs that arrived (a dict as an ordered set)
+        self._seen: dict[tuple[str, str], dict[int, None]] = defaultdict(dict)
         self._highest: dict[tuple[str, str], int] = {}
         self.buckets: dict[int, SecondBucket] = defaultdict(SecondBucket)
 
@@ -130,7 +132,9 @@ class DeliveryTracker:
             bucket.duplicated += 1
             self._check(receiver, MismatchKind.DELIVERY_DUPLICATED)
             return None
-        seen.add(seq)
+        seen[seq] = None
+        if len(seen) > SEEN_WINDOW:  # bounded: a copy later than this many arrivals counts as reordered
+            del seen[next(iter(seen))]
         if seq < self._highest.get(key, 0):
             bucket.reordered += 1
             self._check(receiver, MismatchKind.DELIVERY_REORDERED)

@@ -20,7 +20,17 @@ from tests.integration.server_process import ServerProcess
 from tests.integration.wire import Wire, next_frame, open_events
 
 LISTENING = re.compile(r"simtim serve listening on (http://127\.0\.0\.1:(\d+))")
-SERVE_FLAGS = ("--host", "--port", "--fake-clock", "--clock-start", "--admin-key", "--seed", "--log-level")
+SERVE_FLAGS = (
+    "--host",
+    "--port",
+    "--fake-clock",
+    "--clock-start",
+    "--admin-key",
+    "--seed",
+    "--log-level",
+    "--max-messages-per-conversation",
+    "--max-messages",
+)
 SERVE_ENV = ("SIMTIM_HOST", "SIMTIM_PORT", "SIMTIM_ADMIN_KEY", "SIMTIM_FAKE_CLOCK")
 
 

@@ -63,7 +63,9 @@ class Cell:
         ledger: Ledger | None = None,
         rest: RestFactory | None = None,
         admin_identifier: str = DEFAULT_ADMIN,
+        id_limit: int = 0,
     ) -> None:
+        """``id_limit``: message ID pairs the cell remembers (0 = all; a load cell bounds it)."""
         self.target = target
         self.info = info
         self.prefix = prefix
@@ -77,7 +79,7 @@ class Cell:
         self.event_deadline = event_deadline
         self.settle = settle
         self.time_tolerance = time_tolerance if not caps.fake_clock else 1
-        self.ids = IdMap()
+        self.ids = IdMap(message_limit=id_limit)
         self.sessions: dict[str, tuple[str, str]] = {}
         self.mismatches: list[Mismatch] = []
         self.ledger = ledger if ledger is not None else Ledger()

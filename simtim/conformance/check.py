@@ -101,12 +101,13 @@ MESSAGE_ID_KEYS = frozenset({"ID", "nextReqMessageID", "MsgKey", "LastMsgKey", "
 class IdMap:
     """A bijection between the model's IDs and the target's (message IDs, default group IDs).
 
-    Message ID pairs are kept for the newest ``message_limit`` messages only, so a cell that runs
-    for hours holds a bounded map (a soak's Locust memory stays flat); a forgotten pair that
-    shows up again is simply bound again. Group IDs and sessions are never forgotten.
+    With ``message_limit`` (the load harness's cells), message ID pairs are kept for the newest
+    that many messages only, so a cell that runs for hours holds a bounded map (a soak's Locust
+    memory stays flat); a forgotten pair that shows up again in a reply is simply bound again.
+    Group IDs and sessions are never forgotten; 0 keeps everything (conformance scenarios).
     """
 
-    def __init__(self, message_limit: int = 4096) -> None:
+    def __init__(self, message_limit: int = 0) -> None:
         self.to_target: dict[Any, Any] = {}
         self.to_model: dict[Any, Any] = {}
         self.message_limit = message_limit
@@ -121,7 +122,7 @@ class IdMap:
             return False
         self.to_target[model_value] = target_value
         self.to_model[target_value] = model_value
-        if message:
+        if message and self.message_limit:
             self._messages.append(model_value)
             if len(self._messages) > self.message_limit:
                 oldest = self._messages.popleft()

@@ -23,7 +23,7 @@ STAMP_KEY = "simtim"
 DELIVERY_RULE = "MSG-5"  # each online instance gets the message: once, in its sender's order
 #: upper bounds (ms) of the E2E latency histogram columns in PREFIX_delivery.csv
 HISTOGRAM_BOUNDS_MS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000)
-SEEN_WINDOW = 1024  # arrivals remembered per (receiver, sender) to tell a duplicate (memory stays flat)
+SEEN_WINDOW = 64  # arrivals remembered per (receiver, sender) to tell a duplicate (memory stays flat)
 
 
 def stamp(worker: str, sender: str, seq: int, sent_at: float) -> str:

@@ -38,6 +38,9 @@ from simtim.paths import scenarios_dir
 
 log = logging.getLogger("simtim.load")
 SAMPLE_EVERY = 10
+#: message ID pairs a load cell remembers: far more than its users page back or revoke (a forgotten
+#: pair seen again is bound again), few enough that a long run's memory stays flat
+ID_LIMIT = 512
 #: calls whose recipients count toward MSG-5 delivery (SDK sends and REST sends alike, REST-9)
 SENDS = frozenset({"sendMessage", "sendmsg", "batchsendmsg", "send_group_msg"})
 LOAD_SCENARIOS = scenarios_dir() / "load"
@@ -146,6 +149,7 @@ class SimTimUser(User):
                     settle=0.0,
                     ledger=self.harness.ledger,
                     rest=opened.rest,
+                    id_limit=ID_LIMIT,
                 )
         except Exception as exc:  # target down or refusing admin: a transport failure, try later
             self._fire("TIM", "setup", 0.0, TransportFailure(str(exc)[:200]))

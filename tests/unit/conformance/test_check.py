@@ -295,6 +295,7 @@ def test_duplicated_and_reordered_deliveries_are_kinds_of_their_own() -> None:
 
 def test_a_cell_forgets_the_oldest_message_ids_but_never_a_group_id() -> None:
     """A long run's ID map stays bounded: message pairs past the limit go, a group ID stays."""
+    assert IdMap().message_limit == 0  # conformance cells remember every pair
     ids = IdMap(message_limit=3)
     assert ids.bind("@TGS#model", "@TGS#target")
     for n in range(5):

@@ -51,6 +51,14 @@ def _cmd_usersig_verify(args: argparse.Namespace) -> int:
     return 0
 
 
+def _count(text: str) -> int:
+    """A non-negative integer option (a cap of 0 means none)."""
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, not {value}")
+    return value
+
+
 def _cmd_serve(args: argparse.Namespace) -> int:
     from simtim.server.serve import serve
 
@@ -65,6 +73,10 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         data=args.data,
         import_file=args.import_file,
         snapshot_every=args.snapshot_every,
+        app_defaults={  # PAGE-2 store bounds, for every app (0 = none)
+            "max_messages_per_conversation": args.max_messages_per_conversation,
+            "max_messages": args.max_messages,
+        },
     )
 
 
@@ -209,6 +221,18 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="with --data: write a background snapshot every N journal entries (default 50000), "
         "so a start replays at most N",
+    )
+    serve.add_argument(
+        "--max-messages-per-conversation",
+        type=_count,
+        default=0,
+        help="PAGE-2 cap: keep the newest N messages of each conversation (every app; 0 = no cap)",
+    )
+    serve.add_argument(
+        "--max-messages",
+        type=_count,
+        default=0,
+        help="PAGE-2 cap: at most N messages in history per app, oldest evicted first (0 = no cap)",
     )
     serve.set_defaults(func=_cmd_serve)
 

@@ -106,6 +106,9 @@ class AppConfig:
     revoke_window_seconds: int = 120  # REV-1
     message_max_bytes: int = 12288  # MSG-2
     retention_seconds: int = 7 * DAY_SECONDS  # PAGE-2
+    #: PAGE-2 caps (0 = none): past them the oldest messages go as if expired by retention
+    max_messages_per_conversation: int = 0
+    max_messages: int = 0
     conversation_list_max: int = 100  # CONV-2
     group_message_rate_per_second: int = 40  # MSG-7
     event_queue_max: int = 1000  # DESIGN events: per-instance queue bound

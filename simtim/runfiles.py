@@ -42,4 +42,15 @@ DELIVERY_COUNTS: tuple[str, ...] = (
     "duplicated",
     "reordered",
 )
+#: faults under load (NET-1), per second: connections cut, re-opened, and what the re-opened ones
+#: replayed. The replay counts are a subset of the columns above (a lost replay is also ``lost``).
+FAULT_COUNTS: tuple[str, ...] = (
+    "cuts",
+    "reconnects",
+    "replay_expected",
+    "replay_delivered",
+    "replay_lost",
+    "replay_duplicated",
+    "replay_reordered",
+)
 EVIDENCE_COLUMNS: tuple[str, ...] = ("rule", "checks", "failed", "skipped", "unsupported")

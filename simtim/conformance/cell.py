@@ -20,8 +20,9 @@ from typing import Any
 from simtim.clock import OffsetClock
 from simtim.conformance.check import IGNORED_KEYS, IdMap, Mismatch, MismatchKind, code_mismatch, compare
 from simtim.conformance.evidence import Ledger
+from simtim.conformance.replay import NET_RULE, ReplayCheck, check_replay
 from simtim.conformance.target import AppCredentials, Capabilities, TargetInfo, probe
-from simtim.driver.base import Call, Driver, PushedEvent, Reply, field_gaps_of, gaps_of
+from simtim.driver.base import Call, Driver, PushedEvent, Reply, field_gaps_of, gaps_of, reconnectable
 from simtim.driver.inproc import InProcDriver
 from simtim.driver.timrest import DEFAULT_ADMIN, InProcRest, RestCaller, RestFactory
 from simtim.limits import DAY_SECONDS
@@ -29,6 +30,8 @@ from simtim.protocol.service import Service
 from simtim.usersig import gen_usersig
 
 SIG_LIFETIME = 400 * DAY_SECONDS  # outlives any clock step a scenario makes
+#: app settings a target may give new apps by default that change what the model keeps (PAGE-2)
+MIRRORED_CONFIG = ("maxMessagesPerConversation", "maxMessages", "retentionSeconds")
 
 __all__ = ["SIG_LIFETIME", "AppCredentials", "Capabilities", "Cell", "StepResult", "TargetInfo", "probe"]
 
@@ -60,7 +63,9 @@ class Cell:
         ledger: Ledger | None = None,
         rest: RestFactory | None = None,
         admin_identifier: str = DEFAULT_ADMIN,
+        id_limit: int = 0,
     ) -> None:
+        """``id_limit``: message ID pairs the cell remembers (0 = all; a load cell bounds it)."""
         self.target = target
         self.info = info
         self.prefix = prefix
@@ -74,7 +79,7 @@ class Cell:
         self.event_deadline = event_deadline
         self.settle = settle
         self.time_tolerance = time_tolerance if not caps.fake_clock else 1
-        self.ids = IdMap()
+        self.ids = IdMap(message_limit=id_limit)
         self.sessions: dict[str, tuple[str, str]] = {}
         self.mismatches: list[Mismatch] = []
         self.ledger = ledger if ledger is not None else Ledger()
@@ -100,10 +105,16 @@ class Cell:
             )
             return
         body = {"SDKAppID": self.sdkappid, "secretKey": self.secret_key, **admins, **(config or {})}
-        for driver in (self.model, self.target):
-            reply = driver.admin("configureApp", body)
-            if not reply.ok:
-                raise RuntimeError(f"configureApp failed: {reply}")
+        reply = self.target.admin("configureApp", body)
+        if not reply.ok:
+            raise RuntimeError(f"configureApp failed: {reply}")
+        # the shadow keeps the store bounds the target gives new apps (simtim serve --max-messages...)
+        reported = reply.data.get("app")
+        app: dict[str, Any] = reported if isinstance(reported, dict) else {}
+        mirrored = {k: app[k] for k in MIRRORED_CONFIG if k in app and k not in body}
+        reply = self.model.admin("configureApp", {**body, **mirrored})
+        if not reply.ok:
+            raise RuntimeError(f"configureApp failed on the model: {reply}")
         now = target.admin("snapshot", {"SDKAppID": self.sdkappid})
         if now.ok and caps.fake_clock:
             self._align_clock(int(now.data["now"]))
@@ -385,6 +396,46 @@ class Cell:
                 )
         self.ledger.check(rule, stray, scenario)  # "nothing else was pushed" is a check too
         return found + stray
+
+    # --- faults: connections cut and re-opened (NET-1) ---------------------------------------------
+    def can_reconnect(self) -> bool:
+        return reconnectable(self.target) is not None
+
+    def disconnect(self, actor: str) -> bool:
+        """Cut ``actor``'s connection abruptly on the target and take its network away in the shadow
+        (the model then defers its events, NET-1). False when the target has no connection to cut."""
+        target = reconnectable(self.target)
+        if target is None or actor not in self.sessions:
+            self.ledger.unsupported(NET_RULE, "the target's driver cannot cut a connection", self.scenario)
+            return False
+        model_session, target_session = self.sessions[actor]
+        self.model.cut(model_session)
+        target.cut(target_session)
+        return True
+
+    def reconnect(self, actor: str, *, step: str = "", replay_grace: float = 0.1) -> ReplayCheck:
+        """Re-open ``actor``'s connection; what the model replays must arrive once, in order (NET-1).
+
+        Waits up to the event deadline for as many events as the model replayed, then
+        ``replay_grace`` seconds more, so an extra copy right behind them is seen and counted.
+        """
+        target = reconnectable(self.target)
+        model_session, target_session = self.sessions[actor]
+        self.model.reconnect(model_session)
+        expected = [(event.name, event.data) for event in self.model.events(model_session).drain()]
+        stream = self.target.events(target_session)
+        if target is not None:
+            target.reconnect(target_session)
+        arrived = stream.wait_count(len(expected), self.event_deadline)
+        arrived += stream.wait_count(len(expected) + 1 - len(arrived), replay_grace)
+        found = check_replay(
+            expected, arrived, self.ids, actor=actor, step=step, time_tolerance=self.time_tolerance
+        )
+        for _ in range(found.checks - 1):
+            self.ledger.check(NET_RULE, (), self.scenario)
+        self.ledger.check(NET_RULE, found.mismatches, self.scenario)
+        self.mismatches += found.mismatches
+        return found
 
     def close(self) -> None:
         self.model.close()

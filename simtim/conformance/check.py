@@ -7,6 +7,7 @@ and the Locust harness.
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -93,14 +94,26 @@ def code_mismatch(rule: str, method: str, field: str, expected: int, actual: int
     return Mismatch(rule, method, field, expected, actual, step, kind)
 
 
-class IdMap:
-    """A bijection between the model's IDs and the target's (message IDs, default group IDs)."""
+#: ID keys of messages: a cell forgets the oldest of these pairs past ``IdMap.message_limit``
+MESSAGE_ID_KEYS = frozenset({"ID", "nextReqMessageID", "MsgKey", "LastMsgKey", "MsgId"})
 
-    def __init__(self) -> None:
+
+class IdMap:
+    """A bijection between the model's IDs and the target's (message IDs, default group IDs).
+
+    With ``message_limit`` (the load harness's cells), message ID pairs are kept for the newest
+    that many messages only, so a cell that runs for hours holds a bounded map (a soak's Locust
+    memory stays flat); a forgotten pair that shows up again in a reply is simply bound again.
+    Group IDs and sessions are never forgotten; 0 keeps everything (conformance scenarios).
+    """
+
+    def __init__(self, message_limit: int = 0) -> None:
         self.to_target: dict[Any, Any] = {}
         self.to_model: dict[Any, Any] = {}
+        self.message_limit = message_limit
+        self._messages: deque[Any] = deque()
 
-    def bind(self, model_value: Any, target_value: Any) -> bool:
+    def bind(self, model_value: Any, target_value: Any, message: bool = False) -> bool:
         """Record the pair; False if either side is already bound to something else."""
         known = self.to_target.get(model_value)
         if known is not None:
@@ -109,6 +122,11 @@ class IdMap:
             return False
         self.to_target[model_value] = target_value
         self.to_model[target_value] = model_value
+        if message and self.message_limit:
+            self._messages.append(model_value)
+            if len(self._messages) > self.message_limit:
+                oldest = self._messages.popleft()
+                self.to_model.pop(self.to_target.pop(oldest, None), None)
         return True
 
     def target_value(self, model_value: Any) -> Any:
@@ -180,7 +198,7 @@ def compare(
                 miss(where, exp, act)
             return
         if exp not in ("", None) and _is_mapped_id(key, exp):
-            if not isinstance(act, str | int) or not ids.bind(exp, act):
+            if not isinstance(act, str | int) or not ids.bind(exp, act, key in MESSAGE_ID_KEYS):
                 miss(where, exp, act)
             return
         if key == "conversationID" and isinstance(exp, str) and exp.startswith("GROUP" + GROUP_ID_PREFIX):

@@ -23,6 +23,7 @@ STAMP_KEY = "simtim"
 DELIVERY_RULE = "MSG-5"  # each online instance gets the message: once, in its sender's order
 #: upper bounds (ms) of the E2E latency histogram columns in PREFIX_delivery.csv
 HISTOGRAM_BOUNDS_MS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000)
+SEEN_WINDOW = 64  # arrivals remembered per (receiver, sender) to tell a duplicate (memory stays flat)
 
 
 def stamp(worker: str, sender: str, seq: int, sent_at: float) -> str:
@@ -48,16 +49,18 @@ class SecondBucket:
     late: int = 0
     duplicated: int = 0
     reordered: int = 0
+    cuts: int = 0  # connections cut (NET-1 faults)
+    reconnects: int = 0
+    replay_expected: int = 0  # messages the model replayed on those reconnects
+    replay_delivered: int = 0
+    replay_lost: int = 0
+    replay_duplicated: int = 0
+    replay_reordered: int = 0
     latencies_ms: list[float] = field(default_factory=list)
 
     def merge(self, other: SecondBucket) -> None:
-        self.sent += other.sent
-        self.expected += other.expected
-        self.delivered += other.delivered
-        self.lost += other.lost
-        self.late += other.late
-        self.duplicated += other.duplicated
-        self.reordered += other.reordered
+        for name in _COUNTS:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
         self.latencies_ms.extend(other.latencies_ms)
 
     def histogram(self) -> list[int]:
@@ -78,26 +81,17 @@ class SecondBucket:
         return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "sent": self.sent,
-            "expected": self.expected,
-            "delivered": self.delivered,
-            "lost": self.lost,
-            "late": self.late,
-            "duplicated": self.duplicated,
-            "reordered": self.reordered,
-            "latencies_ms": self.latencies_ms,
-        }
+        return {**{name: getattr(self, name) for name in _COUNTS}, "latencies_ms": self.latencies_ms}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> SecondBucket:
         return cls(
-            **{
-                k: data.get(k, 0)
-                for k in ("sent", "expected", "delivered", "lost", "late", "duplicated", "reordered")
-            },
+            **{name: int(data.get(name, 0)) for name in _COUNTS},
             latencies_ms=list(data.get("latencies_ms", [])),
         )
+
+
+_COUNTS = tuple(name for name in SecondBucket.__dataclass_fields__ if name != "latencies_ms")
 
 
 class DeliveryTracker:
@@ -107,7 +101,8 @@ class DeliveryTracker:
         self.worker = worker
         self.ledger = ledger  # each stamped arrival is one MSG-5 check: once, in the sender's order
         self._seq: dict[str, int] = defaultdict(int)
-        self._seen: dict[tuple[str, str], set[int]] = defaultdict(set)  # (receiver, sender) -> seqs
+        #: (receiver, sender) -> the newest SEEN_WINDOW seqs that arrived (a dict as an ordered set)
+        self._seen: dict[tuple[str, str], dict[int, None]] = defaultdict(dict)
         self._highest: dict[tuple[str, str], int] = {}
         self.buckets: dict[int, SecondBucket] = defaultdict(SecondBucket)
 
@@ -137,7 +132,9 @@ class DeliveryTracker:
             bucket.duplicated += 1
             self._check(receiver, MismatchKind.DELIVERY_DUPLICATED)
             return None
-        seen.add(seq)
+        seen[seq] = None
+        if len(seen) > SEEN_WINDOW:  # bounded: a copy later than this many arrivals counts as reordered
+            del seen[next(iter(seen))]
         if seq < self._highest.get(key, 0):
             bucket.reordered += 1
             self._check(receiver, MismatchKind.DELIVERY_REORDERED)
@@ -167,6 +164,25 @@ class DeliveryTracker:
             bucket.late += count
         else:
             bucket.lost += count
+
+    def cut(self, count: int = 1) -> None:
+        self.buckets[int(time.time())].cuts += count
+
+    def replayed(self, expected: int, delivered: int, lost: int, duplicated: int, reordered: int) -> None:
+        """One reconnect's NET-1 replay: its messages join the run's expected/lost/duplicated/
+        reordered totals (the model counted no recipient while the instance was away) and the
+        replay columns. Delivered copies are counted by ``received`` as they are timed."""
+        bucket = self.buckets[int(time.time())]
+        bucket.reconnects += 1
+        bucket.expected += expected
+        bucket.lost += lost
+        bucket.duplicated += duplicated
+        bucket.reordered += reordered
+        bucket.replay_expected += expected
+        bucket.replay_delivered += delivered
+        bucket.replay_lost += lost
+        bucket.replay_duplicated += duplicated
+        bucket.replay_reordered += reordered
 
     def take(self) -> dict[int, SecondBucket]:
         """Hand the finished buckets over (for a report to the master or a CSV flush)."""

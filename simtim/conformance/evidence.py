@@ -128,6 +128,13 @@ class Ledger:
         if scenario:
             evidence.scenarios.add(scenario)
 
+    def take(self) -> Ledger:
+        """Move everything gathered so far into a new ledger and start again, in place: the cells
+        holding this ledger keep recording into it (swapping the object would lose their checks)."""
+        taken = Ledger(self.keep_mismatches)
+        taken.rules, self.rules = self.rules, {}
+        return taken
+
     def merge(self, other: Ledger) -> None:
         for rule, evidence in other.rules.items():
             self._of(rule).merge(evidence)

@@ -12,7 +12,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple, Protocol
+from typing import Any, NamedTuple, Protocol, runtime_checkable
 
 from simtim.errors import Code
 
@@ -145,6 +145,26 @@ class Driver(Protocol):
     def admin(self, op: str, body: Mapping[str, Any]) -> Reply: ...
 
     def close(self) -> None: ...
+
+
+@runtime_checkable
+class Reconnectable(Protocol):
+    """A driver whose event channel can be cut and re-opened (NET-1 under load).
+
+    ``cut`` drops the session's connection abruptly (no goodbye: on a socket, shut it); events
+    raised meanwhile stay with the target. ``reconnect`` opens a new one; the driver then puts
+    ``netStateChange {state: "connected"}`` into the session's stream, the way the TIM SDK itself
+    announces a connection that came back, followed by whatever the target replays.
+    """
+
+    def cut(self, session: str) -> None: ...
+
+    def reconnect(self, session: str) -> None: ...
+
+
+def reconnectable(driver: object) -> Reconnectable | None:
+    """The driver as a ``Reconnectable``, or None when its target has no connection to cut."""
+    return driver if isinstance(driver, Reconnectable) else None
 
 
 def gaps_of(driver: object) -> Mapping[str, str]:

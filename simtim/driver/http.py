@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import http.client
+import socket
 import threading
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
@@ -21,6 +22,7 @@ from simtim.driver import events_socket
 from simtim.driver.base import Call, DriverError, EventStream, Reply
 from simtim.driver.url import BadURL, parse_url
 from simtim.errors import Code
+from simtim.model.events import NET_STATE_CHANGE, SDK_STATE_READY
 
 FrameHandler = Callable[[str], None]
 
@@ -147,7 +149,7 @@ class HttpDriver:
         self.transport: Transport = transport or BlockingTransport(self.base_url, timeout)
         self.want_events = events
         self._streams: dict[str, EventStream] = {}
-        self._live: set[str] = set()
+        self._live: dict[str, Any] = {}  # session -> its open event socket (None while opening)
         self._lock = threading.Lock()
 
     def _post(self, path: str, body: Mapping[str, Any], headers: dict[str, str]) -> Reply:
@@ -176,31 +178,62 @@ class HttpDriver:
             self._ensure_events(session)
         return reply
 
-    def _ensure_events(self, session: str) -> None:
+    def _ensure_events(self, session: str, reconnecting: bool = False) -> None:
         with self._lock:
             if session in self._live:
                 return
-            self._live.add(session)
+            self._live[session] = None
         stream = self.events(session)
+        first = [reconnecting]
 
         def on_frame(frame: str) -> None:
             try:
                 value = orjson.loads(frame)
-                stream.put(str(value["event"]), value.get("data"))
+                name = str(value["event"])
+                if first[0]:
+                    first[0] = False
+                    if name == SDK_STATE_READY:  # a re-opened connection is up: the SDK says so (NET-1)
+                        stream.put(NET_STATE_CHANGE, {"state": "connected"})
+                        return
+                stream.put(name, value.get("data"))
             except Exception:
                 stream.put(
                     "error", {"code": int(Code.HTTP_REQUEST_FAILED), "message": "event frame is not simtim/1"}
                 )
 
+        opened: list[Any] = []
+
         def on_close() -> None:
-            with self._lock:
-                self._live.discard(session)
+            with self._lock:  # a cut socket's reader may end after its successor opened
+                if session in self._live and (not opened or self._live[session] is opened[0]):
+                    del self._live[session]
 
         try:
-            self.transport.open_events(f"/v1/events?token={session}", on_frame, on_close)
+            ws = self.transport.open_events(f"/v1/events?token={session}", on_frame, on_close)
         except DriverError as exc:
             on_close()
             stream.put("error", {"code": int(Code.HTTP_REQUEST_FAILED), "message": str(exc)})
+            return
+        opened.append(ws)
+        with self._lock:
+            if session in self._live:
+                self._live[session] = ws
+
+    def cut(self, session: str) -> None:
+        """Drop the session's event socket abruptly: shut the TCP socket, no close frame (NET-1)."""
+        with self._lock:
+            ws = self._live.pop(session, None)
+        if ws is not None:
+            sock = getattr(ws, "sock", None)
+            with contextlib.suppress(Exception):
+                if sock is not None:
+                    sock.shutdown(socket.SHUT_RDWR)
+            with contextlib.suppress(Exception):
+                ws.shutdown()  # websocket-client: close the socket without the closing handshake
+
+    def reconnect(self, session: str) -> None:
+        """Open a new event socket for the session; its ``sdkStateReady`` becomes ``netStateChange``."""
+        self._ensure_events(session, reconnecting=True)
 
     def events(self, session: str) -> EventStream:
         with self._lock:

@@ -6,11 +6,13 @@ between this driver and ``HttpDriver`` points at the transport, not the model.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Mapping
 from typing import Any
 
 from simtim.driver.base import Call, EventStream, Reply
+from simtim.errors import IMError
 from simtim.model import Event
 from simtim.protocol.envelope import Envelope
 from simtim.protocol.service import Service
@@ -87,6 +89,21 @@ class InProcDriver:
         """One REST v4 request on the Service's REST face (``timrest.InProcRest`` speaks through it)."""
         with self._lock:
             return self.service.rest.handle("POST", path, query, body)
+
+    def cut(self, session: str) -> None:
+        """The instance loses its network (NET-1: the model defers its events)."""
+        self.set_network(session, False)
+
+    def reconnect(self, session: str) -> None:
+        """The network is back: ``netStateChange`` and the deferred events, once, in order (NET-1)."""
+        self.set_network(session, True)
+
+    def set_network(self, session: str, connected: bool) -> None:
+        with self._lock:
+            instance_id = self.service.instance_of(session)
+            if instance_id is not None:
+                with contextlib.suppress(IMError):  # a logged-out instance has no network to lose
+                    self._route(self.service.world.set_network(instance_id, connected))
 
     def close(self) -> None:
         self._closed.set()

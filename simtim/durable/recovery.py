@@ -11,7 +11,7 @@ import logging
 import secrets
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -33,9 +33,17 @@ class ServerConfig:
     fake_clock: bool
     clock_start: int | None
     seed: int
+    #: PAGE-2 store caps every app starts with (``--max-messages*``): evictions happen inside the
+    #: operations, so a replay needs the same caps
+    app_defaults: dict[str, int] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
-        return {"fakeClock": self.fake_clock, "clockStart": self.clock_start, "seed": self.seed}
+        return {
+            "fakeClock": self.fake_clock,
+            "clockStart": self.clock_start,
+            "seed": self.seed,
+            "appDefaults": dict(self.app_defaults),
+        }
 
     @staticmethod
     def from_json(data: object) -> ServerConfig:
@@ -48,15 +56,30 @@ class ServerConfig:
             or not (start is None or isinstance(start, int))
         ):
             raise JournalError("server configuration: fakeClock (bool), clockStart (int or null), seed (int)")
-        return ServerConfig(fake, start, seed)
+        defaults = data.get("appDefaults", {})  # absent in journals written before the caps
+        if not isinstance(defaults, dict) or not all(
+            isinstance(k, str) and isinstance(v, int) and not isinstance(v, bool) for k, v in defaults.items()
+        ):
+            raise JournalError("server configuration: appDefaults must map field names to integers")
+        return ServerConfig(fake, start, seed, dict(defaults))
 
 
-def fresh_config(fake_clock: bool, clock_start: int | None, seed: int | None) -> ServerConfig:
+def app_caps(app_defaults: dict[str, Any] | None) -> dict[str, int]:
+    """The caps a command line asked for (0 = none, so zeros are dropped: {} is "no caps")."""
+    return {name: int(value) for name, value in (app_defaults or {}).items() if value}
+
+
+def fresh_config(
+    fake_clock: bool, clock_start: int | None, seed: int | None, app_defaults: dict[str, Any] | None = None
+) -> ServerConfig:
     """A new server's configuration with every choice made (a replay must not draw them again)."""
     if fake_clock and clock_start is None:
         clock_start = int(time.time())
     return ServerConfig(
-        fake_clock, clock_start if fake_clock else None, seed if seed is not None else secrets.randbits(32)
+        fake_clock,
+        clock_start if fake_clock else None,
+        seed if seed is not None else secrets.randbits(32),
+        app_caps(app_defaults),
     )
 
 
@@ -67,10 +90,23 @@ def new_service(config: ServerConfig) -> Service:
         clock_start=config.clock_start,
         seed=config.seed,
         real_clock=None if config.fake_clock else PinnedClock(),
+        app_defaults=config.app_defaults,
     )
 
 
-def check_same(stored: ServerConfig, fake_clock: bool | None, seed: int | None, where: str) -> None:
+def check_same(
+    stored: ServerConfig,
+    fake_clock: bool | None,
+    seed: int | None,
+    where: str,
+    app_defaults: dict[str, Any] | None = None,
+) -> None:
+    caps = app_caps(app_defaults)
+    if caps and caps != stored.app_defaults:
+        raise JournalError(
+            f"{where} was written with the store caps {stored.app_defaults or 'none'}; start without "
+            "--max-messages/--max-messages-per-conversation or with the same"
+        )
     if fake_clock is not None and fake_clock != stored.fake_clock:
         raise JournalError(
             f"{where} was written {'with' if stored.fake_clock else 'without'} --fake-clock; "
@@ -112,6 +148,7 @@ def open_durable(
     clock_start: int | None,
     seed: int | None,
     imported: tuple[ServerConfig, list[Entry]] | None = None,
+    app_defaults: dict[str, Any] | None = None,
 ) -> Recovered:
     """Open (or create) the journal in ``directory`` and rebuild its state."""
     started = time.perf_counter()
@@ -121,13 +158,13 @@ def open_durable(
         if stored is None:
             if imported is not None:
                 config = imported[0]
-                check_same(config, fake_clock, seed, "the imported state")
+                check_same(config, fake_clock, seed, "the imported state", app_defaults)
             else:
-                config = fresh_config(bool(fake_clock), clock_start, seed)
+                config = fresh_config(bool(fake_clock), clock_start, seed, app_defaults)
             journal.set_meta("server", config.to_json())
         else:
             config = ServerConfig.from_json(stored)
-            check_same(config, fake_clock, seed, str(journal.path))
+            check_same(config, fake_clock, seed, str(journal.path), app_defaults)
             if imported is not None and journal.last_seq:
                 raise JournalError(
                     f"--import needs an empty --data directory; {journal.path} holds a journal"

@@ -39,6 +39,7 @@ from simtim.driver.targets import (
 from simtim.driver.timrest import RestFactory
 from simtim.gc_policy import keep_long_lived_state_cheap
 from simtim.load.embedded import EmbeddedServer
+from simtim.load.faults import Plan, StormDraw
 from simtim.load.options import add_arguments
 from simtim.load.results import ResultWriter
 from simtim.load.transport import GeventTransport
@@ -72,6 +73,8 @@ class Harness:
         self._info: TargetInfo | None = None
         self._flusher: gevent.Greenlet | None = None
         self.worker_counts: dict[str, Counter[str]] = {}
+        self.started = time.monotonic()  # the test's start (reset at test_start): --storm-at counts from it
+        self._plan: Plan | None = None
 
     @classmethod
     def of(cls, environment: Environment) -> Harness:
@@ -88,6 +91,19 @@ class Harness:
     def option(self, name: str, default: Any = None) -> Any:
         options = self.environment.parsed_options
         return getattr(options, name, default) if options is not None else default
+
+    def fault_plan(self) -> Plan:
+        """The run's faults (--flap-rate, --flap-pause, --storm-at, --storm-share), built once."""
+        if self._plan is None:
+            storm_at = self.option("storm_at")
+            share = min(1.0, max(0.0, float(self.option("storm_share", 0.5))))
+            self._plan = Plan(
+                flap_rate=max(0.0, float(self.option("flap_rate", 0.0) or 0.0)),
+                flap_pause=float(self.option("flap_pause", 3.0)),
+                storm_at=None if storm_at is None else float(storm_at),
+                storm=None if storm_at is None else StormDraw(share),
+            )
+        return self._plan
 
     # --- target ---------------------------------------------------------------------------------
     @property
@@ -158,9 +174,7 @@ class Harness:
             )
 
     def take_evidence(self) -> Ledger:
-        taken, self.ledger = self.ledger, Ledger(keep_mismatches=False)
-        self.tracker.ledger = self.ledger
-        return taken
+        return self.ledger.take()  # in place: every cell of the process holds this ledger
 
     def take_report(self) -> dict[str, Any]:
         rows, self.rows = self.rows, []
@@ -264,7 +278,7 @@ def _on_init(environment: Environment, **_: Any) -> None:
 
 
 def _on_test_start(environment: Environment, **_: Any) -> None:
-    Harness.of(environment)
+    Harness.of(environment).started = time.monotonic()
 
 
 def _on_report_to_master(client_id: str, data: dict[str, Any]) -> None:

@@ -10,6 +10,21 @@ from simtim.model.core import DEV_SDKAPPID, DEV_SECRET_KEY
 from simtim.verdict import add_threshold_arguments
 
 
+def duration_seconds(text: str) -> float:
+    """``30``, ``30s``, ``2m`` or ``1h`` in seconds (Locust's own ``-t`` style)."""
+    units = {"s": 1.0, "m": 60.0, "h": 3600.0}
+    text = text.strip().lower()
+    scale = units.get(text[-1:], 0.0)
+    number = text[:-1] if scale else text
+    try:
+        value = float(number) * (scale or 1.0)
+    except ValueError:
+        raise ValueError(f"not a duration: {text!r} (e.g. 30s, 2m)") from None
+    if value < 0:
+        raise ValueError(f"a duration cannot be negative: {text!r}")
+    return value
+
+
 def add_arguments(parser: Any) -> None:
     group = parser  # Locust's own parser: only its add_argument knows include_in_web_ui
     group.add_argument(
@@ -73,5 +88,35 @@ def add_arguments(parser: Any) -> None:
         type=float,
         default=5.0,
         help="seconds before a call counts as a transport failure (6010)",
+    )
+    group.add_argument(
+        "--flap-rate",
+        type=float,
+        default=0.0,
+        include_in_web_ui=True,
+        help="faults (NET-1): share of users per minute whose connection is cut abruptly and "
+        "re-opened after a random pause (0.5 = each user about every 2 minutes; 0 = never)",
+    )
+    group.add_argument(
+        "--flap-pause",
+        type=float,
+        default=3.0,
+        include_in_web_ui=True,
+        help="longest pause in seconds before a cut connection is re-opened (drawn from 0.2..this)",
+    )
+    group.add_argument(
+        "--storm-at",
+        type=duration_seconds,
+        default=None,
+        include_in_web_ui=True,
+        help="a one-shot reconnect storm this long into the run (e.g. 30s, 2m): --storm-share of "
+        "the users lose every connection at once and re-open them after a random pause",
+    )
+    group.add_argument(
+        "--storm-share",
+        type=float,
+        default=0.5,
+        include_in_web_ui=True,
+        help="share of the users the storm cuts (0..1)",
     )
     add_threshold_arguments(group)  # the same flags as ``simtim report`` (simtim.verdict)

@@ -15,7 +15,7 @@ from typing import Any
 from simtim.conformance.delivery import HISTOGRAM_BOUNDS_MS, SecondBucket
 from simtim.conformance.evidence import Ledger
 from simtim.rules import RULE_IDS
-from simtim.runfiles import CONFORMANCE_COLUMNS, EVIDENCE_COLUMNS
+from simtim.runfiles import CONFORMANCE_COLUMNS, EVIDENCE_COLUMNS, FAULT_COUNTS
 
 DELIVERY_COLUMNS = (
     [
@@ -34,6 +34,7 @@ DELIVERY_COLUMNS = (
     ]
     + [f"e2e_le_{bound}ms" for bound in HISTOGRAM_BOUNDS_MS]
     + ["e2e_gt_max"]
+    + list(FAULT_COUNTS)
 )
 DELIVERY_HOLD_SECONDS = 5  # workers report every ~3 s: wait before a second is final
 
@@ -88,6 +89,7 @@ class ResultWriter:
                 row += [_ms(bucket.percentile(f)) for f in (0.5, 0.95, 0.99)]
                 row.append(_ms(max(bucket.latencies_ms)) if bucket.latencies_ms else "")
                 row += bucket.histogram()
+                row += [getattr(bucket, name) for name in FAULT_COUNTS]
                 writer.writerow(row)
                 self.written_up_to = max(self.written_up_to, second)
 

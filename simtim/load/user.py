@@ -25,10 +25,12 @@ from locust import User, between, task
 from simtim.conformance.cell import Cell, StepResult
 from simtim.conformance.check import MismatchKind
 from simtim.conformance.delivery import read_stamp
+from simtim.conformance.replay import NET_RULE
 from simtim.conformance.target import TargetProblem
 from simtim.driver.base import Driver, Reply
 from simtim.errors import Code
 from simtim.load.direct import DirectCell
+from simtim.load.faults import Faults
 from simtim.load.harness import CONFORMANCE, HARNESS, TRANSPORT, Harness
 from simtim.load.outcome import outcome_of
 from simtim.model.events import MESSAGE_RECEIVED
@@ -36,6 +38,9 @@ from simtim.paths import scenarios_dir
 
 log = logging.getLogger("simtim.load")
 SAMPLE_EVERY = 10
+#: message ID pairs a load cell remembers: far more than its users page back or revoke (a forgotten
+#: pair seen again is bound again), few enough that a long run's memory stays flat
+ID_LIMIT = 512
 #: calls whose recipients count toward MSG-5 delivery (SDK sends and REST sends alike, REST-9)
 SENDS = frozenset({"sendMessage", "sendmsg", "batchsendmsg", "send_group_msg"})
 LOAD_SCENARIOS = scenarios_dir() / "load"
@@ -92,12 +97,16 @@ class SimTimUser(User):
         weights = load_weights(str(self.harness.option("scenario", "default")), self.actions)
         self._choices = [name for name, weight in weights.items() if weight > 0]
         self._weights = [weights[name] for name in self._choices]
+        plan = self.harness.fault_plan()
+        self.faults = Faults(plan, self.rng, self.harness.started) if plan.active else None
 
     # --- lifecycle -----------------------------------------------------------------------------
     def on_stop(self) -> None:
         self._drop_cell()
 
     def _drop_cell(self) -> None:
+        if self.faults is not None:
+            self.faults.forget()
         if self.cell is not None:
             self.cell.close()
         if self.driver is not None and not self.harness.target.in_process:  # the model is shared
@@ -141,6 +150,7 @@ class SimTimUser(User):
                     time_tolerance=opened.time_tolerance,
                     ledger=self.harness.ledger,
                     rest=opened.rest,
+                    id_limit=ID_LIMIT,
                 )
         except Exception as exc:  # target down or refusing admin: a transport failure, try later
             self._fire("TIM", "setup", 0.0, TransportFailure(str(exc)[:200]))
@@ -169,6 +179,10 @@ class SimTimUser(User):
             if self.cell is None and not self._build_cell():
                 gevent.sleep(1.0)
                 return
+            if self.faults is not None:
+                self._faults(self.faults)
+                if self.cell is None:
+                    return
             action = self.rng.choices(self._choices, self._weights)[0]
             getattr(self, action)()
         except Desync:
@@ -181,6 +195,43 @@ class SimTimUser(User):
             self._fire("TIM", "harness", 0.0, exc)
             self._drop_cell()
             gevent.sleep(0.5)  # a harness bug must not spin the process
+
+    # --- faults (NET-1) ------------------------------------------------------------------------
+    def _faults(self, faults: Faults) -> None:
+        """Re-open the instances whose pause is over, then cut what the schedule says is due."""
+        cell = self.cell
+        if not isinstance(cell, Cell) or not cell.can_reconnect():
+            if cell is not None:  # no model to say what must be replayed: NET-1 is not checked
+                self.harness.ledger.skip(NET_RULE, "faults need --conformance full or sample")
+            self.faults = None
+            return
+        due = faults.due(self.names)
+        for name in due.reconnect:
+            start = time.perf_counter()
+            replay = cell.reconnect(name)
+            elapsed = (time.perf_counter() - start) * 1000.0
+            tracker = self.harness.tracker
+            tracker.replayed(
+                replay.expected, replay.delivered, replay.lost, replay.duplicated, replay.reordered
+            )
+            for event in replay.matched:
+                latency = None
+                if event.name == MESSAGE_RECEIVED and isinstance(event.data, list) and event.data:
+                    latency = tracker.received(name, event.data[0].get("cloudCustomData"), event.received_at)
+                self._fire("PUSH", event.name, latency if latency is not None else elapsed, None)
+            if replay.mismatches:
+                self.harness.record(CONFORMANCE, replay.mismatches)
+                first = replay.mismatches[0]
+                failure = ConformanceFailure(
+                    f"[{first.rule}] {first.path}: {first.expected!r:.60} got {first.actual!r:.60}"
+                )
+                self._fire("NET", "reconnect", elapsed, failure)
+            else:
+                self._fire("NET", "reconnect", elapsed, None)
+        for name in due.cut:
+            if cell.disconnect(name):
+                self.harness.tracker.cut()
+                self._fire("NET", "storm cut" if due.storm else "cut", 0.0, None)
 
     # --- calling and reporting -------------------------------------------------------------------
     def call(self, actor: str, method: str, args: Mapping[str, Any], rule: str) -> Reply:

@@ -30,6 +30,7 @@ from simtim.model.groups import GroupLifecycle, parse_custom_fields
 from simtim.model.members import Membership
 from simtim.model.message_store import MessageStore
 from simtim.model.notices import NOTICE_CUSTOM, TIP_GROUP_PROFILE, Notices
+from simtim.model.retention import stored
 
 Elements = list[tuple[Any, Any]]
 REMIND_TYPES = ("AcceptAndNotify", "AcceptNotNotify", "Discard")
@@ -321,6 +322,7 @@ class GroupAdmin:
             msg = self.store.new_message(app, sender, draft, elements, send_time)
             group.thread.append(msg)
             msg.thread = group.thread
+            stored(app, group.thread)  # PAGE-2 caps
             results.append((msg.sequence, send_time, 0))
         return Outcome({"results": results}, [])
 

@@ -181,7 +181,7 @@ class Conversations:
         messages = thread.messages if thread is not None else []
         start = len(messages)
         if cursor:
-            position = thread.position.get(cursor) if thread is not None else None
+            position = thread.index_of(cursor) if thread is not None else None
             if position is None:
                 raise IMError(
                     Code.INVALID_PARAMETERS, "nextReqMessageID is not in this conversation", rule="PAGE-1"

@@ -18,6 +18,7 @@ from simtim.clock import Clock
 from simtim.errors import Code, IMError
 from simtim.ids import IdSource
 from simtim.limits import NICK_MAX_BYTES, PLATFORMS, USER_ID_MAX_BYTES, WEB_PLATFORMS, AppConfig
+from simtim.model import retention
 from simtim.model.args import is_int
 from simtim.model.entities import Account, App, Instance
 from simtim.model.lifecycle import ONLINE
@@ -218,11 +219,13 @@ class WorldState:
         heapq.heappush(self._expiry[app.sdkappid], (inst.sig_expires_at, inst.login_order, inst.id))
 
     def expiries_due(self) -> bool:
-        """INST-5: whether a sweep now would pop anything (a read: a journaled server records a
-        sweep only when it has work)."""
+        """INST-5 and PAGE-2: whether a sweep now would pop an expiry or drop a message past
+        retention (a read: a journaled server records a sweep only when it has work)."""
         for app in self.apps.values():
             heap = self._expiry.get(app.sdkappid)
             if heap and heap[0][0] < app.clock.now():
+                return True
+            if retention.due(app):
                 return True
         return False
 

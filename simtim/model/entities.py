@@ -17,6 +17,7 @@ GROUP = "GROUP"
 SYSTEM = "@TIM#SYSTEM"
 SYSTEM_CONVERSATION_ID = "@TIM#SYSTEM"
 
+TEXT_ELEM = "TIMTextElem"
 TIP_ELEM = "TIMGroupTipElem"
 NOTICE_ELEM = "TIMGroupSystemNoticeElem"
 
@@ -103,21 +104,32 @@ class ConvState:
 
 
 class Thread:
-    """The stored messages of one conversation, in (time, sequence) order (MSG-4)."""
+    """The stored messages of one conversation, in (time, sequence) order (MSG-4).
 
-    __slots__ = ("conversation_id", "messages", "next_sequence", "position")
+    ``position`` maps a message ID to its index counted from the thread's first message ever;
+    ``base`` is how many messages were evicted from the front (PAGE-2), so a message's index in
+    ``messages`` is ``position[id] - base`` and evicting never rewrites the others' positions.
+    """
+
+    __slots__ = ("base", "conversation_id", "messages", "next_sequence", "position")
 
     def __init__(self, conversation_id: str) -> None:
         self.conversation_id = conversation_id
         self.messages: list[Message] = []
         self.position: dict[str, int] = {}
         self.next_sequence = 1
+        self.base = 0
 
     def append(self, message: Message) -> None:
         message.sequence = self.next_sequence
         self.next_sequence += 1
-        self.position[message.id] = len(self.messages)
+        self.position[message.id] = self.base + len(self.messages)
         self.messages.append(message)
+
+    def index_of(self, message_id: str) -> int | None:
+        """The message's index in ``messages``, or None when it is not (or no longer) here."""
+        position = self.position.get(message_id)
+        return None if position is None else position - self.base
 
     def insert_in_time_order(self, message: Message) -> None:
         """An imported message from the past (REST-4 importmsg) takes its place by time; it still
@@ -129,7 +141,26 @@ class Thread:
         self.next_sequence += 1
         self.messages.insert(index, message)
         for position in range(index, len(self.messages)):
-            self.position[self.messages[position].id] = position
+            self.position[self.messages[position].id] = self.base + position
+
+    def evict_front(self, count: int) -> list[Message]:
+        """PAGE-2: drop the ``count`` oldest messages (retention or a cap) and return them."""
+        gone = self.messages[:count]
+        del self.messages[:count]
+        self.base += len(gone)
+        position = self.position
+        for message in gone:
+            del position[message.id]
+        return gone
+
+
+def compact_payload(elem_type: str, payload: Any) -> Any:
+    """What ``Message.body`` keeps: a text element's bare string, any other payload as it is."""
+    if elem_type == TEXT_ELEM and payload.__class__ is dict and len(payload) == 1:
+        text = payload.get("text")
+        if text.__class__ is str:
+            return text
+    return payload
 
 
 class Message:
@@ -137,6 +168,7 @@ class Message:
 
     __slots__ = (
         "avatar",
+        "body",
         "client_time",
         "cloud_custom_data",
         "conversation_type",
@@ -144,7 +176,6 @@ class Message:
         "id",
         "nick",
         "order",
-        "payload",
         "priority",
         "random",
         "rest_seq",
@@ -164,7 +195,9 @@ class Message:
         self.sender = ""
         self.to = ""
         self.type = ""
-        self.payload: Any = None
+        #: the payload; a text message's is kept as its bare ``str`` (a one-key dict costs 184 bytes,
+        #: most of a stored message: issue 15's memory budget) and rebuilt on every view
+        self.body: Any = None
         self.elements: list[dict[str, Any]] | None = None
         self.time = 0
         self.sequence = 0
@@ -179,6 +212,16 @@ class Message:
         self.order = 0  # app-wide arrival order: a tie-break across conversations
         self.thread: Thread | None = None
         self.stored = True
+
+    @property
+    def payload(self) -> Any:
+        """TIM's payload object (MSG-4); for a text message a new ``{"text": ...}`` each time."""
+        body = self.body
+        return {"text": body} if body.__class__ is str else body
+
+    @payload.setter
+    def payload(self, value: Any) -> None:
+        self.body = compact_payload(self.type, value)
 
     @property
     def is_tip_or_notice(self) -> bool:
@@ -201,7 +244,7 @@ class Message:
         data = {
             "ID": self.id,
             "type": self.type,
-            "payload": self.payload,
+            "payload": {"text": body} if (body := self.body).__class__ is str else body,
             "conversationID": self.conversation_id_for(viewer),
             "conversationType": self.conversation_type,
             "to": self.to,
@@ -231,7 +274,9 @@ class App:
         "config",
         "dedup",
         "disabled",
+        "evicted",
         "groups",
+        "held",
         "login_counter",
         "messages",
         "order",
@@ -257,6 +302,8 @@ class App:
         self.login_counter = 0
         self.rate_counts: dict[str, tuple[int, int]] = {}  # MSG-7: group -> (second, count)
         self.rest_dedup: dict[tuple[Any, ...], Message] = {}  # REST-4/REST-8: a backend's own dedup keys
+        self.held = 0  # messages in history threads now (PAGE-2: what --max-messages bounds)
+        self.evicted = {"retention": 0, "cap": 0}  # PAGE-2: messages dropped from history, by cause
 
     def next_order(self) -> int:
         self.order += 1

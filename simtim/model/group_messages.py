@@ -19,6 +19,7 @@ from simtim.model.events import CONVERSATION_LIST_UPDATED, MESSAGE_RECEIVED, Eve
 from simtim.model.group_directory import DISCARD, GroupDirectory
 from simtim.model.message_store import MessageStore
 from simtim.model.notices import ADMIN_OPERATOR, NOTICE_CUSTOM, Notices
+from simtim.model.retention import stored
 
 _new_tuple = tuple.__new__
 
@@ -113,6 +114,7 @@ class GroupMessaging:
         else:
             group.thread.append(msg)
             msg.thread = group.thread
+            stored(app, group.thread)  # PAGE-2 caps
         events: list[Event] = []
         self._fan_out(app, group, msg, sender, inst, events)
         return events

@@ -14,10 +14,11 @@ from simtim.model.args import Options
 from simtim.model.conversations import Conversations
 from simtim.model.core import WorldState
 from simtim.model.drafts import Draft, apply_verdict, callback_body
-from simtim.model.entities import C2C, GROUP, Account, App, Instance, Message
+from simtim.model.entities import C2C, GROUP, Account, App, Instance, Message, compact_payload
 from simtim.model.events import CONVERSATION_LIST_UPDATED, MESSAGE_REVOKED, Event, Outcome
 from simtim.model.fanout import emit_account
 from simtim.model.group_view import GroupView
+from simtim.model.retention import retained
 from simtim.model.sessions import Sessions
 
 #: "no verdict given": ask the app's configured callable, if any (MSG-8)
@@ -94,7 +95,9 @@ class MessageStore:
         msg.conversation_type = draft.conversation_type
         msg.sender = account.user_id
         msg.to = draft.to
-        msg.type, msg.payload = elements[0][0], detach(elements[0][1])
+        msg.type, payload = elements[0]
+        body = compact_payload(msg.type, payload)  # a text's string needs no copy: it is immutable
+        msg.body = body if body.__class__ is str else detach(payload)
         # ^ stored history never shares objects with the caller (an in-process caller may mutate them)
         if len(elements) > 1:
             msg.elements = [{"type": t, "payload": detach(p)} for t, p in elements]
@@ -159,8 +162,8 @@ class MessageStore:
         found: list[Message] = []
         for item in items:
             message_id = item.get("ID") if isinstance(item, Mapping) else None
-            msg = app.messages.get(message_id) if isinstance(message_id, str) else None
-            if msg is None or not self.can_see(app, account, msg):
+            msg = retained(app, app.messages.get(message_id)) if isinstance(message_id, str) else None
+            if msg is None or not self.can_see(app, account, msg):  # PAGE-2: past retention is gone
                 raise IMError(Code.INVALID_PARAMETERS, f"message {message_id!r} not found", rule="MSG-9")
             found.append(msg)
         conversation_id = found[0].conversation_id_for(me)

@@ -17,6 +17,7 @@ from simtim.model.entities import C2C, Account, App, ConvState, Instance, Messag
 from simtim.model.events import CONVERSATION_LIST_UPDATED, MESSAGE_RECEIVED, Event, Outcome
 from simtim.model.fanout import emit_account
 from simtim.model.message_store import MessageStore
+from simtim.model.retention import stored
 
 _new_tuple = tuple.__new__
 
@@ -96,6 +97,7 @@ class C2CMessaging:
         else:
             thread.append(msg)  # MSG-4
         msg.thread = thread
+        stored(app, thread)  # PAGE-2 caps
         events: list[Event] = []
         sender_view = msg.view(account.user_id)
         own_state = account.conv(conversation_id)

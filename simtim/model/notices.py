@@ -29,6 +29,7 @@ from simtim.model.events import (
 )
 from simtim.model.fanout import emit, emit_account
 from simtim.model.group_directory import GroupDirectory
+from simtim.model.retention import stored
 
 SERVER_SENDER = "@TIM#SYSTEM"
 ADMIN_OPERATOR = "administrator"  # operatorID of App-admin actions [decision]
@@ -109,6 +110,8 @@ class Notices:
             group.thread.append(msg)
             msg.thread = group.thread
         app.messages[msg.id] = msg
+        if msg.stored:
+            stored(app, group.thread)  # PAGE-2 caps
         received = [msg.view("")]
         key = GROUP + group.group_id
         profile = group.profile() if msg.stored else None
@@ -166,6 +169,7 @@ class Notices:
         account.system_thread.append(msg)
         msg.thread = account.system_thread
         app.messages[msg.id] = msg
+        stored(app, account.system_thread)  # PAGE-2 caps
         account.conv(SYSTEM_CONVERSATION_ID).unread += 1
         view = msg.view(account.user_id)
         for inst in account.online:

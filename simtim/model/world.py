@@ -60,6 +60,7 @@ from typing import Any
 from simtim.clock import Clock
 from simtim.errors import Code, IMError
 from simtim.ids import IdSource
+from simtim.model import retention
 from simtim.model.admin_accounts import AccountAdmin
 from simtim.model.admin_c2c import C2CAdmin
 from simtim.model.admin_groups import GroupAdmin
@@ -78,6 +79,7 @@ from simtim.model.message_store import ASK_CALLBACK, MessageStore
 from simtim.model.messaging import C2CMessaging
 from simtim.model.notices import Notices
 from simtim.model.profiles import Profiles
+from simtim.model.retention import retained
 from simtim.model.sessions import Sessions
 
 Handler = Callable[[Instance, Options], Outcome]
@@ -234,6 +236,7 @@ class World:
             raise IMError(Code.INVALID_PARAMETERS, "message must be an object", rule="MSG-6")
         message_id = message.get("ID")
         stored = app.messages.get(message_id) if isinstance(message_id, str) and message_id else None
+        stored = retained(app, stored)  # PAGE-2: a message past retention is gone, as if never stored
         if stored is not None:
             if stored.sender != account.user_id:
                 raise IMError(Code.INVALID_PARAMETERS, "only the sender resends a message", rule="MSG-6")
@@ -275,7 +278,11 @@ class World:
         return self.group_messages.admin_send_group_system_notice(sdkappid, group_id, content, user_ids)
 
     def sweep(self) -> list[Event]:
-        return self.sessions.sweep()
+        """The clock's sweep: UserSig expiries (INST-5), then messages past retention (PAGE-2)."""
+        events = self.sessions.sweep()
+        for app in self.state.apps.values():
+            retention.sweep(app)
+        return events
 
     def set_network(self, instance_id: int, connected: bool) -> list[Event]:
         return self.sessions.set_network(instance_id, connected)

@@ -38,6 +38,8 @@ CONFIG_FIELDS: dict[str, str] = {
     "revokeWindowSeconds": "revoke_window_seconds",
     "messageMaxBytes": "message_max_bytes",
     "retentionSeconds": "retention_seconds",
+    "maxMessagesPerConversation": "max_messages_per_conversation",
+    "maxMessages": "max_messages",
     "conversationListMax": "conversation_list_max",
     "groupMessageRatePerSecond": "group_message_rate_per_second",
     "eventQueueMax": "event_queue_max",
@@ -110,9 +112,11 @@ class Service:
         seed: int | None = None,
         sink: EventSink | None = None,
         real_clock: Clock | None = None,
+        app_defaults: dict[str, Any] | None = None,
     ) -> None:
         """``real_clock`` replaces the system clock of a real-clock service (a conformance shadow
-        that follows a target's clock uses an ``OffsetClock``)."""
+        that follows a target's clock uses an ``OffsetClock``); ``app_defaults`` (AppConfig fields,
+        e.g. ``simtim serve --max-messages``) apply to the dev app and to every new app."""
         self.fake_clock = fake_clock
         self.base_clock: Clock = (
             FakeClock(clock_start if clock_start is not None else int(time.time()))
@@ -128,6 +132,9 @@ class Service:
         self.rest = RestFace(self.world, lambda events: self.sink(events))
         # the official Web SDK's wire protocol on the same world
         self.web = WebFace(self.world, lambda events: self.sink(events))
+        self.app_defaults = dict(app_defaults or {})
+        for app in self.world.apps.values():
+            self.world.configure_app(app.sdkappid, **self.app_defaults)
 
     # --- /v1 ---------------------------------------------------------------------------
     def handle(
@@ -277,8 +284,10 @@ class Service:
             raise _bad("disabled must be a boolean")
         config = {CONFIG_FIELDS[k]: _config_value(k, v) for k, v in body.items() if k in CONFIG_FIELDS}
         clock = None
-        if sdkappid not in self.world.apps and self.fake_clock:
-            clock = FakeClock(self.base_clock.now())  # each app steps alone (advanceClock)
+        if sdkappid not in self.world.apps:
+            config = {**self.app_defaults, **config}
+            if self.fake_clock:
+                clock = FakeClock(self.base_clock.now())  # each app steps alone (advanceClock)
         app = self.world.configure_app(sdkappid, secret_key, disabled=disabled, clock=clock, **config)
         return {"app": self.app_view(app)}
 
@@ -329,6 +338,9 @@ class Service:
             "online": sum(1 for i in world.instances.values() if i.state is ONLINE),
             "messages": sum(len(a.messages) for a in world.apps.values()),
             "groups": sum(len(a.groups) for a in world.apps.values()),
+            "historyMessages": sum(a.held for a in world.apps.values()),  # PAGE-2: in history now
+            "evictedByRetention": sum(a.evicted["retention"] for a in world.apps.values()),
+            "evictedByCap": sum(a.evicted["cap"] for a in world.apps.values()),
         }
         data: dict[str, Any] = {
             "now": self.base_clock.now(),

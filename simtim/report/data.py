@@ -31,6 +31,7 @@ from simtim.runfiles import (
     CONFORMANCE_COLUMNS,
     DELIVERY_COUNTS,
     EVIDENCE_COLUMNS,
+    FAULT_COUNTS,
     OPTIONAL_CONFORMANCE_COLUMNS,
     FailureCategory,
 )
@@ -64,6 +65,7 @@ HISTORY_COLUMNS = (
 )
 _BIN_COLUMN = re.compile(r"^e2e_le_(\d+(?:\.\d+)?)ms$")
 OVERFLOW_COLUMN = "e2e_gt_max"
+OUTAGE_GAP_S = 3.0  # transport failures closer than this are one outage (users retry every second)
 
 #: role -> (file suffix, required)
 INPUTS: dict[str, tuple[str, bool]] = {
@@ -209,6 +211,35 @@ class RunData:
         origin = self.start if self.start is not None else _first_float(self.delivery["timestamp"])
         return _series(self.delivery, "timestamp", column, origin)
 
+    def transport_series(self) -> list[Point]:
+        """Transport failures (6010) per second of the run, from the conformance CSV's rows."""
+        rows = self.conformance[self.conformance["kind"] == FailureCategory.TRANSPORT]
+        seconds = pd.to_numeric(rows["timestamp"], errors="coerce").dropna().astype(float).floordiv(1)
+        counts = {int(float(str(s))): int(n) for s, n in seconds.value_counts().items()}
+        timeline = pd.to_numeric(self.delivery["timestamp"], errors="coerce").dropna().astype(int).tolist()
+        origin = self.start or 0.0
+        # every second of the run, 0 where nothing failed: separate outages stay separate on the chart
+        return [(second - origin, float(counts.get(second, 0))) for second in sorted({*timeline, *counts})]
+
+    def outages(self, gap: float = OUTAGE_GAP_S) -> list[Outage]:
+        """Spans of transport failures (a target that went away): failures less than ``gap`` s
+        apart belong to one outage. Times are seconds since the run's start."""
+        rows = self.conformance[self.conformance["kind"] == FailureCategory.TRANSPORT]
+        times = sorted(pd.to_numeric(rows["timestamp"], errors="coerce").dropna().astype(float))
+        origin = self.start or 0.0
+        spans: list[Outage] = []
+        for at in times:
+            if spans and at - spans[-1].last <= gap:
+                spans[-1].last = at
+                spans[-1].failures += 1
+            else:
+                spans.append(Outage(at, at, 1))
+        return [Outage(o.first - origin, o.last - origin, o.failures) for o in spans]
+
+    def fault_totals(self) -> dict[str, int]:
+        """Cuts, reconnects and NET-1 replay counts (0 for runs written before the columns)."""
+        return {name: int(self.delivery[name].sum()) if name in self.delivery else 0 for name in FAULT_COUNTS}
+
     # --- delivery and E2E -----------------------------------------------------------------------
     def delivery_totals(self) -> dict[str, int]:
         return {name: int(self.delivery[name].sum()) for name in DELIVERY_COUNTS}
@@ -269,6 +300,13 @@ class RunData:
 # --- loading ---------------------------------------------------------------------------------------
 def input_paths(prefix: str) -> dict[str, Path]:
     return {role: Path(f"{prefix}{suffix}") for role, (suffix, _) in INPUTS.items()}
+
+
+@dataclass
+class Outage:
+    first: float
+    last: float
+    failures: int
 
 
 def load_run(prefix: str) -> RunData:

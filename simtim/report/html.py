@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from html import escape
 
-from simtim.report.data import MethodStats, RunData
+from simtim.report.data import OUTAGE_GAP_S, MethodStats, RunData
 from simtim.report.svg import bar_chart, line_chart
 from simtim.rules import RULE_IDS, area
 from simtim.runfiles import CONFORMANCE_COLUMNS, DELIVERY_COUNTS
@@ -26,6 +26,7 @@ SECTION_IDS = (
     "methods",
     "e2e",
     "delivery",
+    "faults",
     "conformance",
     "mismatches",
 )
@@ -346,6 +347,60 @@ def _delivery(run: RunData) -> str:
     )
 
 
+def _faults(run: RunData) -> str:
+    """Connections cut and re-opened (NET-1), and outages of the target, on the run's timeline."""
+    totals = run.fault_totals()
+    outages = run.outages()
+    chart = line_chart(
+        [
+            ("cuts", run.delivery_series("cuts")),
+            ("reconnects", run.delivery_series("reconnects")),
+            ("transport failures", run.transport_series()),
+        ],
+        title="Connections per second",
+        x_label="seconds since start",
+        y_label="per second",
+        chart_id="chart-faults",
+        x_range=_x_range(run),
+    )
+    replay_chart = line_chart(
+        [
+            ("replayed", run.delivery_series("replay_expected")),
+            ("replay lost", run.delivery_series("replay_lost")),
+            ("replay duplicated", run.delivery_series("replay_duplicated")),
+        ],
+        title="NET-1 replays per second",
+        x_label="seconds since start",
+        y_label="messages",
+        chart_id="chart-replay",
+        x_range=_x_range(run),
+    )
+    rows = [(name.replace("_", " "), str(totals[name])) for name in totals]
+    gap_rows = [
+        (f"{o.first:.1f}", f"{o.last:.1f}", f"{o.last - o.first:.1f}", str(o.failures)) for o in outages
+    ]
+    gaps = (
+        table(("from s", "to s", "lasted s", "transport failures"), gap_rows, numeric=(0, 1, 2, 3))
+        if gap_rows
+        else note("No outage: no transport failure (6010) was recorded.")
+    )
+    return section(
+        "faults",
+        "Faults",
+        table(("", "total"), rows, numeric=(1,)),
+        chart,
+        replay_chart,
+        "<h3>Outages of the target</h3>",
+        gaps,
+        note(
+            "cuts = connections the users cut abruptly (--flap-rate, --storm-at); each reconnect checks "
+            "NET-1: every message stored while the instance was away arrives once, in order. Replay "
+            "lost/duplicated/reordered are also in the delivery totals. An outage is a run of transport "
+            f"failures less than {OUTAGE_GAP_S:g} s apart (the users retry every second)."
+        ),
+    )
+
+
 def _conformance(run: RunData) -> str:
     counts = run.rule_counts()
     by_area: dict[str, list[str]] = defaultdict(list)
@@ -417,6 +472,7 @@ def render_report(run: RunData, checks: Sequence[ThresholdCheck], code: int) -> 
             _methods(run),
             _e2e(run),
             _delivery(run),
+            _faults(run),
             _conformance(run),
             _mismatches(run),
         )

@@ -27,7 +27,14 @@ from simtim.protocol.openapi import openapi_document
 from simtim.protocol.rest import envelope
 from simtim.protocol.service import ADMIN_OPS, Service, admin_key_matches, new_token
 from simtim.server.journaling import JournaledFront
-from simtim.server.mailbox import CLOSE_KICKED, CLOSE_REPLACED, CLOSE_UNKNOWN_TOKEN, Close, Mailbox
+from simtim.server.mailbox import (
+    CLOSE_KICKED,
+    CLOSE_REPLACED,
+    CLOSE_UNKNOWN_TOKEN,
+    OVERFLOW_ERROR,
+    Close,
+    Mailbox,
+)
 from simtim.server.websdk import is_web_path, serve_socket
 
 Scope = dict[str, Any]
@@ -52,6 +59,7 @@ class SimtimApp:
         seed: int | None = None,
         service: Service | None = None,
         durable: JournaledFront | None = None,
+        app_defaults: dict[str, Any] | None = None,
     ) -> None:
         """``durable``: the journal of ``--data`` (its service is served, and every write goes
         through it); ``service``: a service built already (``--import`` without ``--data``).
@@ -59,7 +67,9 @@ class SimtimApp:
         if durable is not None:
             service = durable.service
         if service is None:
-            service = Service(fake_clock=fake_clock, clock_start=clock_start, seed=seed)
+            service = Service(
+                fake_clock=fake_clock, clock_start=clock_start, seed=seed, app_defaults=app_defaults
+            )
         self.service = service
         service.sink = self._deliver
         self.durable = durable
@@ -307,6 +317,7 @@ class SimtimApp:
             await send({"type": "websocket.close", "code": CLOSE_UNKNOWN_TOKEN})
             return
         box = self._mailbox(inst.id)
+        box.reopened()
         previous = box.connection
         connection = _Connection(send)
         box.connection = connection
@@ -318,9 +329,7 @@ class SimtimApp:
             await connection.send_text(event_frame(SDK_STATE_READY, {}))
         if box.overflowed:
             box.overflowed = False
-            await connection.send_text(
-                event_frame(ERROR, {"code": int(Code.HTTP_REQUEST_FAILED), "message": "event queue overflow"})
-            )
+            await connection.send_text(event_frame(ERROR, OVERFLOW_ERROR))
         if state in (KICKED, EXPIRED) and not box.frames:
             code = state_error(state).code  # INST-3 / INST-5
             await connection.send_text(event_frame(ERROR, {"code": code, "message": "not logged in"}))

@@ -1,9 +1,10 @@
 """Per-instance event delivery: ordered, exactly once, queued while no socket is open.
 
-DESIGN "Events": a bounded queue per instance (the app's ``event_queue_max``);
-on overflow the queue is dropped and the next connection is told with an
-``error {6010, "event queue overflow"}`` frame, after which the client resyncs
-from history (NET-1).
+DESIGN "Events": a bounded queue per instance (the app's ``event_queue_max``); memory per
+connection never grows past it. On overflow the queue is dropped, after which the client
+resyncs from history (NET-1). While no socket is open, the next connection is told with an
+``error {6010, "event queue overflow"}`` frame; a connected client that cannot keep up (its
+socket stopped draining) gets that ``error`` frame next and then close 4008 (EVT-1).
 """
 
 from __future__ import annotations
@@ -12,11 +13,18 @@ import asyncio
 from collections import deque
 from typing import Any
 
-from simtim.model.events import KICKED_OUT, SDK_STATE_NOT_READY
+from simtim.errors import Code
+from simtim.model.events import ERROR, KICKED_OUT, SDK_STATE_NOT_READY
+from simtim.protocol.envelope import event_frame
 
 CLOSE_KICKED = 4001
 CLOSE_REPLACED = 4000
 CLOSE_UNKNOWN_TOKEN = 4401
+CLOSE_OVERFLOW = 4008  # EVT-1: the client could not keep up; the queue was dropped
+OVERFLOW_ERROR = {"code": int(Code.HTTP_REQUEST_FAILED), "message": "event queue overflow"}
+
+
+_OVERFLOW_FRAME = event_frame(ERROR, OVERFLOW_ERROR)
 
 
 class Close:
@@ -69,10 +77,23 @@ class Mailbox:
             frames.append(Close(CLOSE_KICKED))
         self.last_event = name
 
+    def reopened(self) -> None:
+        """A new socket: an overflow the old one never got to tell is told the offline way (the
+        ``error`` frame after ``sdkStateReady``), never by closing the new socket."""
+        frames = self.frames
+        if frames and frames[0] == _OVERFLOW_FRAME:
+            frames.popleft()
+        if frames and isinstance(frames[0], Close) and frames[0].code == CLOSE_OVERFLOW:
+            frames.popleft()
+            self.overflowed = True
+
     def put(self, name: str, frame: str | tuple[str, Any]) -> None:
         if len(self.frames) >= self.limit:
-            self.frames.clear()  # overflow: drop the queue, the client resyncs (NET-1)
-            self.overflowed = True
+            # EVT-1: a live socket that cannot keep up: drop the queue, say so, then close; what
+            # comes after waits for the next connection (the client resyncs from history, NET-1)
+            self.frames.clear()
+            self.frames.append(_OVERFLOW_FRAME)
+            self.frames.append(Close(CLOSE_OVERFLOW))
         self.frames.append(frame)
         if name == SDK_STATE_NOT_READY and self.last_event == KICKED_OUT:
             self.frames.append(Close(CLOSE_KICKED))  # kickedOut, sdkStateNotReady, then close 4001

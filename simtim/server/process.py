@@ -21,13 +21,20 @@ LISTENING = "simtim serve listening on "
 
 class ServeProcess:
     def __init__(
-        self, options: Sequence[str] = (), *, env: dict[str, str] | None = None, start_timeout: float = 20.0
+        self,
+        options: Sequence[str] = (),
+        *,
+        env: dict[str, str] | None = None,
+        start_timeout: float = 20.0,
+        module: str = "simtim",
     ) -> None:
+        """``module`` is what ``python -m`` runs with ``serve --port 0 OPTIONS`` (tests start a
+        deliberately wrong server this way)."""
         handle, name = tempfile.mkstemp(prefix="simtim-serve-", suffix=".log")
         os.close(handle)
         self.log_path = Path(name)
         self._log = self.log_path.open("w")
-        command = [sys.executable, "-m", "simtim", "serve", "--port", "0", *options]
+        command = [sys.executable, "-m", module, "serve", "--port", "0", *options]
         self.proc = subprocess.Popen(
             command,
             stdout=self._log,

@@ -55,22 +55,34 @@ def _app(
     admin_key: str | None,
     seed: int | None,
     snapshot_every: int | None = None,
+    app_defaults: dict[str, Any] | None = None,
 ) -> SimtimApp:
     """The in-memory app, or one journaled in ``data`` (replayed first), optionally seeded from a
     state document."""
     imported = read_state(Path(import_file)) if import_file else None
     if data is None and imported is None:
-        return SimtimApp(fake_clock=bool(fake_clock), clock_start=clock_start, admin_key=admin_key, seed=seed)
+        return SimtimApp(
+            fake_clock=bool(fake_clock),
+            clock_start=clock_start,
+            admin_key=admin_key,
+            seed=seed,
+            app_defaults=app_defaults,
+        )
     if data is None:
         assert imported is not None
         config, operations = imported
-        check_same(config, fake_clock, seed, "the imported state")
+        check_same(config, fake_clock, seed, "the imported state", app_defaults)
         service = new_service(config)
         replay(service, enumerate(operations, 1))
         return SimtimApp(admin_key=admin_key, service=service)
     directory = Path(data)
     recovered = open_durable(
-        directory, fake_clock=fake_clock, clock_start=clock_start, seed=seed, imported=imported
+        directory,
+        fake_clock=fake_clock,
+        clock_start=clock_start,
+        seed=seed,
+        imported=imported,
+        app_defaults=app_defaults,
     )
     log.info(
         "journal %s: %d entries replayed after snapshot %d in %.2f s",
@@ -97,6 +109,7 @@ def serve(
     data: str | None = None,
     import_file: str | None = None,
     snapshot_every: int | None = None,
+    app_defaults: dict[str, Any] | None = None,
 ) -> int:
     host = host or os.environ.get("SIMTIM_HOST", "127.0.0.1")
     port = port if port is not None else int(os.environ.get("SIMTIM_PORT", "8080"))
@@ -107,7 +120,9 @@ def serve(
     logging.basicConfig(format="simtim serve: %(levelname)s %(message)s")
     logging.getLogger("simtim").setLevel(logging.INFO)  # the journal's start-up and failure lines
     try:
-        app = _app(data, import_file, explicit_fake_clock, clock_start, admin_key, seed, snapshot_every)
+        app = _app(
+            data, import_file, explicit_fake_clock, clock_start, admin_key, seed, snapshot_every, app_defaults
+        )
     except JournalError as exc:
         print(f"simtim serve: {exc}", file=sys.stderr)
         return 1

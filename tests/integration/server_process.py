@@ -16,6 +16,7 @@ class ServerProcess(ServeProcess):
         admin_key: str | None = ADMIN_KEY,
         seed: int = 0,
         env: dict[str, str] | None = None,
+        module: str = "simtim",
     ) -> None:
         options = ["--seed", str(seed)]
         if fake_clock:
@@ -23,4 +24,4 @@ class ServerProcess(ServeProcess):
         if admin_key:
             options += ["--admin-key", admin_key]
         self.admin_key = admin_key
-        super().__init__([*options, *extra], env=env, start_timeout=15.0)
+        super().__init__([*options, *extra], env=env, start_timeout=15.0, module=module)

@@ -160,9 +160,11 @@ def test_the_page_renders_in_chromium(
         "chart-e2e-histogram",
         "chart-e2e-time",
         "chart-delivery",
+        "chart-faults",
+        "chart-replay",
     ):
         assert f'id="{chart_id}"' in dom, chart_id
-    assert dom.count("<svg ") == 5 and "<polyline" in dom and 'class="bar"' in dom
+    assert dom.count("<svg ") == 7 and "<polyline" in dom and 'class="bar"' in dom
     assert dom.count('id="rule-') == len(RULE_IDS)
 
     shot = tmp_path / "report.png"

@@ -31,6 +31,8 @@ SERVE_FLAGS = (
     "--data",
     "--import",
     "--snapshot-every",
+    "--max-messages-per-conversation",
+    "--max-messages",
 )
 SERVE_ENV = ("SIMTIM_HOST", "SIMTIM_PORT", "SIMTIM_ADMIN_KEY", "SIMTIM_FAKE_CLOCK", "SIMTIM_DATA")
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from simtim.conformance.check import IdMap, Mismatch, MismatchKind, code_mismatch, compare
-from simtim.conformance.delivery import DELIVERY_RULE, DeliveryTracker
+from simtim.conformance.delivery import DELIVERY_RULE, SEEN_WINDOW, DeliveryTracker
+from simtim.conformance.delivery import stamp as stamp_of
 from simtim.conformance.evidence import Ledger
 from simtim.errors import Code
 
@@ -290,3 +291,25 @@ def test_duplicated_and_reordered_deliveries_are_kinds_of_their_own() -> None:
         MismatchKind.DELIVERY_REORDERED,
         MismatchKind.DELIVERY_DUPLICATED,
     ]
+
+
+def test_a_cell_forgets_the_oldest_message_ids_but_never_a_group_id() -> None:
+    """A long run's ID map stays bounded: message pairs past the limit go, a group ID stays."""
+    assert IdMap().message_limit == 0  # conformance cells remember every pair
+    ids = IdMap(message_limit=3)
+    assert ids.bind("@TGS#model", "@TGS#target")
+    for n in range(5):
+        assert ids.bind(f"m{n}", f"t{n}", message=True)
+    assert "m0" not in ids.to_target and "t1" not in ids.to_model and ids.to_target["m4"] == "t4"
+    assert ids.to_target["@TGS#model"] == "@TGS#target"
+    assert ids.bind("m0", "t0", message=True)  # a forgotten pair seen again is bound again
+    assert not ids.bind("m4", "t0")  # and the bijection still holds
+
+
+def test_msg_5_delivery_memory_is_a_window_per_sender_and_receiver() -> None:
+    tracker = DeliveryTracker("w")
+    for seq in range(1, SEEN_WINDOW + 11):
+        tracker.received("bob", stamp_of("w", "alice", seq, 0.0))
+    assert max(len(seen) for seen in tracker._seen.values()) == SEEN_WINDOW
+    tracker.received("bob", stamp_of("w", "alice", SEEN_WINDOW + 10, 0.0))  # a copy of the newest
+    assert sum(b.duplicated for b in tracker.buckets.values()) == 1

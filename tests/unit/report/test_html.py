@@ -12,7 +12,7 @@ from simtim.report.data import load_run
 from simtim.report.html import MISMATCH_ROWS, SECTION_IDS, render_report
 from simtim.report.svg import bar_chart, line_chart, nice_ticks
 from simtim.rules import RULE_IDS
-from tests.unit.report.synthetic import Run, mismatch
+from tests.unit.report.synthetic import START, Run, mismatch
 
 EVIL = '<script>alert("x")</script><img src=x onerror=alert(1)>&amp;'
 
@@ -40,9 +40,23 @@ def test_every_section_in_order(tmp_path: Path) -> None:
         "methods",
         "e2e",
         "delivery",
+        "faults",
         "conformance",
         "mismatches",
     )
+
+
+def test_faults_section_shows_each_outage_of_the_target_on_the_timeline(tmp_path: Path) -> None:
+    """Transport failures less than 3 s apart are one outage; a quiet run says it had none."""
+    failures = [
+        mismatch(kind="transport", rule="", timestamp=f"{START + at}.5", check="transport")
+        for at in (2, 3, 4, 8)
+    ]
+    faults = section_of(page(tmp_path, Run(mismatches=failures)), "faults")
+    assert 'id="chart-faults"' in faults
+    outages = re.findall(r"<tr><td class=n>([\d.]+)</td><td class=n>([\d.]+)</td>", faults)
+    assert outages == [("2.5", "4.5"), ("8.5", "8.5")], faults
+    assert "No outage" in section_of(page(tmp_path, Run(), name="quiet"), "faults")
 
 
 def test_charts_are_inline_svg(tmp_path: Path) -> None:
@@ -53,9 +67,11 @@ def test_charts_are_inline_svg(tmp_path: Path) -> None:
         ("chart-e2e-histogram", "e2e"),
         ("chart-e2e-time", "e2e"),
         ("chart-delivery", "delivery"),
+        ("chart-faults", "faults"),
+        ("chart-replay", "faults"),
     ):
         assert f'id="{chart_id}"' in section_of(html, section_id)
-    assert html.count("<svg ") == 5
+    assert html.count("<svg ") == 7
     assert section_of(html, "throughput").count("<polyline") == 2  # requests/s and failures/s
     assert section_of(html, "e2e").count('class="bar"') == 13
 
@@ -228,6 +244,6 @@ def test_a_run_killed_at_once_still_gives_a_page(tmp_path: Path) -> None:
     html = Path(f"{prefix}_report.html").read_text(encoding="utf-8")
     for section_id in SECTION_IDS:
         assert f'<section id="{section_id}">' in html
-    for section_id in ("latency", "e2e", "delivery"):  # the throughput chart has Locust's 0/s first row
+    for section_id in ("latency", "e2e", "delivery", "faults"):  # throughput has Locust's 0/s first row
         assert ">no data</text>" in section_of(html, section_id)
-    assert html.count(">no data</text>") == 4
+    assert html.count(">no data</text>") == 6

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from simtim.model.events import KICKED_OUT, MESSAGE_RECEIVED, SDK_STATE_NOT_READY
-from simtim.server.mailbox import CLOSE_KICKED, Close, Mailbox
+from simtim.server.mailbox import _OVERFLOW_FRAME, CLOSE_KICKED, CLOSE_OVERFLOW, Close, Mailbox
 
 
 def test_a_put_resumes_the_waiting_writer_with_the_frame() -> None:
@@ -45,11 +45,20 @@ def test_wake_without_a_writer_and_a_cancelled_wait_leave_no_waiter_behind() -> 
     assert asyncio.run(scenario()).waiter is None
 
 
-def test_overflow_drops_the_queue_and_the_next_socket_is_told() -> None:
+def test_evt_1_a_live_socket_that_cannot_keep_up_gets_the_error_then_close_4008() -> None:
     box = Mailbox(limit=2)
     for text in ("a", "b", "c"):
         box.put(MESSAGE_RECEIVED, text)
-    assert box.overflowed and list(box.frames) == ["c"]  # NET-1: the client resyncs from history
+    error, close, last = box.frames  # the queue is dropped; the client resyncs from history (NET-1)
+    assert error == _OVERFLOW_FRAME and isinstance(close, Close) and close.code == CLOSE_OVERFLOW
+    assert last == "c"  # what came after waits for the next connection
+
+
+def test_overflow_while_offline_drops_the_queue_and_the_next_socket_is_told() -> None:
+    box = Mailbox(limit=2)
+    for text in ("a", "b", "c"):
+        box.hold(MESSAGE_RECEIVED, ("event", text))
+    assert box.overflowed and list(box.frames) == [("event", "c")]
 
 
 def test_a_kick_queues_the_close_after_its_frames() -> None:

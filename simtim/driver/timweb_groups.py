@@ -182,7 +182,7 @@ def join_group(driver: WireClient, instance: Instance, args: Mapping[str, Any]) 
     if not reply.ok:
         return reply
     status = str(reply.data.get("JoinedStatus", ""))
-    if status != "JoinedSuccess":
+    if status not in ("JoinedSuccess", "AlreadyInGroup"):
         return Reply(0, "", {"status": status})
     profile = _profile(driver, instance, group_id)
     return profile if not profile.ok else Reply(0, "", {"status": status, **profile.data})
@@ -439,17 +439,44 @@ def push_to_events(instance: Instance, stream: EventStream, item: Mapping[str, A
             _tip(instance, stream, tip, body)
 
 
+#: a tip's ``MsgMemberInfo`` / ``MsgGroupNewInfo`` names -> the SDK's (its own key map, TIP-1)
+TIP_MEMBER_NAMES = {"User_Account": "userID", "ShutupTime": "muteTime", "NameCard": "nameCard"}
+TIP_PROFILE_NAMES = {
+    "Name": "name",
+    "Owner_Account": "ownerID",
+    "GroupFaceUrl": "avatar",
+    "GroupIntroduction": "introduction",
+    "GroupNotification": "notification",
+    "GroupApplyJoinOption": "joinOption",
+}
+
+
+def _renamed(fields: Mapping[str, Any], names: Mapping[str, str]) -> dict[str, Any]:
+    """Wire names -> the SDK's; a name without an entry loses its capital (``MuteAllMembers``)."""
+    return {names.get(k, k[:1].lower() + k[1:]): v for k, v in fields.items()}
+
+
 def _tip(instance: Instance, stream: EventStream, tip: Mapping[str, Any], body: Mapping[str, Any]) -> None:
     """TIP-1: a group tip is a message of the group (``TIMGroupTipElem``)."""
     group_id = str(tip.get("ToGroupId") or (tip.get("GroupInfo") or {}).get("GroupId", ""))
-    payload = {
+    payload: dict[str, Any] = {
         "operationType": body.get("OpType", 0),
         "operatorID": body.get("Operator_Account", ""),
         "userIDList": body.get("List_Account", []),
     }
+    members = body.get("MsgMemberInfo")
+    if isinstance(members, list) and members:
+        payload["memberList"] = [_renamed(m, TIP_MEMBER_NAMES) for m in members if isinstance(m, dict)]
+    new_profile = body.get("MsgGroupNewInfo")
+    if isinstance(new_profile, dict) and new_profile:
+        payload["newGroupProfile"] = _renamed(new_profile, TIP_PROFILE_NAMES)
     item = {**tip, "MsgBody": [{"MsgType": TIP_ELEM, "MsgContent": {}}], "From_Account": SYSTEM_CONVERSATION}
     view = {**wire.group_message(item, group_id, instance.user_id), "type": TIP_ELEM, "payload": payload}
     stream.put(MESSAGE_RECEIVED, [instance.remember(view)])
+
+
+#: the system notice type of a join application (GRP-7)
+NOTICE_TYPE_APPLY = 1
 
 
 def _notice(instance: Instance, stream: EventStream, tip: Mapping[str, Any], body: Mapping[str, Any]) -> None:
@@ -463,6 +490,9 @@ def _notice(instance: Instance, stream: EventStream, tip: Mapping[str, Any], bod
         "groupProfile": group_from_wire(group) if "Type" in group else {"groupID": group.get("GroupId", "")},
         "handleMessage": body.get("RemarkInfo", ""),
     }
+    if op_type == NOTICE_TYPE_APPLY:
+        # GRP-7/8: a join application's operator IS the applicant (the SDK names no other field)
+        payload["applicant"] = payload["operatorID"]
     seq = tip.get("MsgSeq", 0)
     view = {
         "ID": f"{SYSTEM_CONVERSATION}|{instance.user_id}|{seq}|{tip.get('MsgRandom', 0)}",

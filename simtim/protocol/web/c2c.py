@@ -12,7 +12,13 @@ from typing import Any
 from simtim.errors import Code, IMError
 from simtim.limits import MESSAGE_PAGE_MAX, UINT32_MAX
 from simtim.model.entities import C2C, GROUP, Message
-from simtim.protocol.rest.vocabulary import MSG_FLAG_REVOKED, body_of, c2c_item, element_from_rest
+from simtim.protocol.rest.vocabulary import (
+    MSG_FLAG_REVOKED,
+    body_of,
+    c2c_item,
+    element_from_rest,
+    priority_number,
+)
 from simtim.protocol.web.context import WebCtx, bad, integer, text
 from simtim.protocol.web.session import TinyIds
 
@@ -50,8 +56,13 @@ def draft(body: dict[str, Any], conversation_type: str, to: str) -> dict[str, An
 def push_item(msg: Message, tinyids: TinyIds, sdkappid: int) -> dict[str, Any]:
     """A C2C message as pushes, offline sync and history carry it.  The SDK names a message
     ``<sender tinyid>-<client time>-<random>``, so ``TinyId`` and ``MsgClientTime`` make every copy
-    of one message (sent, pushed, synced, in history) the same message to the SDK."""
+    of one message (sent, pushed, synced, in history) the same message to the SDK.  The sender's
+    nick and avatar as the model stored them at send time (PROF-1) go in the names the SDK maps to
+    ``Message.nick``/``avatar``; ``MsgPriority`` in TIM's numbers, as group items carry it (MSG-4)."""
     item = c2c_item(msg)
+    item["From_AccountNick"] = msg.nick
+    item["From_AccountHeadurl"] = msg.avatar
+    item["MsgPriority"] = priority_number(msg.priority)
     item["ClientSeq"] = msg.rest_seq or msg.sequence
     item["TinyId"] = tinyids.of(sdkappid, msg.sender)
     item["MsgClientTime"] = msg.client_time or msg.time

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from simtim.limits import MEMBER_PAGE_MAX, MESSAGE_PAGE_MAX
+from simtim.limits import MESSAGE_PAGE_MAX
 from simtim.model.entities import GROUP, Group, Message
 from simtim.protocol.rest.groups import pairs, profile_opts
 from simtim.protocol.rest.vocabulary import group_item
@@ -137,8 +137,9 @@ def apply_join_group(ctx: WebCtx) -> dict[str, Any]:
     if group is not None:
         opts["type"] = group.type
     data = ctx.call("joinGroup", opts)
-    status = data.get("status", "")
-    return {"JoinedStatus": "JoinedSuccess" if status == "JoinedSuccess" else "WaitAdminApproval"}
+    # the model's status as it is; AlreadyInGroup is one the official SDK normally settles from its
+    # own group list before asking (a stale list makes it answer 2660, TIM-SDK joinGroup)
+    return {"JoinedStatus": data.get("status", "")}
 
 
 def quit_group(ctx: WebCtx) -> dict[str, Any]:
@@ -187,11 +188,10 @@ def _member_item(view: dict[str, Any]) -> dict[str, Any]:
 
 def get_group_member_info(ctx: WebCtx) -> dict[str, Any]:
     """``getGroupMemberList`` (MBR-3): ``Limit`` (0 = the SDK's default page), ``Offset``."""
-    limit = integer(ctx.body, "Limit", 0)
-    offset = integer(ctx.body, "Offset", 0)
-    opts: dict[str, Any] = {"groupID": _group(ctx), "offset": offset}
-    if limit > 0:
-        opts["count"] = min(limit, MEMBER_PAGE_MAX)
+    opts: dict[str, Any] = {"groupID": _group(ctx), "offset": ctx.body.get("Offset", 0)}
+    limit = ctx.body.get("Limit")
+    if limit not in (None, 0):
+        opts["count"] = limit  # the model validates the page (6017 out of range), never clamped here
     data = ctx.call("getGroupMemberList", opts)
     members = data["memberList"]
     group = ctx.app.groups[opts["groupID"]]

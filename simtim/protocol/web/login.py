@@ -97,6 +97,9 @@ def portrait_get_all(ctx: WebCtx) -> dict[str, Any]:
     items = ctx.body.get("UserItem") or ctx.body.get("To_Account") or []
     if not isinstance(items, list):
         raise IMError(Code.PROFILE_INVALID_PARAMETER, "UserItem must be a list")
+    # AUTH-4 and the session checks: every profile read goes through the model once (a disabled
+    # app answers 60016 here as to any other call); others' profiles have no model method of their own
+    ctx.call("getMyProfile", {})
     accounts = ctx.app.accounts
     out = []
     for item in items:

@@ -353,7 +353,16 @@ def _own_group_message(
         "MsgPriority": wire.PRIORITY_NUMBER.get(str(body.get("MsgPriority") or "Normal"), 2),
         "MsgFrom_AccountExtraInfo": instance.profile,
     }
-    return wire.group_message(item, group_id, instance.user_id)
+    view = wire.group_message(item, group_id, instance.user_id)
+    if seq == 0:
+        # MSG-7: a message the server kept no sequence for (a dropped low-priority one) is not in
+        # the group's history; its random tells two of them apart (the seq alone would not)
+        view["ID"] = f"{view['ID']}{UNSEQUENCED_SEPARATOR}{body.get('Random')}"
+    return view
+
+
+#: between ``<group>#seq0`` and the random of a message without a sequence (never a history cursor)
+UNSEQUENCED_SEPARATOR = "~"
 
 
 def get_group_messages(

@@ -154,10 +154,8 @@ def getroammsg(ctx: WebCtx) -> dict[str, Any]:
     key = body.get("MsgKey") or ""
     last_time = integer(body, "LastMsgTime", 0)
     conversation_id = C2C + peer
-    options: dict[str, Any] = {
-        "conversationID": conversation_id,
-        "count": max(1, min(count, MESSAGE_PAGE_MAX)),
-    }
+    # the count as sent: the model checks it (6017, ORDER-1) and caps a page at 15 (PAGE-1)
+    options: dict[str, Any] = {"conversationID": conversation_id, "count": count}
     if key or last_time:
         cursor = _thread_message(ctx, conversation_id, str(key), last_time)
         if cursor:

@@ -28,6 +28,10 @@ from simtim.protocol.web.context import WebCtx
 from simtim.protocol.web.pushes import frames_for
 from simtim.protocol.web.session import Outlet, TinyIds, WebSession
 
+#: commands that keep their own check order while the app is disabled: keep-alives (no model call)
+#: and logout (the model's logout decides, AUTH-4)
+OWN_ORDER = frozenset({"heartbeat.alive", "im_open_status.wshello", "im_open_status.wslogout"})
+
 log = logging.getLogger("simtim.web")
 
 Sink = Callable[[list[Event]], None]
@@ -82,6 +86,11 @@ class WebFace:
             return {}  # INST-1: logging out of an ended session (kicked, expired) just resolves
         ctx.session = self.session_of(ctx)
         if handler is not None:
+            app = self.world.apps.get(ctx.session.sdkappid)
+            if servcmd not in OWN_ORDER and app is not None and app.disabled:
+                # ORDER-1: a disabled app answers 60016 before any body shape is looked at, as the
+                # model does for every call of a logged-in instance (AUTH-4)
+                raise IMError(Code.APP_DISABLED, rule="AUTH-4")
             return handler(ctx)
         empty = EMPTY_REPLIES.get(servcmd)
         if empty is not None:

@@ -127,7 +127,7 @@ class Service:
         # TIM's server API on the same world; events go through whatever sink is current (REST-9)
         self.rest = RestFace(self.world, lambda events: self.sink(events))
         # the official Web SDK's wire protocol on the same world
-        self.web = WebFace(self.world, lambda events: self.sink(events))
+        self.web = WebFace(self.world, lambda events: self.sink(events), lambda: self.callback_urls)
 
     # --- /v1 ---------------------------------------------------------------------------
     def handle(

@@ -73,13 +73,18 @@ def _items(ctx: WebCtx, messages: list[Message]) -> list[dict[str, Any]]:
     return [push_item(m, ctx.face.tinyids, ctx.me.sdkappid) for m in messages]
 
 
+def send_options(request_body: dict[str, Any]) -> dict[str, Any]:
+    """The model's ``sendMessage`` options of a C2C send body (the callback asks with the same)."""
+    return {"message": draft(request_body, C2C, text(request_body, "To_Account"))}
+
+
 def sendmsg(ctx: WebCtx) -> dict[str, Any]:
     body = ctx.body
     to = text(body, "To_Account")
     seq = body.get("MsgSeq")
     if seq is not None and not (isinstance(seq, int) and not isinstance(seq, bool) and 0 < seq <= UINT32_MAX):
         raise bad("MsgSeq must be a uint32")
-    data = ctx.call("sendMessage", {"message": draft(body, C2C, to)})
+    data = ctx.send({"message": draft(body, C2C, to)})
     msg = ctx.app.messages[data["message"]["ID"]]
     if seq and not msg.rest_seq:
         # REST-4: a C2C MsgSeq is the sender's own number; the SDK dedups its copies by it

@@ -34,7 +34,7 @@ from simtim.errors import Code
 from simtim.model.events import KICK_USERSIG_EXPIRED, KICKED_OUT, SDK_STATE_NOT_READY, SDK_STATE_READY
 from simtim.model.lifecycle import DESTROYED, EXPIRED, KICKED, NEW, ONLINE, state_error
 from simtim.model.world import METHODS
-from simtim.protocol.web.codec import PUSH_FORCE_OFFLINE, PUSH_MESSAGE
+from simtim.protocol.web.codec import PLATFORM_NUMBERS, PUSH_FORCE_OFFLINE, PUSH_MESSAGE
 
 #: what the official SDK resolves for these before it asks the server (conversation APIs say 6004
 #: before login, CONV-1)
@@ -197,7 +197,7 @@ class TimWebDriver:
         return WebSocketSession(
             self.transport,
             sdkappid=instance.sdkappid,
-            platform=wire.WEB_PLATFORM_NUMBER,
+            platform=PLATFORM_NUMBERS.get(instance.platform, wire.WEB_PLATFORM_NUMBER),
             timeout=self.timeout,
             on_push=on_push,
             on_close=on_close,
@@ -256,8 +256,9 @@ def _login(driver: TimWebDriver, instance: Instance, args: Mapping[str, Any]) ->
         return Reply(0, "", {"repeatLogin": True})  # INST-2: the SDK resolves without a request
     sig = args.get("userSig")
     platform = args.get("platform", instance.platform)
-    if platform not in (None, WEB_PLATFORM):  # INST-4's other devices are other SDKs
-        return Reply.not_supported("the Web SDK logs in web instances only (platform 7)")
+    if platform is not None and platform not in PLATFORM_NUMBERS:  # INST-4: the wire's head.platform
+        return Reply.not_supported(f"the Web SDK wire has no platform number for {platform!r}")
+    instance.platform = str(platform) if platform is not None else instance.platform
     session = driver.session_of(instance)
     if instance.socket is not None:
         instance.socket.close()

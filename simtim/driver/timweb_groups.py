@@ -182,7 +182,7 @@ def join_group(driver: WireClient, instance: Instance, args: Mapping[str, Any]) 
     if not reply.ok:
         return reply
     status = str(reply.data.get("JoinedStatus", ""))
-    if status != "JoinedSuccess":
+    if status not in ("JoinedSuccess", "AlreadyInGroup"):
         return Reply(0, "", {"status": status})
     profile = _profile(driver, instance, group_id)
     return profile if not profile.ok else Reply(0, "", {"status": status, **profile.data})
@@ -353,7 +353,16 @@ def _own_group_message(
         "MsgPriority": wire.PRIORITY_NUMBER.get(str(body.get("MsgPriority") or "Normal"), 2),
         "MsgFrom_AccountExtraInfo": instance.profile,
     }
-    return wire.group_message(item, group_id, instance.user_id)
+    view = wire.group_message(item, group_id, instance.user_id)
+    if seq == 0:
+        # MSG-7: a message the server kept no sequence for (a dropped low-priority one) is not in
+        # the group's history; its random tells two of them apart (the seq alone would not)
+        view["ID"] = f"{view['ID']}{UNSEQUENCED_SEPARATOR}{body.get('Random')}"
+    return view
+
+
+#: between ``<group>#seq0`` and the random of a message without a sequence (never a history cursor)
+UNSEQUENCED_SEPARATOR = "~"
 
 
 def get_group_messages(
@@ -439,17 +448,44 @@ def push_to_events(instance: Instance, stream: EventStream, item: Mapping[str, A
             _tip(instance, stream, tip, body)
 
 
+#: a tip's ``MsgMemberInfo`` / ``MsgGroupNewInfo`` names -> the SDK's (its own key map, TIP-1)
+TIP_MEMBER_NAMES = {"User_Account": "userID", "ShutupTime": "muteTime", "NameCard": "nameCard"}
+TIP_PROFILE_NAMES = {
+    "Name": "name",
+    "Owner_Account": "ownerID",
+    "GroupFaceUrl": "avatar",
+    "GroupIntroduction": "introduction",
+    "GroupNotification": "notification",
+    "GroupApplyJoinOption": "joinOption",
+}
+
+
+def _renamed(fields: Mapping[str, Any], names: Mapping[str, str]) -> dict[str, Any]:
+    """Wire names -> the SDK's; a name without an entry loses its capital (``MuteAllMembers``)."""
+    return {names.get(k, k[:1].lower() + k[1:]): v for k, v in fields.items()}
+
+
 def _tip(instance: Instance, stream: EventStream, tip: Mapping[str, Any], body: Mapping[str, Any]) -> None:
     """TIP-1: a group tip is a message of the group (``TIMGroupTipElem``)."""
     group_id = str(tip.get("ToGroupId") or (tip.get("GroupInfo") or {}).get("GroupId", ""))
-    payload = {
+    payload: dict[str, Any] = {
         "operationType": body.get("OpType", 0),
         "operatorID": body.get("Operator_Account", ""),
         "userIDList": body.get("List_Account", []),
     }
+    members = body.get("MsgMemberInfo")
+    if isinstance(members, list) and members:
+        payload["memberList"] = [_renamed(m, TIP_MEMBER_NAMES) for m in members if isinstance(m, dict)]
+    new_profile = body.get("MsgGroupNewInfo")
+    if isinstance(new_profile, dict) and new_profile:
+        payload["newGroupProfile"] = _renamed(new_profile, TIP_PROFILE_NAMES)
     item = {**tip, "MsgBody": [{"MsgType": TIP_ELEM, "MsgContent": {}}], "From_Account": SYSTEM_CONVERSATION}
     view = {**wire.group_message(item, group_id, instance.user_id), "type": TIP_ELEM, "payload": payload}
     stream.put(MESSAGE_RECEIVED, [instance.remember(view)])
+
+
+#: the system notice type of a join application (GRP-7)
+NOTICE_TYPE_APPLY = 1
 
 
 def _notice(instance: Instance, stream: EventStream, tip: Mapping[str, Any], body: Mapping[str, Any]) -> None:
@@ -463,6 +499,9 @@ def _notice(instance: Instance, stream: EventStream, tip: Mapping[str, Any], bod
         "groupProfile": group_from_wire(group) if "Type" in group else {"groupID": group.get("GroupId", "")},
         "handleMessage": body.get("RemarkInfo", ""),
     }
+    if op_type == NOTICE_TYPE_APPLY:
+        # GRP-7/8: a join application's operator IS the applicant (the SDK names no other field)
+        payload["applicant"] = payload["operatorID"]
     seq = tip.get("MsgSeq", 0)
     view = {
         "ID": f"{SYSTEM_CONVERSATION}|{instance.user_id}|{seq}|{tip.get('MsgRandom', 0)}",

@@ -121,7 +121,9 @@ def revoke_message(driver: WireClient, instance: Instance, args: Mapping[str, An
     named = _named(instance, message_id)
     parts = wire.c2c_key_parts(named[2]) if named is not None else None
     if named is None or parts is None:
-        return Reply(int(Code.INVALID_PARAMETERS), "message.ID is not a message ID of this client")
+        # an ID this client never handed out has no wire form (msgwithdraw names a message by its
+        # seq, random and time): nothing to send, so nothing the server could be checked on
+        return Reply.not_supported("revokeMessage of an ID this client never handed out: no wire form")
     sender, to, _ = named
     peer = to if sender == instance.user_id else sender
     seq, random, when = parts

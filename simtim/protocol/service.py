@@ -131,7 +131,7 @@ class Service:
         # TIM's server API on the same world; events go through whatever sink is current (REST-9)
         self.rest = RestFace(self.world, lambda events: self.sink(events))
         # the official Web SDK's wire protocol on the same world
-        self.web = WebFace(self.world, lambda events: self.sink(events))
+        self.web = WebFace(self.world, lambda events: self.sink(events), lambda: self.callback_urls)
         self.app_defaults = dict(app_defaults or {})
         for app in self.world.apps.values():
             self.world.configure_app(app.sdkappid, **self.app_defaults)

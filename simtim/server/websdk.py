@@ -14,6 +14,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from simtim.callback_client import ask as ask_before_send
 from simtim.protocol.web.codec import PATHS
 from simtim.protocol.web.face import WebFace
 
@@ -40,6 +41,15 @@ class SocketOutlet:
         self.wake.set()
 
 
+async def refuse_socket(receive: Receive, send: Send) -> None:
+    """Refuse a Web SDK handshake (a close before accept: HTTP 403). ``simtim serve --data`` does
+    this because the face's commands are not journaled yet: better refused than acknowledged and
+    lost by a restart (docs/durability.md)."""
+    message = await receive()
+    if message["type"] == "websocket.connect":
+        await send({"type": "websocket.close", "code": 1008})
+
+
 def is_web_path(path: str) -> bool:
     return path in PATHS
 
@@ -61,7 +71,12 @@ async def serve_socket(face: WebFace, scope: dict[str, Any], receive: Receive, s
             is_binary = raw is not None
             if raw is None:
                 raw = message.get("text") or ""
-            face.handle(outlet, raw, binary=is_binary, expect_binary=binary)
+            pending = face.pending_callback(raw, binary=is_binary, expect_binary=binary)
+            if pending is None:
+                face.handle(outlet, raw, binary=is_binary, expect_binary=binary)
+            else:  # MSG-8: the app backend first (2 s, a failure = proceed), then the model decides
+                verdict = await ask_before_send(*pending)
+                face.handle(outlet, raw, binary=is_binary, expect_binary=binary, verdict=verdict)
     finally:
         face.disconnected(outlet)
         writer.cancel()

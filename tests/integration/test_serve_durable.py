@@ -249,3 +249,21 @@ def test_a_before_send_verdict_is_journaled_and_never_asked_again(tmp_path: Path
             server.stop()
     finally:
         backend.close()
+
+
+def test_a_durable_server_refuses_web_sdk_sockets_instead_of_losing_their_writes(tmp_path: Path) -> None:
+    """The Web SDK face is not journaled yet: with --data its handshake is refused (HTTP 403), and
+    the simtim/1 face of the same server keeps working (docs/durability.md)."""
+    import pytest
+    import websocket
+
+    server = ServerProcess("--data", str(tmp_path))
+    try:
+        ws_url = server.url.replace("http://", "ws://") + "/binfo"
+        with pytest.raises(websocket.WebSocketBadStatusException) as refused:
+            websocket.create_connection(ws_url, timeout=5)
+        assert refused.value.status_code == 403
+        wire = Wire(server.url)
+        assert wire.login("alice")  # simtim/1 on the same durable server is served
+    finally:
+        server.stop()

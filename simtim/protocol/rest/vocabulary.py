@@ -63,6 +63,11 @@ def body_of(msg: Message) -> list[dict[str, Any]]:
     return [element_to_rest(msg.type, msg.payload)]
 
 
+def priority_number(name: str) -> int:
+    """The SDK's priority name -> TIM's ``MsgPriority`` number (Normal for anything else)."""
+    return _PRIORITY_NUMBER.get(name, 2)
+
+
 def c2c_item(msg: Message) -> dict[str, Any]:
     """One message of ``admin_getroammsg``'s MsgList (REST-5)."""
     return {

@@ -12,7 +12,13 @@ from typing import Any
 from simtim.errors import Code, IMError
 from simtim.limits import MESSAGE_PAGE_MAX, UINT32_MAX
 from simtim.model.entities import C2C, GROUP, Message
-from simtim.protocol.rest.vocabulary import MSG_FLAG_REVOKED, body_of, c2c_item, element_from_rest
+from simtim.protocol.rest.vocabulary import (
+    MSG_FLAG_REVOKED,
+    body_of,
+    c2c_item,
+    element_from_rest,
+    priority_number,
+)
 from simtim.protocol.web.context import WebCtx, bad, integer, text
 from simtim.protocol.web.session import TinyIds
 
@@ -50,8 +56,13 @@ def draft(body: dict[str, Any], conversation_type: str, to: str) -> dict[str, An
 def push_item(msg: Message, tinyids: TinyIds, sdkappid: int) -> dict[str, Any]:
     """A C2C message as pushes, offline sync and history carry it.  The SDK names a message
     ``<sender tinyid>-<client time>-<random>``, so ``TinyId`` and ``MsgClientTime`` make every copy
-    of one message (sent, pushed, synced, in history) the same message to the SDK."""
+    of one message (sent, pushed, synced, in history) the same message to the SDK.  The sender's
+    nick and avatar as the model stored them at send time (PROF-1) go in the names the SDK maps to
+    ``Message.nick``/``avatar``; ``MsgPriority`` in TIM's numbers, as group items carry it (MSG-4)."""
     item = c2c_item(msg)
+    item["From_AccountNick"] = msg.nick
+    item["From_AccountHeadurl"] = msg.avatar
+    item["MsgPriority"] = priority_number(msg.priority)
     item["ClientSeq"] = msg.rest_seq or msg.sequence
     item["TinyId"] = tinyids.of(sdkappid, msg.sender)
     item["MsgClientTime"] = msg.client_time or msg.time
@@ -62,13 +73,18 @@ def _items(ctx: WebCtx, messages: list[Message]) -> list[dict[str, Any]]:
     return [push_item(m, ctx.face.tinyids, ctx.me.sdkappid) for m in messages]
 
 
+def send_options(request_body: dict[str, Any]) -> dict[str, Any]:
+    """The model's ``sendMessage`` options of a C2C send body (the callback asks with the same)."""
+    return {"message": draft(request_body, C2C, text(request_body, "To_Account"))}
+
+
 def sendmsg(ctx: WebCtx) -> dict[str, Any]:
     body = ctx.body
     to = text(body, "To_Account")
     seq = body.get("MsgSeq")
     if seq is not None and not (isinstance(seq, int) and not isinstance(seq, bool) and 0 < seq <= UINT32_MAX):
         raise bad("MsgSeq must be a uint32")
-    data = ctx.call("sendMessage", {"message": draft(body, C2C, to)})
+    data = ctx.send({"message": draft(body, C2C, to)})
     msg = ctx.app.messages[data["message"]["ID"]]
     if seq and not msg.rest_seq:
         # REST-4: a C2C MsgSeq is the sender's own number; the SDK dedups its copies by it
@@ -143,10 +159,8 @@ def getroammsg(ctx: WebCtx) -> dict[str, Any]:
     key = body.get("MsgKey") or ""
     last_time = integer(body, "LastMsgTime", 0)
     conversation_id = C2C + peer
-    options: dict[str, Any] = {
-        "conversationID": conversation_id,
-        "count": max(1, min(count, MESSAGE_PAGE_MAX)),
-    }
+    # the count as sent: the model checks it (6017, ORDER-1) and caps a page at 15 (PAGE-1)
+    options: dict[str, Any] = {"conversationID": conversation_id, "count": count}
     if key or last_time:
         cursor = _thread_message(ctx, conversation_id, str(key), last_time)
         if cursor:

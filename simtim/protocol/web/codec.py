@@ -121,3 +121,24 @@ __all__ = [
     "push_head",
     "reply_head",
 ]
+
+
+#: TIM's platform numbers as the SDK writes them in ``head.platform`` and the URL (its own table:
+#: ANDROID 2, IOS 3, MAC 4, WEB 7, WX_MP 8, QQ_MP 9, TT_MP 10, BAIDU_MP 11, ALI_MP 12, IPAD 13) ->
+#: the model's platform names (INST-4).  Mini programs of every host are one class; ``pc`` and
+#: UNI_NATIVE_APP (15) have no entry: the model has no number for the one, the wire none for the other.
+PLATFORM_NAMES = {
+    2: "android",
+    3: "ios",
+    4: "mac",
+    7: "web",
+    8: "miniprogram",
+    9: "miniprogram",
+    10: "miniprogram",
+    11: "miniprogram",
+    12: "miniprogram",
+    13: "ipad",
+}
+#: a model platform -> the number a client writes (the first in the SDK's table)
+PLATFORM_NUMBERS = {name: number for number, name in sorted(PLATFORM_NAMES.items(), reverse=True)}
+WEB_PLATFORM = 7

@@ -35,6 +35,10 @@ class WebCtx:
     request: Request
     session: WebSession | None
     events: list[Event] = field(default_factory=list)
+    #: the app backend's answer to the before-send callback, asked by the transport (MSG-8); NO_VERDICT
+    #: when none was asked
+    verdict: Any = None
+    asked: bool = False
 
     @property
     def world(self) -> World:
@@ -61,6 +65,15 @@ class WebCtx:
     def now(self) -> int:
         app = self.world.apps.get(self.session.sdkappid) if self.session else None
         return app.clock.now() if app is not None else self.world.clock.now()
+
+    def send(self, options: dict[str, Any]) -> dict[str, Any]:
+        """``sendMessage``, with the before-send callback's verdict when the transport asked it (MSG-8)."""
+        if not self.asked:
+            return self.call("sendMessage", options)
+        inst = self.world.instances[self.me.instance_id]
+        outcome = self.world.send_message(inst, options, self.verdict)
+        self.events.extend(outcome.events)
+        return outcome.data
 
     def call(self, method: str, options: dict[str, Any]) -> dict[str, Any]:
         """One TIM method of the model as this session's instance; its events go out after the reply."""

@@ -22,13 +22,25 @@ from typing import Any
 from simtim.errors import Code, IMError
 from simtim.model.events import KICK_USERSIG_EXPIRED, KICKED_OUT, Event
 from simtim.model.world import World
-from simtim.protocol.web import codec
+from simtim.protocol.web import c2c, codec, groups
 from simtim.protocol.web.commands import BEFORE_LOGIN, COMMANDS, EMPTY_REPLIES, QUIET_WITHOUT_SESSION
 from simtim.protocol.web.context import WebCtx
 from simtim.protocol.web.pushes import frames_for
 from simtim.protocol.web.session import Outlet, TinyIds, WebSession
 
+#: commands that keep their own check order while the app is disabled: keep-alives (no model call)
+#: and logout (the model's logout decides, AUTH-4)
+OWN_ORDER = frozenset({"heartbeat.alive", "im_open_status.wshello", "im_open_status.wslogout"})
+
 log = logging.getLogger("simtim.web")
+
+#: ``handle`` without a callback answer
+NO_VERDICT: Any = object()
+#: send commands -> the model's sendMessage options of their body (MSG-8 asks with these)
+SEND_OPTIONS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
+    "openim.sendmsg": c2c.send_options,
+    "group_open_http_svc.send_group_msg": groups.send_options,
+}
 
 Sink = Callable[[list[Event]], None]
 
@@ -36,9 +48,11 @@ Sink = Callable[[list[Event]], None]
 class WebFace:
     """Sessions, dispatch and push routing of the Web SDK face; the transport only moves frames."""
 
-    def __init__(self, world: World, sink: Sink) -> None:
+    def __init__(self, world: World, sink: Sink, callback_urls: Callable[[], dict[int, str]] = dict) -> None:
         self.world = world
         self.sink = sink
+        #: the server's before-send callback URLs by app (MSG-8), read at each send
+        self.callback_urls = callback_urls
         self.by_a2: dict[str, WebSession] = {}
         self.by_instance: dict[int, WebSession] = {}
         #: a2 of sessions a kick or expiry ended -> the code their requests get (70001 or 6208)
@@ -50,9 +64,45 @@ class WebFace:
         self.trace = os.environ.get("SIMTIM_WEB_TRACE") == "1"  # every request and its code, to stderr
 
     # --- requests ----------------------------------------------------------------------------
-    def handle(self, outlet: Outlet, raw: bytes | str, *, binary: bool, expect_binary: bool) -> None:
+    def pending_callback(
+        self, raw: bytes | str, *, binary: bool, expect_binary: bool
+    ) -> tuple[str, dict[str, Any]] | None:
+        """(url, callback body) when this frame is a send the app backend must see first (MSG-8);
+        the transport awaits the answer and hands it to ``handle`` as ``verdict``.  Anything the
+        model would refuse before the callback gives None: ``handle`` answers it as usual."""
+        urls = self.callback_urls()
+        if not urls:
+            return None
+        try:
+            request = codec.decode(raw, binary=binary, expect_binary=expect_binary)
+        except codec.FrameError:
+            return None
+        options_of = SEND_OPTIONS.get(request.servcmd)
+        a2 = request.head.get("a2")
+        session = self.by_a2.get(a2) if isinstance(a2, str) else None
+        if options_of is None or session is None or session.sdkappid not in urls:
+            return None
+        inst = self.world.instances.get(session.instance_id)
+        if inst is None:
+            return None
+        try:
+            body = self.world.callback_request(inst, options_of(request.body))
+        except IMError:
+            return None  # the real call refuses with the right code
+        return None if body is None else (urls[session.sdkappid], body)
+
+    def handle(
+        self,
+        outlet: Outlet,
+        raw: bytes | str,
+        *,
+        binary: bool,
+        expect_binary: bool,
+        verdict: Any = NO_VERDICT,
+    ) -> None:
         """One received frame: its reply, then the pushes it caused, go to ``outlet`` (never raises
-        for anything a client sends)."""
+        for anything a client sends).  ``verdict``: the before-send callback's answer, when the
+        transport asked it (``pending_callback``)."""
         self.requests += 1
         try:
             request = codec.decode(raw, binary=binary, expect_binary=expect_binary)
@@ -62,6 +112,8 @@ class WebFace:
             outlet.push(codec.encode(codec.reply_head(exc.head, body), body))
             return
         ctx = WebCtx(self, outlet, request, None)
+        if verdict is not NO_VERDICT:
+            ctx.verdict, ctx.asked = verdict, True
         try:
             fields = self._dispatch(ctx)
             body = codec.ok(fields)
@@ -82,6 +134,11 @@ class WebFace:
             return {}  # INST-1: logging out of an ended session (kicked, expired) just resolves
         ctx.session = self.session_of(ctx)
         if handler is not None:
+            app = self.world.apps.get(ctx.session.sdkappid)
+            if servcmd not in OWN_ORDER and app is not None and app.disabled:
+                # ORDER-1: a disabled app answers 60016 before any body shape is looked at, as the
+                # model does for every call of a logged-in instance (AUTH-4)
+                raise IMError(Code.APP_DISABLED, rule="AUTH-4")
             return handler(ctx)
         empty = EMPTY_REPLIES.get(servcmd)
         if empty is not None:

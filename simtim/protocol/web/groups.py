@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from simtim.limits import MEMBER_PAGE_MAX, MESSAGE_PAGE_MAX
+from simtim.errors import Code
+from simtim.limits import MESSAGE_PAGE_MAX
+from simtim.model.capabilities import CAPABILITIES
 from simtim.model.entities import GROUP, Group, Message
 from simtim.protocol.rest.groups import pairs, profile_opts
 from simtim.protocol.rest.vocabulary import group_item
@@ -137,8 +139,9 @@ def apply_join_group(ctx: WebCtx) -> dict[str, Any]:
     if group is not None:
         opts["type"] = group.type
     data = ctx.call("joinGroup", opts)
-    status = data.get("status", "")
-    return {"JoinedStatus": "JoinedSuccess" if status == "JoinedSuccess" else "WaitAdminApproval"}
+    # the model's status as it is; AlreadyInGroup is one the official SDK normally settles from its
+    # own group list before asking (a stale list makes it answer 2660, TIM-SDK joinGroup)
+    return {"JoinedStatus": data.get("status", "")}
 
 
 def quit_group(ctx: WebCtx) -> dict[str, Any]:
@@ -186,12 +189,13 @@ def _member_item(view: dict[str, Any]) -> dict[str, Any]:
 
 
 def get_group_member_info(ctx: WebCtx) -> dict[str, Any]:
-    """``getGroupMemberList`` (MBR-3): ``Limit`` (0 = the SDK's default page), ``Offset``."""
-    limit = integer(ctx.body, "Limit", 0)
-    offset = integer(ctx.body, "Offset", 0)
-    opts: dict[str, Any] = {"groupID": _group(ctx), "offset": offset}
-    if limit > 0:
-        opts["count"] = min(limit, MEMBER_PAGE_MAX)
+    """``getGroupMemberList`` (MBR-3): ``Limit``, ``Offset`` as the SDK sends them, checked by the model."""
+    opts: dict[str, Any] = {"groupID": _group(ctx), "offset": ctx.body.get("Offset", 0)}
+    limit = ctx.body.get("Limit")
+    if limit is not None:
+        # the SDK always sends its count (default 15), so a 0 is the app's and the model refuses it
+        # (6017, MBR-3) like any other bad page; never clamped here
+        opts["count"] = limit
     data = ctx.call("getGroupMemberList", opts)
     members = data["memberList"]
     group = ctx.app.groups[opts["groupID"]]
@@ -251,9 +255,14 @@ def group_message_item(msg: Message, tinyids: TinyIds, sdkappid: int) -> dict[st
     return item
 
 
+def send_options(request_body: dict[str, Any]) -> dict[str, Any]:
+    """The model's ``sendMessage`` options of a group send body (the callback asks with the same)."""
+    return {"message": draft(request_body, GROUP, text(request_body, "GroupId", code=10004))}
+
+
 def send_group_msg(ctx: WebCtx) -> dict[str, Any]:
     group_id = _group(ctx)
-    data = ctx.call("sendMessage", {"message": draft(ctx.body, GROUP, group_id)})
+    data = ctx.send({"message": draft(ctx.body, GROUP, group_id)})
     msg = ctx.app.messages[data["message"]["ID"]]
     return {"MsgTime": msg.time, "MsgSeq": msg.sequence}
 
@@ -287,12 +296,17 @@ def group_msg_recall(ctx: WebCtx) -> dict[str, Any]:
     if not isinstance(seqs, list):
         raise bad("MsgSeqList must be a list", 10004)
     group = ctx.app.groups.get(group_id)
+    refused = CAPABILITIES["revokeMessage"][group.type] if group is not None else None
     results = []
     for entry in seqs:
         seq = entry.get("MsgSeq") if isinstance(entry, dict) else entry
         msg = next((m for m in group.thread.messages if m.sequence == seq), None) if group else None
+        if isinstance(refused, int):
+            # REV-3: the model's table; an AVChatRoom keeps no history, so its seqs are never found
+            results.append({"MsgSeq": seq, "RetCode": refused})
+            continue
         if msg is None:
-            results.append({"MsgSeq": seq, "RetCode": 10030})
+            results.append({"MsgSeq": seq, "RetCode": int(Code.GROUP_MESSAGE_NOT_FOUND)})
             continue
         ctx.call("revokeMessage", {"message": {"ID": msg.id, "conversationType": GROUP}})
         results.append({"MsgSeq": seq, "RetCode": 0})

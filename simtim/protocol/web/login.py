@@ -13,11 +13,23 @@ from typing import Any
 
 from simtim.errors import Code, IMError
 from simtim.model.args import is_int
+from simtim.protocol.web import codec
 from simtim.protocol.web.context import WebCtx
 from simtim.protocol.web.session import WebSession, new_a2
 
 #: seconds between the SDK's ``wshello`` keep-alives (the SDK reads it from the login reply)
 HELLO_INTERVAL_SECONDS = 120
+
+
+def _platform(head: dict[str, Any]) -> str:
+    """``head.platform`` (the SDK's platform number; absent = web) -> the model's platform (INST-4)."""
+    number = head.get("platform", codec.WEB_PLATFORM)
+    if isinstance(number, str) and number.isdigit():
+        number = int(number)
+    name = codec.PLATFORM_NAMES.get(number) if is_int(number) else None
+    if name is None:
+        raise IMError(Code.INVALID_PARAMETERS, f"head.platform {number!r} is no platform the model knows")
+    return name
 
 
 def wslogin(ctx: WebCtx) -> dict[str, Any]:
@@ -29,7 +41,7 @@ def wslogin(ctx: WebCtx) -> dict[str, Any]:
     if not is_int(sdkappid):
         raise IMError(Code.SDKAPPID_NOT_FOUND, "head.sdkappid must be an integer", rule="AUTH-2")
     world = ctx.world
-    inst = world.create_instance(sdkappid, "web")
+    inst = world.create_instance(sdkappid, _platform(head))
     try:
         outcome = world.call(inst.id, "login", {"userID": identifier, "userSig": head.get("usersig")})
     except IMError:
@@ -97,6 +109,9 @@ def portrait_get_all(ctx: WebCtx) -> dict[str, Any]:
     items = ctx.body.get("UserItem") or ctx.body.get("To_Account") or []
     if not isinstance(items, list):
         raise IMError(Code.PROFILE_INVALID_PARAMETER, "UserItem must be a list")
+    # AUTH-4 and the session checks: every profile read goes through the model once (a disabled
+    # app answers 60016 here as to any other call); others' profiles have no model method of their own
+    ctx.call("getMyProfile", {})
     accounts = ctx.app.accounts
     out = []
     for item in items:

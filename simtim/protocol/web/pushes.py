@@ -86,13 +86,40 @@ def _group_tip(msg: Message) -> dict[str, Any]:
     }
 
 
+#: the model's Group fields -> ``GroupInfo`` names (as ``get_group_info`` writes them)
+GROUP_INFO_NAMES = {
+    "groupID": "GroupId",
+    "type": "Type",
+    "name": "Name",
+    "introduction": "Introduction",
+    "notification": "Notification",
+    "avatar": "FaceUrl",
+    "ownerID": "Owner_Account",
+    "createTime": "CreateTime",
+    "memberNum": "MemberNum",
+    "maxMemberNum": "MaxMemberNum",
+    "joinOption": "ApplyJoinOption",
+}
+
+
+def group_info_of(profile: dict[str, Any]) -> dict[str, Any]:
+    """The group profile the model put in a notice (a snapshot at notice time, SYS-1) as ``GroupInfo``."""
+    info = {wire: profile[name] for name, wire in GROUP_INFO_NAMES.items() if name in profile}
+    info["ShutUpAllMember"] = "On" if profile.get("muteAllMembers") else "Off"
+    info["AppDefinedData"] = [
+        {"Key": f.get("key"), "Value": f.get("value")} for f in profile.get("groupCustomField") or []
+    ]
+    return info
+
+
 def _notice(msg: Message) -> dict[str, Any]:
-    """A group system notice (SYS-1) addressed to one account."""
+    """A group system notice (SYS-1) addressed to one account, with the whole group profile the
+    model attached (GRP-*, MBR-*: the SDK's ``payload.groupProfile``)."""
     payload = msg.payload or {}
     group = payload.get("groupProfile") or {}
     return {
         "From_Account": payload.get("operatorID", ""),
-        "GroupInfo": {"GroupId": group.get("groupID", ""), "Name": group.get("name", "")},
+        "GroupInfo": group_info_of(group),
         "MsgSeq": msg.sequence,
         "MsgRandom": msg.random,
         "MsgTimeStamp": msg.time,

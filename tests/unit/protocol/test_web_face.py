@@ -171,3 +171,101 @@ def test_a_closed_socket_keeps_the_session_and_a_new_socket_gets_the_missed_push
     assert [e["C2cMsgArray"][0]["MsgBody"] for p in pushed for e in p["body"]["EventArray"]] == [
         message["MsgBody"]
     ]
+
+
+def test_c2c_items_carry_the_senders_nick_avatar_and_priority_as_the_model_stored_them() -> None:
+    h = Harness()
+    a, b = Outlet(), Outlet()
+    alice = h.login(a, "alice")
+    h.login(b, "bob")
+    profile = [
+        {"Tag": "Tag_Profile_IM_Nick", "Value": "Alice"},
+        {"Tag": "Tag_Profile_IM_Image", "Value": "a.png"},
+    ]
+    assert h.request(a, "profile.portrait_set", {"ProfileItem": profile}, **alice)["ErrorCode"] == 0
+    message = {"MsgBody": [{"MsgType": "TIMTextElem", "MsgContent": {"Text": "hi"}}], "MsgPriority": "High"}
+    assert h.request(a, "openim.sendmsg", {"To_Account": "bob", **message}, **alice)["ErrorCode"] == 0
+    (push,) = [f for f in b.frames if f["head"]["servcmd"] == codec.PUSH_MESSAGE]
+    (item,) = push["body"]["EventArray"][0]["C2cMsgArray"]
+    assert (item["From_AccountNick"], item["From_AccountHeadurl"], item["MsgPriority"]) == (
+        "Alice",
+        "a.png",
+        1,
+    )
+
+
+def test_a_system_notice_carries_the_whole_group_profile_in_group_info() -> None:
+    h = Harness()
+    a, b = Outlet(), Outlet()
+    alice = h.login(a, "alice")
+    h.login(b, "bob")
+    created = h.request(
+        a,
+        "group_open_http_svc.create_group",
+        {"Type": "Public", "Name": "club", "GroupId": "club", "MemberList": [{"Member_Account": "bob"}]},
+        **alice,
+    )
+    assert created["ErrorCode"] == 0, created
+    b.frames.clear()
+    body = {"GroupId": "club", "MemberToDel_Account": ["bob"]}
+    assert h.request(a, "group_open_http_svc.delete_group_member", body, **alice)["ErrorCode"] == 0
+    notices = [
+        e
+        for f in b.frames
+        if f["head"]["servcmd"] == codec.PUSH_MESSAGE
+        for e in f["body"]["EventArray"]
+        if e["Event"] == 5
+    ]
+    (notice,) = notices[0]["GroupTips"]
+    info = notice["GroupInfo"]
+    assert (info["GroupId"], info["Name"], info["Type"], info["Owner_Account"]) == (
+        "club",
+        "club",
+        "Public",
+        "alice",
+    )
+    assert info["ShutUpAllMember"] == "Off" and info["MemberNum"] >= 1 and "CreateTime" in info
+
+
+@pytest.mark.parametrize(
+    ("number", "platform"), [(7, "web"), (8, "miniprogram"), (3, "ios"), ("2", "android")]
+)
+def test_login_takes_the_platform_from_the_head(number: Any, platform: str) -> None:
+    h = Harness()
+    sig = gen_usersig(DEV_SDKAPPID, DEV_SECRET_KEY, "alice", 86400, now=NOW)
+    body = h.request(
+        Outlet(),
+        "im_open_status.wslogin",
+        {},
+        sdkappid=DEV_SDKAPPID,
+        identifier="alice",
+        usersig=sig,
+        platform=number,
+    )
+    assert body["ErrorCode"] == 0, body
+    (session,) = h.face.by_a2.values()
+    assert h.world.instances[session.instance_id].platform == platform
+
+
+def test_a_platform_number_the_model_does_not_know_is_refused_and_leaves_no_instance() -> None:
+    h = Harness()
+    sig = gen_usersig(DEV_SDKAPPID, DEV_SECRET_KEY, "alice", 86400, now=NOW)
+    body = h.request(
+        Outlet(),
+        "im_open_status.wslogin",
+        {},
+        sdkappid=DEV_SDKAPPID,
+        identifier="alice",
+        usersig=sig,
+        platform=15,
+    )
+    assert body["ErrorCode"] == 6017 and not h.face.by_a2 and not h.world.instances
+
+
+def test_a_disabled_app_answers_60016_before_the_body_shape() -> None:
+    h = Harness()
+    a = Outlet()
+    alice = h.login(a, "alice")
+    h.world.configure_app(DEV_SDKAPPID, disabled=True)
+    assert h.request(a, "openim.sendmsg", {"To_Account": 5}, **alice)["ErrorCode"] == 60016
+    assert h.request(a, "profile.portrait_get_all", {"To_Account": ["alice"]}, **alice)["ErrorCode"] == 60016

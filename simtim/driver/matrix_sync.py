@@ -212,12 +212,28 @@ class SyncLoop:
             info = self.rooms.info(self.http, room_id, self.session.access_token)
             if info is None:
                 continue
-            if room_id not in self.session.rooms:
+            if room_id not in self.session.rooms or self._left_in(timeline):
                 self.session.rooms.add(room_id)
                 timeline = self._from_own_join(timeline)
             for event in timeline:
                 out.extend(self._event(event, info, viewer, room_id))
+        for room_id in (data.get("rooms") or {}).get("leave") or {}:
+            # GRP-4/MBR-3: a room this user left (or was kicked from) is no longer this device's; a
+            # later rejoin is a new join, whose timeline starts at it (``_from_own_join``) rather
+            # than replaying the history and the user's own quit as if it were new
+            self.session.rooms.discard(room_id)
         return out
+
+    def _left_in(self, timeline: list[dict[str, Any]]) -> bool:
+        """Whether this user left and rejoined within one sync: what happened in between (its
+        own quit included) is not pushed to a non-member in TIM (MBR-3, GRP-4)."""
+        me = self.session.matrix_id
+        return any(
+            event.get("type") == "m.room.member"
+            and event.get("state_key") == me
+            and (event.get("content") or {}).get("membership") in ("leave", "ban")
+            for event in timeline
+        )
 
     def _from_own_join(self, timeline: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """A room new to this device comes with its recent history; TIM pushes a joiner only what

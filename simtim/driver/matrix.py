@@ -633,6 +633,8 @@ class MatrixDriver:
         event = self.http.request(
             "GET", path_of(f"{CLIENT}/rooms", info.room_id, "event", event_id), token=session.access_token
         )
+        if event.get("type") == "m.room.message":
+            self.rooms.note_message(event_id, info.room_id)
         return message_view(event, info, session.user, self.rooms.profiles)
 
     def tim_user(self, matrix_id: str) -> str:

@@ -103,8 +103,11 @@ class MessageOps:
                 conversation_id = C2C + peer
             elif kind == GROUP and isinstance(to, str):
                 conversation_id = GROUP + to
-            else:
-                return None
+            else:  # only the ID: the room of a message this driver sent or received (REV-1)
+                room_id = self.driver.rooms.room_of_message(str(message.get("ID", "")))
+                if room_id is None:
+                    return None
+                return self.driver.rooms.info(self.http, room_id, session.access_token)
         return self.driver.room_of_conversation(session, conversation_id)
 
     def revoke(self, session: Session, args: Mapping[str, Any]) -> dict[str, Any]:
@@ -116,12 +119,13 @@ class MessageOps:
         group = message.get("conversationType") == GROUP or str(message.get("conversationID", "")).startswith(
             GROUP
         )
-        context = "group_message" if group else "c2c_message"
-        not_found = Code.GROUP_MESSAGE_NOT_FOUND if group else Code.C2C_MESSAGE_NOT_FOUND
-        with errors_as(context):
+        with errors_as("group_message" if group else "c2c_message"):
             info = self._room_of_message(session, message)
-            if info is None:
-                raise Refusal(int(not_found), "no such conversation")
+        if info is None:
+            not_found = Code.GROUP_MESSAGE_NOT_FOUND if group else Code.C2C_MESSAGE_NOT_FOUND
+            raise Refusal(int(not_found), "no such conversation")
+        group = info.kind == GROUP
+        with errors_as("group_message" if group else "c2c_message"):
             before = self.driver.event(session, info, str(message["ID"]))
             if before["isRevoked"]:
                 code = Code.GROUP_MESSAGE_NOT_FOUND if group else Code.C2C_MESSAGE_ALREADY_REVOKED

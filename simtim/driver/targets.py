@@ -136,8 +136,10 @@ MATRIX_SETTLE = 0.2
 #: process writes), which took more than the default 5 s while other scenarios ran (MBR-3)
 MATRIX_REQUEST_TIMEOUT = 30.0
 #: a C2C pair's first send on Matrix is up to 8 requests (room, join, power levels, send, event) and
-#: Synapse is one Python process: on 2 shared cores its stamp lags the model's by seconds
-MATRIX_TIME_TOLERANCE = 10
+#: Synapse is one Python process: on 2 shared cores its stamp lags the model's by seconds; a
+#: createGroup of 103 members is 103 join events, whose times lagged the model's creation time by
+#: 11-24 s in full conform runs here (MBR-4 passed or failed by the machine's load at 10 s)
+MATRIX_TIME_TOLERANCE = 30
 #: ``TargetOptions.extra`` key of the shared registration secret (``--matrix-registration-secret``)
 MATRIX_SECRET = "matrix_registration_secret"
 

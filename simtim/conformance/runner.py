@@ -2,7 +2,9 @@
 
 A scenario runs every step the target can take: a step needing a capability the target lacks
 is skipped with that reason, and so is the rest of the scenario (later steps may depend on it);
-waits beyond ``max_wait`` real seconds are skipped the same way.  The evidence lands in a
+waits beyond ``max_wait`` real seconds are skipped the same way.  A step the target answers
+``unsupported`` ends the scenario too, unless it is a read (``READ_ONLY_METHODS``) whose result no
+later step uses: a read changes nothing on either side.  The evidence lands in a
 ``Ledger``; ``report.py`` turns it into one outcome per rule.
 """
 
@@ -25,6 +27,7 @@ from simtim.conformance.target import TargetInfo
 from simtim.driver.base import Driver, Reply
 from simtim.driver.timrest import DEFAULT_ADMIN, RestFactory
 from simtim.limits import DAY_SECONDS, AppConfig
+from simtim.model.world import READ_ONLY_METHODS
 from simtim.protocol.service import CONFIG_FIELDS
 from simtim.usersig import gen_usersig
 
@@ -321,8 +324,12 @@ class ScenarioRun:
             result = cell.do(
                 step.actor, step.method, self.resolve(step.args), rule=step.rule, step=step.label
             )
-        if result.unsupported:  # the shadow may now be ahead of the target: the rest proves nothing
-            self.skip_reason = f"the target cannot {step.method or step.kind}: {result.unsupported}"
+        if result.unsupported:
+            # a read the target cannot answer changed nothing on either side, so the rest of the
+            # scenario still proves something (unless a later step uses what it would have saved);
+            # anything else may leave the shadow ahead of the target: the rest proves nothing
+            if step.method not in READ_ONLY_METHODS or step.save:
+                self.skip_reason = f"the target cannot {step.method or step.kind}: {result.unsupported}"
             return
         self._model_expectations(step, result.expected, result.model_events)
         if step.save:

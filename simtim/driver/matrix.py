@@ -57,6 +57,7 @@ from simtim.driver.matrix_messages import MessageOps
 from simtim.driver.matrix_sync import RoomDirectory, Session, SyncLoop, started
 from simtim.driver.url import inner_url
 from simtim.errors import Code
+from simtim.model.entities import SYSTEM_CONVERSATION_ID
 from simtim.model.events import SDK_STATE_NOT_READY, SDK_STATE_READY
 
 SYNC_TIMEOUT_MS = 5000  # a long-poll returns at least this often; bounds the work of an idle device
@@ -100,13 +101,17 @@ OPERATIONS: dict[str, tuple[str, str, str]] = {
     "getMessageList": (
         "messages.history",
         "c2c",
-        "`GET /rooms/{room}/messages?dir=b&limit<=15` (messages only); `nextReqMessageID` via `GET /context/{eventId}`",
+        "`GET /rooms/{room}/messages?dir=b&limit<=15`: a C2C room's messages; a group's messages and "
+        "the state events that are its tips (as pushed; the room's initial state is no tip, so a page "
+        "may take several requests, each at most TIM's page size); `nextReqMessageID` via "
+        "`GET /context/{eventId}`; `@TIM#SYSTEM` is unsupported (no group system notices)",
     ),
     "setMessageRead": ("messages.mark_read", "c2c", "`POST /rooms/{room}/receipt/m.read/{newest}`"),
     "getConversationProfile": (
         "messages.conversation",
         "c2c",
-        "a one-room `/sync`: last message, `unread_count` (MSC2654) or `notification_count`",
+        "a one-room `/sync`: last message (the newest message or tip among the last 20 timeline "
+        "events), `unread_count` (MSC2654) or `notification_count`; `@TIM#SYSTEM` is unsupported",
     ),
     "getConversationList": (
         "messages.conversation_list",
@@ -605,6 +610,8 @@ class MatrixDriver:
             )
         if conversation_id.startswith(GROUP):
             return self.group_room(conversation_id[len(GROUP) :], session.access_token)
+        if conversation_id == SYSTEM_CONVERSATION_ID:  # SYS-1: a TIM concept, not a bad conversation
+            raise Unsupported(f"{SYSTEM_CONVERSATION_ID}: {GAPS['receiveGroupSystemNotice']}")
         raise Refusal(int(Code.CONVERSATION_INVALID), f"no such conversation on Matrix: {conversation_id!r}")
 
     def send_content(self, session: Session, info: RoomInfo, message: Mapping[str, Any]) -> dict[str, Any]:
@@ -626,6 +633,8 @@ class MatrixDriver:
         event = self.http.request(
             "GET", path_of(f"{CLIENT}/rooms", info.room_id, "event", event_id), token=session.access_token
         )
+        if event.get("type") == "m.room.message":
+            self.rooms.note_message(event_id, info.room_id)
         return message_view(event, info, session.user, self.rooms.profiles)
 
     def tim_user(self, matrix_id: str) -> str:

@@ -306,8 +306,8 @@ class GroupOps:
                 path_of(f"{CLIENT}/rooms", info.room_id, "state", "m.room.member", me),
                 token=session.access_token,
             )
-            if mine.get("membership") == "join":
-                return {"status": "AlreadyInGroup"}
+            if mine.get("membership") == "join":  # GRP-7: TIM answers a member with the group too
+                return {"status": "AlreadyInGroup", "group": self._profile(info, session)}
         except MatrixError:
             pass  # not a member: Matrix shows a room's state only to members
         with errors_as("group"):

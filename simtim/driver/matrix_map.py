@@ -196,7 +196,7 @@ def content_of(message: Mapping[str, Any]) -> dict[str, Any]:
     elif msgtype == "m.location":
         content["geo_uri"] = f"geo:{payload.get('latitude')},{payload.get('longitude')}"
     content[f"{NS}.type"] = elem_type
-    content[f"{NS}.payload"] = dict(payload)
+    content[f"{NS}.payload"] = _without_coordinates(msgtype, payload)
     if elements is not None:
         content[f"{NS}.elements"] = elements
     for tim_key, key in (("cloudCustomData", "cloud_custom_data"), ("priority", "priority")):
@@ -208,6 +208,27 @@ def content_of(message: Mapping[str, Any]) -> dict[str, Any]:
         if isinstance(value, int):
             content[f"{NS}.{key}"] = value
     return content
+
+
+def _without_coordinates(msgtype: str, payload: Mapping[str, Any]) -> dict[str, Any]:
+    """MSG-1: Matrix events are canonical JSON, which has no floats (room versions >= 6 refuse
+    them), so a location's latitude and longitude travel only in ``geo_uri``, Matrix's own field."""
+    if msgtype != "m.location":
+        return dict(payload)
+    return {k: v for k, v in payload.items() if k not in ("latitude", "longitude")}
+
+
+def _with_coordinates(content: Mapping[str, Any], payload: Any) -> Any:
+    """The location payload back from ``geo:lat,lon`` (RFC 5870), the inverse of the above."""
+    geo = content.get("geo_uri")
+    if not isinstance(payload, Mapping) or not isinstance(geo, str) or not geo.startswith("geo:"):
+        return payload
+    parts = geo[len("geo:") :].split(";")[0].split(",")
+    try:
+        latitude, longitude = float(parts[0]), float(parts[1])
+    except (IndexError, ValueError):
+        return payload
+    return {**payload, "latitude": latitude, "longitude": longitude}
 
 
 def _ms(seconds: Any) -> Any:
@@ -231,7 +252,10 @@ def element_of(content: Mapping[str, Any]) -> tuple[str, Any, Any]:
     client gets the nearest TIM element from its Matrix fields."""
     tim_type = content.get(f"{NS}.type")
     if isinstance(tim_type, str) and f"{NS}.payload" in content:
-        return tim_type, content[f"{NS}.payload"], content.get(f"{NS}.elements")
+        payload = content[f"{NS}.payload"]
+        if content.get("msgtype") == "m.location":
+            payload = _with_coordinates(content, payload)
+        return tim_type, payload, content.get(f"{NS}.elements")
     msgtype = str(content.get("msgtype", ""))
     body = content.get("body", "")
     elem = ELEMENT_OF_MSGTYPE.get(msgtype, "TIMTextElem")

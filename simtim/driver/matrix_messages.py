@@ -14,11 +14,23 @@ from typing import Any
 import orjson
 
 from simtim.driver.matrix_client import CLIENT, MatrixError, errors_as, path_of
-from simtim.driver.matrix_map import C2C, GROUP, PAGE_SIZE, Refusal, RoomInfo, message_view
-from simtim.driver.matrix_sync import DriverCore, Session
+from simtim.driver.matrix_map import (
+    C2C,
+    GROUP,
+    PAGE_SIZE,
+    Refusal,
+    RoomInfo,
+    message_view,
+    tip_payloads,
+    tip_view,
+)
+from simtim.driver.matrix_sync import STATE_EVENT_TYPES, DriverCore, Session
 from simtim.errors import Code
 
 MESSAGES_ONLY = orjson.dumps({"types": ["m.room.message"]}).decode()
+#: a group's history: its messages and the state events that are TIM's tips (TIP-1, PAGE-1)
+GROUP_HISTORY = orjson.dumps({"types": ["m.room.message", *sorted(STATE_EVENT_TYPES)]}).decode()
+LAST_MESSAGE_WINDOW = 20  # timeline events a conversation read looks through for its last message
 EMPTY_PAGE: dict[str, Any] = {"messageList": [], "nextReqMessageID": "", "isCompleted": True}
 
 
@@ -28,7 +40,9 @@ def _room_filter(rooms: list[str] | None) -> str:
         "state": {"types": []},
         "ephemeral": {"types": []},
         "account_data": {"types": []},
-        "timeline": {"limit": 1, "types": ["m.room.message"]},
+        # a group's last message may be a tip (CONV-2); a few events back skip the room's
+        # initial state, which is no tip
+        "timeline": {"limit": LAST_MESSAGE_WINDOW, "types": ["m.room.message", *sorted(STATE_EVENT_TYPES)]},
     }
     if rooms is not None:
         room["rooms"] = rooms
@@ -89,8 +103,11 @@ class MessageOps:
                 conversation_id = C2C + peer
             elif kind == GROUP and isinstance(to, str):
                 conversation_id = GROUP + to
-            else:
-                return None
+            else:  # only the ID: the room of a message this driver sent or received (REV-1)
+                room_id = self.driver.rooms.room_of_message(str(message.get("ID", "")))
+                if room_id is None:
+                    return None
+                return self.driver.rooms.info(self.http, room_id, session.access_token)
         return self.driver.room_of_conversation(session, conversation_id)
 
     def revoke(self, session: Session, args: Mapping[str, Any]) -> dict[str, Any]:
@@ -102,12 +119,13 @@ class MessageOps:
         group = message.get("conversationType") == GROUP or str(message.get("conversationID", "")).startswith(
             GROUP
         )
-        context = "group_message" if group else "c2c_message"
-        not_found = Code.GROUP_MESSAGE_NOT_FOUND if group else Code.C2C_MESSAGE_NOT_FOUND
-        with errors_as(context):
+        with errors_as("group_message" if group else "c2c_message"):
             info = self._room_of_message(session, message)
-            if info is None:
-                raise Refusal(int(not_found), "no such conversation")
+        if info is None:
+            not_found = Code.GROUP_MESSAGE_NOT_FOUND if group else Code.C2C_MESSAGE_NOT_FOUND
+            raise Refusal(int(not_found), "no such conversation")
+        group = info.kind == GROUP
+        with errors_as("group_message" if group else "c2c_message"):
             before = self.driver.event(session, info, str(message["ID"]))
             if before["isRevoked"]:
                 code = Code.GROUP_MESSAGE_NOT_FOUND if group else Code.C2C_MESSAGE_ALREADY_REVOKED
@@ -124,9 +142,10 @@ class MessageOps:
         return {"message": view}
 
     def history(self, session: Session, args: Mapping[str, Any]) -> dict[str, Any]:
-        """PAGE-1: ``/messages`` backwards, at most TIM's page size; ``nextReqMessageID`` becomes a
-        pagination token through ``/context``. Only as many as TIM shows are asked for, so a page of
-        exactly ``count`` cannot know it is the last (Matrix says so on the next, empty, page)."""
+        """PAGE-1: ``/messages`` backwards, each request at most TIM's page size; a group's history
+        holds its tips too (the state events the homeserver pages with the messages, TIP-1).
+        ``nextReqMessageID`` becomes a pagination token through ``/context``; a full page is known
+        to be the last only when the homeserver has nothing older that TIM would list."""
         conversation_id = args.get("conversationID")
         count = args.get("count", PAGE_SIZE)
         if (
@@ -140,7 +159,12 @@ class MessageOps:
         info = self.driver.room_of_conversation(session, conversation_id)
         if info is None:
             return dict(EMPTY_PAGE)
-        query: dict[str, Any] = {"dir": "b", "limit": count, "filter": MESSAGES_ONLY}
+        group = info.kind == GROUP
+        query: dict[str, Any] = {
+            "dir": "b",
+            "limit": count,
+            "filter": GROUP_HISTORY if group else MESSAGES_ONLY,
+        }
         before = args.get("nextReqMessageID")
         if isinstance(before, str) and before:
             with errors_as("history"):
@@ -151,20 +175,40 @@ class MessageOps:
                     query={"limit": 0},
                 )
             query["from"] = context["start"]
-        page = self.http.request(
-            "GET",
-            path_of(f"{CLIENT}/rooms", info.room_id, "messages"),
-            token=session.access_token,
-            query=query,
-        )
-        chunk = [e for e in page.get("chunk", []) if e.get("type") == "m.room.message"]
-        views = [message_view(e, info, session.user, self.driver.rooms.profiles) for e in reversed(chunk)]
-        completed = len(chunk) < count or not page.get("end")
+        views: list[dict[str, Any]] = []  # newest first
+        more = True
+        # a group's state events that are no tip (the room's initial state) take a place in a
+        # Matrix page; pages are asked for (each at most TIM's page size) until the TIM page is
+        # full and one more entry is known to exist, or the room has no more (isCompleted)
+        while more and len(views) <= count:
+            page = self.http.request(
+                "GET",
+                path_of(f"{CLIENT}/rooms", info.room_id, "messages"),
+                token=session.access_token,
+                query=query,
+            )
+            chunk = page.get("chunk", [])
+            for event in chunk:
+                views.extend(self._history_views(event, info, session))
+            more = bool(page.get("end")) and len(chunk) >= query["limit"]
+            query = {**query, "from": page.get("end"), "limit": count}
+        listed = views[:count]
+        completed = len(views) <= count and not more
         return {
-            "messageList": views,
-            "nextReqMessageID": "" if completed or not views else views[0]["ID"],
+            "messageList": list(reversed(listed)),
+            "nextReqMessageID": "" if completed or not listed else listed[-1]["ID"],
             "isCompleted": completed,
         }
+
+    def _history_views(
+        self, event: Mapping[str, Any], info: RoomInfo, session: Session
+    ) -> list[dict[str, Any]]:
+        """A history event as TIM messages, newest first: a message, or a group's tips (TIP-1)."""
+        if event.get("type") == "m.room.message":
+            return [message_view(event, info, session.user, self.driver.rooms.profiles)]
+        if info.kind != GROUP or "state_key" not in event:
+            return []
+        return [tip_view(event, info, session.user, tip) for tip in reversed(tip_payloads(event, info))]
 
     def _conversation_room(
         self, session: Session, args: Mapping[str, Any], missing: Code
@@ -209,9 +253,8 @@ class MessageOps:
             if info is None:
                 continue
             events = (room.get("timeline") or {}).get("events", [])
-            last = (
-                message_view(events[-1], info, session.user, self.driver.rooms.profiles) if events else None
-            )
+            views = (view for event in reversed(events) for view in self._history_views(event, info, session))
+            last = next(views, None)
             conversation = self._conversation(info, session.user, room, last)
             found.append({**conversation, **self._profile_of_conversation(info, session)})
         return found

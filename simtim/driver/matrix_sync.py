@@ -66,6 +66,7 @@ INITIAL_FILTER = orjson.dumps(
         },
     }
 ).decode()
+KNOWN_MESSAGES_CAP = 100_000  # message IDs whose room the driver remembers (REV-1), oldest dropped
 STATE_EVENT_TYPES = frozenset(
     {"m.room.member", "m.room.power_levels", "m.room.name", "m.room.topic", "m.room.avatar"}
 )
@@ -78,7 +79,20 @@ class RoomDirectory:
     def __init__(self) -> None:
         self._info: dict[str, RoomInfo | None] = {}
         self.profiles: dict[str, tuple[str, str]] = {}  # Matrix user ID -> (displayname, avatar_url)
+        #: message event ID -> its room, for the messages this driver's devices sent or received:
+        #: TIM's revokeMessage names a message, a Matrix redaction needs its room (REV-1)
+        self._event_rooms: dict[str, str] = {}
         self._lock = threading.Lock()
+
+    def note_message(self, event_id: str, room_id: str) -> None:
+        with self._lock:
+            self._event_rooms[event_id] = room_id
+            if len(self._event_rooms) > KNOWN_MESSAGES_CAP:  # the oldest first: dicts keep order
+                del self._event_rooms[next(iter(self._event_rooms))]
+
+    def room_of_message(self, event_id: str) -> str | None:
+        with self._lock:
+            return self._event_rooms.get(event_id)
 
     def remember(self, info: RoomInfo) -> None:
         with self._lock:
@@ -92,7 +106,9 @@ class RoomDirectory:
         for event in events:
             kind = event.get("type")
             content = event.get("content") or {}
-            if kind == CONVERSATION_STATE:
+            if kind == "m.room.message" and isinstance(event.get("event_id"), str):
+                self.note_message(str(event["event_id"]), room_id)
+            elif kind == CONVERSATION_STATE:
                 info = RoomInfo.from_state(room_id, content)
                 if info is not None:
                     self.remember(info)
@@ -212,12 +228,28 @@ class SyncLoop:
             info = self.rooms.info(self.http, room_id, self.session.access_token)
             if info is None:
                 continue
-            if room_id not in self.session.rooms:
+            if room_id not in self.session.rooms or self._left_in(timeline):
                 self.session.rooms.add(room_id)
                 timeline = self._from_own_join(timeline)
             for event in timeline:
                 out.extend(self._event(event, info, viewer, room_id))
+        for room_id in (data.get("rooms") or {}).get("leave") or {}:
+            # GRP-4/MBR-3: a room this user left (or was kicked from) is no longer this device's; a
+            # later rejoin is a new join, whose timeline starts at it (``_from_own_join``) rather
+            # than replaying the history and the user's own quit as if it were new
+            self.session.rooms.discard(room_id)
         return out
+
+    def _left_in(self, timeline: list[dict[str, Any]]) -> bool:
+        """Whether this user left and rejoined within one sync: what happened in between (its
+        own quit included) is not pushed to a non-member in TIM (MBR-3, GRP-4)."""
+        me = self.session.matrix_id
+        return any(
+            event.get("type") == "m.room.member"
+            and event.get("state_key") == me
+            and (event.get("content") or {}).get("membership") in ("leave", "ban")
+            for event in timeline
+        )
 
     def _from_own_join(self, timeline: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """A room new to this device comes with its recent history; TIM pushes a joiner only what

@@ -131,9 +131,15 @@ def _open_timweb(url: ParsedURL, options: TargetOptions) -> Opened:
 
 #: a Matrix homeserver delivers through /sync long-polls: a stray push needs longer to show than on simtim/1
 MATRIX_SETTLE = 0.2
+#: seconds one Matrix request may take at least: one TIM call can be one heavy Matrix request
+#: (a createGroup of 100 members is a createRoom with 100 invites, each an event Synapse's one
+#: process writes), which took more than the default 5 s while other scenarios ran (MBR-3)
+MATRIX_REQUEST_TIMEOUT = 30.0
 #: a C2C pair's first send on Matrix is up to 8 requests (room, join, power levels, send, event) and
-#: Synapse is one Python process: on 2 shared cores its stamp lags the model's by seconds
-MATRIX_TIME_TOLERANCE = 10
+#: Synapse is one Python process: on 2 shared cores its stamp lags the model's by seconds; a
+#: createGroup of 103 members is 103 join events, whose times lagged the model's creation time by
+#: 11-24 s in full conform runs here (MBR-4 passed or failed by the machine's load at 10 s)
+MATRIX_TIME_TOLERANCE = 30
 #: ``TargetOptions.extra`` key of the shared registration secret (``--matrix-registration-secret``)
 MATRIX_SECRET = "matrix_registration_secret"
 
@@ -153,7 +159,7 @@ def _open_matrix(url: ParsedURL, options: TargetOptions) -> Opened:
     driver = MatrixDriver(
         url.base,
         registration_secret=str(secret) if secret else None,
-        timeout=options.timeout,
+        timeout=max(options.timeout, MATRIX_REQUEST_TIMEOUT),
         transport=options.transport,
     )
     return Opened(driver, MATRIX_SETTLE, url.loopback, time_tolerance=MATRIX_TIME_TOLERANCE)

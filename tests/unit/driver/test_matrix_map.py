@@ -94,6 +94,23 @@ def test_every_element_type_has_a_msgtype_and_survives_the_round_trip() -> None:
         assert content["org.simtim.cloud_custom_data"] == "stamp"
     location = content_of({"type": "TIMLocationElem", "payload": ELEMENTS["TIMLocationElem"]})
     assert location["geo_uri"] == "geo:22.5,113.9"
+
+
+def test_a_location_event_holds_no_float_because_synapse_refuses_them() -> None:
+    """Canonical JSON (room versions >= 6) has no floats: Synapse answers M_BAD_JSON otherwise."""
+    content = content_of({"type": "TIMLocationElem", "payload": ELEMENTS["TIMLocationElem"]})
+
+    def floats(value: object) -> list[float]:
+        if isinstance(value, float):
+            return [value]
+        if isinstance(value, dict):
+            return [f for v in value.values() for f in floats(v)]
+        if isinstance(value, list):
+            return [f for v in value for f in floats(v)]
+        return []
+
+    assert floats(content) == []
+    assert element_of(content)[1] == ELEMENTS["TIMLocationElem"]
     assert (
         content_of({"type": "TIMImageElem", "payload": ELEMENTS["TIMImageElem"]})["url"] == "http://x/i.png"
     )

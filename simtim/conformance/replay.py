@@ -58,6 +58,22 @@ def check_replay(
     def mismatch(name: str, want: Any, got: Any, kind: MismatchKind) -> None:
         result.mismatches.append(Mismatch(NET_RULE, method, f"{path}.{name}", want, got, step, kind, name))
 
+    def matched(name: str, want: Any, got: PushedEvent) -> None:
+        """A replayed event found: its data compared with the model's, field by field."""
+        result.matched.append(got)
+        result.mismatches += compare(
+            want,
+            got.data,
+            ids,
+            rule=NET_RULE,
+            method=method,
+            path=f"{path}.{name}",
+            time_tolerance=time_tolerance,
+            step=step,
+            kind=MismatchKind.EVENT_DATA,
+            event=name,
+        )
+
     # --- messages: by ID, so lost / duplicated / reordered are told apart -------------------------
     wanted = [(message_id(data), data) for name, data in expected if name == MESSAGE_RECEIVED]
     order = {model_id: index for index, (model_id, _) in enumerate(wanted)}
@@ -89,19 +105,7 @@ def check_replay(
             mismatch(MESSAGE_RECEIVED, f"replay of {model_id}", None, MismatchKind.EVENT_LOST)
             continue
         result.delivered += 1
-        result.matched.append(got)
-        result.mismatches += compare(
-            data,
-            got.data,
-            ids,
-            rule=NET_RULE,
-            method=method,
-            path=f"{path}.{MESSAGE_RECEIVED}",
-            time_tolerance=time_tolerance,
-            step=step,
-            kind=MismatchKind.EVENT_DATA,
-            event=MESSAGE_RECEIVED,
-        )
+        matched(MESSAGE_RECEIVED, data, got)
     # --- every other event: by name, in order --------------------------------------------------------
     others = [event for event in actual if event.name != MESSAGE_RECEIVED]
     for name, data in expected:
@@ -112,20 +116,7 @@ def check_replay(
         if index is None:
             mismatch(name, "replayed", None, MismatchKind.EVENT_LOST)
             continue
-        got = others.pop(index)
-        result.matched.append(got)
-        result.mismatches += compare(
-            data,
-            got.data,
-            ids,
-            rule=NET_RULE,
-            method=method,
-            path=f"{path}.{name}",
-            time_tolerance=time_tolerance,
-            step=step,
-            kind=MismatchKind.EVENT_DATA,
-            event=name,
-        )
+        matched(name, data, others.pop(index))
     result.checks += 1  # "nothing else was replayed" is a check too
     for extra in others:
         mismatch(extra.name, "<no event>", f"unexpected {extra.name}", MismatchKind.EVENT_UNEXPECTED)

@@ -27,12 +27,14 @@ SYSTEM_CONVERSATION = "@TIM#SYSTEM"
 NO_GROUPS = "group conversations in page_get carry no group profile the SDK's Conversation needs"
 
 
-def _invalid_conversation(conversation: Any) -> Reply | None:
-    """The SDK's own check: a conversation ID is ``C2C<user>`` or ``GROUP<group>`` (CONV-1: 6004)."""
+def _conversation_arg(args: Mapping[str, Any]) -> str | Reply:
+    """``args["conversationID"]``, or the refusal of the SDK's own check: a conversation ID is
+    ``C2C<user>`` or ``GROUP<group>`` (CONV-1: 6004)."""
+    conversation = args.get("conversationID")
     if isinstance(conversation, str):
         for prefix in (wire.C2C, wire.GROUP):
             if conversation.startswith(prefix) and len(conversation) > len(prefix):
-                return None
+                return conversation
         if conversation == SYSTEM_CONVERSATION:
             return Reply.not_supported("the group system conversation has no Web SDK command in this driver")
     return Reply(int(Code.CONVERSATION_INVALID), f"not a conversation ID: {conversation!r}")
@@ -148,11 +150,9 @@ def revoke_message(driver: WireClient, instance: Instance, args: Mapping[str, An
 def get_message_list(driver: WireClient, instance: Instance, args: Mapping[str, Any]) -> Reply:
     """PAGE-1: ``openim.getroammsg``; the SDK keeps a C2C roaming page in the order the wire gives
     it (oldest first), unlike a group page (newest first on the wire, reversed)."""
-    conversation = args.get("conversationID")
-    refused = _invalid_conversation(conversation)
-    if refused is not None:
-        return refused
-    assert isinstance(conversation, str)
+    conversation = _conversation_arg(args)
+    if isinstance(conversation, Reply):
+        return conversation
     if conversation.startswith(wire.GROUP):
         return groups.get_group_messages(driver, instance, conversation[len(wire.GROUP) :], args)
     cursor = args.get("nextReqMessageID") or ""
@@ -190,11 +190,9 @@ def get_message_list(driver: WireClient, instance: Instance, args: Mapping[str, 
 
 def set_message_read(driver: WireClient, instance: Instance, args: Mapping[str, Any]) -> Reply:
     """UNREAD-1: ``openim.msgreaded`` for a C2C conversation."""
-    conversation = args.get("conversationID")
-    refused = _invalid_conversation(conversation)
-    if refused is not None:
-        return refused
-    assert isinstance(conversation, str)
+    conversation = _conversation_arg(args)
+    if isinstance(conversation, Reply):
+        return conversation
     if conversation.startswith(wire.GROUP):
         return groups.set_group_read(driver, instance, conversation[len(wire.GROUP) :])
     peer = conversation[len(wire.C2C) :]
@@ -205,11 +203,9 @@ def set_message_read(driver: WireClient, instance: Instance, args: Mapping[str, 
 
 def delete_conversation(driver: WireClient, instance: Instance, args: Mapping[str, Any]) -> Reply:
     """CONV-3: ``recentcontact.batch_delete``."""
-    conversation = args.get("conversationID")
-    refused = _invalid_conversation(conversation)
-    if refused is not None:
-        return refused
-    assert isinstance(conversation, str)
+    conversation = _conversation_arg(args)
+    if isinstance(conversation, Reply):
+        return conversation
     if conversation.startswith(wire.GROUP):
         item: dict[str, Any] = {"Type": 2, "ToGroupid": conversation[len(wire.GROUP) :]}
     else:
@@ -289,11 +285,9 @@ def get_conversation_list(driver: WireClient, instance: Instance, args: Mapping[
 
 def get_conversation_profile(driver: WireClient, instance: Instance, args: Mapping[str, Any]) -> Reply:
     """The SDK answers it from the conversation list it keeps (``page_get``)."""
-    conversation = args.get("conversationID")
-    refused = _invalid_conversation(conversation)
-    if refused is not None:
-        return refused
-    assert isinstance(conversation, str)
+    conversation = _conversation_arg(args)
+    if isinstance(conversation, Reply):
+        return conversation
     if conversation.startswith(wire.GROUP):
         return Reply.not_supported(NO_GROUPS)
     reply, conversations = _conversations(driver, instance)

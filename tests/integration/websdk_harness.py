@@ -71,6 +71,17 @@ def install_sdks() -> Path:
     return cache
 
 
+def eventually(check: Callable[[], bool], timeout: float = WAIT_SECONDS) -> bool:
+    """Whether ``check`` comes true within ``timeout``: SDK caches follow pushes, not the call
+    that caused them, so a state another client caused is polled for, never read once."""
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.2)
+    return True
+
+
 def usersig(user_id: str, *, now: int, expire: int = 86400, sdkappid: int = DEV_SDKAPPID) -> str:
     return gen_usersig(sdkappid, DEV_SECRET_KEY, user_id, expire, now=now)
 

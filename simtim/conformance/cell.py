@@ -21,8 +21,18 @@ from simtim.clock import OffsetClock
 from simtim.conformance.check import IGNORED_KEYS, IdMap, Mismatch, MismatchKind, code_mismatch, compare
 from simtim.conformance.evidence import Ledger
 from simtim.conformance.replay import NET_RULE, ReplayCheck, check_replay
+from simtim.conformance.reply_gaps import ReplyGaps
 from simtim.conformance.target import AppCredentials, Capabilities, TargetInfo, probe
-from simtim.driver.base import Call, Driver, PushedEvent, Reply, field_gaps_of, gaps_of, reconnectable
+from simtim.driver.base import (
+    Call,
+    Driver,
+    PushedEvent,
+    Reply,
+    conversation_gaps_of,
+    field_gaps_of,
+    gaps_of,
+    reconnectable,
+)
 from simtim.driver.inproc import InProcDriver
 from simtim.driver.timrest import DEFAULT_ADMIN, InProcRest, RestCaller, RestFactory
 from simtim.limits import DAY_SECONDS
@@ -85,7 +95,9 @@ class Cell:
         self.ledger = ledger if ledger is not None else Ledger()
         self.scenario = ""
         self.gaps = gaps_of(target)
-        self.ignored = IGNORED_KEYS | frozenset(field_gaps_of(target))
+        fields = field_gaps_of(target)
+        self.ignored = IGNORED_KEYS | frozenset(k for k in fields if "." not in k)
+        self.reply_gaps = ReplyGaps.of(fields, conversation_gaps_of(target))
         # the shadow's clock is fake when the target's is (steps move both), else it follows the target's
         if caps.fake_clock:
             self.model = InProcDriver(fake_clock=True, clock_start=info.now, seed=seed)
@@ -276,9 +288,14 @@ class Cell:
         """The code, then (when the model answered the same) the data, IDs mapped, times within tolerance."""
         if expected.code != actual.code:
             return [code_mismatch(rule, method, code_field, expected.code, actual.code, step)]
+        data, got = expected.data, actual.data
+        if self.reply_gaps and expected.ok:  # what the target's reply cannot carry: unsupported
+            data, got, reasons = self.reply_gaps.strip(method, data, got)
+            for reason in reasons:
+                self.ledger.unsupported(rule, reason, self.scenario)
         return compare(
-            expected.data,
-            actual.data,
+            data,
+            got,
             self.ids,
             rule=rule,
             method=method,

@@ -191,6 +191,19 @@ def field_gaps_of(driver: object) -> Mapping[str, str]:
     return gaps if isinstance(gaps, Mapping) else {}
 
 
+def conversation_gaps_of(driver: object) -> Mapping[str, str]:
+    """Conversation IDs a driver's target never lists in ``getConversationList``, with the reason.
+
+    The Web SDK builds ``@TIM#SYSTEM`` on the client from the notices it saw; its server's list
+    (``recentcontact.page_get``) has no entry the SDK would take for it.  The checker takes such a
+    conversation out of the model's list and notes it as ``unsupported`` (``reply_gaps``), so the
+    rest of the list is still compared.  A ``field_gaps`` key ``"<method>.<field>"`` does the same
+    for one reply field of one method.
+    """
+    gaps = getattr(driver, "conversation_gaps", None)
+    return gaps if isinstance(gaps, Mapping) else {}
+
+
 def session_of(call: Call, reply: Reply) -> str | None:
     """The session a call made or used (``create``/login shortcut return a new one)."""
     if reply.ok and call.method in ("create", "login") and "session" in reply.data:

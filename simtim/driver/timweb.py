@@ -54,6 +54,21 @@ EVENT_GAPS: dict[str, str] = {
     "onGroupListUpdated": "the Web SDK wire pushes no group list; the official SDK derives it on the "
     "client from its own requests",
 }
+#: reply fields the Web SDK wire does not carry (``reply_gaps``: noted unsupported, not compared)
+FIELD_GAPS: dict[str, str] = {
+    # MBR-2: REST v4 / the wire's delete_group_member answers only the envelope; both pinned SDKs
+    # resolve with the userIDList they were given (``{group, userIDList: s}``), not who was removed
+    "deleteGroupMember.userIDList": "the Web SDK wire's delete_group_member reply names no removed "
+    "members (the official SDK resolves with the IDs it asked to remove)",
+}
+#: conversations the Web SDK's server never lists (``reply_gaps``)
+CONVERSATION_GAPS: dict[str, str] = {
+    # CONV-2: both pinned SDKs keep only Type 1 (C2C) and 2 (group) entries of page_get's SessionItem
+    # (``_getConversationOptions`` / ``_getConvOptions``) and build @TIM#SYSTEM on the client from
+    # the group system notices the instance saw; nothing in page_get could carry it
+    timweb_messages.SYSTEM_CONVERSATION: "the Web SDK builds @TIM#SYSTEM on the client from the "
+    "notices it saw; recentcontact.page_get has no entry type for it",
+}
 #: stat_forceoffline's ``KickType`` -> kickedOut type (the SDK's KICKED_OUT_* values)
 KICK_TYPE_EXPIRED = 4
 KICK_TYPES = {
@@ -72,6 +87,8 @@ Handler = Callable[["TimWebDriver", Instance, Mapping[str, Any]], Reply]
 
 class TimWebDriver:
     gaps: Mapping[str, str] = {}  # filled below from HANDLERS
+    field_gaps = FIELD_GAPS
+    conversation_gaps = CONVERSATION_GAPS
 
     def __init__(
         self,

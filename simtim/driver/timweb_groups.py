@@ -289,11 +289,17 @@ def delete_group_member(driver: WireClient, instance: Instance, args: Mapping[st
     return profile if not profile.ok else Reply(0, "", {**profile.data, "userIDList": args.get("userIDList")})
 
 
-def _member_change(field: str, option: str) -> Handler:
-    """setGroupMemberRole / NameCard / MuteTime / CustomField: one ``modify_group_member_info``."""
+def _member_change(field: str, option: str, self_by_default: bool = False) -> Handler:
+    """setGroupMemberRole / NameCard / MuteTime / CustomField: one ``modify_group_member_info``.
+
+    ``self_by_default``: the SDK fills a missing ``userID`` with its own user before it asks
+    (``userID = getMyUserID()`` in both pinned versions' setGroupMemberNameCard and
+    setGroupMemberCustomField; ROLE-2, ROLE-3), so the request names the caller."""
 
     def handler(driver: WireClient, instance: Instance, args: Mapping[str, Any]) -> Reply:
         group_id, user_id = args.get("groupID"), args.get("userID")
+        if user_id is None and self_by_default:
+            user_id = instance.user_id
         value = args.get(option)
         body = {
             "GroupId": group_id,
@@ -557,7 +563,9 @@ HANDLERS: dict[str, Handler] = {
     "addGroupMember": add_group_member,
     "deleteGroupMember": delete_group_member,
     "setGroupMemberRole": _member_change("Role", "role"),
-    "setGroupMemberNameCard": _member_change("NameCard", "nameCard"),
+    "setGroupMemberNameCard": _member_change("NameCard", "nameCard", self_by_default=True),
     "setGroupMemberMuteTime": _member_change("ShutUpTime", "muteTime"),
-    "setGroupMemberCustomField": _member_change("AppMemberDefinedData", "memberCustomField"),
+    "setGroupMemberCustomField": _member_change(
+        "AppMemberDefinedData", "memberCustomField", self_by_default=True
+    ),
 }

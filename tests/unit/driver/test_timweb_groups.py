@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from simtim.driver import timweb_groups as groups
-from simtim.driver.base import EventStream
+from simtim.driver.base import EventStream, Reply
 from simtim.driver.timweb import Instance
 
 
@@ -77,3 +80,33 @@ def test_tip_1_sys_1_group_pushes_become_messages_tips_and_notices() -> None:
     assert data["type"] == 7
     assert revoked == "onMessageRevoked" and gone["ID"] == got["ID"] and gone["isRevoked"] is True
     assert gone["payload"] == {"text": "hi"}  # the held copy, not the place-holder
+
+
+class Recorder:
+    """A WireClient that answers every command OK and keeps what was asked."""
+
+    def __init__(self) -> None:
+        self.asked: list[tuple[str, dict[str, Any]]] = []
+
+    def request(self, instance: Instance, servcmd: str, body: Mapping[str, Any]) -> Reply:
+        self.asked.append((servcmd, dict(body)))
+        if servcmd.endswith("get_group_info"):
+            return Reply(0, "", {"GroupInfo": [{"GroupId": body["GroupIdList"][0]}]})
+        if servcmd.endswith("get_specified_group_member_info"):
+            return Reply(0, "", {"MemberList": [{"Member_Account": body["Member_List_Account"][0]}]})
+        return Reply(0, "", {})
+
+
+def test_role_2_role_3_name_card_and_custom_field_default_to_the_caller_as_the_sdk_does() -> None:
+    carol = instance("carol")
+    for method, option in (
+        ("setGroupMemberNameCard", {"nameCard": "Caz"}),
+        ("setGroupMemberCustomField", {}),
+    ):
+        wire = Recorder()
+        reply = groups.HANDLERS[method](wire, carol, {"groupID": "@TGS#1", **option})
+        assert reply.ok and reply.data["member"]["userID"] == "carol"
+        assert wire.asked[0][1]["Member_Account"] == "carol"
+    wire = Recorder()  # a role change names nobody by default: the SDK sends what it was given
+    groups.HANDLERS["setGroupMemberRole"](wire, carol, {"groupID": "@TGS#1", "role": "Admin"})
+    assert wire.asked[0][1]["Member_Account"] is None

@@ -15,7 +15,7 @@ from typing import Any
 
 from simtim.driver import timweb_map as wire
 from simtim.driver.base import EventStream, Reply
-from simtim.driver.timweb_instance import Handler, Instance, WireClient
+from simtim.driver.timweb_instance import Handler, Instance, WireClient, is_modified_notice, settle_send
 from simtim.errors import Code
 from simtim.model.events import GROUP_SYSTEM_NOTICE_RECEIVED, MESSAGE_RECEIVED, MESSAGE_REVOKED
 
@@ -342,7 +342,9 @@ def send_group_message(driver: WireClient, instance: Instance, message: Mapping[
         return Reply.transport_failure("send_group_msg answered without MsgSeq")
     view = _own_group_message(instance, body, str(group_id), seq, reply.data.get("MsgTime", 0))
     known = instance.seen.get(view["ID"])
-    return Reply(0, "", {"message": known if known is not None else instance.remember(view)})
+    if known is not None:
+        return Reply(0, "", {"message": known})
+    return Reply(0, "", {"message": instance.remember(settle_send(driver, instance, view))})
 
 
 def _own_group_message(
@@ -440,6 +442,9 @@ def push_to_events(instance: Instance, stream: EventStream, item: Mapping[str, A
     for message in item.get("GroupMsgArray") or []:
         if isinstance(message, dict):
             view = _group_item_view(message, "", me)
+            if is_modified_notice(instance, message):  # MSG-8: for the send it belongs to
+                instance.modified[view["ID"]] = view
+                continue
             stream.put(MESSAGE_RECEIVED, [instance.remember(view)])
     for tip in item.get("GroupTips") or []:
         if not isinstance(tip, dict):

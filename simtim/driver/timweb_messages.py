@@ -17,7 +17,7 @@ from typing import Any
 from simtim.driver import timweb_groups as groups
 from simtim.driver import timweb_map as wire
 from simtim.driver.base import EventStream, Reply
-from simtim.driver.timweb_instance import Handler, Instance, WireClient
+from simtim.driver.timweb_instance import Handler, Instance, WireClient, is_modified_notice, settle_send
 from simtim.errors import Code
 from simtim.model.events import MESSAGE_RECEIVED, MESSAGE_REVOKED
 
@@ -89,7 +89,7 @@ def send_message(driver: WireClient, instance: Instance, args: Mapping[str, Any]
     known = instance.seen.get(view["ID"])
     if known is not None:  # MSG-6: the server named a message this instance already holds
         return Reply(0, "", {"message": known})
-    return Reply(0, "", {"message": instance.remember(view, msg_key)})
+    return Reply(0, "", {"message": instance.remember(settle_send(driver, instance, view), msg_key)})
 
 
 def resend_message(driver: WireClient, instance: Instance, args: Mapping[str, Any]) -> Reply:
@@ -341,6 +341,9 @@ def push_to_events(instance: Instance, stream: EventStream, item: Mapping[str, A
     for message in item.get("C2cMsgArray") or []:
         if isinstance(message, dict):
             view = wire.c2c_message(message, me)
+            if is_modified_notice(instance, message):  # MSG-8: for the send it belongs to
+                instance.modified[view["ID"]] = view
+                continue
             stream.put(MESSAGE_RECEIVED, [instance.remember(view, wire.c2c_key(message))])
     for notice in item.get("C2cNotifyMsgArray") or []:
         withdraw = notice.get("WithdrawC2cMsgNotify") if isinstance(notice, dict) else None

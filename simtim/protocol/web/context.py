@@ -7,9 +7,10 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from simtim.errors import Code, IMError
-from simtim.model.entities import Account, App
+from simtim.model.entities import Account, App, Message
 from simtim.model.events import Event
 from simtim.model.world import World
+from simtim.protocol.rest.vocabulary import body_of, element_to_rest
 from simtim.protocol.web.codec import Request
 from simtim.protocol.web.session import Outlet, TinyIds, WebSession
 
@@ -39,6 +40,9 @@ class WebCtx:
     #: when none was asked
     verdict: Any = None
     asked: bool = False
+    #: the message this request sent, when the before-send callback replaced its body (MSG-8): the
+    #: sending instance is told after the reply, as the SDK expects (``pushes.modified_frame``)
+    modified: Message | None = None
 
     @property
     def world(self) -> World:
@@ -73,6 +77,10 @@ class WebCtx:
         inst = self.world.instances[self.me.instance_id]
         outcome = self.world.send_message(inst, options, self.verdict)
         self.events.extend(outcome.events)
+        stored = self.app.messages.get(outcome.data["message"]["ID"])
+        sent = [element_to_rest(e["type"], e["payload"]) for e in options["message"]["elements"]]
+        if stored is not None and body_of(stored) != sent:  # the app backend replaced the body
+            self.modified = stored
         return outcome.data
 
     def call(self, method: str, options: dict[str, Any]) -> dict[str, Any]:

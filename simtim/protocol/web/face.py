@@ -25,7 +25,7 @@ from simtim.model.world import World
 from simtim.protocol.web import c2c, codec, groups
 from simtim.protocol.web.commands import BEFORE_LOGIN, COMMANDS, EMPTY_REPLIES, QUIET_WITHOUT_SESSION
 from simtim.protocol.web.context import WebCtx
-from simtim.protocol.web.pushes import frames_for
+from simtim.protocol.web.pushes import frames_for, modified_frame
 from simtim.protocol.web.session import Outlet, TinyIds, WebSession
 
 #: commands that keep their own check order while the app is disabled: keep-alives (no model call)
@@ -120,6 +120,8 @@ class WebFace:
         except IMError as exc:
             body = codec.fail(exc.code, exc.message)
         outlet.push(codec.encode(codec.reply_head(request.head, body), body))
+        if ctx.modified is not None and ctx.session is not None:
+            outlet.push(modified_frame(self.world, self.tinyids, ctx.session, ctx.modified))
         if self.trace:
             log.warning("web face: %s %s -> %s", request.servcmd, sorted(request.body), body["ErrorCode"])
         if ctx.events:

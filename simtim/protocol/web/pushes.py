@@ -226,3 +226,23 @@ def frames_for(world: World, tinyids: TinyIds, session: WebSession, event: Event
             )
         ]
     return []
+
+
+#: the item flag the SDK reads as ``isModified`` (its key map: ``MsgModifiedFlag: "isModified"``)
+MODIFIED_FLAG = "MsgModifiedFlag"
+
+
+def modified_frame(world: World, tinyids: TinyIds, session: WebSession, msg: Message) -> bytes:
+    """MSG-8: the stored message, flagged modified, to the instance that sent it.
+
+    The official SDK resolves ``sendMessage`` with what it sent (the reply carries only time and
+    sequence); a push of its own message with ``MsgModifiedFlag: 1`` that it knows it sent (by its
+    random) replaces its copy and fires ``onMessageModified`` instead of ``onMessageReceived``
+    (tim-js-sdk 2.27.6 and @tencentcloud/chat 3.6.6 alike).  Sent after the reply, so the SDK holds
+    the message it replaces and its conversation shows the stored body."""
+    now = world.apps[session.sdkappid].clock.now()
+    if msg.conversation_type == GROUP:
+        item = {**group_message_item(msg, tinyids, session.sdkappid), MODIFIED_FLAG: 1}
+        return _push(codec.PUSH_MESSAGE, now, [{"Event": EVENT_GROUP_MESSAGE, "GroupMsgArray": [item]}])
+    item = {**push_item(msg, tinyids, session.sdkappid), MODIFIED_FLAG: 1}
+    return _push(codec.PUSH_MESSAGE, now, [{"Event": EVENT_C2C, "C2cMsgArray": [item]}])

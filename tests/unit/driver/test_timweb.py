@@ -34,6 +34,8 @@ class FakeFace:
         self.sockets: dict[str, ServerConnection] = {}
         self.stored: list[dict[str, Any]] = []
         self.lock = threading.Lock()
+        #: MSG-8: the app backend replaces every text with this one (None: it changes nothing)
+        self.rewrite: str | None = None
 
     def handler(self, ws: ServerConnection) -> None:
         user = ""
@@ -62,6 +64,8 @@ class FakeFace:
                     "MsgBody": body["MsgBody"],
                     "CloudCustomData": body.get("CloudCustomData", ""),
                 }
+                if self.rewrite is not None:
+                    item["MsgBody"] = [{"MsgType": "TIMTextElem", "MsgContent": {"Text": self.rewrite}}]
                 self.stored.append(item)
                 answer = ok(MsgTime=1796339260, MsgKey=item["MsgKey"], MsgSeq=item["MsgSeq"])
                 peer = self.sockets.get(body["To_Account"])
@@ -78,6 +82,10 @@ class FakeFace:
             else:
                 answer = ok()
             ws.send(orjson.dumps({"head": head, "body": answer}))
+            if command == "openim.sendmsg" and self.rewrite is not None:  # after the reply, as the face does
+                flagged = {**self.stored[-1], "MsgModifiedFlag": 1}
+                push = {"EventArray": [{"Event": 1, "C2cMsgArray": [flagged]}]}
+                ws.send(orjson.dumps({"head": {"servcmd": "im_open_push.msg_push", "seq": 0}, "body": push}))
             if command == "openim.kickme":
                 kick = {"C2cNotifyMsgArray": [{"KickoutMsgNotify": {"KickType": 1, "NewInstInfo": {}}}]}
                 ws.send(
@@ -163,6 +171,31 @@ def test_msg_4_send_resolves_a_message_and_the_peer_gets_it_pushed(face: tuple[F
         history = driver.call(Call("getMessageList", {"conversationID": "C2Calice"}, bob))
         assert [m["ID"] for m in history.data["messageList"]] == [message["ID"]]
         assert history.data["isCompleted"] is True
+    finally:
+        driver.close()
+
+
+def test_msg_8_send_resolves_the_body_the_server_says_it_stored(face: tuple[FakeFace, int]) -> None:
+    fake, port = face
+    driver = open_target(f"timweb+ws://127.0.0.1:{port}").driver
+    try:
+        alice, bob = login(driver, "alice"), login(driver, "bob")
+        text = {"to": "bob", "conversationType": "C2C", "type": "TIMTextElem", "payload": {"text": "rude"}}
+        plain = driver.call(Call("sendMessage", {"message": text}, alice))
+        assert plain.data["message"]["payload"] == {"text": "rude"}  # nothing replaced it
+        fake.rewrite = "***"
+        sent = driver.call(Call("sendMessage", {"message": text}, alice))
+        assert sent.ok and sent.data["message"]["payload"] == {"text": "***"}
+        assert sent.data["message"]["ID"] != plain.data["message"]["ID"]
+        # a barrier after each send, so the push behind the reply is read before the send resolves
+        assert fake.commands()[-4:] == [
+            "openim.sendmsg",
+            "heartbeat.alive",
+            "openim.sendmsg",
+            "heartbeat.alive",
+        ]
+        assert driver.events(alice).wait_for(lambda e: e.name == "onMessageReceived", 0.3) is None
+        assert driver.events(bob).wait_for(lambda e: e.name == "onMessageReceived", 2) is not None
     finally:
         driver.close()
 

@@ -112,6 +112,53 @@ def test_a_send_is_replied_then_pushed_to_the_peer_in_the_shared_vocabulary() ->
     assert not [f for f in a.frames if f["head"]["servcmd"] == codec.PUSH_MESSAGE]  # not to the sender
 
 
+RUDE = [{"MsgType": "TIMTextElem", "MsgContent": {"Text": "rude"}}]
+#: kind -> (command, send body without its random, the EventArray key of its pushes, the random's name)
+SENDS = {
+    "C2C": ("openim.sendmsg", {"To_Account": "bob", "MsgBody": RUDE}, "C2cMsgArray", "MsgRandom"),
+    "GROUP": (
+        "group_open_http_svc.send_group_msg",
+        {"GroupId": "g1", "MsgBody": RUDE},
+        "GroupMsgArray",
+        "Random",
+    ),
+}
+REPLACE = {"ErrorCode": 0, "MsgBody": [{"MsgType": "TIMTextElem", "MsgContent": {"text": "***"}}]}
+
+
+def pushed_items(outlet: Outlet, key: str) -> list[dict[str, Any]]:
+    return [i for f in outlet.frames for e in f["body"].get("EventArray", []) for i in e.get(key, [])]
+
+
+@pytest.mark.parametrize("kind", ["C2C", "GROUP"])
+def test_msg_8_a_replaced_body_goes_to_the_sender_flagged_modified_after_the_reply(kind: str) -> None:
+    h = Harness()
+    a, b = Outlet(), Outlet()
+    alice, bob = h.login(a, "alice"), h.login(b, "bob")
+    h.request(
+        a, "group_open_http_svc.create_group", {"Type": "Public", "Name": "g", "GroupId": "g1"}, **alice
+    )
+    h.request(b, "group_open_http_svc.apply_join_group", {"GroupId": "g1"}, **bob)
+    servcmd, body, key, random = SENDS[kind]
+    for number, verdict in enumerate(({"ErrorCode": 0}, REPLACE)):  # the backend keeps it, then replaces it
+        a.frames.clear()
+        b.frames.clear()
+        h.seq += 1
+        head = {"servcmd": servcmd, "seq": h.seq, **alice}
+        raw = orjson.dumps({"head": head, "body": {**body, random: 10 + number}})
+        h.face.handle(a, raw, binary=True, expect_binary=True, verdict=verdict)
+        assert a.frames[0]["head"]["seq"] == h.seq and a.frames[0]["body"]["ErrorCode"] == 0  # reply first
+        own = pushed_items(a, key)
+        if verdict is not REPLACE:
+            assert own == []  # nothing replaced: the sender hears nothing more (MSG-5)
+            continue
+        (item,) = own
+        assert item["MsgModifiedFlag"] == 1 and item["From_Account"] == "alice"
+        assert item["MsgBody"] == [{"MsgType": "TIMTextElem", "MsgContent": {"Text": "***"}}]
+        (received,) = pushed_items(b, key)
+        assert received["MsgBody"] == item["MsgBody"] and "MsgModifiedFlag" not in received
+
+
 def test_a_second_login_pushes_the_kick_and_ends_the_old_a2() -> None:
     h = Harness()
     old, new = Outlet(), Outlet()

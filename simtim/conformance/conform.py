@@ -34,7 +34,7 @@ from simtim.conformance.runner import (
 )
 from simtim.conformance.scenario import Scenario, ScenarioError, load_all
 from simtim.conformance.target import CAPABILITY_NAMES, AppCredentials, TargetInfo, TargetProblem, probe
-from simtim.driver.base import field_gaps_of
+from simtim.driver.base import conversation_gaps_of, field_gaps_of
 from simtim.driver.matrix_client import ENV_SECRET as MATRIX_SECRET_ENV
 from simtim.driver.targets import (
     MATRIX_SECRET,
@@ -179,9 +179,11 @@ def conform(args: argparse.Namespace) -> int:
         return 1
     finally:
         fields = field_gaps_of(opened.driver)
+        unlisted = conversation_gaps_of(opened.driver)
         opened.driver.close()
     header = _describe(args.target, info, len(scenarios), args)
     header += [f"  not compared (the target has no counterpart): {key}: {why}" for key, why in fields.items()]
+    header += [f"  not listed by the target (unsupported): {key}: {why}" for key, why in unlisted.items()]
     for line in header:
         print(line, flush=True)
     settings = RunSettings(

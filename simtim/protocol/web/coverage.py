@@ -23,7 +23,8 @@ _APP = re.compile(r"ctx\.app\.(accounts|groups)\b")
 #: pushes the face sends, and the model events they carry
 PUSHES = {
     codec.PUSH_MESSAGE: "onMessageReceived (C2C, group messages, group tips), onMessageRevoked, "
-    "receiveGroupSystemNotice",
+    "receiveGroupSystemNotice; the sender's own message flagged `MsgModifiedFlag` when the before-send "
+    "callback replaced its body (the SDK's onMessageModified, MSG-8)",
     codec.PUSH_FORCE_OFFLINE: "kickedOut (multipleAccount, multipleDevice, REST_API_Kick)",
 }
 

@@ -514,3 +514,21 @@ def test_msg_8_a_body_the_backend_replaced_reaches_the_sender_as_message_modifie
             assert not set(sent_ids) & set(received_ids)  # a modified message, not a received one
         finally:
             assert server.admin.admin("setCallback", {"SDKAppID": DEV_SDKAPPID, "url": None}).ok
+
+
+@pytest.mark.parametrize("flavour", ["tim", "chat"])
+def test_rest_8_a_custom_group_system_notification_reaches_the_sdk(
+    server: Server, open_sdk: Callable[[str], NodeSdk], flavour: str
+) -> None:
+    sdk = open_sdk(flavour)
+    sdk.login("alice", now=server.now)
+    sdk.call("createGroup", {"type": "Public", "name": "team", "groupID": "notified1"})
+    settle()
+    sent = rest_call(
+        server,
+        "group_open_http_svc/send_group_system_notification",
+        {"GroupId": "notified1", "Content": "hi all"},
+    )
+    assert sent["ErrorCode"] == 0, sent
+    notice = sdk.event("onMessageReceived", lambda data: notices(data) == [(255, "notified1")])
+    assert notice[0]["conversationID"] == "@TIM#SYSTEM"

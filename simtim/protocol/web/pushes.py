@@ -112,17 +112,17 @@ def group_info_of(profile: dict[str, Any]) -> dict[str, Any]:
     return info
 
 
-def _notice(msg: Message) -> dict[str, Any]:
-    """A group system notice (SYS-1) addressed to one account, with the whole group profile the
-    model attached (GRP-*, MBR-*: the SDK's ``payload.groupProfile``)."""
-    payload = msg.payload or {}
+def _notice(view: dict[str, Any]) -> dict[str, Any]:
+    """A group system notice (SYS-1) addressed to one account, from the model's view of it, with the
+    whole group profile the model attached (GRP-*, MBR-*: the SDK's ``payload.groupProfile``)."""
+    payload = view.get("payload") or {}
     group = payload.get("groupProfile") or {}
     return {
         "From_Account": payload.get("operatorID", ""),
         "GroupInfo": group_info_of(group),
-        "MsgSeq": msg.sequence,
-        "MsgRandom": msg.random,
-        "MsgTimeStamp": msg.time,
+        "MsgSeq": view.get("sequence", 0),
+        "MsgRandom": view.get("random", 0),
+        "MsgTimeStamp": view.get("time", 0),
         "MsgBody": {
             "OpType": payload.get("operationType", 0),
             "Operator_Account": payload.get("operatorID", ""),
@@ -203,14 +203,16 @@ def frames_for(world: World, tinyids: TinyIds, session: WebSession, event: Event
     if name == MESSAGE_REVOKED:
         return _revoked(app, event.data)
     if name == GROUP_SYSTEM_NOTICE_RECEIVED:
-        msg = app.messages.get(event.data.get("message", {}).get("ID", ""))
-        if msg is None or (msg.conversation_type != SYSTEM and msg.type != NOTICE_ELEM):
+        # the model's view, not a stored message: REST-8's custom notices are online only, never stored
+        view = event.data.get("message") or {}
+        msg = app.messages.get(view.get("ID", ""))
+        if view.get("type") != NOTICE_ELEM and (msg is None or msg.conversation_type != SYSTEM):
             return []
         return [
             _push(
                 codec.PUSH_MESSAGE,
                 app.clock.now(),
-                [{"Event": EVENT_GROUP_NOTICE, "GroupTips": [_notice(msg)]}],
+                [{"Event": EVENT_GROUP_NOTICE, "GroupTips": [_notice(view)]}],
             )
         ]
     if name == KICKED_OUT:

@@ -159,6 +159,26 @@ def test_msg_8_a_replaced_body_goes_to_the_sender_flagged_modified_after_the_rep
         assert received["MsgBody"] == item["MsgBody"] and "MsgModifiedFlag" not in received
 
 
+def test_rest_8_a_custom_system_notification_reaches_web_sockets_though_never_stored() -> None:
+    h = Harness()
+    a, b = Outlet(), Outlet()
+    alice, bob = h.login(a, "alice"), h.login(b, "bob")
+    h.request(
+        a, "group_open_http_svc.create_group", {"Type": "Public", "Name": "g", "GroupId": "g1"}, **alice
+    )
+    h.request(b, "group_open_http_svc.apply_join_group", {"GroupId": "g1"}, **bob)
+    b.frames.clear()
+    outcome = h.world.group_admin.system_notification(
+        DEV_SDKAPPID, "g1", ["bob"], "hello all", "administrator"
+    )
+    h.sink(outcome.events)
+    (frame,) = [f for f in b.frames if f["head"]["servcmd"] == codec.PUSH_MESSAGE]
+    (entry,) = frame["body"]["EventArray"]
+    (notice,) = entry["GroupTips"]
+    assert entry["Event"] == 5 and notice["GroupInfo"]["GroupId"] == "g1"
+    assert (notice["MsgBody"]["OpType"], notice["MsgBody"]["RemarkInfo"]) == (255, "hello all")
+
+
 def test_a_second_login_pushes_the_kick_and_ends_the_old_a2() -> None:
     h = Harness()
     old, new = Outlet(), Outlet()

@@ -126,12 +126,8 @@ SENDS = {
 REPLACE = {"ErrorCode": 0, "MsgBody": [{"MsgType": "TIMTextElem", "MsgContent": {"text": "***"}}]}
 
 
-def pushed_items(outlet: Outlet, key: str) -> list[dict[str, Any]]:
-    return [i for f in outlet.frames for e in f["body"].get("EventArray", []) for i in e.get(key, [])]
-
-
-@pytest.mark.parametrize("kind", ["C2C", "GROUP"])
-def test_msg_8_a_replaced_body_goes_to_the_sender_flagged_modified_after_the_reply(kind: str) -> None:
+def two_in_a_group() -> tuple[Harness, Outlet, Outlet, dict[str, str]]:
+    """alice (socket ``a``) owns Public group g1, which bob (socket ``b``) joined."""
     h = Harness()
     a, b = Outlet(), Outlet()
     alice, bob = h.login(a, "alice"), h.login(b, "bob")
@@ -139,6 +135,16 @@ def test_msg_8_a_replaced_body_goes_to_the_sender_flagged_modified_after_the_rep
         a, "group_open_http_svc.create_group", {"Type": "Public", "Name": "g", "GroupId": "g1"}, **alice
     )
     h.request(b, "group_open_http_svc.apply_join_group", {"GroupId": "g1"}, **bob)
+    return h, a, b, alice
+
+
+def pushed_items(outlet: Outlet, key: str) -> list[dict[str, Any]]:
+    return [i for f in outlet.frames for e in f["body"].get("EventArray", []) for i in e.get(key, [])]
+
+
+@pytest.mark.parametrize("kind", ["C2C", "GROUP"])
+def test_msg_8_a_replaced_body_goes_to_the_sender_flagged_modified_after_the_reply(kind: str) -> None:
+    h, a, b, alice = two_in_a_group()
     servcmd, body, key, random = SENDS[kind]
     for number, verdict in enumerate(({"ErrorCode": 0}, REPLACE)):  # the backend keeps it, then replaces it
         a.frames.clear()
@@ -160,13 +166,7 @@ def test_msg_8_a_replaced_body_goes_to_the_sender_flagged_modified_after_the_rep
 
 
 def test_rest_8_a_custom_system_notification_reaches_web_sockets_though_never_stored() -> None:
-    h = Harness()
-    a, b = Outlet(), Outlet()
-    alice, bob = h.login(a, "alice"), h.login(b, "bob")
-    h.request(
-        a, "group_open_http_svc.create_group", {"Type": "Public", "Name": "g", "GroupId": "g1"}, **alice
-    )
-    h.request(b, "group_open_http_svc.apply_join_group", {"GroupId": "g1"}, **bob)
+    h, _, b, _ = two_in_a_group()
     b.frames.clear()
     outcome = h.world.group_admin.system_notification(
         DEV_SDKAPPID, "g1", ["bob"], "hello all", "administrator"

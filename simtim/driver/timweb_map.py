@@ -211,9 +211,10 @@ def _extra(item: Mapping[str, Any], extra_key: str, *keys: str) -> str:
 
 
 def profile_from_wire(user_id: str, items: Any) -> dict[str, Any]:
-    """``ProfileItem [{Tag, Value}]`` -> the SDK's ``{userID, nick, avatar}``."""
+    """``ProfileItem [{Tag, Value}]`` (a profile push says ``ValueBytes``) -> the SDK's
+    ``{userID, nick, avatar}``."""
     values = (
-        {i.get("Tag"): i.get("Value") for i in items if isinstance(i, dict)}
+        {i.get("Tag"): i.get("Value", i.get("ValueBytes")) for i in items if isinstance(i, dict)}
         if isinstance(items, list)
         else {}
     )

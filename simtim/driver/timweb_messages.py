@@ -19,7 +19,7 @@ from simtim.driver import timweb_map as wire
 from simtim.driver.base import EventStream, Reply
 from simtim.driver.timweb_instance import Handler, Instance, WireClient, is_modified_notice, settle_send
 from simtim.errors import Code
-from simtim.model.events import MESSAGE_RECEIVED, MESSAGE_REVOKED
+from simtim.model.events import MESSAGE_RECEIVED, MESSAGE_REVOKED, PROFILE_UPDATED
 
 #: EventArray ``Event`` of a C2C notice (revoke) push
 EVENT_C2C_NOTICE = 9
@@ -345,6 +345,12 @@ def push_to_events(instance: Instance, stream: EventStream, item: Mapping[str, A
                 instance.modified[view["ID"]] = view
                 continue
             stream.put(MESSAGE_RECEIVED, [instance.remember(view, wire.c2c_key(message))])
+    for change in item.get("ProfileDataMod") or []:  # PROF-1, REST-3
+        if isinstance(change, dict) and isinstance(change.get("Profile_Account"), str):
+            stream.put(
+                PROFILE_UPDATED,
+                [wire.profile_from_wire(change["Profile_Account"], change.get("ProfileList"))],
+            )
     for notice in item.get("C2cNotifyMsgArray") or []:
         withdraw = notice.get("WithdrawC2cMsgNotify") if isinstance(notice, dict) else None
         if not isinstance(withdraw, dict):

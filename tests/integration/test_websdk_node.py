@@ -532,3 +532,21 @@ def test_rest_8_a_custom_group_system_notification_reaches_the_sdk(
     assert sent["ErrorCode"] == 0, sent
     notice = sdk.event("onMessageReceived", lambda data: notices(data) == [(255, "notified1")])
     assert notice[0]["conversationID"] == "@TIM#SYSTEM"
+
+
+@pytest.mark.parametrize("flavour", ["tim", "chat"])
+def test_rest_3_a_rest_profile_change_reaches_the_sdk_as_profile_updated(
+    server: Server, open_sdk: Callable[[str], NodeSdk], flavour: str
+) -> None:
+    sdk = open_sdk(flavour)
+    sdk.login("alice", now=server.now)
+    settle()
+    changed = rest_call(
+        server,
+        "profile/portrait_set",
+        {"From_Account": "alice", "ProfileItem": [{"Tag": "Tag_Profile_IM_Nick", "Value": "Alice R."}]},
+    )
+    assert changed["ErrorCode"] == 0, changed
+    (profile,) = sdk.event("onProfileUpdated", lambda data: data[0]["nick"] == "Alice R.")
+    assert profile["userID"] == "alice"
+    assert sdk.call("getMyProfile")["nick"] == "Alice R."  # the SDK's cache follows the push

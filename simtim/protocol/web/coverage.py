@@ -24,7 +24,7 @@ _APP = re.compile(r"ctx\.app\.(accounts|groups)\b")
 PUSHES = {
     codec.PUSH_MESSAGE: "onMessageReceived (C2C, group messages, group tips), onMessageRevoked, "
     "receiveGroupSystemNotice; the sender's own message flagged `MsgModifiedFlag` when the before-send "
-    "callback replaced its body (the SDK's onMessageModified, MSG-8)",
+    "callback replaced its body (the SDK's onMessageModified, MSG-8); onProfileUpdated (`ProfileDataMod`)",
     codec.PUSH_FORCE_OFFLINE: "kickedOut (multipleAccount, multipleDevice, REST_API_Kick)",
 }
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from simtim.model.admin_accounts import IMAGE_TAG, NICK_TAG
 from simtim.model.entities import C2C, GROUP, NOTICE_ELEM, SYSTEM, TIP_ELEM, App, Message
 from simtim.model.events import (
     GROUP_SYSTEM_NOTICE_RECEIVED,
@@ -19,6 +20,7 @@ from simtim.model.events import (
     KICKED_OUT,
     MESSAGE_RECEIVED,
     MESSAGE_REVOKED,
+    PROFILE_UPDATED,
     Event,
 )
 from simtim.model.world import World
@@ -215,6 +217,8 @@ def frames_for(world: World, tinyids: TinyIds, session: WebSession, event: Event
                 [{"Event": EVENT_GROUP_NOTICE, "GroupTips": [_notice(view)]}],
             )
         ]
+    if name == PROFILE_UPDATED:
+        return [_push(codec.PUSH_MESSAGE, app.clock.now(), [_profile_change(event.data)])]
     if name == KICKED_OUT:
         kick_type = KICK_TYPES.get(event.data.get("type", ""))
         if kick_type is None:
@@ -228,6 +232,26 @@ def frames_for(world: World, tinyids: TinyIds, session: WebSession, event: Event
             )
         ]
     return []
+
+
+def _profile_change(profiles: list[dict[str, Any]]) -> dict[str, Any]:
+    """PROF-1, REST-3: profiles that changed, as the SDK's ``ProfileDataMod`` entry (its key map:
+    ``profileModify``, ``Profile_Account`` -> userID, ``ValueBytes`` -> value); the SDK then fires
+    ``onProfileUpdated`` for its own account.  The SDK routes the entry by that key and never reads
+    its ``Event`` number, so none is sent (no number was observed for it)."""
+    return {
+        "ProfileDataMod": [
+            {
+                "Profile_Account": profile.get("userID", ""),
+                "ProfileList": [
+                    {"Tag": NICK_TAG, "ValueBytes": profile.get("nick", "")},
+                    {"Tag": IMAGE_TAG, "ValueBytes": profile.get("avatar", "")},
+                ],
+            }
+            for profile in profiles
+            if isinstance(profile, dict)
+        ]
+    }
 
 
 #: the item flag the SDK reads as ``isModified`` (its key map: ``MsgModifiedFlag: "isModified"``)

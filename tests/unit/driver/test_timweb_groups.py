@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from simtim.driver import timweb_groups as groups
+from simtim.driver import timweb_messages
 from simtim.driver.base import EventStream, Reply
 from simtim.driver.timweb import Instance
 
@@ -110,3 +111,19 @@ def test_role_2_role_3_name_card_and_custom_field_default_to_the_caller_as_the_s
     wire = Recorder()  # a role change names nobody by default: the SDK sends what it was given
     groups.HANDLERS["setGroupMemberRole"](wire, carol, {"groupID": "@TGS#1", "role": "Admin"})
     assert wire.asked[0][1]["Member_Account"] is None
+
+
+def test_prof_1_rest_3_a_profile_push_is_on_profile_updated() -> None:
+    alice = instance("alice")
+    stream = EventStream("s")
+    change = {
+        "Profile_Account": "alice",
+        "ProfileList": [
+            {"Tag": "Tag_Profile_IM_Nick", "ValueBytes": "Al"},
+            {"Tag": "Tag_Profile_IM_Image", "ValueBytes": "https://x/a.png"},
+        ],
+    }
+    timweb_messages.push_to_events(alice, stream, {"ProfileDataMod": [change]})
+    ((name, data),) = [(e.name, e.data) for e in stream.drain()]
+    assert name == "onProfileUpdated"
+    assert data == [{"userID": "alice", "nick": "Al", "avatar": "https://x/a.png"}]

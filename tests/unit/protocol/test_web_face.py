@@ -179,6 +179,18 @@ def test_rest_8_a_custom_system_notification_reaches_web_sockets_though_never_st
     assert (notice["MsgBody"]["OpType"], notice["MsgBody"]["RemarkInfo"]) == (255, "hello all")
 
 
+def test_rest_3_prof_1_a_profile_change_is_pushed_as_profile_data_mod() -> None:
+    h = Harness()
+    a = Outlet()
+    h.login(a, "alice")
+    a.frames.clear()
+    outcome = h.world.account_admin.set_portrait(DEV_SDKAPPID, "alice", [("Tag_Profile_IM_Nick", "Al")])
+    h.sink(outcome.events)
+    ((change,),) = [e["ProfileDataMod"] for f in a.frames for e in f["body"].get("EventArray", [])]
+    assert change["Profile_Account"] == "alice"
+    assert {"Tag": "Tag_Profile_IM_Nick", "ValueBytes": "Al"} in change["ProfileList"]
+
+
 def test_a_second_login_pushes_the_kick_and_ends_the_old_a2() -> None:
     h = Harness()
     old, new = Outlet(), Outlet()

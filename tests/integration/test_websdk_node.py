@@ -7,10 +7,7 @@ it fires.  Pairs run both ways across versions, so every scenario is cross-versi
 
 from __future__ import annotations
 
-import contextlib
-import http.server
 import json
-import threading
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -19,6 +16,7 @@ from urllib.parse import urlencode
 
 import pytest
 
+from simtim.conformance.callback_server import CallbackServer
 from simtim.driver.base import Call
 from simtim.driver.http import HttpDriver
 from simtim.model.core import DEV_SDKAPPID
@@ -453,35 +451,6 @@ def test_rev_2_a_group_recall_reaches_members_and_logout_ends_the_session(
     assert server.admin.admin("snapshot", {}).data["counts"]["online"] == online - 1  # INST-1
 
 
-@contextlib.contextmanager
-def rewriting_backend(text: str) -> Iterator[str]:
-    """An app backend on 127.0.0.1 whose before-send callback replaces every text with ``text``
-    (MSG-8); yields the URL ``setCallback`` points the app at."""
-
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            self.rfile.read(int(self.headers.get("Content-Length", "0")))
-            answer = {"ErrorCode": 0, "MsgBody": [{"MsgType": "TIMTextElem", "MsgContent": {"text": text}}]}
-            payload = json.dumps(answer).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            self.wfile.write(payload)
-
-        def log_message(self, format: str, *args: object) -> None:
-            pass
-
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}/callback"
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-
-
 @pytest.mark.parametrize(("first", "second"), PAIRS)
 def test_msg_8_a_body_the_backend_replaced_reaches_the_sender_as_message_modified(
     server: Server, open_sdk: Callable[[str], NodeSdk], first: str, second: str
@@ -492,28 +461,31 @@ def test_msg_8_a_body_the_backend_replaced_reaches_the_sender_as_message_modifie
     alice.call("createGroup", {"type": "Public", "name": "team", "groupID": "clean1"})
     bob.call("joinGroup", {"groupID": "clean1"})
     settle()
-    with rewriting_backend("***") as url:
-        assert server.admin.admin("setCallback", {"SDKAppID": DEV_SDKAPPID, "url": url}).ok
-        try:
-            sent_ids = []
-            for to, kind, conversation in (("bob", "C2C", "C2Cbob"), ("clean1", "GROUP", "GROUPclean1")):
-                sent = alice.text(to, f"rude {kind}", kind)["message"]
-                sent_ids.append(sent["ID"])
-                assert texts([sent]) == [f"rude {kind}"]  # the SDK resolves with what it sent ...
-                modified = alice.event("onMessageModified", lambda data, i=sent["ID"]: data[0]["ID"] == i)
-                assert texts(modified) == ["***"]  # ... and learns the stored body from the push
-                received = bob.event("onMessageReceived", lambda data, i=sent["ID"]: data[0]["ID"] == i)
-                assert texts(received) == ["***"]
-                history = alice.call("getMessageList", {"conversationID": conversation})["messageList"]
-                assert texts([m for m in history if m["ID"] == sent["ID"]]) == ["***"]
-                listed = alice.call("getConversationProfile", conversation)["conversation"]
-                assert listed["lastMessage"]["payload"]["text"] == "***"
-            received_ids = [
-                m["ID"] for e in alice.events if e["event"] == "onMessageReceived" for m in e["data"]
-            ]
-            assert not set(sent_ids) & set(received_ids)  # a modified message, not a received one
-        finally:
-            assert server.admin.admin("setCallback", {"SDKAppID": DEV_SDKAPPID, "url": None}).ok
+    backend = CallbackServer()  # the app backend: its before-send callback replaces every body
+    backend.behaviour = {
+        "ErrorCode": 0,
+        "MsgBody": [{"MsgType": "TIMTextElem", "MsgContent": {"text": "***"}}],
+    }
+    assert server.admin.admin("setCallback", {"SDKAppID": DEV_SDKAPPID, "url": backend.url}).ok
+    try:
+        sent_ids = []
+        for to, kind, conversation in (("bob", "C2C", "C2Cbob"), ("clean1", "GROUP", "GROUPclean1")):
+            sent = alice.text(to, f"rude {kind}", kind)["message"]
+            sent_ids.append(sent["ID"])
+            assert texts([sent]) == [f"rude {kind}"]  # the SDK resolves with what it sent ...
+            modified = alice.event("onMessageModified", lambda data, i=sent["ID"]: data[0]["ID"] == i)
+            assert texts(modified) == ["***"]  # ... and learns the stored body from the push
+            received = bob.event("onMessageReceived", lambda data, i=sent["ID"]: data[0]["ID"] == i)
+            assert texts(received) == ["***"]
+            history = alice.call("getMessageList", {"conversationID": conversation})["messageList"]
+            assert texts([m for m in history if m["ID"] == sent["ID"]]) == ["***"]
+            listed = alice.call("getConversationProfile", conversation)["conversation"]
+            assert listed["lastMessage"]["payload"]["text"] == "***"
+        received_ids = [m["ID"] for e in alice.events if e["event"] == "onMessageReceived" for m in e["data"]]
+        assert not set(sent_ids) & set(received_ids)  # a modified message, not a received one
+    finally:
+        assert server.admin.admin("setCallback", {"SDKAppID": DEV_SDKAPPID, "url": None}).ok
+        backend.close()
 
 
 @pytest.mark.parametrize("flavour", ["tim", "chat"])

@@ -10,12 +10,12 @@ import random
 
 #: the random part of a message ID (the low bits of a message key)
 KEY_RANDOM_BITS = 24
-_KEY_RANDOM_MASK = (1 << KEY_RANDOM_BITS) - 1
+KEY_RANDOM_MASK = (1 << KEY_RANDOM_BITS) - 1
 
 
 def message_id_of(sender: str, when: int, key: int) -> str:
     """A message's ID string from its sender, its time and its key (``IdSource.message_key``)."""
-    return f"{sender}-{when}-{key >> KEY_RANDOM_BITS}-{key & _KEY_RANDOM_MASK}"
+    return f"{sender}-{when}-{key >> KEY_RANDOM_BITS}-{key & KEY_RANDOM_MASK}"
 
 
 def _is_small_number(text: str) -> bool:
@@ -29,7 +29,7 @@ def message_key_of(message_id: str) -> int | None:
     if len(parts) != 3 or not _is_small_number(parts[1]) or not _is_small_number(parts[2]):
         return None
     randomness = int(parts[2])
-    if randomness > _KEY_RANDOM_MASK:
+    if randomness > KEY_RANDOM_MASK:
         return None
     return int(parts[1]) << KEY_RANDOM_BITS | randomness
 

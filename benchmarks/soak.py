@@ -22,11 +22,13 @@ from __future__ import annotations
 
 import argparse
 import csv
+import json
 import os
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -39,6 +41,7 @@ from simtim.server.process import ServeProcess  # noqa: E402
 SAMPLE_SECONDS = 10.0
 ADMIN_KEY = "soak-admin-key"
 DELIVERY = ("sent", "expected", "delivered", "lost", "late", "duplicated", "reordered")
+COUNTED = ("apps", "accounts", "instances", "groups", "messages", "historyMessages", "evictedByCap")
 FAULTS = ("cuts", "reconnects", "replay_expected", "replay_delivered", "replay_lost", "replay_duplicated")
 
 
@@ -51,6 +54,22 @@ def rss_mb(pid: int) -> float | None:
     except OSError:
         return None
     return None
+
+
+def server_counts(url: str) -> dict[str, int]:
+    """The admin snapshot's counts (apps, instances, messages by ID, messages in history ...): what
+    the server holds, beside its RSS, so a slope can be told apart from history still filling."""
+    request = urllib.request.Request(
+        f"{url}/admin/v1/snapshot",
+        data=b"{}",
+        headers={"X-Admin-Key": ADMIN_KEY, "Content-Type": "application/json"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=5) as reply:
+            counts: dict[str, int] = json.loads(reply.read())["data"]["counts"]
+            return counts
+    except (OSError, ValueError, KeyError):
+        return {}
 
 
 def children(pid: int) -> list[int]:
@@ -181,9 +200,12 @@ def main() -> int:
                     if value is not None:
                         name = "locust" if index == 0 else f"locust worker {pid}"
                         series.setdefault(name, Series(name)).points.append((minute, value))
+                counts = server_counts(server.url)
+                held = ", ".join(f"{counts[k]} {k}" for k in COUNTED if k in counts)
                 print(
                     f"soak: {minute:5.1f} min  "
-                    + "  ".join(f"{s.name} {s.points[-1][1]:.0f} MB" for s in series.values() if s.points),
+                    + "  ".join(f"{s.name} {s.points[-1][1]:.0f} MB" for s in series.values() if s.points)
+                    + (f"  (server holds {held})" if held else ""),
                     flush=True,
                 )
                 deadline = time.monotonic() + SAMPLE_SECONDS

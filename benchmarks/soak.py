@@ -2,9 +2,13 @@
 """Soak: mixed C2C + group chat with flapping users against ``simtim serve`` for minutes on end.
 
     python benchmarks/soak.py [--minutes 10] [--users 200] [--flap-rate 0.5] [--processes 1]
-                              [--max-messages-per-conversation 1000] [--out reports/soak]
+                              [--max-messages-per-conversation 1000] [--max-messages 50000]
+                              [--data DIR | --in-memory] [--out reports/soak]
 
-Starts ``simtim serve`` (fake clock, admin key, a history cap) and a headless Locust run of
+Starts ``simtim serve --data DIR`` (journaled, as issue 15 asks: a fresh temporary directory unless
+``--data`` names one; ``--in-memory`` for the server without a journal; fake clock, admin key,
+history caps: with ``--max-messages`` the stored history stops growing once the cap is reached, so
+what still grows after the warm-up is not history) and a headless Locust run of
 ``locustfiles/chat.py`` (C2C texts and rich messages, small-group texts, paging, read marks ...)
 in which users' connections are cut and re-opened (``--flap-rate``), so NET-1 replays are checked
 all along. Every 10 s it samples the RSS of the server and of each Locust process. At the end it
@@ -18,10 +22,13 @@ from __future__ import annotations
 
 import argparse
 import csv
+import json
 import os
 import subprocess
 import sys
+import tempfile
 import time
+import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -34,6 +41,7 @@ from simtim.server.process import ServeProcess  # noqa: E402
 SAMPLE_SECONDS = 10.0
 ADMIN_KEY = "soak-admin-key"
 DELIVERY = ("sent", "expected", "delivered", "lost", "late", "duplicated", "reordered")
+COUNTED = ("apps", "accounts", "instances", "groups", "messages", "historyMessages", "evictedByCap")
 FAULTS = ("cuts", "reconnects", "replay_expected", "replay_delivered", "replay_lost", "replay_duplicated")
 
 
@@ -46,6 +54,22 @@ def rss_mb(pid: int) -> float | None:
     except OSError:
         return None
     return None
+
+
+def server_counts(url: str) -> dict[str, int]:
+    """The admin snapshot's counts (apps, instances, messages by ID, messages in history ...): what
+    the server holds, beside its RSS, so a slope can be told apart from history still filling."""
+    request = urllib.request.Request(
+        f"{url}/admin/v1/snapshot",
+        data=b"{}",
+        headers={"X-Admin-Key": ADMIN_KEY, "Content-Type": "application/json"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=5) as reply:
+            counts: dict[str, int] = json.loads(reply.read())["data"]["counts"]
+            return counts
+    except (OSError, ValueError, KeyError):
+        return {}
 
 
 def children(pid: int) -> list[int]:
@@ -99,6 +123,12 @@ def main() -> int:
     parser.add_argument("--flap-rate", type=float, default=0.5, help="share of users cut per minute")
     parser.add_argument("--processes", type=int, default=1, help="Locust worker processes (--processes)")
     parser.add_argument("--max-messages-per-conversation", type=int, default=1000)
+    parser.add_argument(
+        "--max-messages", type=int, default=50_000, help="app-wide history cap (0: none; PAGE-2 eviction)"
+    )
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--data", default="", help="journal directory (default: a fresh temporary one)")
+    where.add_argument("--in-memory", action="store_true", help="no journal (the server without --data)")
     parser.add_argument("--out", default="reports/soak", help="CSV prefix of the run")
     args = parser.parse_args()
     prefix = Path(args.out)
@@ -106,15 +136,25 @@ def main() -> int:
     seconds = int(args.minutes * 60)
     warmup = min(2.0, args.minutes / 2)
 
-    server = ServeProcess(
-        [
-            "--fake-clock",
-            "--admin-key",
-            ADMIN_KEY,
-            "--max-messages-per-conversation",
-            str(args.max_messages_per_conversation),
-        ]
+    options = [
+        "--fake-clock",
+        "--admin-key",
+        ADMIN_KEY,
+        "--max-messages-per-conversation",
+        str(args.max_messages_per_conversation),
+    ]
+    if args.max_messages:
+        options += ["--max-messages", str(args.max_messages)]
+    scratch = None if args.data or args.in_memory else tempfile.TemporaryDirectory(prefix="simtim-soak-")
+    data = Path(args.data) if args.data else Path(scratch.name) if scratch else None
+    if data is not None:
+        options += ["--data", str(data)]
+    print(
+        f"soak: server {'journaled in ' + str(data) if data else 'in memory'}; load average at start "
+        f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}",
+        flush=True,
     )
+    server = ServeProcess(options)
     command = [
         sys.executable,
         "-m",
@@ -160,9 +200,12 @@ def main() -> int:
                     if value is not None:
                         name = "locust" if index == 0 else f"locust worker {pid}"
                         series.setdefault(name, Series(name)).points.append((minute, value))
+                counts = server_counts(server.url)
+                held = ", ".join(f"{counts[k]} {k}" for k in COUNTED if k in counts)
                 print(
                     f"soak: {minute:5.1f} min  "
-                    + "  ".join(f"{s.name} {s.points[-1][1]:.0f} MB" for s in series.values() if s.points),
+                    + "  ".join(f"{s.name} {s.points[-1][1]:.0f} MB" for s in series.values() if s.points)
+                    + (f"  (server holds {held})" if held else ""),
                     flush=True,
                 )
                 deadline = time.monotonic() + SAMPLE_SECONDS
@@ -173,6 +216,12 @@ def main() -> int:
                 locust.terminate()
             locust.wait(60)
             server.stop()
+    print(f"soak: load average at the end {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    if data is not None:
+        size = sum(path.stat().st_size for path in data.iterdir() if path.is_file())
+        print(f"soak: journal directory {data}: {size / 1e6:.1f} MB on disk")
+    if scratch is not None:
+        scratch.cleanup()
     summary = [line for line in log_path.read_text().splitlines() if line.startswith("simtim:")]
     print("\n".join(summary))
     delivery = totals(Path(f"{prefix}_delivery.csv"), DELIVERY + FAULTS)

@@ -56,7 +56,7 @@ class BlockingTransport:
         self.timeout = timeout
         self._conn: http.client.HTTPConnection | None = None
         self._lock = threading.Lock()
-        self._sockets: list[Any] = []
+        self._sockets: list[tuple[Any, threading.Thread]] = []  # pairs whose reader ended are dropped
 
     def post(self, path: str, body: bytes, headers: dict[str, str]) -> tuple[int, bytes]:
         return self.request("POST", path, body, {"Content-Type": "application/json", **headers})
@@ -92,14 +92,16 @@ class BlockingTransport:
         raise DriverError("unreachable")
 
     def open_events(self, path: str, on_frame: FrameHandler, on_close: Callable[[], None]) -> Any:
+        self._sockets = [(ws, reader) for ws, reader in self._sockets if reader.is_alive()]
         ws = events_socket.connect(self.host, self.port, path, self.timeout)
-        self._sockets.append(ws)
-        threading.Thread(
+        reader = threading.Thread(
             target=events_socket.read_frames,
             args=(ws, on_frame, on_close),
             name=f"simtim-events{path[-6:]}",
             daemon=True,
-        ).start()
+        )
+        self._sockets.append((ws, reader))
+        reader.start()
         return ws
 
     def close(self) -> None:
@@ -107,7 +109,7 @@ class BlockingTransport:
             if self._conn is not None:
                 self._conn.close()
                 self._conn = None
-        for ws in self._sockets:
+        for ws, _ in self._sockets:
             with contextlib.suppress(Exception):
                 ws.close()
         self._sockets.clear()

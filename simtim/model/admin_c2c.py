@@ -195,7 +195,7 @@ class C2CAdmin:
         candidates = [
             m
             for m in reversed(messages)
-            if min_time <= m.time <= max_time and now - m.time <= retention and m.id not in account.deleted
+            if min_time <= m.time <= max_time and now - m.time <= retention and m.key not in account.deleted
         ]
         if last_key:
             keys = [m.msg_key for m in candidates]

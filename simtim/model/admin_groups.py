@@ -240,8 +240,7 @@ class GroupAdmin:
             return Outcome({"message": prior, "dropped": ""}, [])
         draft = Draft(GROUP, group.group_id, priority, random, now, cloud_custom_data, elements)
         if self.messaging.rate_full(app, group):
-            ghost = self.store.new_message(app, sender, draft, elements, now)
-            ghost.stored = False
+            ghost = self.store.new_message(app, sender, draft, elements, now)  # not stored: no thread
             return Outcome({"message": ghost, "dropped": "MsgFreqCtrl"}, [])
         msg = self.store.new_message(app, sender, draft, elements, now)
         app.rest_dedup[key] = msg
@@ -272,7 +271,6 @@ class GroupAdmin:
                     "handleMessage": content,
                 },
             )
-            notice.stored = False
             view = notice.view(user_id)
             emit_account(events, account, MESSAGE_RECEIVED, [view])
             emit_account(

@@ -59,7 +59,7 @@ class Conversations:
 
     def _visible(self, app: App, account: Account, msg: Message, floor: int, now: int) -> bool:
         return (
-            msg.id not in account.deleted
+            msg.key not in account.deleted
             and msg.order > floor
             and now - msg.time <= app.config.retention_seconds
         )  # PAGE-2, PAGE-3
@@ -78,7 +78,7 @@ class Conversations:
         for msg in reversed(thread.messages):
             if now - msg.time > retention or msg.order <= floor:
                 return None
-            if msg.id not in deleted:
+            if msg.key not in deleted:
                 return msg
         return None
 
@@ -181,7 +181,8 @@ class Conversations:
         messages = thread.messages if thread is not None else []
         start = len(messages)
         if cursor:
-            position = thread.index_of(cursor) if thread is not None else None
+            at = app.messages.get(cursor)
+            position = thread.index_of(at) if thread is not None and at is not None else None
             if position is None:
                 raise IMError(
                     Code.INVALID_PARAMETERS, "nextReqMessageID is not in this conversation", rule="PAGE-1"
@@ -199,7 +200,7 @@ class Conversations:
             index -= 1
             if now - msg.time > retention or msg.order <= floor:
                 break  # PAGE-2: everything older is gone or before the join
-            if msg.id in deleted:
+            if msg.key in deleted:
                 continue  # PAGE-3
             if len(page) == count:
                 completed = False

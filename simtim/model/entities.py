@@ -6,9 +6,11 @@ operation modules so each decision can name its SPEC rule in one place.
 
 from __future__ import annotations
 
+from collections.abc import Iterator, ValuesView
 from typing import Any
 
 from simtim.clock import Clock
+from simtim.ids import KEY_RANDOM_BITS, KEY_RANDOM_MASK, message_id_of, message_key_of
 from simtim.limits import AppConfig
 from simtim.model.lifecycle import NEW, InstanceState, Transition, next_state
 
@@ -55,10 +57,15 @@ class Instance:
         self.state = next_state(self.state, transition)
 
 
+#: the (nick, avatar) of an account that set neither
+NO_CARD = ("", "")
+
+
 class Account:
     """A user of one app: profile, online instances, per-conversation state."""
 
     __slots__ = (
+        "_card",
         "avatar",
         "convs",
         "deleted",
@@ -78,8 +85,16 @@ class Account:
         self.sigs_valid_from = 0  # a REST kick voids every UserSig issued before it (REST-3)
         self.online: list[Instance] = []  # logged-in instances in login order (INST-3)
         self.convs: dict[str, ConvState] = {}
-        self.deleted: set[str] = set()  # message IDs this account deleted (MSG-9)
+        self.deleted: set[int] = set()  # keys of the messages this account deleted (MSG-9)
         self.system_thread = Thread(SYSTEM_CONVERSATION_ID)
+        self._card = NO_CARD
+
+    def card(self) -> tuple[str, str]:
+        """(nick, avatar) as one tuple that every message sent under this profile shares (PROF-1)."""
+        card = self._card
+        if card[0] != self.nick or card[1] != self.avatar:
+            card = self._card = (self.nick, self.avatar)
+        return card
 
     def profile(self) -> dict[str, Any]:
         return {"userID": self.user_id, "nick": self.nick, "avatar": self.avatar}
@@ -106,9 +121,11 @@ class ConvState:
 class Thread:
     """The stored messages of one conversation, in (time, sequence) order (MSG-4).
 
-    ``position`` maps a message ID to its index counted from the thread's first message ever;
-    ``base`` is how many messages were evicted from the front (PAGE-2), so a message's index in
-    ``messages`` is ``position[id] - base`` and evicting never rewrites the others' positions.
+    A message's index in ``messages`` is found without a per-message index while the thread only
+    ever grew at its end with consecutive sequences: it is ``sequence - 1 - base``, ``base`` being
+    how many messages were evicted from the front (PAGE-2).  An imported message placed by time
+    (REST-4) breaks that, and only then does the thread keep ``position``: a message's key -> its
+    index counted from the thread's first message ever, so evicting never rewrites the others.
     """
 
     __slots__ = ("base", "conversation_id", "messages", "next_sequence", "position")
@@ -116,24 +133,40 @@ class Thread:
     def __init__(self, conversation_id: str) -> None:
         self.conversation_id = conversation_id
         self.messages: list[Message] = []
-        self.position: dict[str, int] = {}
+        self.position: dict[int, int] | None = None
         self.next_sequence = 1
         self.base = 0
 
     def append(self, message: Message) -> None:
         message.sequence = self.next_sequence
         self.next_sequence += 1
-        self.position[message.id] = self.base + len(self.messages)
+        position = self.base + len(self.messages)
+        if self.position is not None:
+            self.position[message.key] = position
+        elif message.sequence - 1 != position:  # a sequence was skipped: positions need the index
+            self._index_positions()
+            assert self.position is not None
+            self.position[message.key] = position
         self.messages.append(message)
 
-    def index_of(self, message_id: str) -> int | None:
+    def index_of(self, message: Message) -> int | None:
         """The message's index in ``messages``, or None when it is not (or no longer) here."""
-        position = self.position.get(message_id)
-        return None if position is None else position - self.base
+        if self.position is None:
+            index = message.sequence - 1 - self.base
+        else:
+            position = self.position.get(message.key)
+            if position is None:
+                return None
+            index = position - self.base
+        messages = self.messages
+        return index if 0 <= index < len(messages) and messages[index] is message else None
 
     def insert_in_time_order(self, message: Message) -> None:
         """An imported message from the past (REST-4 importmsg) takes its place by time; it still
         gets the next sequence number (history order is (time, sequence), MSG-4)."""
+        if self.position is None:
+            self._index_positions()
+        assert self.position is not None
         index = len(self.messages)
         while index > 0 and self.messages[index - 1].time > message.time:
             index -= 1
@@ -141,7 +174,7 @@ class Thread:
         self.next_sequence += 1
         self.messages.insert(index, message)
         for position in range(index, len(self.messages)):
-            self.position[self.messages[position].id] = self.base + position
+            self.position[self.messages[position].key] = self.base + position
 
     def evict_front(self, count: int) -> list[Message]:
         """PAGE-2: drop the ``count`` oldest messages (retention or a cap) and return them."""
@@ -149,40 +182,59 @@ class Thread:
         del self.messages[:count]
         self.base += len(gone)
         position = self.position
-        for message in gone:
-            del position[message.id]
+        if position is not None:
+            for message in gone:
+                del position[message.key]
         return gone
+
+    def _index_positions(self) -> None:
+        self.position = {message.key: self.base + i for i, message in enumerate(self.messages)}
 
 
 def compact_payload(elem_type: str, payload: Any) -> Any:
-    """What ``Message.body`` keeps: a text element's bare string, any other payload as it is."""
+    """What ``Message.body`` keeps: a text element's text as UTF-8 ``bytes``, any other payload as
+    it is.  Bytes, not the ``str``: 33 bytes of header instead of 49 (74 for CJK text, which a
+    ``str`` keeps in two bytes a character); ``surrogatepass`` so any ``str`` an in-process caller
+    passes comes back exactly."""
     if elem_type == TEXT_ELEM and payload.__class__ is dict and len(payload) == 1:
         text = payload.get("text")
         if text.__class__ is str:
-            return text
+            return text.encode("utf-8", "surrogatepass")
     return payload
 
 
+def _text(body: bytes) -> dict[str, str]:
+    return {"text": body.decode("utf-8", "surrogatepass")}
+
+
+#: the low bits of ``Message.seq_random``: the message's ``random`` (a uint32, MSG-4)
+_RANDOM_BITS = 32
+_RANDOM_MASK = (1 << _RANDOM_BITS) - 1
+
+
 class Message:
-    """A stored message; ``view`` renders it as TIM's Message for one account."""
+    """A stored message; ``view`` renders it as TIM's Message for one account.
+
+    Laid out for issue 15's memory budget (<= 400 bytes a stored text message, indexes
+    included): no ID string (``key`` spells it on demand), ``sequence`` and ``random`` share one
+    int, nick and avatar are one tuple the sender's account shares, a text is kept as UTF-8 bytes, and
+    ``stored`` is whether a history thread holds it.
+    """
 
     __slots__ = (
-        "avatar",
         "body",
+        "card",
         "client_time",
         "cloud_custom_data",
         "conversation_type",
         "elements",
-        "id",
-        "nick",
+        "key",
         "order",
         "priority",
-        "random",
         "rest_seq",
         "revoked",
         "sender",
-        "sequence",
-        "stored",
+        "seq_random",
         "thread",
         "time",
         "to",
@@ -190,34 +242,74 @@ class Message:
     )
 
     def __init__(self) -> None:
-        self.id = ""
+        #: the ID's counter and random part (``IdSource.message_key``): the ID string itself is
+        #: spelled on demand from sender, time and key, so a stored message keeps no string for it
+        self.key = 0
         self.conversation_type = C2C
         self.sender = ""
         self.to = ""
         self.type = ""
-        #: the payload; a text message's is kept as its bare ``str`` (a one-key dict costs 184 bytes,
-        #: most of a stored message: issue 15's memory budget) and rebuilt on every view
+        #: the payload; a text message's is kept as its bare text (a one-key dict costs 184 bytes,
+        #: most of a stored message) and rebuilt on every view
         self.body: Any = None
         self.elements: list[dict[str, Any]] | None = None
         self.time = 0
-        self.sequence = 0
-        self.random = 0
+        #: ``sequence << 32 | random``: one int object instead of two (32 bytes each)
+        self.seq_random = 0
         self.rest_seq = 0  # a backend's own C2C MsgSeq (REST-4); 0: the conversation sequence
         self.client_time = 0
         self.priority = "Normal"
-        self.nick = ""
-        self.avatar = ""
+        #: the sender's (nick, avatar) when it was sent (PROF-1), shared with the account
+        self.card = NO_CARD
         self.cloud_custom_data = ""
         self.revoked = False
         self.order = 0  # app-wide arrival order: a tie-break across conversations
         self.thread: Thread | None = None
-        self.stored = True
+
+    @property
+    def id(self) -> str:
+        """TIM's message ID (MSG-4): unique per world, stable under a seed."""
+        return message_id_of(self.sender, self.time, self.key)
+
+    @property
+    def sequence(self) -> int:
+        """The message's place in its conversation (MSG-4); AVChatRoom's count without history."""
+        return self.seq_random >> _RANDOM_BITS
+
+    @sequence.setter
+    def sequence(self, value: int) -> None:
+        self.seq_random = value << _RANDOM_BITS | self.seq_random & _RANDOM_MASK
+
+    @property
+    def random(self) -> int:
+        """TIM's uint32 ``random`` (MSG-4, MSG-6): every entry point checks the range."""
+        return self.seq_random & _RANDOM_MASK
+
+    @random.setter
+    def random(self, value: int) -> None:
+        if not 0 <= value <= _RANDOM_MASK:
+            raise ValueError(f"a message's random is a uint32, not {value!r}")
+        self.seq_random = self.seq_random & ~_RANDOM_MASK | value
+
+    @property
+    def nick(self) -> str:
+        return self.card[0]
+
+    @property
+    def avatar(self) -> str:
+        return self.card[1]
+
+    @property
+    def stored(self) -> bool:
+        """In a history thread (PAGE-2); AVChatRoom messages, custom notices and messages the rate
+        control dropped (MSG-7) are not."""
+        return self.thread is not None
 
     @property
     def payload(self) -> Any:
         """TIM's payload object (MSG-4); for a text message a new ``{"text": ...}`` each time."""
         body = self.body
-        return {"text": body} if body.__class__ is str else body
+        return _text(body) if body.__class__ is bytes else body
 
     @payload.setter
     def payload(self, value: Any) -> None:
@@ -242,27 +334,90 @@ class Message:
     def view(self, viewer: str) -> dict[str, Any]:
         """TIM's Message fields (MSG-4) as ``viewer`` sees them."""
         data = {
-            "ID": self.id,
+            # message_id_of, inlined: a page renders 15 of these
+            "ID": f"{self.sender}-{self.time}-{(key := self.key) >> KEY_RANDOM_BITS}-{key & KEY_RANDOM_MASK}",
             "type": self.type,
-            "payload": {"text": body} if (body := self.body).__class__ is str else body,
+            "payload": {"text": body.decode("utf-8", "surrogatepass")}
+            if (body := self.body).__class__ is bytes
+            else body,
             "conversationID": self.conversation_id_for(viewer),
             "conversationType": self.conversation_type,
             "to": self.to,
             "from": self.sender,
             "flow": "out" if viewer == self.sender else "in",
             "time": self.time,
-            "sequence": self.sequence,
-            "random": self.random,
+            "sequence": (packed := self.seq_random) >> _RANDOM_BITS,
+            "random": packed & _RANDOM_MASK,
             "status": "success",
             "isRevoked": self.revoked,
             "priority": self.priority,
-            "nick": self.nick,
-            "avatar": self.avatar,
+            "nick": (card := self.card)[0],
+            "avatar": card[1],
             "cloudCustomData": self.cloud_custom_data,
         }
         if self.elements is not None:
             data["elements"] = self.elements
         return data
+
+
+class MessageIndex:
+    """Every accepted message of an app, found by its ID string (REV-3, MSG-6, MSG-9, GRP-8).
+
+    Keyed by the message's key int, which the message itself holds (one int object shared by both),
+    not by the ID string: an ID is parsed back to its key and the found message must spell the
+    very same ID (the key alone names neither the sender nor the time)."""
+
+    __slots__ = ("_by_key",)
+
+    def __init__(self) -> None:
+        self._by_key: dict[int, Message] = {}
+
+    def add(self, message: Message) -> None:
+        self._by_key[message.key] = message
+
+    def discard(self, message: Message) -> None:
+        if self._by_key.get(message.key) is message:
+            del self._by_key[message.key]
+
+    def holds(self, message: Message) -> bool:
+        return self._by_key.get(message.key) is message
+
+    def get(self, message_id: object) -> Message | None:
+        if message_id.__class__ is not str:
+            return None
+        assert isinstance(message_id, str)
+        key = message_key_of(message_id)
+        message = self._by_key.get(key) if key is not None else None
+        if message is None or message_id_of(message.sender, message.time, message.key) != message_id:
+            return None
+        return message
+
+    def __getitem__(self, message_id: str) -> Message:
+        message = self.get(message_id)
+        if message is None:
+            raise KeyError(message_id)
+        return message
+
+    def __contains__(self, message_id: object) -> bool:
+        return self.get(message_id) is not None
+
+    def __len__(self) -> int:
+        return len(self._by_key)
+
+    def values(self) -> ValuesView[Message]:
+        """In arrival order."""
+        return self._by_key.values()
+
+    def newest_first(self) -> Iterator[Message]:
+        return reversed(self._by_key.values())
+
+    # a snapshot pickles the messages once; loading rebuilds the keys from them, so the index
+    # and each message share one int again (pickle does not memoize ints)
+    def __getstate__(self) -> list[Message]:
+        return list(self._by_key.values())
+
+    def __setstate__(self, messages: list[Message]) -> None:
+        self._by_key = {message.key: message for message in messages}
 
 
 class App:
@@ -295,7 +450,7 @@ class App:
         self.clock = clock
         self.accounts: dict[str, Account] = {}
         self.threads: dict[tuple[str, str], Thread] = {}  # C2C threads keyed by sorted pair
-        self.messages: dict[str, Message] = {}  # every accepted message by ID (REV-3, MSG-9)
+        self.messages = MessageIndex()  # every accepted message by ID (REV-3, MSG-9)
         self.dedup: dict[tuple[str, str, int, int], Message] = {}  # MSG-6
         self.groups: dict[str, Group] = {}
         self.order = 0

@@ -83,7 +83,7 @@ class GroupMessaging:
                 raise IMError(Code.GROUP_MESSAGE_FREQUENCY_LIMIT, rule="MSG-7")
             if draft.priority in _DROPPED_WHEN_LIMITED:
                 ghost = self.new_message(app, account, draft, elements, now)
-                ghost.stored = False  # resolves success: no sequence, not stored, not delivered
+                # resolves success: no sequence, not stored (no thread), not delivered
                 return Outcome({"message": ghost.view(me)}, [])
         app.rate_counts[group.group_id] = (second, counted + 1)
         msg = self.new_message(app, account, draft, elements, now)
@@ -110,7 +110,6 @@ class GroupMessaging:
         if group.type == AVCHATROOM:
             msg.sequence = group.thread.next_sequence
             group.thread.next_sequence += 1
-            msg.stored = False
         else:
             group.thread.append(msg)
             msg.thread = group.thread

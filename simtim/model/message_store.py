@@ -4,6 +4,7 @@ revoke bookkeeping and deletion (MSG-4, MSG-6, MSG-8, MSG-9, REV-2).
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Mapping
 from typing import Any
 
@@ -32,6 +33,12 @@ def _detached(payload: Any) -> Any:
 
 def _keep(payload: Any) -> Any:
     return payload
+
+
+def _shared(name: Any) -> Any:
+    """One string object for every message naming the same peer, group, type or priority: a
+    server parses a new copy of each from every request, ~60 bytes a message kept for nothing."""
+    return sys.intern(name) if name.__class__ is str else name
 
 
 class MessageStore:
@@ -91,29 +98,29 @@ class MessageStore:
         elements were parsed for this message alone (a REST body), so they need no private copy."""
         detach = _keep if owned else _detached
         msg = Message()
-        msg.id = self.ids.message_id(account.user_id, now)
-        msg.conversation_type = draft.conversation_type
+        msg.key = self.ids.message_key()
+        msg.conversation_type = _shared(draft.conversation_type)
         msg.sender = account.user_id
-        msg.to = draft.to
-        msg.type, payload = elements[0]
-        body = compact_payload(msg.type, payload)  # a text's string needs no copy: it is immutable
-        msg.body = body if body.__class__ is str else detach(payload)
+        msg.to = _shared(draft.to)
+        elem_type, payload = elements[0]
+        msg.type = _shared(elem_type)
+        body = compact_payload(msg.type, payload)  # a text's bytes need no copy: they are immutable
+        msg.body = body if body.__class__ is bytes else detach(payload)
         # ^ stored history never shares objects with the caller (an in-process caller may mutate them)
         if len(elements) > 1:
             msg.elements = [{"type": t, "payload": detach(p)} for t, p in elements]
         msg.time = now
         msg.random = draft.random if draft.random is not None else self.ids.random32()
         msg.client_time = draft.client_time if draft.client_time is not None else now
-        msg.priority = draft.priority
-        msg.nick = account.nick  # PROF-1
-        msg.avatar = account.avatar
+        msg.priority = _shared(draft.priority)
+        msg.card = account.card()  # PROF-1
         msg.cloud_custom_data = draft.cloud_custom_data
         msg.order = app.next_order()
         if draft.random is not None:
             app.dedup[
                 (account.user_id, msg.conversation_id_for(account.user_id), draft.random, msg.client_time)
             ] = msg
-        app.messages[msg.id] = msg
+        app.messages.add(msg)
         return msg
 
     def apply_revoke(
@@ -175,7 +182,7 @@ class MessageStore:
             if msg.conversation_type == GROUP:
                 self.groups.check_deletable(app, msg)
         last_before = self.conversations.last_visible(app, account, conversation_id)
-        account.deleted.update(m.id for m in found)
+        account.deleted.update(m.key for m in found)
         events: list[Event] = []
         last_after = self.conversations.last_visible(app, account, conversation_id)
         if last_after is not last_before:

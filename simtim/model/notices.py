@@ -69,7 +69,7 @@ class Notices:
         """A message the server itself sends (tips TIP-1, notices SYS-1), not yet stored."""
         now = app.clock.now()
         msg = Message()
-        msg.id = self.ids.message_id(SERVER_SENDER, now)
+        msg.key = self.ids.message_key()
         msg.conversation_type = conversation_type
         msg.sender = SERVER_SENDER
         msg.to = to
@@ -105,11 +105,10 @@ class Notices:
         if group.type == AVCHATROOM:  # delivered to online joined members only, never stored
             msg.sequence = group.thread.next_sequence
             group.thread.next_sequence += 1
-            msg.stored = False
         else:
             group.thread.append(msg)
             msg.thread = group.thread
-        app.messages[msg.id] = msg
+        app.messages.add(msg)
         if msg.stored:
             stored(app, group.thread)  # PAGE-2 caps
         received = [msg.view("")]
@@ -168,7 +167,7 @@ class Notices:
         )
         account.system_thread.append(msg)
         msg.thread = account.system_thread
-        app.messages[msg.id] = msg
+        app.messages.add(msg)
         stored(app, account.system_thread)  # PAGE-2 caps
         account.conv(SYSTEM_CONVERSATION_ID).unread += 1
         view = msg.view(account.user_id)

@@ -56,7 +56,7 @@ def sweep(app: App) -> int:
             dropped += count
     if dropped and app.rest_dedup:
         live = app.messages
-        app.rest_dedup = {key: m for key, m in app.rest_dedup.items() if m.id in live}
+        app.rest_dedup = {key: m for key, m in app.rest_dedup.items() if live.holds(m)}
     return dropped
 
 
@@ -106,14 +106,14 @@ def _evict(app: App, thread: Thread, count: int, cause: str) -> None:
 
 def _forget(app: App, message: Message) -> None:
     """Every index that could still reach the message lets go of it (MSG-6 dedup, MSG-9 deletions)."""
-    app.messages.pop(message.id, None)
+    app.messages.discard(message)
     key = (message.sender, message.conversation_id_for(message.sender), message.random, message.client_time)
     if app.dedup.get(key) is message:
         del app.dedup[key]
     for party in (message.sender, message.to):
         account = app.accounts.get(party)
         if account is not None:
-            account.deleted.discard(message.id)
+            account.deleted.discard(message.key)
 
 
 __all__ = ["GLOBAL_CAP_SLACK", "retained", "stored", "sweep", "threads_of"]

@@ -96,7 +96,7 @@ def _after(ctx: WebCtx, order: int) -> list[Message]:
     """C2C messages to this account newer than ``order`` (offline sync), oldest first."""
     me = ctx.me.user_id
     out = []
-    for msg in reversed(ctx.app.messages.values()):
+    for msg in ctx.app.messages.newest_first():
         if msg.order <= order:
             break
         if msg.conversation_type == C2C and msg.to == me and msg.sender != me and not msg.revoked:

@@ -222,7 +222,7 @@ def test_snapshot_sees_every_kind_of_change(change: str) -> None:
     if change == "nick":
         app.accounts["alice"].nick = "A"
     elif change == "deleted":
-        app.accounts["alice"].deleted.add(BASE.msg["a2b"]["ID"])
+        app.accounts["alice"].deleted.add(app.messages[BASE.msg["a2b"]["ID"]].key)
     elif change == "rng":
         world.ids.random32()
     elif change == "clock":

@@ -1,0 +1,181 @@
+"""How the model stores messages compactly (issue 15: <= 400 bytes a stored text message, indexes
+included) without changing anything a caller sees: IDs, lookups, paging, texts, profiles."""
+
+from __future__ import annotations
+
+import gc
+import pickle
+import tracemalloc
+from typing import Any
+
+import pytest
+
+from simtim.clock import FakeClock
+from simtim.errors import IMError
+from simtim.ids import IdSource, message_id_of
+from simtim.model import World
+from simtim.model.core import DEV_SDKAPPID, DEV_SECRET_KEY
+from simtim.model.entities import Message
+from simtim.usersig import gen_usersig
+
+#: the issue's budget for one stored text message, indexes included
+BYTES_PER_MESSAGE_BUDGET = 400
+
+
+def world_of(*users: str) -> tuple[World, FakeClock, dict[str, int]]:
+    clock = FakeClock()
+    world = World(clock, IdSource(0))
+    instances = {}
+    for user in users:
+        inst = world.create_instance(DEV_SDKAPPID)
+        sig = gen_usersig(DEV_SDKAPPID, DEV_SECRET_KEY, user, 86400 * 30, now=clock.now())
+        world.call(inst.id, "login", {"userID": user, "userSig": sig})
+        instances[user] = inst.id
+    return world, clock, instances
+
+
+def send(world: World, inst: int, to: str, text: str, **extra: Any) -> dict[str, Any]:
+    body = {"to": to, "conversationType": "C2C", "type": "TIMTextElem", "payload": {"text": text}, **extra}
+    message: dict[str, Any] = world.call(inst, "sendMessage", {"message": body}).data["message"]
+    return message
+
+
+def page(world: World, inst: int, conversation: str, **extra: Any) -> dict[str, Any]:
+    data: dict[str, Any] = world.call(inst, "getMessageList", {"conversationID": conversation, **extra}).data
+    return data
+
+
+def test_message_ids_are_the_ones_a_journal_written_before_replays_to() -> None:
+    """The key the model keeps spells exactly the ID ``message_id`` always drew from the same seed."""
+    old, new = IdSource(7), IdSource(7)
+    for when in (1, 1, 2, 1_700_000_000):
+        assert old.message_id("al-ice", when) == message_id_of("al-ice", when, new.message_key())
+
+
+def test_msg_4_a_message_is_found_by_its_id_and_only_by_its_exact_id() -> None:
+    world, _clock, inst = world_of("alice", "bob")
+    sent = send(world, inst["alice"], "bob", "hi")
+    app = world.apps[DEV_SDKAPPID]
+    stored = app.messages[sent["ID"]]
+    assert stored.id == sent["ID"] and sent["ID"] in app.messages and len(app.messages) == 1
+    counter_and_random = sent["ID"].split("-", 2)[2]
+    for other in (
+        f"bob-{sent['time']}-{counter_and_random}",  # same key, another sender
+        f"alice-{sent['time'] + 1}-{counter_and_random}",  # same key, another time
+        sent["ID"] + "0",
+        "alice-1-²-3",  # a digit int() refuses
+        "alice-1-" + "9" * 5000 + "-1",  # longer than int() converts
+        "alice-1-5-99999999",  # a random part wider than 24 bits
+        "no-dashes",
+        "",
+    ):
+        assert app.messages.get(other) is None and other not in app.messages
+    with pytest.raises(IMError):
+        world.call(
+            inst["alice"], "revokeMessage", {"message": {"ID": f"bob-{sent['time']}-{counter_and_random}"}}
+        )
+
+
+def test_page_1_cursor_paging_works_after_evictions_and_refuses_other_threads() -> None:
+    world, _clock, inst = world_of("alice", "bob", "carol")
+    world.configure_app(DEV_SDKAPPID, max_messages_per_conversation=5)
+    texts = [f"m{i}" for i in range(12)]
+    for text in texts:
+        send(world, inst["alice"], "bob", text)
+    other = send(world, inst["alice"], "carol", "elsewhere")
+    newest = page(world, inst["bob"], "C2Calice", count=3)
+    assert [m["payload"]["text"] for m in newest["messageList"]] == ["m9", "m10", "m11"]
+    older = page(world, inst["bob"], "C2Calice", count=3, nextReqMessageID=newest["nextReqMessageID"])
+    assert [m["payload"]["text"] for m in older["messageList"]] == ["m7", "m8"]  # the cap kept 5
+    for cursor in (other["ID"], "alice-1-1-1"):
+        with pytest.raises(IMError):
+            page(world, inst["bob"], "C2Calice", nextReqMessageID=cursor)
+
+
+def test_rest_4_an_imported_message_keeps_cursor_paging_right() -> None:
+    """An import placed by time breaks 'index = sequence - 1'; the thread then indexes positions."""
+    world, clock, inst = world_of("alice", "bob")
+    clock.advance(100)
+    for i in range(4):
+        send(world, inst["alice"], "bob", f"live{i}")
+        clock.advance(1)
+    text = [("TIMTextElem", {"text": "imported"})]
+    world.c2c_admin.import_message(
+        DEV_SDKAPPID, "bob", "alice", text, msg_seq=1, random=5, timestamp=clock.now() - 4, realtime=False
+    )
+    texts = ["live0", "imported", "live1", "live2", "live3"]
+    whole = page(world, inst["alice"], "C2Cbob")
+    assert [m["payload"]["text"] for m in whole["messageList"]] == texts
+    for index in range(1, len(texts)):
+        cursor = whole["messageList"][index]["ID"]
+        before = page(world, inst["alice"], "C2Cbob", nextReqMessageID=cursor)
+        assert [m["payload"]["text"] for m in before["messageList"]] == texts[:index]
+
+
+@pytest.mark.parametrize("text", ["plain", "中文消息 with 😀 and é"])
+def test_msg_4_texts_come_back_exactly(text: str) -> None:
+    world, _clock, inst = world_of("alice", "bob")
+    sent = send(world, inst["alice"], "bob", text)
+    assert sent["payload"] == {"text": text}
+    assert page(world, inst["bob"], "C2Calice")["messageList"][0]["payload"] == {"text": text}
+
+
+def test_msg_4_sequence_and_random_are_kept_apart() -> None:
+    world, _clock, inst = world_of("alice", "bob")
+    for i in range(300):
+        sent = send(world, inst["alice"], "bob", "x", random=2**32 - 1 - i)
+    assert (sent["sequence"], sent["random"]) == (300, 2**32 - 300)
+    msg = world.apps[DEV_SDKAPPID].messages[sent["ID"]]
+    msg.sequence = 301
+    assert (msg.sequence, msg.random) == (301, 2**32 - 300)
+    with pytest.raises(ValueError):
+        Message().random = 2**32
+
+
+def test_prof_1_a_message_keeps_the_profile_it_was_sent_under() -> None:
+    world, _clock, inst = world_of("alice", "bob")
+    world.call(inst["alice"], "updateMyProfile", {"nick": "Al"})
+    first, second = send(world, inst["alice"], "bob", "a"), send(world, inst["alice"], "bob", "b")
+    world.call(inst["alice"], "updateMyProfile", {"nick": "Alice", "avatar": "a.png"})
+    third = send(world, inst["alice"], "bob", "c")
+    messages = world.apps[DEV_SDKAPPID].messages
+    assert [(m["nick"], m["avatar"]) for m in page(world, inst["bob"], "C2Calice")["messageList"]] == [
+        ("Al", ""),
+        ("Al", ""),
+        ("Alice", "a.png"),
+    ]
+    assert messages[first["ID"]].card is messages[second["ID"]].card  # one tuple, not one per message
+    assert messages[third["ID"]].card is not messages[first["ID"]].card
+
+
+def test_a_pickled_world_finds_every_message_again() -> None:
+    """A durable server's snapshot: the index comes back from the messages themselves."""
+    world, _clock, inst = world_of("alice", "bob")
+    ids = [send(world, inst["alice"], "bob", f"m{i}")["ID"] for i in range(20)]
+    loaded = pickle.loads(pickle.dumps(world))
+    messages = loaded.apps[DEV_SDKAPPID].messages
+    assert [messages[i].id for i in ids] == ids and len(messages) == 20
+    assert all(messages[i].key is next(m for m in messages.values() if m.id == i).key for i in ids)
+
+
+def test_stored_text_messages_fit_the_memory_budget() -> None:
+    """20,000 C2C texts over 20 conversations: what the world holds afterwards, per message."""
+    world, clock, inst = world_of(*(f"user{i:02d}" for i in range(21)))
+    words = ["the", "quick", "brown", "fox", "jumps", "over", "a", "lazy", "dog"]
+    count = 20_000
+    gc.collect()
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        for i in range(count):
+            text = " ".join(words[(i + k) % len(words)] for k in range(6))
+            to = "".join(["user", f"{1 + i % 20:02d}"])  # a new string each time, as a server parses it
+            send(world, inst["user00"], to, text)
+            if i % 1000 == 999:
+                clock.advance(1)
+        gc.collect()
+        held = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert len(world.apps[DEV_SDKAPPID].messages) == count
+    assert held / count <= BYTES_PER_MESSAGE_BUDGET

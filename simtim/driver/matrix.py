@@ -146,7 +146,7 @@ OPERATIONS: dict[str, tuple[str, str, str]] = {
     "getGroupMemberList": (
         "groups.member_list",
         "group",
-        "`GET /rooms/{room}/members?membership=join` in join order, roles from power levels",
+        "`GET /rooms/{room}/members?membership=join` in join order (a member event that only renamed is walked back to its join: `GET /rooms/{room}/event/{replaces_state}`), roles from power levels",
     ),
     "getGroupMemberProfile": (
         "groups.member_profile",
@@ -197,6 +197,8 @@ FIELD_GAPS: dict[str, str] = {
     "sequence": "Matrix has no per-conversation message counter (events are ordered by the room DAG; "
     "the driver reports origin_server_ts)",
     "maxMemberNum": "Matrix rooms have no member cap",
+    SYSTEM_CONVERSATION_ID: "Matrix has no group system notices, so no system conversation: it is left out "
+    "of the expected conversation lists (CONV-2)",
 }
 
 

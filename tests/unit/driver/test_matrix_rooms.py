@@ -30,3 +30,49 @@ def test_the_memory_is_bounded_and_forgets_the_oldest(monkeypatch: pytest.Monkey
         rooms.note_message(f"$e{index}", "!r:hs")
     assert rooms.room_of_message("$e0") is None
     assert rooms.room_of_message("$e2") == "!r:hs"
+
+
+class _History:
+    """The homeserver's member events by ID, as ``GET /rooms/{room}/event/{id}`` answers them."""
+
+    def __init__(self, events: dict[str, dict[str, object]]) -> None:
+        self.events = events
+        self.asked: list[str] = []
+
+    def request(self, method: str, path: str, *_: object, **__: object) -> dict[str, object]:
+        event_id = path.rsplit("/", 1)[-1].replace("%24", "$")
+        self.asked.append(event_id)
+        return self.events[event_id]
+
+
+def _groups(history: _History) -> object:
+    from simtim.driver.matrix_groups import GroupOps
+
+    ops = GroupOps.__new__(GroupOps)
+    ops.http = history  # type: ignore[assignment]
+    return ops
+
+
+def test_a_members_join_time_is_its_join_not_its_last_profile_change() -> None:
+    """A profile update re-sends the member event in every room; MBR-3's order and joinTime are the
+    join's, found by walking ``replaces_state`` back on the homeserver while the membership was join."""
+    join = {"event_id": "$j", "origin_server_ts": 1_000, "content": {"membership": "join"}, "unsigned": {}}
+    rename = {
+        "event_id": "$n1",
+        "origin_server_ts": 5_000,
+        "content": {"membership": "join", "displayname": "a"},
+        "unsigned": {"replaces_state": "$j", "prev_content": {"membership": "join"}},
+    }
+    current = {
+        "event_id": "$n2",
+        "origin_server_ts": 9_000,
+        "content": {"membership": "join", "displayname": "b"},
+        "unsigned": {"replaces_state": "$n1", "prev_content": {"membership": "join", "displayname": "a"}},
+    }
+    history = _History({"$j": join, "$n1": rename})
+    ops = _groups(history)
+    assert ops.joined_at("!r:hs", current, "token") == 1_000  # type: ignore[attr-defined]
+    assert history.asked == ["$n1", "$j"]
+    # a re-join after a leave is a join: its own time, nothing walked
+    rejoin = {**current, "unsigned": {"replaces_state": "$l", "prev_content": {"membership": "leave"}}}
+    assert ops.joined_at("!r:hs", rejoin, "token") == 9_000  # type: ignore[attr-defined]

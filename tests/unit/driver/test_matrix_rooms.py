@@ -3,6 +3,9 @@ may name only the message, a Matrix redaction needs the room (REV-1)."""
 
 from __future__ import annotations
 
+import threading
+
+import orjson
 import pytest
 
 import simtim.driver.matrix_sync as matrix_sync
@@ -76,3 +79,57 @@ def test_a_members_join_time_is_its_join_not_its_last_profile_change() -> None:
     # a re-join after a leave is a join: its own time, nothing walked
     rejoin = {**current, "unsigned": {"replaces_state": "$l", "prev_content": {"membership": "leave"}}}
     assert ops.joined_at("!r:hs", rejoin, "token") == 9_000  # type: ignore[attr-defined]
+
+
+class _FilterServer:
+    """``POST /user/{id}/filter`` answers: a filter ID, or an error for a homeserver without them."""
+
+    def __init__(self, refuse: bool = False) -> None:
+        self.refuse = refuse
+        self.uploads: list[tuple[str, object]] = []
+
+    def request(self, method: str, path: str, body: object = None, **_: object) -> dict[str, object]:
+        from simtim.driver.matrix_client import MatrixError
+
+        self.uploads.append((path, body))
+        if self.refuse:
+            raise MatrixError(404, "M_UNRECOGNIZED", "no filters here", path)
+        return {"filter_id": f"f{len(self.uploads)}"}
+
+
+def _session(matrix_id: str) -> matrix_sync.Session:
+    from simtim.driver.base import EventStream
+
+    return matrix_sync.Session(token="t", stream=EventStream("t"), matrix_id=matrix_id, access_token="a")
+
+
+def test_a_sync_filter_is_uploaded_once_per_account_and_named_by_id() -> None:
+    """Synapse validates an inline filter on every /sync; uploaded once, the ID is all it parses."""
+    server = _FilterServer()
+    filters = matrix_sync.SyncFilters()
+    alice, bob = _session("@alice:hs"), _session("@bob:hs")
+    first = filters.name(server, alice, matrix_sync.SYNC_FILTER)  # type: ignore[arg-type]
+    assert first == "f1" and filters.name(server, alice, matrix_sync.SYNC_FILTER) == "f1"  # type: ignore[arg-type]
+    assert filters.name(server, bob, matrix_sync.SYNC_FILTER) == "f2"  # type: ignore[arg-type]
+    assert [path for path, _ in server.uploads] == [
+        "/_matrix/client/v3/user/%40alice%3Ahs/filter",
+        "/_matrix/client/v3/user/%40bob%3Ahs/filter",
+    ]
+    assert server.uploads[0][1] == orjson.loads(matrix_sync.SYNC_FILTER)
+
+
+def test_a_homeserver_that_keeps_no_filters_gets_them_inline() -> None:
+    server = _FilterServer(refuse=True)
+    filters = matrix_sync.SyncFilters()
+    name = filters.name(server, _session("@alice:hs"), matrix_sync.SYNC_FILTER)  # type: ignore[arg-type]
+    assert name == matrix_sync.SYNC_FILTER
+
+
+def test_each_login_s_sync_loop_ends_on_its_own_stop() -> None:
+    """A loop still in its long-poll after a logout must not carry on when the instance logs in
+    again (that would push every event twice): the loop keeps the stop of the login it serves."""
+    session = _session("@alice:hs")
+    old = matrix_sync.SyncLoop(session, _FilterServer(), matrix_sync.RoomDirectory(), 25_000)  # type: ignore[arg-type]
+    session.stop.set()  # logout
+    session.stop = threading.Event()  # the next login's
+    assert old.stop.is_set() and not session.stop.is_set()

@@ -230,6 +230,7 @@ class MatrixDriver:
         self.server = ""  # the homeserver's name, learnt from the first registration or login
         self._admin_token = ""
         self._provision: dict[str, str] = {}  # TIM userID -> the driver's own access token for it
+        self._accounts: set[str] = set()  # TIM userIDs this driver has logged in (they exist)
         self._sessions: dict[str, Session] = {}
         self._loops: dict[str, SyncLoop] = {}
         self._dm: dict[tuple[str, str], str] = {}
@@ -373,6 +374,7 @@ class MatrixDriver:
         device = "TIM" + secrets.token_hex(6).upper()
         answer = self._login_or_register(localpart, device)
         session.user = user
+        self._accounts.add(user)
         session.matrix_id = str(answer["user_id"])
         session.access_token = str(answer["access_token"])
         session.device_id = str(answer.get("device_id", device))
@@ -550,7 +552,9 @@ class MatrixDriver:
 
     def _create_dm(self, user: str, peer: str, token: str, localpart: str, alias: str) -> str:
         peer_id = self.matrix_id(peer)
-        if peer != user:
+        # an account the driver has logged into exists (Matrix accounts are never deleted here):
+        # only an unknown peer costs the admin lookup
+        if peer != user and peer not in self._provision and peer not in self._accounts:
             try:  # the admin API says "no such user" plainly (a profile lookup answers M_UNKNOWN)
                 self.http.request("GET", path_of("/_synapse/admin/v2/users", peer_id), token=self._admin())
             except MatrixError as exc:

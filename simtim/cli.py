@@ -267,7 +267,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="HTML report + JUnit XML of a Locust run (PREFIX_*.csv), or compare two runs",
         description="Read a run's Locust and simtim CSVs and write PREFIX_report.html (one self-contained page) "
         "and PREFIX_junit.xml. Exit 0 = ok, 1 = input missing/unreadable or harness errors, "
-        "2 = conformance mismatches, 3 = thresholds missed. --compare A B prints per-method deltas "
+        "2 = conformance mismatches, 3 = thresholds missed or the target stopped answering (transport "
+        "failures without --max-fail-ratio rank before conformance). --compare A B prints per-method deltas "
         "and writes B_compare.html.",
     )
     from simtim.report import add_arguments as add_report_arguments

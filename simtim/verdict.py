@@ -1,11 +1,16 @@
 """What counts as a failed run: one function, used by the Locust harness and by ``simtim report``.
 
 Exit codes (DESIGN "Reports"): 0 ok; 1 harness error; 2 conformance failures; 3 performance
-thresholds missed.  Precedence: harness error > conformance > thresholds, because a harness bug
-makes every other number untrustworthy, and a wrong answer matters more than a slow one.
-Transport failures (the endpoint could not be reached, 6010) miss an implicit zero threshold
-unless ``--max-fail-ratio`` tolerates failures: an unreachable endpoint is never a pass
-[decision, docs/decisions.md "exit codes"].
+thresholds missed or the target stopped answering.  Precedence: harness error > target stopped
+answering > conformance > other thresholds.  A harness bug makes every other number
+untrustworthy; a target that stopped answering (transport failures, 6010, that no
+``--max-fail-ratio`` tolerates) makes the evidence gathered after it unreliable -- pushes in
+flight count as lost, cells lose their shadow state -- so "the target went away" is what the user
+must hear first, not a conformance verdict built partly on its debris; and a wrong answer matters
+more than a slow one.  Transport failures miss an implicit zero threshold: an unreachable endpoint
+is never a pass.  With ``--max-fail-ratio`` the user declared them tolerable up to a ratio, so
+they rank as a threshold again, after conformance [decision, docs/decisions.md "exit codes" and
+"a target that went away ranks first"].
 """
 
 from __future__ import annotations
@@ -28,7 +33,7 @@ VERDICTS: dict[int, str] = {
     ExitCode.OK: "OK",
     ExitCode.HARNESS_ERROR: "harness errors",
     ExitCode.CONFORMANCE_FAILED: "conformance mismatches",
-    ExitCode.THRESHOLD_MISSED: "thresholds missed",
+    ExitCode.THRESHOLD_MISSED: "thresholds missed",  # or the target stopped answering
 }
 
 
@@ -135,7 +140,7 @@ def threshold_checks(counts: RunCounts, limits: Limits) -> list[ThresholdCheck]:
                 f"({counts.failures} of {counts.requests} requests)",
             )
         )
-    elif counts.transport:
+    elif target_stopped_answering(counts, limits):
         checks.append(
             ThresholdCheck(
                 TRANSPORT_CHECK,
@@ -164,11 +169,20 @@ def exit_code(counts: RunCounts, limits: Limits) -> ExitCode:
     """The run's exit code; ``threshold_checks`` says why."""
     if counts.harness:
         return ExitCode.HARNESS_ERROR
+    if target_stopped_answering(counts, limits):
+        return ExitCode.THRESHOLD_MISSED
     if counts.conformance > (limits.max_conformance_failures or 0):
         return ExitCode.CONFORMANCE_FAILED
     if any(not c.passed and c.flag != "--max-conformance-failures" for c in threshold_checks(counts, limits)):
         return ExitCode.THRESHOLD_MISSED
     return ExitCode.OK
+
+
+def target_stopped_answering(counts: RunCounts, limits: Limits) -> bool:
+    """Transport failures nobody tolerated: the implicit zero threshold failed.  It ranks before
+    conformance in ``exit_code`` because the evidence gathered while the target is gone is not
+    evidence about the target."""
+    return counts.transport > 0 and limits.max_fail_ratio is None
 
 
 def _plain(value: float) -> str:

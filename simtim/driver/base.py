@@ -185,7 +185,9 @@ def field_gaps_of(driver: object) -> Mapping[str, str]:
     A Matrix room has no per-conversation ``sequence`` counter and no member cap
     (``maxMemberNum``): the driver says so once (``field_gaps = {"sequence": "…"}``) and the checker
     leaves those keys out of every comparison (the run's header lists them), rather than the driver
-    inventing a TIM value for them.
+    inventing a TIM value for them.  A gap may also name a conversation ID the target cannot have
+    (Matrix: ``@TIM#SYSTEM``, no group system notices): that conversation is left out of expected
+    lists, and the others are compared as they are.
     """
     gaps = getattr(driver, "field_gaps", None)
     return gaps if isinstance(gaps, Mapping) else {}

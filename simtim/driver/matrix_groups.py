@@ -45,6 +45,8 @@ PROFILE_FIELDS = {
     "introduction": ("m.room.topic", "topic"),
     "avatar": ("m.room.avatar", "url"),
 }
+MEMBER_HISTORY_WALK = 32  # profile-only member events walked back to find a join (MBR-3)
+JOINED_AT = "org.simtim.joined_at"  # a member event's join time (ms), set by ``GroupOps._members``
 PERMANENT_MUTE = UINT32_MAX  # TIM's own "muted for ever"; Matrix mutes have no end (MUTE-1 divergence)
 
 
@@ -148,6 +150,25 @@ class GroupOps:
     def _profile(self, info: RoomInfo, session: Session) -> dict[str, Any]:
         return self.group_view(info, self._state(info.room_id, session.access_token), session.user)
 
+    def joined_at(self, room_id: str, event: Mapping[str, Any], token: str) -> int:
+        """When a member joined (ms): its member event, or, when that event only changed its name
+        or avatar (a profile update re-sends the member event in every room), the join event it
+        replaced, found through ``unsigned.replaces_state`` on the homeserver (MBR-3's join order and
+        joinTime are the join's, not the last profile change's)."""
+        current: Mapping[str, Any] = event
+        for _ in range(MEMBER_HISTORY_WALK):
+            unsigned = current.get("unsigned") or {}
+            previous = str(unsigned.get("replaces_state") or "")
+            if (unsigned.get("prev_content") or {}).get("membership") != "join" or not previous:
+                break
+            try:
+                current = self.http.request(
+                    "GET", path_of(f"{CLIENT}/rooms", room_id, "event", previous), token=token
+                )
+            except MatrixError:
+                break  # not visible to this member: the oldest one it may see
+        return int(current.get("origin_server_ts") or 0)
+
     def member_view(self, event: Mapping[str, Any], users: Mapping[str, Any]) -> dict[str, Any]:
         """MBR-3's fields; a muted member (power below events_default) is muted for ever."""
         matrix_id = str(event.get("state_key", ""))
@@ -159,7 +180,7 @@ class GroupOps:
             "nameCard": "",
             "nick": content.get("displayname") or "",
             "avatar": content.get("avatar_url") or "",
-            "joinTime": seconds(event.get("origin_server_ts")),
+            "joinTime": seconds(event.get(JOINED_AT, event.get("origin_server_ts"))),
             "muteUntil": PERMANENT_MUTE if level <= MUTED_POWER else 0,
             "memberCustomField": [],
         }
@@ -377,7 +398,9 @@ class GroupOps:
                 query={"membership": "join"},
             )
             users = self._power(info.room_id, session.access_token).get("users") or {}
-        events = sorted(answer.get("chunk", []), key=lambda e: int(e.get("origin_server_ts") or 0))
+        token = session.access_token
+        events = [{**e, JOINED_AT: self.joined_at(info.room_id, e, token)} for e in answer.get("chunk", [])]
+        events.sort(key=lambda e: int(e[JOINED_AT]))
         return [self.member_view(e, users) for e in events], users
 
     def member_list(self, session: Session, args: Mapping[str, Any]) -> dict[str, Any]:

@@ -245,7 +245,7 @@ class MessageOps:
             "GET",
             f"{CLIENT}/sync",
             token=session.access_token,
-            query={"timeout": 0, "filter": _room_filter(rooms)},
+            query={"timeout": 0, "filter": self._filter(session, rooms)},
         )
         found = []
         for room_id, room in ((data.get("rooms") or {}).get("join") or {}).items():
@@ -258,6 +258,14 @@ class MessageOps:
             conversation = self._conversation(info, session.user, room, last)
             found.append({**conversation, **self._profile_of_conversation(info, session)})
         return found
+
+    def _filter(self, session: Session, rooms: list[str] | None) -> str:
+        """The whole list's filter is always the same: uploaded once (``SyncFilters``); one room's
+        differs per room and stays inline."""
+        definition = _room_filter(rooms)
+        return (
+            definition if rooms is not None else self.driver.sync_filters.name(self.http, session, definition)
+        )
 
     def _profile_of_conversation(self, info: RoomInfo, session: Session) -> dict[str, Any]:
         """CONV-2: a C2C conversation carries the peer's profile, a group's the group's, both read

@@ -7,7 +7,8 @@ holds only the command line and imports pandas lazily, so ``simtim --help`` stay
 Exit codes (DESIGN "Reports"; decided by ``simtim.verdict``, the Locust run's own function): 0 ok;
 1 an input file missing/unreadable, or the run recorded harness errors; 2 conformance mismatches
 (more than ``--max-conformance-failures``, default 0); 3 the ``--max-p99-ms`` / ``--max-fail-ratio``
-thresholds missed, or transport failures without a ``--max-fail-ratio`` that tolerates them.
+thresholds missed, or transport failures without a ``--max-fail-ratio`` that tolerates them (the
+target stopped answering: that 3 ranks before conformance).
 ``--compare`` exits 0 (1 on bad input).
 """
 

@@ -332,10 +332,9 @@ def test_target_killed_mid_run(tmp_path: Path, conformance: str) -> None:
     counts = summary(output)
     assert counts["transport"] > 0 and counts["harness"] == 0
     assert tim_requests(prefix) > 20  # it worked before the kill
-    if conformance == "off":
-        assert code == 3, output[-2000:]  # nothing is compared, so nothing but the wire can fail
-    else:
-        assert code in (2, 3), output[-2000:]  # calls in flight at the kill may also surface as lost pushes
+    # the target went away: 3 with or without a shadow model, even where pushes in flight at the
+    # kill surfaced as conformance mismatches (simtim.verdict ranks a target gone before them)
+    assert code == 3, output[-2000:]
     assert rows(Path(f"{prefix}_delivery.csv"))
     assert_report_agrees(code, prefix)
 

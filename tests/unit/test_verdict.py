@@ -44,6 +44,25 @@ def test_transport_failures_need_a_tolerated_failure_ratio() -> None:
     assert exit_code(run, Limits(max_fail_ratio=0.01)) is ExitCode.THRESHOLD_MISSED
 
 
+def test_a_target_that_stopped_answering_ranks_before_conformance() -> None:
+    """A target killed mid-run after divergences were seen: the user hears "it went away" (3), since
+    the mismatches around the kill (pushes in flight counted lost) are no evidence about it."""
+    gone = counts(transport=5, failures=8, conformance=3)
+    assert exit_code(gone, Limits()) is ExitCode.THRESHOLD_MISSED
+    assert [c.flag for c in threshold_checks(gone, Limits()) if not c.passed] == ["transport failures"]
+    # a harness error still beats it: then no number of the run is trustworthy
+    assert exit_code(counts(transport=5, conformance=3, harness=1), Limits()) is ExitCode.HARNESS_ERROR
+
+
+def test_tolerated_transport_failures_leave_conformance_first() -> None:
+    """With --max-fail-ratio the user declared transport failures acceptable up to a ratio: they are
+    a threshold again, and a wrong answer ranks before it, exceeded or not."""
+    run = counts(transport=5, failures=8, conformance=3)
+    assert exit_code(run, Limits(max_fail_ratio=0.5)) is ExitCode.CONFORMANCE_FAILED
+    assert exit_code(run, Limits(max_fail_ratio=0.01)) is ExitCode.CONFORMANCE_FAILED
+    assert exit_code(counts(conformance=3), Limits()) is ExitCode.CONFORMANCE_FAILED  # no transport: 2
+
+
 def test_conformance_tolerance_is_a_count() -> None:
     assert exit_code(counts(conformance=2), Limits(max_conformance_failures=2)) is ExitCode.OK
     assert exit_code(counts(conformance=3), Limits(max_conformance_failures=2)) is ExitCode.CONFORMANCE_FAILED

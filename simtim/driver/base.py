@@ -185,9 +185,7 @@ def field_gaps_of(driver: object) -> Mapping[str, str]:
     A Matrix room has no per-conversation ``sequence`` counter and no member cap
     (``maxMemberNum``): the driver says so once (``field_gaps = {"sequence": "…"}``) and the checker
     leaves those keys out of every comparison (the run's header lists them), rather than the driver
-    inventing a TIM value for them.  A gap may also name a conversation ID the target cannot have
-    (Matrix: ``@TIM#SYSTEM``, no group system notices): that conversation is left out of expected
-    lists, and the others are compared as they are.
+    inventing a TIM value for them.  Conversations a target cannot have are ``conversation_gaps``.
     """
     gaps = getattr(driver, "field_gaps", None)
     return gaps if isinstance(gaps, Mapping) else {}
@@ -197,7 +195,8 @@ def conversation_gaps_of(driver: object) -> Mapping[str, str]:
     """Conversation IDs a driver's target never lists in ``getConversationList``, with the reason.
 
     The Web SDK builds ``@TIM#SYSTEM`` on the client from the notices it saw; its server's list
-    (``recentcontact.page_get``) has no entry the SDK would take for it.  The checker takes such a
+    (``recentcontact.page_get``) has no entry the SDK would take for it.  Matrix has no group
+    system notices at all.  The checker takes such a
     conversation out of the model's list and notes it as ``unsupported`` (``reply_gaps``), so the
     rest of the list is still compared.  A ``field_gaps`` key ``"<method>.<field>"`` does the same
     for one reply field of one method.

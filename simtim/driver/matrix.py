@@ -201,14 +201,18 @@ FIELD_GAPS: dict[str, str] = {
     "sequence": "Matrix has no per-conversation message counter (events are ordered by the room DAG; "
     "the driver reports origin_server_ts)",
     "maxMemberNum": "Matrix rooms have no member cap",
-    SYSTEM_CONVERSATION_ID: "Matrix has no group system notices, so no system conversation: it is left out "
-    "of the expected conversation lists (CONV-2)",
+}
+
+#: conversations Matrix never lists (``conversation_gaps_of``): left out of the model's lists as unsupported
+CONVERSATION_GAPS: dict[str, str] = {
+    SYSTEM_CONVERSATION_ID: "Matrix has no group system notices, so no system conversation (CONV-2)",
 }
 
 
 class MatrixDriver:
     gaps = GAPS
     field_gaps = FIELD_GAPS
+    conversation_gaps = CONVERSATION_GAPS
 
     def __init__(
         self,

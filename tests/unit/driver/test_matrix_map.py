@@ -221,3 +221,14 @@ def test_docs_carry_the_drivers_tables() -> None:
     for errcode in ERRCODES:
         assert f"| `{errcode}` |" in doc
     assert not set(OPERATIONS) & set(GAPS)  # a method is translated or unsupported, never both
+
+
+def test_matrix_declares_the_system_conversation_a_gap_not_a_field() -> None:
+    """CONV-2: Matrix has no group system notices, so ``@TIM#SYSTEM`` is a conversation the target
+    never lists (counted unsupported by the checker), not a key left out of every comparison."""
+    from simtim.driver.base import conversation_gaps_of, field_gaps_of
+    from simtim.driver.matrix import MatrixDriver
+    from simtim.model.entities import SYSTEM_CONVERSATION_ID
+
+    assert SYSTEM_CONVERSATION_ID in conversation_gaps_of(MatrixDriver)
+    assert SYSTEM_CONVERSATION_ID not in field_gaps_of(MatrixDriver)

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
@@ -93,6 +94,8 @@ def main(argv: list[str] | None = None) -> int:
     import simtim.server.serve as serve_module
 
     serve_module.SimtimApp = EchoApp  # type: ignore[misc,assignment]  # same options, other app
+    # uvicorn's own httptools protocol, not simtim's subclass: the baseline is a plain ASGI app
+    serve_module.SimtimHttpProtocol = HttpToolsProtocol  # type: ignore[misc]
     return serve_module.serve(args.host, args.port)
 
 

@@ -215,6 +215,9 @@ class SimtimApp:
                 send, 200, encode(error(Code.REQUEST_INVALID, "body larger than 1 MiB")), close=True
             )
             return
+        if not is_admin and self.answers_v1_now(path[len("/v1/") :]):
+            await self._respond(send, 200, self.answer_v1(path[len("/v1/") :], headers, raw))
+            return
         try:
             body = decode(raw)
         except ValueError:
@@ -237,6 +240,22 @@ class SimtimApp:
         else:
             envelope = await self._call(path[len("/v1/") :], _bearer(headers), body)
         await self._respond(send, 200, encode(envelope))
+
+    def answers_v1_now(self, method: str) -> bool:
+        """Whether ``POST /v1/<method>`` can be answered synchronously: not on a journaled server
+        (every write waits for its journal entry) nor a sendMessage that may have to ask a
+        before-send callback (MSG-8).  Used by ``answer_v1``'s two callers: the ASGI path below and
+        the protocol shortcut (simtim/server/fast_http.py)."""
+        return self.durable is None and not (method == "sendMessage" and self.service.callback_urls)
+
+    def answer_v1(self, method: str, headers: list[tuple[bytes, bytes]], raw: bytes) -> bytes:
+        """The reply body of ``POST /v1/<method>`` when ``answers_v1_now(method)``: JSON in, the
+        envelope's bytes out, events queued on the way (always HTTP 200)."""
+        try:
+            body = decode(raw)
+        except ValueError:
+            return encode(error(Code.REQUEST_INVALID, "body is not JSON"))
+        return encode(self.service.handle(method, _bearer(headers), body))
 
     async def _rest(self, scope: Scope, receive: Receive, send: Send) -> None:
         """TIM's REST v4 face (docs/rest.md): always HTTP 200 and a TIM envelope (REST-1)."""

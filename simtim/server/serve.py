@@ -22,6 +22,7 @@ from simtim.durable.recovery import check_same, new_service, open_durable, repla
 from simtim.durable.state_file import read_state
 from simtim.limits import SNAPSHOT_EVERY_ENTRIES
 from simtim.server.app import SimtimApp
+from simtim.server.fast_http import SimtimHttpProtocol
 from simtim.server.journaling import JournaledFront
 
 log = logging.getLogger("simtim.journal")
@@ -138,7 +139,7 @@ def serve(
     shown_host = f"[{host}]" if family == socket.AF_INET6 else host
     options: dict[str, Any] = {
         "loop": "uvloop",
-        "http": "httptools",
+        "http": SimtimHttpProtocol,  # httptools + the simtim/1 shortcut
         "ws": "websockets-sansio",
         "lifespan": "on",
         "log_level": log_level,

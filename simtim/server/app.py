@@ -26,6 +26,7 @@ from simtim.protocol.envelope import decode, encode, error, event_frame
 from simtim.protocol.openapi import openapi_document
 from simtim.protocol.rest import envelope
 from simtim.protocol.service import ADMIN_OPS, Service, admin_key_matches, new_token
+from simtim.server.batched_ws import PUSH_EXTENSION
 from simtim.server.journaling import JournaledFront
 from simtim.server.mailbox import (
     CLOSE_KICKED,
@@ -341,7 +342,7 @@ class SimtimApp:
         box = self._mailbox(inst.id)
         box.reopened()
         previous = box.connection
-        connection = _Connection(send)
+        connection = _Connection(send, scope.get("extensions", {}).get(PUSH_EXTENSION))
         box.connection = connection
         if previous is not None:
             await previous.close(CLOSE_REPLACED)  # a second socket replaces the first
@@ -395,11 +396,17 @@ class SimtimApp:
 
 
 class _Connection:
-    __slots__ = ("asgi_send", "closed")
+    __slots__ = ("asgi_send", "closed", "push_text")
 
-    def __init__(self, send: Send) -> None:
+    def __init__(self, send: Send, push_text: Callable[[str], bool] | None = None) -> None:
         self.asgi_send = send
         self.closed = False
+        self.push_text = push_text  # the server's synchronous send (simtim/server/batched_ws.py), if any
+
+    def push(self, frame: object) -> bool:
+        """Hand an encoded frame to the socket now; False when it must be queued instead."""
+        push_text = self.push_text
+        return push_text is not None and not self.closed and type(frame) is str and push_text(frame)
 
     async def send_text(self, text: str) -> None:
         await self.asgi_send({"type": "websocket.send", "text": text})

@@ -26,7 +26,7 @@ from simtim.protocol.envelope import decode, encode, error, event_frame
 from simtim.protocol.openapi import openapi_document
 from simtim.protocol.rest import envelope
 from simtim.protocol.service import ADMIN_OPS, Service, admin_key_matches, new_token
-from simtim.server.batched_ws import PUSH_EXTENSION
+from simtim.server.batched_ws import PUSH_EXTENSION, PushChannel
 from simtim.server.journaling import JournaledFront
 from simtim.server.mailbox import (
     CLOSE_KICKED,
@@ -342,7 +342,10 @@ class SimtimApp:
         box = self._mailbox(inst.id)
         box.reopened()
         previous = box.connection
-        connection = _Connection(send, scope.get("extensions", {}).get(PUSH_EXTENSION))
+        channel: PushChannel | None = scope.get("extensions", {}).get(PUSH_EXTENSION)
+        connection = _Connection(send, channel.push_text if channel is not None else None)
+        if channel is not None:
+            channel.unsent = lambda texts: box.unsent(texts, connection.greeting)
         box.connection = connection
         if previous is not None:
             await previous.close(CLOSE_REPLACED)  # a second socket replaces the first
@@ -396,12 +399,13 @@ class SimtimApp:
 
 
 class _Connection:
-    __slots__ = ("asgi_send", "closed", "push_text")
+    __slots__ = ("asgi_send", "closed", "greeting", "push_text")
 
     def __init__(self, send: Send, push_text: Callable[[str], bool] | None = None) -> None:
         self.asgi_send = send
         self.closed = False
         self.push_text = push_text  # the server's synchronous send (simtim/server/batched_ws.py), if any
+        self.greeting: list[str] = []  # frames of this connection's own start, never queued again
 
     def push(self, frame: object) -> bool:
         """Hand an encoded frame to the socket now; False when it must be queued instead."""
@@ -409,6 +413,8 @@ class _Connection:
         return push_text is not None and not self.closed and type(frame) is str and push_text(frame)
 
     async def send_text(self, text: str) -> None:
+        """A frame of this connection's start (``sdkStateReady``, an ``error``), not from the queue."""
+        self.greeting.append(text)
         await self.asgi_send({"type": "websocket.send", "text": text})
 
     async def close(self, code: int) -> None:

@@ -15,12 +15,14 @@ Server-to-client frames are unmasked, so without a negotiated extension the fram
 header and the UTF-8 payload, built here; with permessage-deflate the frames come from the
 websockets state machine as before (still batched).  Order is kept: a close the app sends,
 a close the peer sends and a server shutdown all flush the pending frames first.  What was
-pending when the connection is lost is lost, as bytes written to a dying socket always were.
+pending when the connection closes before the end of the turn goes back to the app
+(``PushChannel.unsent``), as a ``send`` that failed always did.
 """
 
 from __future__ import annotations
 
 import struct
+from collections.abc import Callable
 from typing import Any, cast
 
 from uvicorn.protocols.utils import ClientDisconnected
@@ -29,7 +31,7 @@ from websockets.frames import Frame
 from websockets.http11 import Request
 from websockets.protocol import State
 
-#: the scope extension holding ``push_text`` (ASGI lets a server offer extensions in the scope)
+#: the scope extension holding the ``PushChannel`` (ASGI lets a server offer extensions in the scope)
 PUSH_EXTENSION = "simtim.push_text"
 _TEXT_FIN = 0x81  # FIN + opcode 1 (text), RSV bits clear, unmasked (server to client)
 _short_header = struct.Struct("!BB").pack
@@ -47,19 +49,33 @@ def text_frame(payload: bytes) -> bytes:
     return _long_header(_TEXT_FIN, 127, size) + payload
 
 
+class PushChannel:
+    """What the protocol offers the app under ``PUSH_EXTENSION``: ``push_text`` to send a frame
+    without a coroutine, and ``unsent``, which the app sets to take back frames it was told were
+    sent but that never left (the connection closed before the end of the loop turn)."""
+
+    __slots__ = ("push_text", "unsent")
+
+    def __init__(self, push_text: Callable[[str], bool]) -> None:
+        self.push_text = push_text
+        self.unsent: Callable[[list[str]], None] | None = None
+
+
 class BatchedWebSocketProtocol(WebSocketsSansIOProtocol):
     """``WebSocketsSansIOProtocol`` whose text sends share one write per loop turn."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._pending: list[bytes] = []
+        self._texts: list[str] = []  # the same frames as text, handed back if they cannot leave
         self._blocked = 0  # sends waiting for the transport to drain
+        self._channel = PushChannel(self.push_text)
 
     def handle_connect(self, event: Request) -> None:
         super().handle_connect(event)
         if not self.close_sent:  # accepted: the app may push without a send coroutine
             extensions = cast("dict[str, Any]", self.scope["extensions"])  # typed for dict values only
-            extensions[PUSH_EXTENSION] = self.push_text
+            extensions[PUSH_EXTENSION] = self._channel
 
     async def send(self, message: Any) -> None:
         text = message.get("text") if message["type"] == "websocket.send" else None
@@ -89,7 +105,7 @@ class BatchedWebSocketProtocol(WebSocketsSansIOProtocol):
 
     def _append(self, text: str) -> bool:
         conn = self.conn
-        if self.disconnected or conn.state is not State.OPEN:
+        if self.disconnected or conn.state is not State.OPEN or self.transport.is_closing():
             return False
         pending = self._pending
         if not pending:
@@ -99,14 +115,21 @@ class BatchedWebSocketProtocol(WebSocketsSansIOProtocol):
             pending += conn.data_to_send()
         else:
             pending.append(text_frame(text.encode()))
+        self._texts.append(text)
         return True
 
     def _flush(self) -> None:
+        """Write what this turn's sends framed; if the connection closed in the meantime (the
+        peer's FIN was read after a send in the same turn), nothing was written: the frames go back
+        to the app, which keeps them for the next socket exactly as a failed ``send`` would (NET-1)."""
         pending = self._pending
         if pending:
-            self._pending = []
+            texts = self._texts
+            self._pending, self._texts = [], []
             if not self.transport.is_closing():
                 self.transport.write(b"".join(pending))
+            elif self._channel.unsent is not None:
+                self._channel.unsent(texts)
 
     def handle_close(self, event: Frame) -> None:
         self._flush()  # the frames sent before the peer's close, then the close reply

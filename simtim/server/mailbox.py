@@ -87,6 +87,14 @@ class Mailbox:
             frames.popleft()
             self.overflowed = True
 
+    def unsent(self, texts: list[str], greeting: list[str]) -> None:
+        """Frames a socket accepted but never wrote (it closed within the loop turn): back to the
+        front of the queue, in order, for the next socket (NET-1); the socket's own start frames
+        (``greeting``, compared by identity) are not queued, the next socket sends its own."""
+        kept = [text for text in texts if not any(text is own for own in greeting)]
+        self.frames.extendleft(reversed(kept))
+        self.wake()
+
     def put(self, name: str, frame: str | tuple[str, Any]) -> None:
         """Queue a frame for the live socket and wake its writer, or hand it straight to the socket
         when nothing is queued before it and the socket takes it now (``Connection.push``: a group

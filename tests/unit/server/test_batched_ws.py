@@ -119,3 +119,26 @@ def test_push_steps_aside_while_the_transport_is_full_or_the_socket_is_gone() ->
         assert not protocol.push_text("gone")
     finally:
         loop.close()
+
+
+def test_frames_the_connection_closed_on_before_the_turn_ended_go_back_to_the_app() -> None:
+    loop = asyncio.new_event_loop()
+    try:
+        protocol, transport = open_protocol(loop)
+        taken_back: list[list[str]] = []
+        protocol._channel.unsent = taken_back.append
+        closing = [False]
+        transport.is_closing = lambda: closing[0]  # type: ignore[method-assign]
+
+        async def turn() -> None:
+            assert protocol.push_text("one")
+            assert protocol.push_text("two")
+            closing[0] = True  # the peer's FIN is read later in the same turn
+            assert not protocol.push_text("three")  # refused: the caller queues it
+            await asyncio.sleep(0)
+
+        loop.run_until_complete(turn())
+        assert transport.writes == []
+        assert taken_back == [["one", "two"]]
+    finally:
+        loop.close()

@@ -12,7 +12,9 @@ the budget simtim's own code takes.
 
 To run on exactly the same uvicorn options as the server (loop, http, ws,
 lifespan, logging, headers, timeouts), it does not copy them: it calls
-``simtim.server.serve.serve`` with ``SimtimApp`` swapped for ``EchoApp``.  The
+``simtim.server.serve.serve`` with ``SimtimApp`` swapped for ``EchoApp`` and simtim's HTTP protocol
+(its shortcut for simtim/1 calls, simtim/server/fast_http.py) swapped back for uvicorn's own
+``HttpToolsProtocol``: the baseline is a plain ASGI app on the plain stack.  The
 first stdout line is therefore the same ``simtim serve listening on
 http://HOST:PORT``; server_bench.py checks the ``"echo": true`` in a reply, so a
 change in serve.py that defeated the swap would be caught, not measured as echo.

@@ -12,7 +12,9 @@ the budget simtim's own code takes.
 
 To run on exactly the same uvicorn options as the server (loop, http, ws,
 lifespan, logging, headers, timeouts), it does not copy them: it calls
-``simtim.server.serve.serve`` with ``SimtimApp`` swapped for ``EchoApp``.  The
+``simtim.server.serve.serve`` with ``SimtimApp`` swapped for ``EchoApp`` and simtim's HTTP protocol
+(its shortcut for simtim/1 calls, simtim/server/fast_http.py) swapped back for uvicorn's own
+``HttpToolsProtocol``: the baseline is a plain ASGI app on the plain stack.  The
 first stdout line is therefore the same ``simtim serve listening on
 http://HOST:PORT``; server_bench.py checks the ``"echo": true`` in a reply, so a
 change in serve.py that defeated the swap would be caught, not measured as echo.
@@ -27,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
@@ -93,6 +96,8 @@ def main(argv: list[str] | None = None) -> int:
     import simtim.server.serve as serve_module
 
     serve_module.SimtimApp = EchoApp  # type: ignore[misc,assignment]  # same options, other app
+    # uvicorn's own httptools protocol, not simtim's subclass: the baseline is a plain ASGI app
+    serve_module.SimtimHttpProtocol = HttpToolsProtocol  # type: ignore[misc]
     return serve_module.serve(args.host, args.port)
 
 

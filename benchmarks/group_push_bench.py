@@ -11,8 +11,9 @@ since this measures the server, not the limit, logs ``host`` and ``--members`` m
 (shortcut login), creates a ``--group-type`` group (Public by default: a normal group, so every
 member also gets an ``onConversationListUpdated`` frame with its unread count per message) and adds
 the members (admin ``addGroupMember``; AVChatRoom members join themselves).  Then ``--readers``
-processes (``group_push_reader.py``: gevent + websocket-client, a greenlet per socket yielding every
-8 frames) open every member's ``GET /v1/events?token=...`` on ``--client-core``.
+processes (``group_push_reader.py``: gevent; websocket-client for the handshake, then its own frame
+parser, one ``recv`` per chunk of frames) open every member's ``GET /v1/events?token=...`` on
+``--client-core``.
 
 One sender here (on the server's core: it is a few percent of it) posts the group messages one at a
 time over a keep-alive connection, each carrying its sequence number as its text, as fast as the

@@ -4,12 +4,13 @@
     python benchmarks/group_push_reader.py --url ws://127.0.0.1:PORT --tokens tokens.json \
         --shared counters.bin --slot K --out result.json
 
-Opens ``GET /v1/events?token=...`` for every token in ``--tokens`` (a JSON list), one greenlet per
-socket, each yielding to the hub every ``--yield-every`` frames (``gevent.sleep(0)``) so no socket
-starves the others.  A group message of the bench carries ``gp<seq>`` as its text; every
-``onMessageReceived`` frame holding one is counted, and each socket checks that the sequence
-numbers arrive exactly once and in order (the sender sends one at a time).  Other frames (the
-member-join tip, conversation updates) are counted apart.
+Opens ``GET /v1/events?token=...`` for every token in ``--tokens`` (a JSON list), then reads each
+socket's frames itself (``FrameReader``: one ``recv`` per chunk of many frames), one greenlet per
+socket, yielding to the hub after every chunk so no socket starves the others.  A group message of
+the bench carries ``gp<seq>`` as its text; every ``onMessageReceived`` frame holding one is
+counted, and each socket checks that the sequence numbers arrive exactly once and in order (the
+sender sends one at a time).  Other frames (the member-join tip, conversation updates) are counted
+apart.
 
 Progress goes to a shared file the bench maps too (``--shared``, slot ``K`` of 4 int64 each):
 sockets open, deliveries so far, the lowest last sequence over this process's sockets (the bench's
@@ -37,8 +38,50 @@ import websocket  # noqa: E402
 
 SLOT = struct.Struct("<qqqq")  # sockets open, deliveries, lowest last seq, stop (written by the bench)
 PROGRESS = struct.Struct("<qqq")  # the part of the slot this process writes
-MESSAGE_PREFIX = '{"event":"onMessageReceived"'
-MARK = '"text":"gp'
+MESSAGE_PREFIX = b'{"event":"onMessageReceived"'
+MARK = b'"text":"gp'
+RECV_BYTES = 256 * 1024
+OP_TEXT, OP_CLOSE, OP_PING = 0x1, 0x8, 0x9
+
+
+class FrameReader:
+    """Unmasked server frames out of a byte stream, any number per ``recv``: one system call per
+    chunk instead of websocket-client's two or three per frame, which made the readers, not the
+    server, set the pace.  A fragmented message is refused (the server sends one event per frame)."""
+
+    __slots__ = ("buffer",)
+
+    def __init__(self) -> None:
+        self.buffer = b""
+
+    def feed(self, chunk: bytes) -> list[tuple[int, bytes]]:
+        buffer = self.buffer + chunk if self.buffer else chunk
+        out: list[tuple[int, bytes]] = []
+        at, end = 0, len(buffer)
+        while end - at >= 2:
+            first, size = buffer[at], buffer[at + 1] & 0x7F
+            head = 2
+            if size == 126:
+                if end - at < 4:
+                    break
+                size, head = int.from_bytes(buffer[at + 2 : at + 4], "big"), 4
+            elif size == 127:
+                if end - at < 10:
+                    break
+                size, head = int.from_bytes(buffer[at + 2 : at + 10], "big"), 10
+            if end - at < head + size:
+                break
+            if not first & 0x80:
+                raise ValueError("fragmented frame: the server sends one event per frame")
+            out.append((first & 0x0F, buffer[at + head : at + head + size]))
+            at += head + size
+        self.buffer = buffer[at:]
+        return out
+
+
+def pong(payload: bytes) -> bytes:
+    """A masked pong (client frames are masked; a zero key leaves the payload as it is)."""
+    return bytes((0x8A, 0x80 | len(payload))) + b"\0\0\0\0" + payload
 
 
 class Socket:
@@ -60,7 +103,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--shared", type=Path, required=True, help="the bench's counter file")
     parser.add_argument("--slot", type=int, required=True, help="this process's slot in --shared")
     parser.add_argument("--out", type=Path, required=True, help="per-socket results (JSON) on stop")
-    parser.add_argument("--yield-every", type=int, default=8, help="frames between gevent.sleep(0)")
     args = parser.parse_args(argv)
 
     tokens: list[str] = orjson.loads(args.tokens.read_bytes())
@@ -75,36 +117,41 @@ def main(argv: list[str] | None = None) -> int:
         ws.settimeout(None)
         sockets.append(Socket(ws))
     total = [0]
-    yield_every = args.yield_every
 
     def read(sock: Socket) -> None:
-        recv = sock.ws.recv
-        frames = 0
+        raw = sock.ws.sock  # websocket-client's handshake reads byte by byte: nothing is left buffered
+        frames = FrameReader()
         while True:
             try:
-                text = recv()
-            except (websocket.WebSocketConnectionClosedException, OSError):
+                chunk = raw.recv(RECV_BYTES)
+            except OSError:
                 return
-            frames += 1
-            if frames % yield_every == 0:
-                gevent.sleep(0)
-            if not isinstance(text, str) or not text.startswith(MESSAGE_PREFIX):
-                sock.others += 1
-                continue
-            at = text.find(MARK)
-            if at < 0:
-                sock.others += 1
-                continue
-            at += len(MARK)
-            seq = int(text[at : text.index('"', at)])
-            if seq != sock.last + 1:
-                sock.bad += 1
-                if not sock.first_bad:
-                    sock.first_bad = f"seq {seq} after {sock.last}"
-            if seq > sock.last:
-                sock.last = seq
-            sock.count += 1
-            total[0] += 1
+            if not chunk:
+                return
+            for opcode, payload in frames.feed(chunk):
+                if opcode == OP_PING:
+                    raw.sendall(pong(payload))
+                    continue
+                if opcode == OP_CLOSE:
+                    return
+                if opcode != OP_TEXT or not payload.startswith(MESSAGE_PREFIX):
+                    sock.others += 1
+                    continue
+                at = payload.find(MARK)
+                if at < 0:
+                    sock.others += 1
+                    continue
+                at += len(MARK)
+                seq = int(payload[at : payload.index(b'"', at)])
+                if seq != sock.last + 1:
+                    sock.bad += 1
+                    if not sock.first_bad:
+                        sock.first_bad = f"seq {seq} after {sock.last}"
+                if seq > sock.last:
+                    sock.last = seq
+                sock.count += 1
+                total[0] += 1
+            gevent.sleep(0)  # one chunk at a time, so no socket starves the others
 
     readers = [gevent.spawn(read, sock) for sock in sockets]
     PROGRESS.pack_into(shared, offset, len(sockets), 0, -1)
@@ -113,9 +160,9 @@ def main(argv: list[str] | None = None) -> int:
         lowest = min((s.last for s in sockets), default=-1)
         PROGRESS.pack_into(shared, offset, len(sockets), total[0], lowest)
     gevent.sleep(0.05)
+    gevent.killall(readers, timeout=5)  # the readers own the sockets' reads; close() reads the reply
     for sock in sockets:
-        sock.ws.close()
-    gevent.joinall(readers, timeout=5)
+        sock.ws.close(timeout=1)
     rows = [
         {"count": s.count, "last": s.last, "others": s.others, "bad": s.bad, "first_bad": s.first_bad}
         for s in sockets

@@ -69,6 +69,9 @@ MUTE_FOREVER = 4294967295  # forbid_send_msg MuteTime: permanent
 # --- Wire and server (DESIGN "Wire protocol simtim/1") ---
 BODY_MAX_BYTES = 1024 * 1024
 BODY_DISCARD_MAX_BYTES = 16 * 1024 * 1024
+#: largest simtim/1 body the server answers without an ASGI task (simtim/server/fast_http.py);
+#: larger ones take the ASGI path, which streams and bounds them (BODY_MAX_BYTES)
+FAST_BODY_MAX_BYTES = 64 * 1024
 CALLBACK_TIMEOUT_SECONDS = 2.0  # MSG-8
 #: MSG-8: app-defined refusal codes a before-send callback may return, inclusive ranges
 CALLBACK_CODES_C2C = (120001, 130000)

@@ -26,6 +26,7 @@ from simtim.protocol.envelope import decode, encode, error, event_frame
 from simtim.protocol.openapi import openapi_document
 from simtim.protocol.rest import envelope
 from simtim.protocol.service import ADMIN_OPS, Service, admin_key_matches, new_token
+from simtim.server.batched_ws import PUSH_EXTENSION, PushChannel
 from simtim.server.journaling import JournaledFront
 from simtim.server.mailbox import (
     CLOSE_KICKED,
@@ -215,6 +216,9 @@ class SimtimApp:
                 send, 200, encode(error(Code.REQUEST_INVALID, "body larger than 1 MiB")), close=True
             )
             return
+        if not is_admin and self.answers_v1_now(path[len("/v1/") :]):
+            await self._respond(send, 200, self.answer_v1(path[len("/v1/") :], headers, raw))
+            return
         try:
             body = decode(raw)
         except ValueError:
@@ -237,6 +241,22 @@ class SimtimApp:
         else:
             envelope = await self._call(path[len("/v1/") :], _bearer(headers), body)
         await self._respond(send, 200, encode(envelope))
+
+    def answers_v1_now(self, method: str) -> bool:
+        """Whether ``POST /v1/<method>`` can be answered synchronously: not on a journaled server
+        (every write waits for its journal entry) nor a sendMessage that may have to ask a
+        before-send callback (MSG-8).  Used by ``answer_v1``'s two callers: the ASGI path below and
+        the protocol shortcut (simtim/server/fast_http.py)."""
+        return self.durable is None and not (method == "sendMessage" and self.service.callback_urls)
+
+    def answer_v1(self, method: str, headers: list[tuple[bytes, bytes]], raw: bytes) -> bytes:
+        """The reply body of ``POST /v1/<method>`` when ``answers_v1_now(method)``: JSON in, the
+        envelope's bytes out, events queued on the way (always HTTP 200)."""
+        try:
+            body = decode(raw)
+        except ValueError:
+            return encode(error(Code.REQUEST_INVALID, "body is not JSON"))
+        return encode(self.service.handle(method, _bearer(headers), body))
 
     async def _rest(self, scope: Scope, receive: Receive, send: Send) -> None:
         """TIM's REST v4 face (docs/rest.md): always HTTP 200 and a TIM envelope (REST-1)."""
@@ -322,7 +342,10 @@ class SimtimApp:
         box = self._mailbox(inst.id)
         box.reopened()
         previous = box.connection
-        connection = _Connection(send)
+        channel: PushChannel | None = scope.get("extensions", {}).get(PUSH_EXTENSION)
+        connection = _Connection(send, channel.push_text if channel is not None else None)
+        if channel is not None:
+            channel.unsent = lambda texts: box.unsent(texts, connection.greeting)
         box.connection = connection
         if previous is not None:
             await previous.close(CLOSE_REPLACED)  # a second socket replaces the first
@@ -376,13 +399,22 @@ class SimtimApp:
 
 
 class _Connection:
-    __slots__ = ("asgi_send", "closed")
+    __slots__ = ("asgi_send", "closed", "greeting", "push_text")
 
-    def __init__(self, send: Send) -> None:
+    def __init__(self, send: Send, push_text: Callable[[str], bool] | None = None) -> None:
         self.asgi_send = send
         self.closed = False
+        self.push_text = push_text  # the server's synchronous send (simtim/server/batched_ws.py), if any
+        self.greeting: list[str] = []  # frames of this connection's own start, never queued again
+
+    def push(self, frame: object) -> bool:
+        """Hand an encoded frame to the socket now; False when it must be queued instead."""
+        push_text = self.push_text
+        return push_text is not None and not self.closed and type(frame) is str and push_text(frame)
 
     async def send_text(self, text: str) -> None:
+        """A frame of this connection's start (``sdkStateReady``, an ``error``), not from the queue."""
+        self.greeting.append(text)
         await self.asgi_send({"type": "websocket.send", "text": text})
 
     async def close(self, code: int) -> None:

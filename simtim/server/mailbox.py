@@ -87,7 +87,24 @@ class Mailbox:
             frames.popleft()
             self.overflowed = True
 
+    def unsent(self, texts: list[str], greeting: list[str]) -> None:
+        """Frames a socket accepted but never wrote (it closed within the loop turn): back to the
+        front of the queue, in order, for the next socket (NET-1); the socket's own start frames
+        (``greeting``, compared by identity) are not queued, the next socket sends its own."""
+        kept = [text for text in texts if not any(text is own for own in greeting)]
+        self.frames.extendleft(reversed(kept))
+        self.wake()
+
     def put(self, name: str, frame: str | tuple[str, Any]) -> None:
+        """Queue a frame for the live socket and wake its writer, or hand it straight to the socket
+        when nothing is queued before it and the socket takes it now (``Connection.push``: a group
+        send then wakes no writer per member).  ``sdkStateNotReady`` always queues: after a kick a
+        close follows it."""
+        if not self.frames and name != SDK_STATE_NOT_READY:
+            connection = self.connection
+            if connection is not None and connection.push(frame):
+                self.last_event = name
+                return
         if len(self.frames) >= self.limit:
             # EVT-1: a live socket that cannot keep up: drop the queue, say so, then close; what
             # comes after waits for the next connection (the client resyncs from history, NET-1)

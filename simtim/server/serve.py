@@ -22,6 +22,8 @@ from simtim.durable.recovery import check_same, new_service, open_durable, repla
 from simtim.durable.state_file import read_state
 from simtim.limits import SNAPSHOT_EVERY_ENTRIES
 from simtim.server.app import SimtimApp
+from simtim.server.batched_ws import BatchedWebSocketProtocol
+from simtim.server.fast_http import SimtimHttpProtocol
 from simtim.server.journaling import JournaledFront
 
 log = logging.getLogger("simtim.journal")
@@ -138,8 +140,8 @@ def serve(
     shown_host = f"[{host}]" if family == socket.AF_INET6 else host
     options: dict[str, Any] = {
         "loop": "uvloop",
-        "http": "httptools",
-        "ws": "websockets-sansio",
+        "http": SimtimHttpProtocol,  # httptools + the simtim/1 shortcut
+        "ws": BatchedWebSocketProtocol,  # websockets-sansio, frames batched per loop turn
         "lifespan": "on",
         "log_level": log_level,
         "access_log": False,

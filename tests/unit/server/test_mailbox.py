@@ -68,3 +68,37 @@ def test_a_kick_queues_the_close_after_its_frames() -> None:
     first, second, last = box.frames
     assert (first, second) == ("kicked", "not ready")
     assert isinstance(last, Close) and last.code == CLOSE_KICKED
+
+
+class _Socket:
+    """A live connection that takes frames while ``open``."""
+
+    def __init__(self) -> None:
+        self.open = True
+        self.taken: list[object] = []
+
+    def push(self, frame: object) -> bool:
+        if self.open:
+            self.taken.append(frame)
+        return self.open
+
+
+def test_a_frame_goes_straight_to_a_socket_that_keeps_up_and_queues_when_it_does_not() -> None:
+    box = Mailbox(limit=10)
+    socket = _Socket()
+    box.connection = socket
+    box.put(MESSAGE_RECEIVED, "direct")
+    socket.open = False
+    box.put(MESSAGE_RECEIVED, "queued")
+    socket.open = True
+    box.put(MESSAGE_RECEIVED, "behind it")  # never overtakes a queued frame
+    assert socket.taken == ["direct"]
+    assert list(box.frames) == ["queued", "behind it"]
+
+
+def test_frames_a_socket_never_wrote_go_back_in_front_without_its_own_start_frames() -> None:
+    box = Mailbox(limit=10)
+    box.frames.append("later")
+    ready = '{"event":"sdkStateReady","data":{}}'
+    box.unsent([ready, "first", "second"], greeting=[ready])
+    assert list(box.frames) == ["first", "second", "later"]

@@ -1,0 +1,125 @@
+"""uvicorn's httptools protocol with one shortcut: a simtim/1 call answered without an ASGI task.
+
+Measured (benchmarks/server_bench.py, docs/performance.md): uvicorn spends ~18 µs of CPU per
+request around any ASGI app (a task, an ``asyncio.Event``, a ``RequestResponseCycle``, four
+message dicts, two ``transport.write`` calls), which is as much as the model's send and the
+whole service together.  A ``POST /v1/<method>`` on an in-memory server needs none of it: the
+service answers synchronously, so this protocol parses the request with the same httptools
+parser, asks the app's ``answer_v1`` for the reply bytes as soon as the body is complete and
+writes status line, headers and body in one write.
+
+Everything else takes uvicorn's path unchanged: WebSocket upgrades, the admin API, REST v4,
+``/healthz``, methods other than POST, HTTP/1.0, ``Expect: 100-continue``, bodies without a
+Content-Length or larger than ``FAST_BODY_MAX_BYTES``, pipelined requests behind a running one,
+an app that has no ``answer_v1`` (such as benchmarks/echo_app.py) or that declines the shortcut
+(a journaled server, a before-send callback: both must wait for I/O).  The reply bytes come from
+the same function the ASGI path uses, so both paths answer identically.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Protocol
+
+from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
+
+from simtim.limits import FAST_BODY_MAX_BYTES
+
+log = logging.getLogger("uvicorn.error")
+
+_V1 = b"/v1/"
+_KEEP_ALIVE_HEAD = b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: "
+_ERROR_500 = (
+    STATUS_LINE[500] + b"content-type: text/plain; charset=utf-8\r\ncontent-length: 21\r\n"
+    b"connection: close\r\n\r\nInternal Server Error"
+)
+
+
+class AnswersV1(Protocol):
+    """What the app offers the shortcut (``SimtimApp``)."""
+
+    def answers_v1_now(self, method: str) -> bool:
+        """False when the call may need I/O first (journal, before-send callback)."""
+
+    def answer_v1(self, method: str, headers: list[tuple[bytes, bytes]], raw: bytes) -> bytes:
+        """The JSON reply of ``POST /v1/<method>`` (always HTTP 200)."""
+
+
+class SimtimHttpProtocol(HttpToolsProtocol):
+    """``HttpToolsProtocol`` plus the synchronous ``POST /v1/<method>`` shortcut."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        answer = getattr(self.app, "answer_v1", None)
+        self._fast_app: AnswersV1 | None = self.app if answer is not None else None
+        self._fast_method: str | None = None  # set while a shortcut request's body arrives
+        self._fast_body: list[bytes] = []
+
+    def on_headers_complete(self) -> None:
+        app = self._fast_app
+        parser = self.parser
+        if (
+            app is not None
+            and self.url.startswith(_V1)
+            and parser.get_method() == b"POST"
+            and parser.get_http_version() == "1.1"
+            and not self.expect_100_continue
+            and not parser.should_upgrade()
+            and (self.cycle is None or self.cycle.response_complete)  # nothing running on this connection
+            and b"?" not in self.url
+            and b"%" not in self.url
+            and _content_length(self.headers) <= FAST_BODY_MAX_BYTES
+        ):
+            method = self.url[len(_V1) :].decode("ascii")
+            if app.answers_v1_now(method):
+                self._fast_method = method
+                self._fast_body = []
+                return
+        self._fast_method = None
+        super().on_headers_complete()
+
+    def on_body(self, body: bytes) -> None:
+        if self._fast_method is None:
+            super().on_body(body)
+        else:
+            self._fast_body.append(body)
+
+    def on_message_complete(self) -> None:
+        method = self._fast_method
+        if method is None:
+            super().on_message_complete()
+            return
+        self._fast_method = None
+        body = self._fast_body
+        raw = body[0] if len(body) == 1 else b"".join(body)
+        self._fast_body = []
+        app = self._fast_app
+        assert app is not None
+        try:
+            reply = app.answer_v1(method, self.headers, raw)
+        except Exception:
+            log.exception("Exception in simtim/1 call %s", method)
+            self.transport.write(_ERROR_500)
+            self.transport.close()
+            return
+        keep_alive = self.parser.should_keep_alive()
+        head = [_KEEP_ALIVE_HEAD, str(len(reply)).encode(), b"\r\n"]
+        for name, value in self.server_state.default_headers:
+            head += [name, b": ", value, b"\r\n"]
+        if not keep_alive:
+            head.append(b"connection: close\r\n")
+        head += [b"\r\n", reply]
+        self.transport.write(b"".join(head))
+        if keep_alive:
+            self.on_response_complete()  # counts the request, re-arms the keep-alive timeout
+        else:
+            self.server_state.total_requests += 1
+            self.transport.close()
+
+
+def _content_length(headers: list[tuple[bytes, bytes]]) -> int:
+    """The declared body size; a body without one (chunked) is never taken by the shortcut."""
+    for name, value in headers:
+        if name == b"content-length":
+            return int(value) if value.isdigit() else FAST_BODY_MAX_BYTES + 1
+    return FAST_BODY_MAX_BYTES + 1

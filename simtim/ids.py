@@ -47,15 +47,12 @@ class IdSource:
         """A uint32 like TIM's message ``random``."""
         return self._rng.getrandbits(32)
 
-    def message_id(self, sender: str, when: int) -> str:
-        """TIM-like message IDs: unique per world, stable under a seed."""
-        return message_id_of(sender, when, self.message_key())
-
     def message_key(self) -> int:
         """What a message ID adds to its sender and time, as one int: the world's counter and 24
         random bits.  The model keeps this int instead of the ID string (issue 15's memory budget)
-        and spells the ID with ``message_id_of`` when it is shown; the draws are the ones
-        ``message_id`` always made, so a journal written before replays to the same IDs."""
+        and spells the ID with ``message_id_of`` when it is shown; the draws are the ones the
+        ID string was made of before (counter, then 24 random bits), so a journal written before
+        replays to the same IDs."""
         self._counter += 1
         return self._counter << KEY_RANDOM_BITS | self._rng.getrandbits(KEY_RANDOM_BITS)
 

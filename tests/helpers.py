@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from simtim.conformance.cell import probe
+from simtim.conformance.runner import RunSettings, ScenarioResult, run_scenario
+from simtim.conformance.scenario import load_scenario
+from simtim.driver.base import Driver
 from simtim.errors import IMError
 from simtim.model.core import DEV_SDKAPPID, DEV_SECRET_KEY
 from simtim.model.events import ALL_EVENTS
@@ -109,3 +115,17 @@ def history_ids(tim: TIM, conversation_id: str) -> list[str]:
 def received(tim: TIM) -> list[dict[str, Any]]:
     """Messages from ``onMessageReceived`` since the last take, clearing all events."""
     return [m for name, data in tim.take_events() if name == "onMessageReceived" for m in data]
+
+
+def run_scenario_text(tmp_path: Path, text: str, target: Driver, *, sdkappid: int) -> ScenarioResult:
+    """One conformance scenario written inline, run against ``target`` with short deadlines (the
+    targets here are in-process, so events are there at once), then the target closed."""
+    path = tmp_path / "s.yaml"
+    path.write_text(textwrap.dedent(text), encoding="utf-8")
+    try:
+        settings = RunSettings(event_deadline=0.1, settle=0.0)
+        return run_scenario(
+            load_scenario(path), target, probe(target), prefix="u_", sdkappid=sdkappid, settings=settings
+        )
+    finally:
+        target.close()

@@ -3,17 +3,15 @@ comparison; everything else in that reply is still compared (reply_gaps, cell._c
 
 from __future__ import annotations
 
-import textwrap
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, ClassVar
 
-from simtim.conformance.cell import probe
 from simtim.conformance.reply_gaps import ReplyGaps
-from simtim.conformance.runner import RunSettings, ScenarioResult, run_scenario
-from simtim.conformance.scenario import load_scenario
+from simtim.conformance.runner import ScenarioResult
 from simtim.driver.base import Call, Reply
 from simtim.driver.inproc import InProcDriver
+from tests.helpers import run_scenario_text
 
 SYSTEM = "@TIM#SYSTEM"
 SCENARIO = """\
@@ -61,19 +59,7 @@ class WebLike(InProcDriver):
 
 
 def run(tmp_path: Path, target: WebLike) -> ScenarioResult:
-    path = tmp_path / "s.yaml"
-    path.write_text(textwrap.dedent(SCENARIO), encoding="utf-8")
-    try:
-        return run_scenario(
-            load_scenario(path),
-            target,
-            probe(target),
-            prefix="u_",
-            sdkappid=1_500_000_009,
-            settings=RunSettings(event_deadline=0.1, settle=0.0),
-        )
-    finally:
-        target.close()
+    return run_scenario_text(tmp_path, SCENARIO, target, sdkappid=1_500_000_009)
 
 
 def test_declared_gaps_are_unsupported_notes_and_the_rest_still_passes(tmp_path: Path) -> None:

@@ -3,14 +3,12 @@ changes nothing on either side, so what follows still proves something (runner.S
 
 from __future__ import annotations
 
-import textwrap
 from pathlib import Path
 
-from simtim.conformance.cell import probe
-from simtim.conformance.runner import RunSettings, ScenarioResult, run_scenario
-from simtim.conformance.scenario import load_scenario
+from simtim.conformance.runner import ScenarioResult
 from simtim.driver.base import Call, Reply
 from simtim.driver.inproc import InProcDriver
+from tests.helpers import run_scenario_text
 
 SCENARIO = """\
 name: unsupported_read
@@ -40,20 +38,9 @@ class WithoutOneMethod(InProcDriver):
 
 
 def run(tmp_path: Path, method: str, args: str) -> ScenarioResult:
-    path = tmp_path / "s.yaml"
-    path.write_text(textwrap.dedent(SCENARIO % (method, args)), encoding="utf-8")
-    target = WithoutOneMethod(method)
-    try:
-        return run_scenario(
-            load_scenario(path),
-            target,
-            probe(target),
-            prefix="u_",
-            sdkappid=1_500_000_007,
-            settings=RunSettings(event_deadline=0.1, settle=0.0),
-        )
-    finally:
-        target.close()
+    return run_scenario_text(
+        tmp_path, SCENARIO % (method, args), WithoutOneMethod(method), sdkappid=1_500_000_007
+    )
 
 
 def test_an_unsupported_read_is_recorded_and_the_scenario_goes_on(tmp_path: Path) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gc
 import pickle
+import random
 import tracemalloc
 from typing import Any
 
@@ -46,10 +47,12 @@ def page(world: World, inst: int, conversation: str, **extra: Any) -> dict[str, 
 
 
 def test_message_ids_are_the_ones_a_journal_written_before_replays_to() -> None:
-    """The key the model keeps spells exactly the ID ``message_id`` always drew from the same seed."""
-    old, new = IdSource(7), IdSource(7)
-    for when in (1, 1, 2, 1_700_000_000):
-        assert old.message_id("al-ice", when) == message_id_of("al-ice", when, new.message_key())
+    """The key the model keeps spells exactly the ID the model drew before keys existed: the
+    world's counter, then 24 random bits of the seeded generator, as ``sender-time-counter-random``."""
+    draws, new = random.Random(7), IdSource(7)
+    for counter, when in enumerate((1, 1, 2, 1_700_000_000), start=1):
+        before = f"al-ice-{when}-{counter}-{draws.getrandbits(24)}"
+        assert message_id_of("al-ice", when, new.message_key()) == before
 
 
 def test_msg_4_a_message_is_found_by_its_id_and_only_by_its_exact_id() -> None:

@@ -30,6 +30,7 @@ import gc
 import http.client
 import statistics
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -317,7 +318,7 @@ def main(argv: list[str] | None = None) -> int:
             [10, 100] if quick else [10, 100, 1_000, 5_000]
         ),
         "memory_vs_connections": lambda: memory_vs_connections(
-            [0, 100] if quick else [0, 250, 500, 1_000, 2_000], Path(args.out.parent if args.out else "/tmp")
+            [0, 100] if quick else [0, 250, 500, 1_000, 2_000], Path(tempfile.mkdtemp(prefix="curves-"))
         ),
     }
     doc: list[str] = []

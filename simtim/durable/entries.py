@@ -13,6 +13,9 @@ kind       items after ``[kind, time]``                          runs
 ``rest``   HTTP method, path, query, raw body (latin-1 text)     ``RestFace.handle`` (rate counted
                                                                  at admission, not here)
 ``tick``   (nothing)                                             ``Service.tick`` (INST-5 sweep)
+``web``    socket ID, frame (latin-1 text when binary), binary,  ``WebFace.handle`` (the Web SDK
+           expect binary, callback verdict, asked, issued a2     face, one received frame)
+``webclose`` socket ID                                           ``WebFace.close_socket``
 =========  ====================================================  ===============================
 
 ``time`` is the wall-clock second the operation ran at (a ``PinnedClock`` holds it for the whole
@@ -31,6 +34,8 @@ from simtim.clock import PinnedClock
 from simtim.model.world import READ_ONLY_METHODS
 from simtim.protocol.envelope import Envelope
 from simtim.protocol.service import Service
+from simtim.protocol.web.face import NO_VERDICT
+from simtim.protocol.web.session import Outlet
 
 Entry = list[Any]
 
@@ -40,7 +45,7 @@ READ_ONLY_ADMIN_OPS = frozenset({"snapshot"})
 TOKEN_ISSUING = frozenset({"create"})
 
 #: kind -> items in an entry of that kind (``[kind, time, ...]``)
-ARITY = {"v1": 6, "v1cb": 5, "admin": 4, "rest": 6, "tick": 2}
+ARITY = {"v1": 6, "v1cb": 5, "admin": 4, "rest": 6, "tick": 2, "web": 9, "webclose": 3}
 KINDS = tuple(ARITY)
 
 
@@ -53,11 +58,18 @@ def encode(entry: Entry) -> bytes:
     return orjson.dumps(entry)
 
 
-def apply(service: Service, entry: Entry) -> Envelope | dict[str, Any]:
+def web_frame(socket_id: str, raw: bytes | str, binary: bool, expect_binary: bool) -> list[Any]:
+    """The items of a ``web`` entry after its time that say which frame came on which socket."""
+    frame = raw.decode("latin-1") if isinstance(raw, bytes) else raw
+    return [socket_id, frame, binary, expect_binary]
+
+
+def apply(service: Service, entry: Entry, live: Outlet | None = None) -> Envelope | dict[str, Any]:
     """Run one entry against the service: the reply for the client (an envelope, or a REST reply).
 
     The same function serves the live server (after the entry is committed) and the replay at start,
-    which is what makes the replayed state the same state."""
+    which is what makes the replayed state the same state.  ``live``: the socket a ``web`` entry
+    came on, which gets its reply and pushes; a replay has stand-ins (``WebFace.stand_in``)."""
     kind, when = entry[0], entry[1]
     clock = service.base_clock if isinstance(service.base_clock, PinnedClock) else None
     if clock is not None:
@@ -75,6 +87,22 @@ def apply(service: Service, entry: Entry) -> Envelope | dict[str, Any]:
         if kind == "tick":
             service.tick()
             return {}
+        if kind == "web":
+            socket_id, frame, binary, expect_binary, verdict, asked, issued_a2 = entry[2:]
+            raw = frame.encode("latin-1") if binary else frame
+            face = service.web
+            face.handle(
+                live if live is not None else face.stand_in(socket_id),
+                raw,
+                binary=binary,
+                expect_binary=expect_binary,
+                verdict=verdict if asked else NO_VERDICT,
+                issued_a2=issued_a2,
+            )
+            return {}
+        if kind == "webclose":
+            service.web.close_socket(entry[2], live)
+            return {}
         raise ValueError(f"unknown journal entry kind {kind!r}")
     finally:
         if clock is not None:
@@ -90,4 +118,5 @@ __all__ = [
     "apply",
     "encode",
     "issues_token",
+    "web_frame",
 ]

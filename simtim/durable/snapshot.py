@@ -48,7 +48,13 @@ class Snapshot:
 
 
 def _state_of(service: Service) -> tuple[Any, ...]:
-    return (service.base_clock, service.world, service.tokens, service.callback_urls)
+    return (
+        service.base_clock,
+        service.world,
+        service.tokens,
+        service.callback_urls,
+        service.web.durable_state(),
+    )
 
 
 def write(directory: Path, service: Service, seq: int, fingerprint: str) -> None:
@@ -95,8 +101,8 @@ def load(directory: Path, fingerprint: str) -> Snapshot | None:
 
 
 def restore(service: Service, snapshot: Snapshot) -> None:
-    base_clock, world, tokens, callback_urls = snapshot.state
-    service.restore(base_clock, world, tokens, callback_urls)
+    base_clock, world, tokens, callback_urls, web_state = snapshot.state
+    service.restore(base_clock, world, tokens, callback_urls, web_state)
 
 
 __all__ = ["SNAPSHOT_FILE", "Snapshot", "code_fingerprint", "fork_writer", "load", "restore", "write"]

@@ -126,7 +126,9 @@ class Service:
         self.world = World(self.base_clock, IdSource(seed if seed is not None else secrets.randbits(32)))
         self.tokens: dict[str, int] = {}
         self.callback_urls: dict[int, str] = {}
-        self.sink: EventSink = sink or (lambda events: None)
+        # without a server (a journal replay, tests) only the Web SDK face's sessions see events: a
+        # kick ends a session's a2 there, which is state a replay must repeat
+        self.sink: EventSink = sink or self._web_sessions_only
         self.started = time.time()
         # TIM's server API on the same world; events go through whatever sink is current (REST-9)
         self.rest = RestFace(self.world, lambda events: self.sink(events))
@@ -166,15 +168,27 @@ class Service:
         self.sink(outcome.events)
         return ok(outcome.data)
 
+    def _web_sessions_only(self, events: list[Event]) -> None:
+        self.web.take(events)
+
     def restore(
-        self, base_clock: Clock, world: World, tokens: dict[str, int], callback_urls: dict[int, str]
+        self,
+        base_clock: Clock,
+        world: World,
+        tokens: dict[str, int],
+        callback_urls: dict[int, str],
+        web_state: tuple[Any, ...] | None = None,
     ) -> None:
-        """Take over a state loaded from a snapshot (``simtim.durable``); the REST face follows it."""
+        """Take over a state loaded from a snapshot (``simtim.durable``); the REST and Web SDK faces
+        follow it (the Web SDK face with its sessions, when the snapshot has them)."""
         self.base_clock = base_clock
         self.world = world
         self.tokens = tokens
         self.callback_urls = callback_urls
         self.rest = RestFace(self.world, lambda events: self.sink(events))
+        self.web = WebFace(self.world, lambda events: self.sink(events), lambda: self.callback_urls)
+        if web_state is not None:
+            self.web.restore(web_state)
 
     def instance_of(self, token: str) -> int | None:
         return self.tokens.get(token)

@@ -36,7 +36,7 @@ from simtim.server.mailbox import (
     Close,
     Mailbox,
 )
-from simtim.server.websdk import is_web_path, refuse_socket, serve_socket
+from simtim.server.websdk import is_web_path, serve_socket
 
 Scope = dict[str, Any]
 Receive = Callable[[], Awaitable[dict[str, Any]]]
@@ -316,10 +316,7 @@ class SimtimApp:
     # --- WebSocket --------------------------------------------------------------------------------
     async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
         if is_web_path(scope["path"]):
-            if self.durable is not None:  # not journaled: refused, never acknowledged and then lost
-                await refuse_socket(receive, send)
-                return
-            await serve_socket(self.service.web, scope, receive, send)  # the Web SDK face
+            await serve_socket(self.service.web, scope, receive, send, self.durable)  # the Web SDK face
             return
         message = await receive()
         if message["type"] != "websocket.connect":

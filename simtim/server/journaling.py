@@ -32,6 +32,8 @@ from simtim.errors import Code
 from simtim.limits import SNAPSHOT_EVERY_ENTRIES
 from simtim.protocol.envelope import error
 from simtim.protocol.rest import envelope as rest_envelope
+from simtim.protocol.web.face import refusal as web_refusal
+from simtim.protocol.web.session import Outlet
 
 log = logging.getLogger("simtim.journal")
 
@@ -54,7 +56,7 @@ class JournaledFront:
         self.failed_commits = 0
         self.commits = 0  # batches committed, and the entries in them: the group-commit factor
         self.committed_entries = 0
-        self._pending: list[tuple[Entry, asyncio.Future[Reply]]] = []
+        self._pending: list[tuple[Entry, Outlet | None, asyncio.Future[Reply]]] = []
         self._flush_scheduled = False
         self._snapshot_child: int | None = None
 
@@ -62,11 +64,12 @@ class JournaledFront:
         """The time an entry records: the wall-clock second, or None when the clock is fake state."""
         return None if self.fake_clock else int(time.time())
 
-    async def submit(self, entry: Entry) -> Reply:
-        """Journal, commit (with whatever else arrived this turn), apply; the client's reply."""
+    async def submit(self, entry: Entry, live: Outlet | None = None) -> Reply:
+        """Journal, commit (with whatever else arrived this turn), apply; the client's reply.
+        ``live``: the Web SDK socket a ``web`` entry came on (its reply and pushes go there)."""
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Reply] = loop.create_future()
-        self._pending.append((entry, future))
+        self._pending.append((entry, live, future))
         if not self._flush_scheduled:
             self._flush_scheduled = True
             loop.call_soon(self._flush)
@@ -76,7 +79,7 @@ class JournaledFront:
         batch, self._pending = self._pending, []
         self._flush_scheduled = False
         try:
-            self.journal.append([encode(entry) for entry, _ in batch])
+            self.journal.append([encode(entry) for entry, _, _ in batch])
         except sqlite3.Error as exc:
             self.failed_commits += 1
             log.error(
@@ -86,16 +89,16 @@ class JournaledFront:
                 len(batch),
                 int(Code.STORAGE_FAILED),
             )
-            for entry, future in batch:
+            for entry, live, future in batch:
                 if not future.done():
-                    future.set_result(_refusal(entry))
+                    future.set_result(_refusal(entry, live))
             return
         self.commits += 1
         self.committed_entries += len(batch)
         service = self.service
-        for entry, future in batch:
+        for entry, live, future in batch:
             try:
-                reply = apply(service, entry)
+                reply = apply(service, entry, live)
             except Exception as exc:  # a model bug: answered as the in-memory server would (HTTP 500)
                 if not future.done():
                     future.set_exception(exc)
@@ -115,6 +118,18 @@ class JournaledFront:
         if seq - self.snapshot_seq >= self.snapshot_every:
             self._snapshot_child = snapshot.fork_writer(self.directory, self.service, seq, self.fingerprint)
             self.snapshot_seq = seq
+
+    def close_lost_sockets(self) -> int:
+        """At start: journal the close of every Web SDK socket the last run never closed (it was
+        killed or stopped), so their instances are offline and keep what is pushed to them until
+        the SDK reconnects (NET-1), on this run and on every replay after it."""
+        lost = self.service.web.open_sockets()
+        if lost:
+            entries: list[Entry] = [["webclose", self.now(), socket_id] for socket_id in lost]
+            self.journal.append([encode(entry) for entry in entries])
+            for entry in entries:
+                apply(self.service, entry)
+        return len(lost)
 
     def wait_for_snapshot(self) -> None:
         """Block until a snapshot child still writing has finished (tests and tools that read the
@@ -137,9 +152,12 @@ class JournaledFront:
         self.journal.close()
 
 
-def _refusal(entry: Entry) -> Reply:
+def _refusal(entry: Entry, live: Outlet | None) -> Reply:
     if entry[0] == "rest":
         return rest_envelope(Code.STORAGE_FAILED, Code.STORAGE_FAILED.phrase)
+    if entry[0] == "web" and live is not None:  # the frame's reply says so, on its socket
+        web_refusal(live, entry[3], binary=entry[4], expect_binary=entry[5])
+        return {}
     return error(Code.STORAGE_FAILED)
 
 

@@ -76,6 +76,8 @@ def _app(
         check_same(config, fake_clock, seed, "the imported state", app_defaults)
         service = new_service(config)
         replay(service, enumerate(operations, 1))
+        for socket_id in service.web.open_sockets():  # Web SDK sockets of the exporting run
+            service.web.close_socket(socket_id, None)
         return SimtimApp(admin_key=admin_key, service=service)
     directory = Path(data)
     recovered = open_durable(
@@ -93,10 +95,11 @@ def _app(
         recovered.snapshot_seq,
         recovered.seconds,
     )
-    return SimtimApp(
-        admin_key=admin_key,
-        durable=JournaledFront(recovered, directory, snapshot_every or SNAPSHOT_EVERY_ENTRIES),
-    )
+    durable = JournaledFront(recovered, directory, snapshot_every or SNAPSHOT_EVERY_ENTRIES)
+    lost = durable.close_lost_sockets()
+    if lost:
+        log.info("journal %s: %d Web SDK sockets of the last run closed", recovered.journal.path, lost)
+    return SimtimApp(admin_key=admin_key, durable=durable)
 
 
 def serve(

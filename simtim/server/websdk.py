@@ -10,27 +10,33 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import secrets
 from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from simtim.callback_client import ask as ask_before_send
+from simtim.durable.entries import web_frame
 from simtim.protocol.web.codec import PATHS
-from simtim.protocol.web.face import WebFace
+from simtim.protocol.web.face import JOURNALED_LOGIN, NO_VERDICT, NOT_JOURNALED, WebFace
+from simtim.protocol.web.session import new_a2
+from simtim.server.journaling import JournaledFront
 
 Receive = Callable[[], Awaitable[dict[str, Any]]]
 Send = Callable[[dict[str, Any]], Awaitable[None]]
 
 
 class SocketOutlet:
-    """A socket's queue of frames (``Outlet`` of ``simtim.protocol.web.session``)."""
+    """A socket's queue of frames (``Outlet`` of ``simtim.protocol.web.session``).  ``socket_id``
+    names it in the journal of a durable server (unique across runs: 64 random bits)."""
 
-    __slots__ = ("close_code", "frames", "wake")
+    __slots__ = ("close_code", "frames", "socket_id", "wake")
 
     def __init__(self) -> None:
         self.frames: deque[bytes] = deque()
         self.wake = asyncio.Event()
         self.close_code: int | None = None
+        self.socket_id = secrets.token_hex(8)
 
     def push(self, frame: bytes) -> None:
         self.frames.append(frame)
@@ -41,20 +47,16 @@ class SocketOutlet:
         self.wake.set()
 
 
-async def refuse_socket(receive: Receive, send: Send) -> None:
-    """Refuse a Web SDK handshake (a close before accept: HTTP 403). ``simtim serve --data`` does
-    this because the face's commands are not journaled yet: better refused than acknowledged and
-    lost by a restart (docs/durability.md)."""
-    message = await receive()
-    if message["type"] == "websocket.connect":
-        await send({"type": "websocket.close", "code": 1008})
-
-
 def is_web_path(path: str) -> bool:
     return path in PATHS
 
 
-async def serve_socket(face: WebFace, scope: dict[str, Any], receive: Receive, send: Send) -> None:
+async def serve_socket(
+    face: WebFace, scope: dict[str, Any], receive: Receive, send: Send, durable: JournaledFront | None = None
+) -> None:
+    """One socket's frames in order.  With ``durable`` (``simtim serve --data``) every frame that may
+    change state is journaled and committed before it runs, and so is the socket's close: a restart
+    replays the same sessions (docs/durability.md)."""
     binary = PATHS[scope["path"]]
     message = await receive()
     if message["type"] != "websocket.connect":
@@ -71,14 +73,27 @@ async def serve_socket(face: WebFace, scope: dict[str, Any], receive: Receive, s
             is_binary = raw is not None
             if raw is None:
                 raw = message.get("text") or ""
+            journal = NOT_JOURNALED
+            if durable is not None:
+                journal = face.journal_kind(raw, binary=is_binary, expect_binary=binary)
             pending = face.pending_callback(raw, binary=is_binary, expect_binary=binary)
-            if pending is None:
-                face.handle(outlet, raw, binary=is_binary, expect_binary=binary)
-            else:  # MSG-8: the app backend first (2 s, a failure = proceed), then the model decides
+            verdict: Any = NO_VERDICT
+            if pending is not None:  # MSG-8: the app backend first (2 s, a failure = proceed)
                 verdict = await ask_before_send(*pending)
+            if durable is None or journal == NOT_JOURNALED:
                 face.handle(outlet, raw, binary=is_binary, expect_binary=binary, verdict=verdict)
+                continue
+            asked = verdict is not NO_VERDICT
+            a2 = new_a2() if journal == JOURNALED_LOGIN else None
+            frame = web_frame(outlet.socket_id, raw, is_binary, binary)
+            entry = ["web", durable.now(), *frame, verdict if asked else None, asked, a2]
+            await durable.submit(entry, outlet)
     finally:
-        face.disconnected(outlet)
+        if durable is None:
+            face.disconnected(outlet)
+        else:
+            with contextlib.suppress(Exception):  # shutting down: the next start closes it
+                await durable.submit(["webclose", durable.now(), outlet.socket_id], outlet)
         writer.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await writer

@@ -13,7 +13,9 @@ import time
 from pathlib import Path
 
 from simtim.conformance.callback_server import CallbackServer
-from simtim.durable.journal import JOURNAL_FILE
+from simtim.driver.base import Call, Driver
+from simtim.driver.targets import open_target
+from simtim.durable.journal import JOURNAL_FILE, Journal
 from simtim.errors import Code
 from simtim.limits import JOURNAL_SCHEMA_VERSION
 from simtim.model.core import DEV_SDKAPPID
@@ -251,19 +253,71 @@ def test_a_before_send_verdict_is_journaled_and_never_asked_again(tmp_path: Path
         backend.close()
 
 
-def test_a_durable_server_refuses_web_sdk_sockets_instead_of_losing_their_writes(tmp_path: Path) -> None:
-    """The Web SDK face is not journaled yet: with --data its handshake is refused (HTTP 403), and
-    the simtim/1 face of the same server keeps working (docs/durability.md)."""
-    import pytest
-    import websocket
+def web_login(server: ServerProcess, wire: Wire, user: str) -> tuple[Driver, str]:
+    """A Web SDK client (the ``timweb+ws://`` driver: the official SDK's wire) logged in as ``user``."""
+    driver = open_target("timweb+" + server.url.replace("http://", "ws://")).driver
+    args = {"SDKAppID": DEV_SDKAPPID, "userID": user, "userSig": wire.sig(user)}
+    reply = driver.call(Call("login", args))
+    assert reply.ok, reply
+    return driver, str(reply.data["session"])
 
+
+def wait_for_journaled_close(directory: Path, deadline: float = 10.0) -> None:
+    """A socket's close reaches the server after the client let go: wait until it is journaled."""
+    stop = time.monotonic() + deadline
+    while time.monotonic() < stop:
+        journal = Journal(directory, read_only=True)
+        try:
+            if any(entry[0] == "webclose" for _seq, entry in journal.entries()):
+                return
+        finally:
+            journal.close()
+        time.sleep(0.05)
+    raise AssertionError("the socket's close was never journaled")
+
+
+def web_history(driver: Driver, session: str, peer: str) -> list[tuple[str, str]]:
+    reply = driver.call(Call("getMessageList", {"conversationID": f"C2C{peer}"}, session))
+    assert reply.ok, reply
+    return [(m["ID"], m["payload"]["text"]) for m in reply.data["messageList"]]
+
+
+def test_web_sdk_writes_are_journaled_and_survive_kill_9(tmp_path: Path) -> None:
+    """The Web SDK face on a --data server: each frame that may change state is committed before it
+    runs, so a kill -9 loses nothing acknowledged; the sockets the killed run never closed are
+    closed at the next start, and the replay rebuilds the same state (docs/durability.md)."""
     server = ServerProcess("--data", str(tmp_path))
     try:
-        ws_url = server.url.replace("http://", "ws://") + "/binfo"
-        with pytest.raises(websocket.WebSocketBadStatusException) as refused:
-            websocket.create_connection(ws_url, timeout=5)
-        assert refused.value.status_code == 403
         wire = Wire(server.url)
-        assert wire.login("alice")  # simtim/1 on the same durable server is served
+        alice, alice_session = web_login(server, wire, "alice")
+        bob, _ = web_login(server, wire, "bob")
+        for i in range(3):
+            message = {
+                "to": "bob",
+                "conversationType": "C2C",
+                "type": "TIMTextElem",
+                "payload": {"text": f"w{i}"},
+            }
+            assert alice.call(Call("sendMessage", {"message": message}, alice_session)).ok
+        sent = web_history(alice, alice_session, "bob")
+        assert [text for _, text in sent] == ["w0", "w1", "w2"]
+        bob.close()  # one socket closes before the kill, the other dies with the server
+        wait_for_journaled_close(tmp_path)
+        server.proc.kill()
+        server.proc.wait()
+        alice.close()
+        server = ServerProcess("--data", str(tmp_path))
+        assert "1 Web SDK sockets of the last run closed" in server.log()
+        digest = Wire(server.url).digest()
+        assert server.stop() == 0
+        server = ServerProcess("--data", str(tmp_path))  # the closes were journaled: nothing left open
+        assert "Web SDK sockets of the last run closed" not in server.log()
+        wire = Wire(server.url)
+        assert wire.digest() == digest
+        again, session = web_login(server, wire, "alice")
+        assert web_history(again, session, "bob") == sent  # same IDs, same order
+        again.close()
+        listed = wire.ok("getMessageList", {"conversationID": "C2Calice"}, wire.login("bob"))["messageList"]
+        assert [m["payload"]["text"] for m in listed] == ["w0", "w1", "w2"]  # one world (REST-9)
     finally:
         server.stop()

@@ -43,6 +43,9 @@ class WebCtx:
     #: the message this request sent, when the before-send callback replaced its body (MSG-8): the
     #: sending instance is told after the reply, as the SDK expects (``pushes.modified_frame``)
     modified: Message | None = None
+    #: the a2 a login hands out, drawn before the request was journaled (``simtim serve --data``),
+    #: so its replay hands out the same one; None: the login draws it
+    issued_a2: str | None = None
 
     @property
     def world(self) -> World:

@@ -26,7 +26,7 @@ from simtim.protocol.web import c2c, codec, groups
 from simtim.protocol.web.commands import BEFORE_LOGIN, COMMANDS, EMPTY_REPLIES, QUIET_WITHOUT_SESSION
 from simtim.protocol.web.context import WebCtx
 from simtim.protocol.web.pushes import frames_for, modified_frame
-from simtim.protocol.web.session import Outlet, TinyIds, WebSession
+from simtim.protocol.web.session import Outlet, StandIn, TinyIds, WebSession
 
 #: commands that keep their own check order while the app is disabled: keep-alives (no model call)
 #: and logout (the model's logout decides, AUTH-4)
@@ -36,6 +36,11 @@ log = logging.getLogger("simtim.web")
 
 #: ``handle`` without a callback answer
 NO_VERDICT: Any = object()
+#: commands that change nothing, model or face, and so are not journaled (``simtim serve --data``):
+#: the keep-alive every few seconds and the SDK's usage reports; both are answered without a session
+UNJOURNALED = frozenset({"heartbeat.alive", "imopenstat.tim_web_report_v2", "imopenstat.tim_web_report"})
+#: ``journal_kind`` answers
+NOT_JOURNALED, JOURNALED, JOURNALED_LOGIN = "", "write", "login"
 #: send commands -> the model's sendMessage options of their body (MSG-8 asks with these)
 SEND_OPTIONS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "openim.sendmsg": c2c.send_options,
@@ -62,6 +67,8 @@ class WebFace:
         self.requests = 0
         self.bad_frames = 0
         self.trace = os.environ.get("SIMTIM_WEB_TRACE") == "1"  # every request and its code, to stderr
+        #: journal replay: socket ID -> the stand-in of a socket not closed yet (``stand_in``)
+        self.stand_ins: dict[str, StandIn] = {}
 
     # --- requests ----------------------------------------------------------------------------
     def pending_callback(
@@ -99,10 +106,12 @@ class WebFace:
         binary: bool,
         expect_binary: bool,
         verdict: Any = NO_VERDICT,
+        issued_a2: str | None = None,
     ) -> None:
         """One received frame: its reply, then the pushes it caused, go to ``outlet`` (never raises
         for anything a client sends).  ``verdict``: the before-send callback's answer, when the
-        transport asked it (``pending_callback``)."""
+        transport asked it (``pending_callback``); ``issued_a2``: the a2 a login hands out, when the
+        journal drew it first."""
         self.requests += 1
         try:
             request = codec.decode(raw, binary=binary, expect_binary=expect_binary)
@@ -111,7 +120,7 @@ class WebFace:
             body = codec.fail(exc.code, exc.message)
             outlet.push(codec.encode(codec.reply_head(exc.head, body), body))
             return
-        ctx = WebCtx(self, outlet, request, None)
+        ctx = WebCtx(self, outlet, request, None, issued_a2=issued_a2)
         if verdict is not NO_VERDICT:
             ctx.verdict, ctx.asked = verdict, True
         try:
@@ -126,6 +135,33 @@ class WebFace:
             log.warning("web face: %s %s -> %s", request.servcmd, sorted(request.body), body["ErrorCode"])
         if ctx.events:
             self.sink(ctx.events)  # pushes go out after the reply that caused them
+
+    def journal_kind(self, raw: bytes | str, *, binary: bool, expect_binary: bool) -> str:
+        """Whether a durable server journals this frame before it runs (``simtim serve --data``):
+        every frame that may change the model or the face's sessions does, reads included (a sync
+        moves the session's cookie, any session frame can re-attach it to a socket, NET-1); a frame
+        the face cannot read, a keep-alive and a usage report do not.  A login needs its a2 drawn."""
+        try:
+            request = codec.decode(raw, binary=binary, expect_binary=expect_binary)
+        except codec.FrameError:
+            return NOT_JOURNALED
+        if request.servcmd in UNJOURNALED:
+            return NOT_JOURNALED
+        return JOURNALED_LOGIN if request.servcmd == "im_open_status.wslogin" else JOURNALED
+
+    def stand_in(self, socket_id: str) -> StandIn:
+        """The replay's outlet for a journaled socket: one per socket, until its close is replayed."""
+        outlet = self.stand_ins.get(socket_id)
+        if outlet is None:
+            outlet = self.stand_ins[socket_id] = StandIn(socket_id)
+        return outlet
+
+    def close_socket(self, socket_id: str, outlet: Outlet | None) -> None:
+        """A journaled socket closed: ``outlet`` live, or its stand-in on a replay."""
+        stand_in = self.stand_ins.pop(socket_id, None)
+        closed = outlet if outlet is not None else stand_in
+        if closed is not None:
+            self.disconnected(closed)
 
     def _dispatch(self, ctx: WebCtx) -> dict[str, Any]:
         servcmd = ctx.request.servcmd
@@ -225,6 +261,25 @@ class WebFace:
         self.by_instance.clear()
         self.ended.clear()
 
+    # --- durable state (simtim serve --data) -----------------------------------------------------
+    def durable_state(self) -> tuple[Any, ...]:
+        """What a snapshot keeps of the face: sessions (each with its socket's stand-in, never the
+        socket), ended a2s and tinyids; counters are per run."""
+        return (self.by_a2, self.by_instance, self.ended, self.tinyids)
+
+    def restore(self, state: tuple[Any, ...]) -> None:
+        """Take over a snapshot's sessions; each socket they were on is a stand-in again, until the
+        server closes the ones that died with the last run (``open_sockets``)."""
+        self.by_a2, self.by_instance, self.ended, self.tinyids = state
+        for session in self.by_instance.values():
+            if isinstance(session.outlet, StandIn):  # sessions on one socket share its stand-in again
+                session.outlet = self.stand_in(session.outlet.socket_id)
+
+    def open_sockets(self) -> list[str]:
+        """Journaled sockets whose close was never journaled: after a restart, sockets of the last
+        run; the server journals their close so their instances go offline (NET-1 keeps their pushes)."""
+        return sorted(self.stand_ins)
+
     def stats(self) -> dict[str, Any]:
         """For the admin snapshot: how much the face did and which commands it does not know."""
         return {
@@ -233,3 +288,12 @@ class WebFace:
             "badFrames": self.bad_frames,
             "unknownCommands": dict(self.unknown),
         }
+
+
+def refusal(outlet: Outlet, frame: str, *, binary: bool, expect_binary: bool) -> None:
+    """A journaled frame whose commit failed (``simtim serve --data``): its reply says 70500 and
+    nothing ran, as for every other face's writes (docs/durability.md)."""
+    raw = frame.encode("latin-1") if binary else frame
+    request = codec.decode(raw, binary=binary, expect_binary=expect_binary)  # it was read before
+    body = codec.fail(Code.STORAGE_FAILED, Code.STORAGE_FAILED.phrase)
+    outlet.push(codec.encode(codec.reply_head(request.head, body), body))

@@ -51,7 +51,7 @@ def wslogin(ctx: WebCtx) -> dict[str, Any]:
         sdkappid=sdkappid,
         user_id=str(identifier),
         instance_id=inst.id,
-        a2=new_a2(),
+        a2=ctx.issued_a2 or new_a2(),
         tinyid=ctx.face.tinyids.of(sdkappid, str(identifier)),
         outlet=ctx.outlet,
     )

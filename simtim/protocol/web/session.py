@@ -24,6 +24,23 @@ class Outlet(Protocol):
     def close(self, code: int) -> None: ...
 
 
+class StandIn:
+    """A socket on a journal replay (``simtim serve --data``): the socket it stands for is long
+    gone, so frames go nowhere; the face still tells sockets apart by it (a session's socket, its
+    takeover by another, its close), which is what makes the replayed sessions the same."""
+
+    __slots__ = ("socket_id",)
+
+    def __init__(self, socket_id: str) -> None:
+        self.socket_id = socket_id
+
+    def push(self, frame: bytes) -> None:
+        pass
+
+    def close(self, code: int) -> None:
+        pass
+
+
 @dataclass(eq=False)
 class WebSession:
     sdkappid: int
@@ -36,6 +53,16 @@ class WebSession:
     cookie: int = 0
     synced: bool = False
     groups_seen: set[str] = field(default_factory=set)
+
+    def __getstate__(self) -> dict[str, object]:
+        """A snapshot keeps which socket a session was on, never the socket: a live outlet becomes
+        the stand-in of its ``socket_id`` (a face without a journal has none: no socket at all)."""
+        state = dict(self.__dict__)
+        outlet = self.outlet
+        if outlet is not None and not isinstance(outlet, StandIn):
+            socket_id = getattr(outlet, "socket_id", None)
+            state["outlet"] = StandIn(socket_id) if isinstance(socket_id, str) else None
+        return state
 
 
 class TinyIds:

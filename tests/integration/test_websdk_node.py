@@ -8,6 +8,7 @@ it fires.  Pairs run both ways across versions, so every scenario is cross-versi
 from __future__ import annotations
 
 import json
+import re
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -522,3 +523,37 @@ def test_rest_3_a_rest_profile_change_reaches_the_sdk_as_profile_updated(
     (profile,) = sdk.event("onProfileUpdated", lambda data: data[0]["nick"] == "Alice R.")
     assert profile["userID"] == "alice"
     assert sdk.call("getMyProfile")["nick"] == "Alice R."  # the SDK's cache follows the push
+
+
+def test_websdk_on_a_durable_server_history_survives_kill_9(sdk_cache: Path, tmp_path: Path) -> None:
+    """``simtim serve --data``: what the official SDKs sent is journaled before it is acknowledged,
+    so after a kill -9 and a restart a new SDK session reads it back with the same IDs
+    (docs/durability.md, "The Web SDK face")."""
+    start = int(time.time())
+    options = ["--seed", "0", "--fake-clock", "--clock-start", str(start), "--data", str(tmp_path)]
+    server = ServeProcess(options)
+    alice = NodeSdk("chat", server.url.replace("http://", "ws://"), cache=sdk_cache)
+    bob = NodeSdk("tim", server.url.replace("http://", "ws://"), cache=sdk_cache)
+    try:
+        alice.login("alice", now=start)
+        bob.login("bob", now=start)
+        sent = [alice.text("bob", f"before the crash {i}")["message"] for i in range(2)]
+        bob.event("onMessageReceived", lambda data: texts(data) == ["before the crash 1"])
+        server.proc.kill()
+        server.proc.wait()
+    finally:
+        alice.close()
+        bob.close()
+        server.stop()
+    server = ServeProcess(options)
+    again = NodeSdk("chat", server.url.replace("http://", "ws://"), cache=sdk_cache)
+    try:
+        assert re.search(r"journal .*: [1-9]\d* Web SDK sockets of the last run closed", server.log())
+        again.login("bob", now=start)
+        history = again.call("getMessageList", {"conversationID": "C2Calice"})["messageList"]
+        assert texts(history) == ["before the crash 0", "before the crash 1"]
+        assert [m["ID"] for m in history] == [m["ID"] for m in sent]
+        assert again.guard == []
+    finally:
+        again.close()
+        server.stop()

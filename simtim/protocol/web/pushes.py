@@ -140,7 +140,7 @@ def _received(app: App, tinyids: TinyIds, session: WebSession, views: list[dict[
         msg = app.messages.get(view.get("ID", ""))
         if msg is None:
             continue
-        if msg.conversation_type == C2C and msg.sender != session.user_id:
+        if msg.conversation_type == C2C:
             c2c.append(push_item(msg, tinyids, session.sdkappid))
         elif msg.conversation_type == GROUP and msg.type == TIP_ELEM:
             tips.append(_group_tip(msg))

@@ -348,3 +348,21 @@ def test_a_disabled_app_answers_60016_before_the_body_shape() -> None:
     h.world.configure_app(DEV_SDKAPPID, disabled=True)
     assert h.request(a, "openim.sendmsg", {"To_Account": 5}, **alice)["ErrorCode"] == 60016
     assert h.request(a, "profile.portrait_get_all", {"To_Account": ["alice"]}, **alice)["ErrorCode"] == 60016
+
+
+def test_rest_4_a_rest_sent_message_reaches_the_senders_own_web_session() -> None:
+    """SyncOtherMachine 1 (the default): a backend's send as alice reaches alice's online instances
+    too, and the SDK files it under the peer's conversation (From_Account is itself)."""
+    h = Harness()
+    a, b = Outlet(), Outlet()
+    h.login(a, "alice")
+    h.login(b, "bob")
+    a.frames.clear()
+    element = ("TIMTextElem", {"text": "from the backend"})
+    outcome = h.world.c2c_admin.send(DEV_SDKAPPID, "alice", "bob", [element], is_admin=False, random=7)
+    h.sink(outcome.events)
+    for outlet in (a, b):
+        pushes = [f for f in outlet.frames if f["head"]["servcmd"] == codec.PUSH_MESSAGE]
+        (item,) = [i for p in pushes for e in p["body"]["EventArray"] for i in e.get("C2cMsgArray", [])]
+        assert (item["From_Account"], item["To_Account"]) == ("alice", "bob")
+        assert item["MsgBody"] == [{"MsgType": "TIMTextElem", "MsgContent": {"Text": "from the backend"}}]

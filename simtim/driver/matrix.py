@@ -65,6 +65,9 @@ from simtim.model.events import SDK_STATE_NOT_READY, SDK_STATE_READY
 #: its one SQLite connection; events still wake the poll at once, logout/kick end it (own stop,
 #: the WAKE account data)
 SYNC_TIMEOUT_MS = 25_000
+#: a direct room's power level to redact others' events: above every member's (100), so nobody
+#: revokes the peer's messages in C2C (REV-1)
+C2C_NO_REDACT = 101
 CONVERSATION_APIS = frozenset(
     {
         "getMessageList",
@@ -452,6 +455,43 @@ class MatrixDriver:
             self._admin_token = str(answer["access_token"])
         return self._admin_token
 
+    def account_exists(self, user: str) -> bool:
+        """Whether the homeserver has this account (MSG-3 20003, MBR-1's failure list).  An account
+        the driver has logged into exists (Matrix accounts are never deleted here): only an unknown
+        one costs the admin lookup, which says "no such user" plainly (a profile lookup answers
+        M_UNKNOWN, and Synapse accepts an invite of a local user that does not exist)."""
+        if user in self._provision or user in self._accounts:
+            return True
+        try:
+            self.http.request(
+                "GET", path_of("/_synapse/admin/v2/users", self.matrix_id(user)), token=self._admin()
+            )
+        except MatrixError as exc:
+            if exc.errcode == "M_NOT_FOUND":
+                return False
+            raise
+        return True
+
+    def join_as(self, user: str, room_id: str, content: Mapping[str, Any]) -> None:
+        """``user`` joins a room it was invited to (C2C needs no acceptance, MBR-1 adds directly):
+        through a device of the account this driver has online when there is one, else through the
+        driver's own provisioning device.  Logging that one in is a new device, and Synapse tells
+        every user sharing a room with the account of a new device (each of their /syncs wakes):
+        in a 50-user load run that was ~190 logins and their wake-ups for joins alone."""
+        path = path_of(f"{CLIENT}/join", room_id)
+        with self._lock:
+            online = [
+                s.access_token for s in self._sessions.values() if s.user == user and s.state == "online"
+            ]
+        for token in online[:1]:
+            try:
+                self.http.request("POST", path, dict(content), token=token)
+                return
+            except MatrixError as exc:
+                if exc.errcode != "M_UNKNOWN_TOKEN":  # logged out or kicked meanwhile: use our own
+                    raise
+        self.http.request("POST", path, dict(content), token=self.provision_token(user))
+
     def provision_token(self, user: str) -> str:
         """The driver's own device of an account (setup work: joining a C2C room, a profile at import)."""
         token = self._provision.get(user)
@@ -464,6 +504,7 @@ class MatrixDriver:
         if not user:
             raise Refusal(int(Code.INVALID_USER_ID), "userID must be a non-empty string")
         answer = self._register(localpart_of(user), displayname=nick)
+        self._accounts.add(user)  # registered now or before: it exists
         if answer is None and nick:
             self._set_profile(self.provision_token(user), self.matrix_id(user), {"displayname": nick})
         if isinstance(avatar, str) and avatar:
@@ -556,17 +597,8 @@ class MatrixDriver:
 
     def _create_dm(self, user: str, peer: str, token: str, localpart: str, alias: str) -> str:
         peer_id = self.matrix_id(peer)
-        # an account the driver has logged into exists (Matrix accounts are never deleted here):
-        # only an unknown peer costs the admin lookup
-        if peer != user and peer not in self._provision and peer not in self._accounts:
-            try:  # the admin API says "no such user" plainly (a profile lookup answers M_UNKNOWN)
-                self.http.request("GET", path_of("/_synapse/admin/v2/users", peer_id), token=self._admin())
-            except MatrixError as exc:
-                if exc.errcode == "M_NOT_FOUND":
-                    raise Refusal(
-                        int(Code.ACCOUNT_NOT_FOUND), f"no account {peer!r} on {self.base_url}"
-                    ) from exc
-                raise
+        if peer != user and not self.account_exists(peer):
+            raise Refusal(int(Code.ACCOUNT_NOT_FOUND), f"no account {peer!r} on {self.base_url}")
         me = self.matrix_id(user)
         body: dict[str, Any] = {
             "preset": "private_chat",
@@ -585,7 +617,11 @@ class MatrixDriver:
                     "content": {"history_visibility": "shared"},
                 },
             ],
-            "power_level_content_override": {"users": {me: 100}, "redact": 100, "invite": 100},
+            # REV-1: nobody may redact another's event (101 is above every member; a room's first
+            # power levels need no rights), so each revokes only their own; the creator keeps 100
+            # to invite the peer at creation. One createRoom, no power-level change after it: that
+            # second state event cost Synapse ~9% of its request CPU under load (docs/matrix.md)
+            "power_level_content_override": {"users": {me: 100}, "redact": C2C_NO_REDACT, "invite": 100},
         }
         try:
             room_id = str(self.http.request("POST", f"{CLIENT}/createRoom", body, token=token)["room_id"])
@@ -597,19 +633,7 @@ class MatrixDriver:
                 self.http.request("GET", path_of(f"{CLIENT}/directory/room", alias), token=token)["room_id"]
             )
         if peer != user:
-            self.http.request(
-                "POST", path_of(f"{CLIENT}/join", room_id), {}, token=self.provision_token(peer)
-            )
-        # then both at 50 while redacting others' events needs 100: each revokes only their own (REV-1)
-        levels = self.http.request(
-            "GET", path_of(f"{CLIENT}/rooms", room_id, "state", "m.room.power_levels", ""), token=token
-        )
-        self.http.request(
-            "PUT",
-            path_of(f"{CLIENT}/rooms", room_id, "state", "m.room.power_levels", ""),
-            {**levels, "users": {me: 50, peer_id: 50}},
-            token=token,
-        )
+            self.join_as(peer, room_id, {})
         return room_id
 
     def group_room(self, group_id: str, token: str) -> RoomInfo:
@@ -633,17 +657,21 @@ class MatrixDriver:
 
     def send_content(self, session: Session, info: RoomInfo, message: Mapping[str, Any]) -> dict[str, Any]:
         """MSG-6 via transaction IDs: the same (sender, conversation, random, clientTime) is the same
-        txnId, which the homeserver answers with the same event (per device)."""
+        txnId, which the homeserver answers with the same event (per device); a resend of an event
+        this device sent reuses that event's txnId (a message sent without ``random`` got a fresh one,
+        and the resent message's ``random`` is not what made it)."""
         conversation_id = info.conversation_id(session.user)
         random = message.get("random") if isinstance(message.get("random"), int) else None
         client_time = message.get("clientTime") if isinstance(message.get("clientTime"), int) else None
-        txn = txn_id(session.user, conversation_id, random, client_time) or f"tim.{uuid.uuid4().hex}"
+        known = session.txns.get(message["ID"]) if isinstance(message.get("ID"), str) else None
+        txn = known or txn_id(session.user, conversation_id, random, client_time) or f"tim.{uuid.uuid4().hex}"
         sent = self.http.request(
             "PUT",
             path_of(f"{CLIENT}/rooms", info.room_id, "send", "m.room.message", txn),
             content_of(message),
             token=session.access_token,
         )
+        session.remember_txn(str(sent["event_id"]), txn)
         return self.event(session, info, str(sent["event_id"]))
 
     def event(self, session: Session, info: RoomInfo, event_id: str) -> dict[str, Any]:

@@ -251,15 +251,11 @@ class GroupOps:
 
     def _accept(self, room_id: str, user: str, operator: str, *, at_creation: bool = False) -> None:
         """MBR-1: TIM adds a member directly; on Matrix the invitee accepts. The driver holds every
-        account it provisioned, so the invitee's own (provisioning) device joins, as for a C2C room:
+        account it provisioned, so the invitee's own device joins (``join_as``), as for a C2C room:
         the membership is the homeserver's, never simulated here."""
         with errors_as("group"):
-            self.http.request(
-                "POST",
-                path_of(f"{CLIENT}/join", room_id),
-                {ADDED_BY: operator, AT_CREATION: at_creation},  # kept in the member event's content
-                token=self.driver.provision_token(user),
-            )
+            # kept in the member event's content
+            self.driver.join_as(user, room_id, {ADDED_BY: operator, AT_CREATION: at_creation})
 
     def add_members(self, session: Session, args: Mapping[str, Any]) -> dict[str, Any]:
         """MBR-1 as an invite by the caller, then the invitee's acceptance (``_accept``)."""
@@ -273,6 +269,9 @@ class GroupOps:
         for user in users:
             if user in present:
                 existed.append(user)
+                continue
+            if not self.driver.account_exists(user):  # fails alone, as in TIM; never registered here
+                failure.append(user)
                 continue
             try:
                 with errors_as("group"):

@@ -168,6 +168,10 @@ class SyncFilters:
         return filter_id
 
 
+#: how many of its sent events' transaction IDs a device keeps for resends (MSG-6)
+SENT_TXNS = 1_000
+
+
 @dataclass
 class Session:
     """One TIM instance = one Matrix device."""
@@ -182,6 +186,14 @@ class Session:
     since: str = ""
     rooms: set[str] = field(default_factory=set)  # rooms this device's sync has delivered already
     stop: threading.Event = field(default_factory=threading.Event)
+    #: event ID -> the transaction ID this device sent it with, newest last (MSG-6: a resend of one of
+    #: its own messages reuses it, as a Matrix client retries its local echo; bounded, see SENT_TXNS)
+    txns: dict[str, str] = field(default_factory=dict)
+
+    def remember_txn(self, event_id: str, txn: str) -> None:
+        self.txns[event_id] = txn
+        if len(self.txns) > SENT_TXNS:
+            del self.txns[next(iter(self.txns))]
 
 
 class SyncLoop:
@@ -384,6 +396,10 @@ class DriverCore(Protocol):
     def group_room(self, group_id: str, token: str) -> RoomInfo: ...
 
     def provision_token(self, user: str) -> str: ...
+
+    def join_as(self, user: str, room_id: str, content: Mapping[str, Any]) -> None: ...
+
+    def account_exists(self, user: str) -> bool: ...
 
     def profile_of(self, user: str, token: str) -> dict[str, Any]: ...
 

@@ -18,6 +18,8 @@ import pytest
 
 from simtim.driver.base import Call, PushedEvent, Reply
 from simtim.driver.matrix import MatrixDriver
+from simtim.driver.matrix_client import path_of
+from simtim.driver.matrix_map import PROVISION_DEVICE
 from simtim.errors import Code
 from simtim.peer.synapse import SynapseProblem, SynapseProcess, check_port_free, find, install_hint
 
@@ -136,6 +138,46 @@ def test_a_resend_with_the_same_random_is_the_same_message(driver: MatrixDriver)
     assert once["ID"] == again["ID"] != other["ID"]
     received = [next_event(driver, b, "onMessageReceived").data[0]["ID"] for _ in range(2)]
     assert received == [once["ID"], other["ID"]]  # delivered once
+
+
+def test_a_resend_of_a_message_sent_without_random_is_the_same_message(driver: MatrixDriver) -> None:
+    """The resent message is the one the send answered (its random is not what the send used):
+    the device reuses that event's transaction ID, so the peer gets it once (MSG-6)."""
+    alice, bob = names("alice", "bob")
+    a, b = login(driver, alice), login(driver, bob)
+    once = ok(driver, a, "sendMessage", **text(bob, "y"))["message"]
+    again = ok(driver, a, "resendMessage", message={**once, "random": 12345})["message"]
+    assert again["ID"] == once["ID"]
+    later = ok(driver, a, "sendMessage", **text(bob, "z"))["message"]
+    received = [next_event(driver, b, "onMessageReceived").data[0]["ID"] for _ in range(2)]
+    assert received == [once["ID"], later["ID"]]
+
+
+def devices_of(driver: MatrixDriver, user: str) -> list[str]:
+    listed = driver.http.request(
+        "GET", path_of("/_synapse/admin/v2/users", driver.matrix_id(user), "devices"), token=driver._admin()
+    )
+    return sorted(str(d["device_id"]) for d in listed["devices"])
+
+
+def test_a_first_c2c_message_joins_the_peer_through_its_online_device(driver: MatrixDriver) -> None:
+    """No extra device for the peer (each new device wakes the /syncs of everyone sharing a room)."""
+    alice, bob = names("alice", "bob")
+    a, b = login(driver, alice), login(driver, bob)
+    before = devices_of(driver, bob)
+    sent = ok(driver, a, "sendMessage", **text(bob, "hi"))["message"]
+    assert next_event(driver, b, "onMessageReceived").data[0]["ID"] == sent["ID"]
+    assert devices_of(driver, bob) == before and PROVISION_DEVICE not in before
+
+
+def test_adding_an_unknown_account_fails_and_creates_nothing(driver: MatrixDriver) -> None:
+    alice, bob, nobody = names("alice", "bob", "nobody")
+    a = login(driver, alice)
+    login(driver, bob)
+    group_id = ok(driver, a, "createGroup", name="g")["group"]["groupID"]
+    added = ok(driver, a, "addGroupMember", groupID=group_id, userIDList=[bob, nobody])
+    assert added["successUserIDList"] == [bob] and added["failureUserIDList"] == [nobody]  # MBR-1
+    assert not driver.account_exists(nobody)
 
 
 def test_group_types_are_join_rules_and_history_visibility(driver: MatrixDriver) -> None:

@@ -37,7 +37,7 @@ from simtim.driver.targets import (
     open_target,
 )
 from simtim.driver.timrest import RestFactory
-from simtim.gc_policy import keep_long_lived_state_cheap
+from simtim.gc_policy import collect_forever, keep_long_lived_state_cheap
 from simtim.load.embedded import EmbeddedServer
 from simtim.load.faults import Plan, StormDraw
 from simtim.load.options import add_arguments
@@ -247,6 +247,7 @@ def register() -> None:
 
 def _on_init(environment: Environment, **_: Any) -> None:
     keep_long_lived_state_cheap()  # every process holds shadow models whose history only grows
+    gevent.spawn(collect_forever, gevent.sleep)  # closed connections are cycles (simtim/gc_policy.py)
     harness = Harness.of(environment)
     runner = environment.runner
     scenario = harness.option("scenario", "default")

@@ -20,11 +20,11 @@ import uvicorn
 from simtim.durable.journal import JournalError
 from simtim.durable.recovery import check_same, new_service, open_durable, replay
 from simtim.durable.state_file import read_state
+from simtim.heap_probe import install_from_env
 from simtim.limits import SNAPSHOT_EVERY_ENTRIES
 from simtim.server.app import SimtimApp
 from simtim.server.batched_ws import BatchedWebSocketProtocol
 from simtim.server.fast_http import SimtimHttpProtocol
-from simtim.server.heap_probe import install_from_env
 from simtim.server.journaling import JournaledFront
 
 log = logging.getLogger("simtim.journal")

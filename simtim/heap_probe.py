@@ -1,12 +1,14 @@
-"""Heap evidence from a running ``simtim serve``, for finding what grows in a soak (issue 15).
+"""Heap evidence from a running ``simtim serve`` or Locust process: what grows in a soak (issue 15).
 
-Off unless ``SIMTIM_HEAP_PROBE=FILE`` is set at start: then ``tracemalloc`` runs from the start
-(it slows the server down; never on in a measured run) and every ``SIGUSR1`` appends one report
-to FILE: RSS beside tracemalloc's traced total (RSS growing while the traced total stays flat is
-allocator fragmentation, not live objects), the source lines whose allocations grew most since the
-first report, and the object types whose counts grew most (``gc.get_objects``).  Nothing of it
-touches a request: the hook is a signal handler installed once, and when the variable is unset
-nothing is installed at all.
+Off unless ``SIMTIM_HEAP_PROBE=FILE`` is set at start; then every ``SIGUSR1`` appends one report to
+FILE: RSS; a full collection (its pause, and the unreachable objects it found, by type: cyclic
+garbage the collector policy had left behind, ``simtim/gc_policy.py``); malloc's heap in use and
+free, SQLite's own memory, pymalloc's arenas against its live blocks (memory Python holds but no
+object uses is fragmentation); and the object types whose counts grew since the first report.
+``SIMTIM_HEAP_PROBE_TRACE=1`` also runs ``tracemalloc`` from the start (every allocation slows
+down) and adds the source lines whose allocations grew most.  Nothing of it touches a request: the
+hook is a signal handler installed once, and with the variable unset nothing is installed.
+``benchmarks/soak.py --heap-probe FILE`` sets it for the server and the Locust process.
 """
 
 from __future__ import annotations
@@ -51,12 +53,15 @@ class HeapProbe:
         collect_ms = (time.perf_counter() - started) * 1000.0
         garbage = Counter(type(item).__name__ for item in gc.garbage)
         gc.garbage.clear()
-        gc.collect()  # now without the saved copies
+        started = time.perf_counter()
+        gc.collect()  # now without the saved copies: what a full collection of the live heap costs
+        live_scan_ms = (time.perf_counter() - started) * 1000.0
         types = Counter(type(item).__name__ for item in gc.get_objects())
         lines = [
             f"=== heap probe at {time.monotonic() - self.started:.0f} s: RSS {_rss_mb():.1f} MB, "
             f"gc objects {sum(types.values())} after a full collection ({collect_ms:.0f} ms) freed "
             f"{unreachable}: " + ", ".join(f"{count} {name}" for name, count in garbage.most_common(12)),
+            f"a full collection of the live heap takes {live_scan_ms:.0f} ms",
             native_memory(),
             pymalloc_memory(),
         ]

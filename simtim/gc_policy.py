@@ -16,7 +16,7 @@ with flapping users closes hundreds a minute: measured with ``benchmarks/soak.py
 a full collection after 3 minutes freed 31,274 objects, 404 of them dead WebSocket protocols,
 and the server grew +4 MB/min while its live objects stayed flat (issue 15).  So every process
 that runs this policy also collects in full once every ``FULL_COLLECTION_SECONDS``: one scan of
-the heap a minute, on the process's own event loop (a pause: 170-400 ms for the soak's ~100k
+the heap a minute, on the process's own event loop (a pause: 40-400 ms for the soak's ~100k
 objects on a loaded two-core machine, measured by ``simtim/heap_probe.py``).
 """
 

@@ -24,6 +24,7 @@ import argparse
 import csv
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -36,6 +37,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from simtim.heap_probe import ENV as HEAP_PROBE_ENV  # noqa: E402
+from simtim.heap_probe import TRACE_ENV as HEAP_TRACE_ENV  # noqa: E402
 from simtim.server.process import ServeProcess  # noqa: E402
 
 SAMPLE_SECONDS = 10.0
@@ -130,6 +133,19 @@ def main() -> int:
     where.add_argument("--data", default="", help="journal directory (default: a fresh temporary one)")
     where.add_argument("--in-memory", action="store_true", help="no journal (the server without --data)")
     parser.add_argument("--out", default="reports/soak", help="CSV prefix of the run")
+    parser.add_argument(
+        "--heap-probe",
+        default="",
+        help="FILE: append a heap report of the server to FILE (of the Locust process to FILE.locust) once a minute after the warm-up (the "
+        "first one is the baseline the others are compared with): object counts, malloc and SQLite "
+        "memory; each report stalls the server for a moment, so not for the figures",
+    )
+    parser.add_argument(
+        "--heap-trace",
+        choices=("none", "server", "locust", "both"),
+        default="none",
+        help="with --heap-probe: which processes also run tracemalloc (slow)",
+    )
     args = parser.parse_args()
     prefix = Path(args.out)
     prefix.parent.mkdir(parents=True, exist_ok=True)
@@ -154,7 +170,14 @@ def main() -> int:
         f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}",
         flush=True,
     )
-    server = ServeProcess(options)
+    probe_env = {HEAP_PROBE_ENV: str(Path(args.heap_probe).resolve())} if args.heap_probe else {}
+    if args.heap_trace in ("server", "both"):
+        probe_env[HEAP_TRACE_ENV] = "1"
+    server = ServeProcess(options, env=probe_env)
+    locust_env = os.environ.copy()
+    if args.heap_probe:  # the Locust process reports to FILE.locust
+        locust_env[HEAP_PROBE_ENV] = str(Path(args.heap_probe).resolve()) + ".locust"
+        locust_env[HEAP_TRACE_ENV] = "1" if args.heap_trace in ("locust", "both") else "0"
     command = [
         sys.executable,
         "-m",
@@ -185,9 +208,7 @@ def main() -> int:
     log_path = Path(f"{prefix}_locust.log")
     started = time.monotonic()
     with log_path.open("w") as log:
-        locust = subprocess.Popen(
-            command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=os.environ.copy()
-        )
+        locust = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=locust_env)
         series: dict[str, Series] = {"server": Series("server")}
         try:
             while locust.poll() is None:
@@ -200,6 +221,9 @@ def main() -> int:
                     if value is not None:
                         name = "locust" if index == 0 else f"locust worker {pid}"
                         series.setdefault(name, Series(name)).points.append((minute, value))
+                if args.heap_probe and minute >= warmup and len(series["server"].points) % 6 == 0:
+                    server.proc.send_signal(signal.SIGUSR1)  # once a minute after the warm-up
+                    locust.send_signal(signal.SIGUSR1)
                 counts = server_counts(server.url)
                 held = ", ".join(f"{counts[k]} {k}" for k in COUNTED if k in counts)
                 print(

@@ -37,7 +37,8 @@ from simtim.driver.targets import (
     open_target,
 )
 from simtim.driver.timrest import RestFactory
-from simtim.gc_policy import keep_long_lived_state_cheap
+from simtim.gc_policy import collect_forever, keep_long_lived_state_cheap
+from simtim.heap_probe import install_from_env as install_heap_probe
 from simtim.load.embedded import EmbeddedServer
 from simtim.load.faults import Plan, StormDraw
 from simtim.load.options import add_arguments
@@ -247,6 +248,8 @@ def register() -> None:
 
 def _on_init(environment: Environment, **_: Any) -> None:
     keep_long_lived_state_cheap()  # every process holds shadow models whose history only grows
+    gevent.spawn(collect_forever, gevent.sleep)  # closed connections are cycles (simtim/gc_policy.py)
+    install_heap_probe()  # SIMTIM_HEAP_PROBE: heap reports on SIGUSR1 (benchmarks/soak.py), else nothing
     harness = Harness.of(environment)
     runner = environment.runner
     scenario = harness.option("scenario", "default")

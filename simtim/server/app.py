@@ -17,7 +17,7 @@ from urllib.parse import parse_qs
 from simtim.callback_client import ask as ask_before_send
 from simtim.durable.entries import READ_ONLY_ADMIN_OPS, READ_ONLY_METHODS, issues_token
 from simtim.errors import Code
-from simtim.gc_policy import keep_long_lived_state_cheap
+from simtim.gc_policy import FULL_COLLECTION_SECONDS, collect_dead_cycles, keep_long_lived_state_cheap
 from simtim.limits import BODY_DISCARD_MAX_BYTES, BODY_MAX_BYTES, AppConfig
 from simtim.model import METHODS, Event
 from simtim.model.events import ERROR, SDK_STATE_READY
@@ -78,6 +78,7 @@ class SimtimApp:
         self.mailboxes: dict[int, Mailbox] = {}
         self._openapi = encode(openapi_document())
         self._ticker: asyncio.Task[None] | None = None
+        self._collector: asyncio.TimerHandle | None = None
 
     # --- event routing -----------------------------------------------------------------------
     def _mailbox(self, instance_id: int) -> Mailbox:
@@ -114,6 +115,14 @@ class SimtimApp:
                 frame = cache[key] = event_frame(event.name, event.data)
             box.put(event.name, frame)
 
+    def _schedule_collection(self) -> None:
+        """Free dead reference cycles (closed connections) once a minute (simtim/gc_policy.py)."""
+        self._collector = asyncio.get_running_loop().call_later(FULL_COLLECTION_SECONDS, self._collect)
+
+    def _collect(self) -> None:
+        collect_dead_cycles()
+        self._schedule_collection()
+
     # --- ASGI entry ----------------------------------------------------------------------------
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
@@ -129,12 +138,15 @@ class SimtimApp:
             message = await receive()
             if message["type"] == "lifespan.startup":
                 keep_long_lived_state_cheap()  # the model keeps every message (simtim/gc_policy.py)
+                self._schedule_collection()
                 if not self.service.fake_clock:
                     self._ticker = asyncio.create_task(self._tick_every_second())
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
                 if self._ticker is not None:
                     self._ticker.cancel()
+                if self._collector is not None:
+                    self._collector.cancel()
                 if self.durable is not None:
                     self.durable.close()
                 await send({"type": "lifespan.shutdown.complete"})

@@ -20,6 +20,7 @@ import uvicorn
 from simtim.durable.journal import JournalError
 from simtim.durable.recovery import check_same, new_service, open_durable, replay
 from simtim.durable.state_file import read_state
+from simtim.heap_probe import install_from_env
 from simtim.limits import SNAPSHOT_EVERY_ENTRIES
 from simtim.server.app import SimtimApp
 from simtim.server.batched_ws import BatchedWebSocketProtocol
@@ -124,6 +125,7 @@ def serve(
     data = data or os.environ.get("SIMTIM_DATA") or None
     logging.basicConfig(format="simtim serve: %(levelname)s %(message)s")
     logging.getLogger("simtim").setLevel(logging.INFO)  # the journal's start-up and failure lines
+    install_from_env()  # SIMTIM_HEAP_PROBE: heap evidence on SIGUSR1 (off by default)
     try:
         app = _app(
             data, import_file, explicit_fake_clock, clock_start, admin_key, seed, snapshot_every, app_defaults

@@ -210,7 +210,7 @@ class Conversations:
         me = account.user_id
         return Outcome(
             {
-                "messageList": [m.view(me) for m in page],
+                "messageList": [m.view(me, conversation_id) for m in page],
                 "nextReqMessageID": "" if completed or not page else page[0].id,
                 "isCompleted": completed,
             },

@@ -331,20 +331,23 @@ class Message:
         """C2C ``MsgKey`` as TIM's server API writes it: ``{MsgSeq}_{MsgRandom}_{MsgTime}`` (REST-4)."""
         return f"{self.rest_seq or self.sequence}_{self.random}_{self.time}"
 
-    def view(self, viewer: str) -> dict[str, Any]:
-        """TIM's Message fields (MSG-4) as ``viewer`` sees them."""
+    def view(self, viewer: str, conversation_id: str = "") -> dict[str, Any]:
+        """TIM's Message fields (MSG-4) as ``viewer`` sees them. ``conversation_id``: the caller
+        already knows it (a page of one conversation passes it instead of recomputing it per message).
+        """
+        sender = self.sender
         data = {
             # message_id_of, inlined: a page renders 15 of these
-            "ID": f"{self.sender}-{self.time}-{(key := self.key) >> KEY_RANDOM_BITS}-{key & KEY_RANDOM_MASK}",
+            "ID": f"{sender}-{self.time}-{(key := self.key) >> KEY_RANDOM_BITS}-{key & KEY_RANDOM_MASK}",
             "type": self.type,
             "payload": {"text": body.decode("utf-8", "surrogatepass")}
             if (body := self.body).__class__ is bytes
             else body,
-            "conversationID": self.conversation_id_for(viewer),
+            "conversationID": conversation_id or self.conversation_id_for(viewer),
             "conversationType": self.conversation_type,
             "to": self.to,
-            "from": self.sender,
-            "flow": "out" if viewer == self.sender else "in",
+            "from": sender,
+            "flow": "out" if viewer == sender else "in",
             "time": self.time,
             "sequence": (packed := self.seq_random) >> _RANDOM_BITS,
             "random": packed & _RANDOM_MASK,

@@ -39,7 +39,6 @@ class GroupMessaging:
         self.notices = notices
         self.dedup_hit = store.dedup_hit
         self.new_message = store.new_message
-        self.group_conversation = notices.group_conversation
 
     # --- send -------------------------------------------------------------------------------
     def _group_send_checks(self, app: App, account: Account, draft: Draft, inst: Instance) -> Group:
@@ -135,7 +134,8 @@ class GroupMessaging:
         key = GROUP + group.group_id
         incoming = [msg.view("")]
         outgoing = [msg.view(sender.user_id)]
-        counts = group.type not in NO_UNREAD_TYPES and msg.stored
+        no_unread = group.type in NO_UNREAD_TYPES
+        counts = not no_unread and msg.stored
         profile = group.profile() if msg.stored else None
         accounts = app.accounts
         new = _new_tuple
@@ -151,10 +151,21 @@ class GroupMessaging:
             if not online:
                 continue
             received = outgoing if is_sender else incoming
+            # CONV-2's conversation: NoticeService.group_conversation inlined (a call per member
+            # was a tenth of the loop); a test checks the pushed item equals conversation_view
             conversation = (
                 None
                 if profile is None
-                else [self.group_conversation(group, key, state, received[0], profile)]
+                else [
+                    {
+                        "conversationID": key,
+                        "type": GROUP,
+                        "unreadCount": 0 if no_unread else state.unread,  # UNREAD-1
+                        "lastMessage": received[0],
+                        "messageRemindType": state.remind_type,
+                        "groupProfile": profile,
+                    }
+                ]
             )
             for target in online:
                 if target.connected:

@@ -40,3 +40,22 @@ def test_conv_2_fast_group_conversation_equals_conversation_view(service: SimTIM
     assert updates[0]["unreadCount"] == 1 and updates[-1]["groupProfile"]["name"] == "renamed"
     mine = [data[0] for name, data in owner.take_events() if name == "onConversationListUpdated"]
     assert mine[-1] == world.conversation_view(app, app.accounts["owner"], "GROUP" + gid)
+
+
+def test_conv_2_group_fan_out_item_equals_conversation_view_for_sender_and_member(
+    service: SimTIM, login: LoginFn
+) -> None:
+    owner, member = login("owner"), login("member")
+    gid = owner.call("createGroup", {"name": "g", "type": "Public", "memberList": [{"userID": "member"}]})[
+        "group"
+    ]["groupID"]
+    owner.send_message(text(gid, "first", "GROUP"))
+    member.take_events()
+    owner.take_events()
+    owner.send_message(text(gid, "second", "GROUP"))  # the fan-out loop renders these items
+    world = service.world
+    app = world.apps[1400000000]
+    for client, user_id in ((member, "member"), (owner, "owner")):
+        pushed = [data[0] for name, data in client.take_events() if name == "onConversationListUpdated"]
+        assert pushed == [world.conversation_view(app, app.accounts[user_id], "GROUP" + gid)]
+    assert pushed[0]["lastMessage"]["payload"] == {"text": "second"}

@@ -7,6 +7,7 @@ and the Locust harness.
 
 from __future__ import annotations
 
+import functools
 from collections import deque
 from dataclasses import dataclass
 from enum import StrEnum
@@ -152,6 +153,16 @@ class IdMap:
 _Where = str | tuple[Any, str, Any]
 
 
+#: Scalar types ``compare`` checks inline; any other type (a str subclass too) goes through walk().
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+
+
+@functools.cache
+def _special_keys(ignored: frozenset[str]) -> frozenset[str]:
+    """Keys whose values are not compared by plain equality: skipped, time, ID and group keys."""
+    return ignored | TIME_KEYS | ID_KEYS | {"conversationID"}
+
+
 def _spell(where: _Where) -> str:
     """``data.messageList[3].nick`` from the tuple chain."""
     parts: list[str] = []
@@ -179,6 +190,7 @@ def compare(
     """Every difference between the model's value and the target's, as Mismatch values; keys in
     ``ignored`` are not compared (``IGNORED_KEYS`` plus the fields a driver's target lacks)."""
     out: list[Mismatch] = []
+    special = _special_keys(ignored)
 
     def miss(where: _Where, exp: Any, act: Any) -> None:
         out.append(Mismatch(rule, method, _spell(where), exp, act, step, kind, event))
@@ -194,7 +206,16 @@ def compare(
             for k, e in exp.items():
                 if k in act:
                     shared += 1
-                    walk(e, act[k], (where, ".", k), k)
+                    a = act[k]
+                    if (
+                        type(e) in _PLAIN
+                        and k not in special
+                        and not (type(e) is str and e.startswith(GROUP_ID_PREFIX))
+                    ):  # what walk() would do with a plain value under a plain key, without the call
+                        if e != a or type(e) is not type(a):
+                            miss((where, ".", k), e, a)
+                        continue
+                    walk(e, a, (where, ".", k), k)
                 else:
                     miss((where, ".", k), e, "<missing>")
             if shared != len(act):  # keys only the target sent

@@ -487,6 +487,8 @@ def _brief(event: PushedEvent) -> str:
 def _gap_of_elements(gaps: Mapping[str, str], event: PushedEvent) -> str | None:
     """A driver may lack one kind of message only: ``"onMessageReceived:TIMGroupSystemNoticeElem"``
     in its gaps makes a push of only such messages unsupported evidence (Matrix has no system notices)."""
+    if not gaps:  # most targets lack nothing: no per-event work
+        return None
     data = event.data
     if not isinstance(data, list) or not data or not all(isinstance(m, Mapping) for m in data):
         return None

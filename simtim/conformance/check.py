@@ -7,6 +7,7 @@ and the Locust harness.
 
 from __future__ import annotations
 
+import functools
 from collections import deque
 from dataclasses import dataclass
 from enum import StrEnum
@@ -146,8 +147,30 @@ class IdMap:
         return value
 
 
-def _is_mapped_id(key: str, value: Any) -> bool:
-    return key in ID_KEYS or (isinstance(value, str) and value.startswith(GROUP_ID_PREFIX))
+#: Where a compared value sits: the root path, or (parent, ".", key) / (parent, "[", index).  Kept
+#: as tuples and spelled out only for a mismatch: building the string for every node compared was
+#: most of ``compare``'s cost, and a Locust cell compares every reply and push (docs/performance.md).
+_Where = str | tuple[Any, str, Any]
+
+
+#: Scalar types ``compare`` checks inline; any other type (a str subclass too) goes through walk().
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+
+
+@functools.cache
+def _special_keys(ignored: frozenset[str]) -> frozenset[str]:
+    """Keys whose values are not compared by plain equality: skipped, time, ID and group keys."""
+    return ignored | TIME_KEYS | ID_KEYS | {"conversationID"}
+
+
+def _spell(where: _Where) -> str:
+    """``data.messageList[3].nick`` from the tuple chain."""
+    parts: list[str] = []
+    while not isinstance(where, str):
+        where, sep, item = where
+        parts.append(f"[{item}]" if sep == "[" else f".{item}")
+    parts.append(where)
+    return "".join(reversed(parts))
 
 
 def compare(
@@ -167,37 +190,55 @@ def compare(
     """Every difference between the model's value and the target's, as Mismatch values; keys in
     ``ignored`` are not compared (``IGNORED_KEYS`` plus the fields a driver's target lacks)."""
     out: list[Mismatch] = []
+    special = _special_keys(ignored)
 
-    def miss(where: str, exp: Any, act: Any) -> None:
-        out.append(Mismatch(rule, method, where, exp, act, step, kind, event))
+    def miss(where: _Where, exp: Any, act: Any) -> None:
+        out.append(Mismatch(rule, method, _spell(where), exp, act, step, kind, event))
 
-    def walk(exp: Any, act: Any, where: str, key: str) -> None:
+    def walk(exp: Any, act: Any, where: _Where, key: str) -> None:
         if key in ignored:
             return
         if isinstance(exp, dict):
             if not isinstance(act, dict):
                 miss(where, exp, act)
                 return
-            for k in exp.keys() | act.keys():
-                if k not in act:
-                    miss(f"{where}.{k}", exp[k], "<missing>")
-                elif k not in exp:
-                    miss(f"{where}.{k}", "<absent>", act[k])
+            shared = 0
+            for k, e in exp.items():
+                if k in act:
+                    shared += 1
+                    a = act[k]
+                    if (
+                        type(e) in _PLAIN
+                        and k not in special
+                        and not (type(e) is str and e.startswith(GROUP_ID_PREFIX))
+                    ):  # what walk() would do with a plain value under a plain key, without the call
+                        if e != a or type(e) is not type(a):
+                            miss((where, ".", k), e, a)
+                        continue
+                    walk(e, a, (where, ".", k), k)
                 else:
-                    walk(exp[k], act[k], f"{where}.{k}", k)
+                    miss((where, ".", k), e, "<missing>")
+            if shared != len(act):  # keys only the target sent
+                for k, a in act.items():
+                    if k not in exp:
+                        miss((where, ".", k), "<absent>", a)
             return
         if isinstance(exp, list):
             if not isinstance(act, list) or len(exp) != len(act):
-                miss(where + ".length", _len(exp), _len(act))
+                miss((where, ".", "length"), _len(exp), _len(act))
                 return
             for index, (e, a) in enumerate(zip(exp, act, strict=True)):
-                walk(e, a, f"{where}[{index}]", key)
+                walk(e, a, (where, "[", index), key)
             return
         if key in TIME_KEYS and isinstance(exp, int) and isinstance(act, int):
             if abs(exp - act) > time_tolerance:
                 miss(where, exp, act)
             return
-        if exp not in ("", None) and _is_mapped_id(key, exp):
+        if (
+            exp != ""
+            and exp is not None
+            and (key in ID_KEYS or (isinstance(exp, str) and exp.startswith(GROUP_ID_PREFIX)))
+        ):
             if not isinstance(act, str | int) or not ids.bind(exp, act, key in MESSAGE_ID_KEYS):
                 miss(where, exp, act)
             return

@@ -442,7 +442,11 @@ def _header(headers: list[tuple[bytes, bytes]], name: bytes) -> str | None:
 
 
 def _bearer(headers: list[tuple[bytes, bytes]]) -> str | None:
-    value = _header(headers, b"authorization")
-    if value and value[:7].lower() == "bearer ":
-        return value[7:].strip() or None
+    """The token of ``Authorization: Bearer <token>``; compared and trimmed as bytes, decoding
+    only the token (once per simtim/1 call, on the hot path)."""
+    for key, value in headers:
+        if key == b"authorization":
+            if value[:7].lower() == b"bearer ":
+                return value[7:].strip().decode("latin-1") or None
+            return None
     return None

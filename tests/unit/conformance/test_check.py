@@ -51,6 +51,16 @@ def test_list_elements_are_addressed_by_index() -> None:
     assert paths(found) == ["data.messageList[1].sequence"]
 
 
+def test_a_mismatch_deep_in_a_list_names_its_index_and_keys() -> None:
+    expected = {"messageList": [{"payload": {"text": "a"}}, {"payload": {"text": "b"}}]}
+    actual = {"messageList": [{"payload": {"text": "a"}}, {"payload": {"text": "B"}, "extra": 1}]}
+    found = diff(expected, actual)
+    assert sorted((m.path, m.expected, m.actual) for m in found) == [
+        ("data.messageList[1].extra", "<absent>", 1),
+        ("data.messageList[1].payload.text", "b", "B"),
+    ]
+
+
 def test_a_list_of_another_length_is_one_length_mismatch() -> None:
     found = diff({"messageList": [1, 2, 3]}, {"messageList": [1, 2]})
     assert [(m.path, m.expected, m.actual) for m in found] == [("data.messageList.length", 3, 2)]

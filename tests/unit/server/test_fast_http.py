@@ -24,7 +24,7 @@ ADMIN_KEY = "k"
 
 
 class Running:
-    def __init__(self, app: SimtimApp) -> None:
+    def __init__(self, app: SimtimApp, keep_alive_seconds: int = 5) -> None:
         self.app = app
         self.sock = socket.socket()
         self.sock.bind(("127.0.0.1", 0))
@@ -36,6 +36,7 @@ class Running:
             lifespan="off",
             log_level="warning",
             proxy_headers=False,
+            timeout_keep_alive=keep_alive_seconds,
         )
         self.server = uvicorn.Server(config)
         self.asgi_tasks = 0
@@ -184,6 +185,21 @@ def test_connection_close_is_honoured(running: Running) -> None:
         assert orjson.loads(body)["data"]["profile"]["userID"] == "alice"
         assert headers[b"connection"] == b"close"
         assert conn.recv(1) == b""  # the server closed it
+
+
+def test_keep_alive_closes_idle_connections_only() -> None:
+    """One timer per connection (not one per request): a connection in use for longer than the
+    keep-alive timeout stays open, and one left idle is closed by the server."""
+    app = SimtimApp(fake_clock=True, clock_start=CLOCK_START, admin_key=ADMIN_KEY, seed=1)
+    with Running(app, keep_alive_seconds=1) as server:
+        token = login(server, "alice")
+        with socket.create_connection(("127.0.0.1", server.port), timeout=10) as conn:
+            for _ in range(12):  # ~1.2 s of requests 0.1 s apart: never idle for the whole second
+                conn.sendall(post("/v1/getMyProfile", {}, token))
+                ((_, _, body),) = read_responses(conn, 1)
+                assert orjson.loads(body)["code"] == 0
+                time.sleep(0.1)
+            assert conn.recv(1) == b""  # then idle: the server closes it (recv waits up to 10 s)
 
 
 def test_bodies_the_shortcut_does_not_take_still_get_their_answer(

@@ -270,6 +270,15 @@ class SimtimApp:
             return encode(error(Code.REQUEST_INVALID, "body is not JSON"))
         return encode(self.service.handle(method, _bearer(headers), body))
 
+    def answers_rest_now(self) -> bool:
+        """Whether a REST v4 call can be answered synchronously: not on a journaled server."""
+        return self.durable is None
+
+    def answer_rest(self, path: str, query: bytes, raw: bytes) -> bytes:
+        """The reply body of ``POST /v4/…`` on an in-memory server (the protocol shortcut of
+        simtim/server/fast_http.py; ``_rest`` below answers the same through ASGI)."""
+        return encode(self.service.rest.handle("POST", path, query, raw))
+
     async def _rest(self, scope: Scope, receive: Receive, send: Send) -> None:
         """TIM's REST v4 face (docs/rest.md): always HTTP 200 and a TIM envelope (REST-1)."""
         raw = await self._read_body(receive)
@@ -279,7 +288,7 @@ class SimtimApp:
             return
         method, path, query = scope["method"], scope["path"], scope.get("query_string", b"")
         durable = self.durable
-        if durable is None:
+        if durable is None:  # (the protocol shortcut answers most of these: ``answer_rest``)
             reply = self.service.rest.handle(method, path, query, raw)
         else:
             refused = self.service.rest.admit(method, path, query, raw)

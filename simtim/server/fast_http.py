@@ -1,4 +1,4 @@
-"""uvicorn's httptools protocol with one shortcut: a simtim/1 call answered without an ASGI task.
+"""uvicorn's httptools protocol with one shortcut: a simtim/1 or REST v4 call answered without an ASGI task.
 
 Measured (benchmarks/server_bench.py, docs/performance.md): uvicorn spends ~18 µs of CPU per
 request around any ASGI app (a task, an ``asyncio.Event``, a ``RequestResponseCycle``, four
@@ -8,8 +8,11 @@ service answers synchronously, so this protocol parses the request with the same
 parser, asks the app's ``answer_v1`` for the reply bytes as soon as the body is complete and
 writes status line, headers and body in one write.
 
-Everything else takes uvicorn's path unchanged: WebSocket upgrades, the admin API, REST v4,
-``/healthz``, methods other than POST, HTTP/1.0, ``Expect: 100-continue``, bodies without a
+A ``POST /v4/<service>/<command>?…`` (TIM's REST API) takes the same shortcut through the app's
+``answer_rest``: the REST face answers synchronously too when there is no journal.
+
+Everything else takes uvicorn's path unchanged: WebSocket upgrades, the admin API, a path with
+percent-escapes, ``/healthz``, methods other than POST, HTTP/1.0, ``Expect: 100-continue``, bodies without a
 Content-Length or larger than ``FAST_BODY_MAX_BYTES``, pipelined requests behind a running one,
 an app that has no ``answer_v1`` (such as benchmarks/echo_app.py) or that declines the shortcut
 (a journaled server, a before-send callback: both must wait for I/O).  The reply bytes come from
@@ -28,6 +31,7 @@ from simtim.limits import FAST_BODY_MAX_BYTES
 log = logging.getLogger("uvicorn.error")
 
 _V1 = b"/v1/"
+_V4 = b"/v4/"
 _KEEP_ALIVE_HEAD = b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: "
 _ERROR_500 = (
     STATUS_LINE[500] + b"content-type: text/plain; charset=utf-8\r\ncontent-length: 21\r\n"
@@ -44,15 +48,23 @@ class AnswersV1(Protocol):
     def answer_v1(self, method: str, headers: list[tuple[bytes, bytes]], raw: bytes) -> bytes:
         """The JSON reply of ``POST /v1/<method>`` (always HTTP 200)."""
 
+    def answers_rest_now(self) -> bool:
+        """False when a REST call must wait for its journal entry."""
+
+    def answer_rest(self, path: str, query: bytes, raw: bytes) -> bytes:
+        """The JSON reply of ``POST /v4/…`` (always HTTP 200, REST-1)."""
+
 
 class SimtimHttpProtocol(HttpToolsProtocol):
     """``HttpToolsProtocol`` plus the synchronous ``POST /v1/<method>`` shortcut."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        answer = getattr(self.app, "answer_v1", None)
-        self._fast_app: AnswersV1 | None = self.app if answer is not None else None
+        answers = getattr(self.app, "answer_v1", None) and getattr(self.app, "answer_rest", None)
+        self._fast_app: AnswersV1 | None = self.app if answers is not None else None
         self._fast_method: str | None = None  # set while a shortcut request's body arrives
+        self._fast_query = b""  # the REST shortcut's query string (``_fast_method`` is its path)
+        self._fast_rest = False
         self._fast_body: list[bytes] = []
         self._idle_since: float | None = None  # loop time the last response ended; None while busy
 
@@ -75,23 +87,34 @@ class SimtimHttpProtocol(HttpToolsProtocol):
     def on_headers_complete(self) -> None:
         app = self._fast_app
         parser = self.parser
+        url = self.url
         if (
             app is not None
-            and self.url.startswith(_V1)
+            and (url.startswith(_V1) or url.startswith(_V4))
             and parser.get_method() == b"POST"
             and parser.get_http_version() == "1.1"
             and not self.expect_100_continue
             and not parser.should_upgrade()
             and (self.cycle is None or self.cycle.response_complete)  # nothing running on this connection
-            and b"?" not in self.url
-            and b"%" not in self.url
             and _content_length(self.headers) <= FAST_BODY_MAX_BYTES
         ):
-            method = self.url[len(_V1) :].decode("ascii")
-            if app.answers_v1_now(method):
-                self._fast_method = method
-                self._fast_body = []
-                return
+            path, _, query = url.partition(b"?")
+            if b"%" not in path:
+                if url.startswith(_V4):
+                    if app.answers_rest_now():
+                        self._fast_method, self._fast_query, self._fast_rest = (
+                            path.decode("ascii"),
+                            query,
+                            True,
+                        )
+                        self._fast_body = []
+                        return
+                elif not query:
+                    method = path[len(_V1) :].decode("ascii")
+                    if app.answers_v1_now(method):
+                        self._fast_method, self._fast_rest = method, False
+                        self._fast_body = []
+                        return
         self._fast_method = None
         self._begin_asgi()
         super().on_headers_complete()
@@ -114,9 +137,12 @@ class SimtimHttpProtocol(HttpToolsProtocol):
         app = self._fast_app
         assert app is not None
         try:
-            reply = app.answer_v1(method, self.headers, raw)
+            if self._fast_rest:
+                reply = app.answer_rest(method, self._fast_query, raw)
+            else:
+                reply = app.answer_v1(method, self.headers, raw)
         except Exception:
-            log.exception("Exception in simtim/1 call %s", method)
+            log.exception("Exception in call %s", method)
             self.transport.write(_ERROR_500)
             self.transport.close()
             return

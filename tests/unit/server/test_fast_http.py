@@ -237,3 +237,38 @@ def test_a_failing_call_is_a_500_and_the_connection_closes(
         ((status, _, body),) = read_responses(conn, 1)
         assert status.startswith(b"HTTP/1.1 500") and body == b"Internal Server Error"
         assert conn.recv(1) == b""
+
+
+def test_rest_v4_calls_take_the_shortcut_and_answer_as_the_rest_face(
+    running: Running, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """REST-1: the shortcut answers ``POST /v4/…?query`` with the REST face's own envelope; a path
+    with percent-escapes still goes through ASGI (its path is decoded there)."""
+    started = count_asgi_tasks(monkeypatch)
+    sig = gen_usersig(DEV_SDKAPPID, DEV_SECRET_KEY, "administrator", 86400, now=CLOCK_START)
+    query = f"sdkappid={DEV_SDKAPPID}&identifier=administrator&usersig={sig}&random=1&contenttype=json"
+    for path, body in (
+        ("/v4/im_open_login_svc/account_import", {"UserID": "carol"}),
+        ("/v4/im_open_login_svc/account_check", {"CheckItem": [{"UserID": "carol"}]}),
+        ("/v4/no_such/command", {}),
+    ):
+        raw = orjson.dumps(body)
+        request = (
+            f"POST {path}?{query} HTTP/1.1\r\nhost: x\r\ncontent-length: {len(raw)}\r\n\r\n"
+        ).encode() + raw
+        ((status, _, answer),) = running.exchange(request, 1)
+        assert status == b"HTTP/1.1 200 OK" and "ErrorCode" in orjson.loads(answer)
+    again = running.app.answer_rest(
+        "/v4/im_open_login_svc/account_check",
+        query.encode(),
+        orjson.dumps({"CheckItem": [{"UserID": "carol"}]}),
+    )
+    checked = orjson.loads(again)
+    assert checked["ResultItem"][0]["AccountStatus"] == "Imported"  # the first call ran on the model
+    assert started == []
+    raw = b"{}"
+    escaped = (
+        f"POST /v4/openim%2Fsendmsg?{query} HTTP/1.1\r\nhost: x\r\ncontent-length: 2\r\n\r\n".encode() + raw
+    )
+    ((status, _, _),) = running.exchange(escaped, 1)
+    assert status == b"HTTP/1.1 200 OK" and started == ["/v4/openim/sendmsg"]

@@ -5,20 +5,13 @@ collection ends up (issue 15's soak: closed WebSockets piled up at +4 MB/min).""
 from __future__ import annotations
 
 import gc
-import weakref
 from collections.abc import Iterator
 
 import gevent
 import pytest
 
 from simtim import gc_policy
-
-
-class Node:
-    """Stands for a dead connection: unreachable, but kept alive by a cycle of its own."""
-
-    def __init__(self) -> None:
-        self.me = self
+from tests.dead_cycles import Node, old_dead_cycle
 
 
 @pytest.fixture
@@ -27,12 +20,6 @@ def policy_thresholds() -> Iterator[None]:
     gc.set_threshold(gc_policy.GEN0_THRESHOLD, gc_policy.GEN1_THRESHOLD, gc_policy.GEN2_THRESHOLD)
     yield
     gc.set_threshold(*thresholds)
-
-
-def old_dead_cycle() -> weakref.ref[Node]:
-    node = Node()
-    gc.collect(1)  # it survives the young collections: now in the oldest generation
-    return weakref.ref(node)  # the last outside reference goes with this frame
 
 
 def test_a_dead_cycle_in_the_oldest_generation_outlives_the_thresholds(policy_thresholds: None) -> None:

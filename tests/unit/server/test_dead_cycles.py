@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import gc
-import weakref
 from collections.abc import Iterator
 from typing import Any
 
@@ -14,13 +13,7 @@ import pytest
 
 import simtim.server.app as app_module
 from simtim.server.app import SimtimApp
-
-
-class Node:
-    """Stands for a dead connection: unreachable, but kept alive by a cycle of its own."""
-
-    def __init__(self) -> None:
-        self.me = self
+from tests.dead_cycles import old_dead_cycle
 
 
 @pytest.fixture
@@ -29,12 +22,6 @@ def gc_state() -> Iterator[None]:
     yield
     gc.set_threshold(*thresholds)
     gc.unfreeze()
-
-
-def old_dead_cycle() -> weakref.ref[Node]:
-    node = Node()
-    gc.collect(1)  # it survives the young collections: now in the oldest generation
-    return weakref.ref(node)  # and the last outside reference goes with this frame
 
 
 def test_the_server_frees_dead_cycles_in_the_oldest_generation(

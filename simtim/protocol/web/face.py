@@ -37,8 +37,9 @@ log = logging.getLogger("simtim.web")
 #: ``handle`` without a callback answer
 NO_VERDICT: Any = object()
 #: commands that change nothing, model or face, and so are not journaled (``simtim serve --data``):
-#: the keep-alive every few seconds and the SDK's usage reports; both are answered without a session
-UNJOURNALED = frozenset({"heartbeat.alive", "imopenstat.tim_web_report_v2", "imopenstat.tim_web_report"})
+#: those answered without a session (the keep-alive every few seconds, the SDK's usage reports)
+#: except the login
+UNJOURNALED = BEFORE_LOGIN - {"im_open_status.wslogin"}
 #: ``journal_kind`` answers
 NOT_JOURNALED, JOURNALED, JOURNALED_LOGIN = "", "write", "login"
 #: send commands -> the model's sendMessage options of their body (MSG-8 asks with these)

@@ -12,13 +12,12 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-import orjson
-
 from simtim.errors import Code, IMError
 from simtim.limits import REST_C2C_DEDUP_SECONDS
 from simtim.model.admin_accounts import AccountAdmin
 from simtim.model.core import WorldState
 from simtim.model.drafts import Draft
+from simtim.model.elements import content_key
 from simtim.model.entities import C2C, Account, App, Message, Thread
 from simtim.model.events import CONVERSATION_LIST_UPDATED, Event, Outcome
 from simtim.model.fanout import emit_account
@@ -27,10 +26,6 @@ from simtim.model.messaging import C2CMessaging, pair_key
 
 Elements = list[tuple[Any, Any]]
 _MSG_KEY = re.compile(r"^(\d+)_(\d+)_(\d+)$")
-
-
-def _content_key(elements: Elements) -> bytes:
-    return orjson.dumps(elements, option=orjson.OPT_SORT_KEYS)
 
 
 class C2CAdmin:
@@ -91,7 +86,7 @@ class C2CAdmin:
         target = self._peer(app, to)
         sender = self._sender(app, sender_id, is_admin)
         now = app.clock.now()
-        key = ("c2c", sender.user_id, target.user_id, msg_seq, random, _content_key(elements))
+        key = ("c2c", sender.user_id, target.user_id, msg_seq, random, content_key(elements))
         prior = app.rest_dedup.get(key)
         if prior is not None and now - prior.time <= REST_C2C_DEDUP_SECONDS:
             return Outcome({"message": prior, "duplicate": True}, [])

@@ -13,14 +13,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-import orjson
-
 from simtim.errors import Code, IMError
 from simtim.limits import REST_GROUP_DEDUP_SECONDS
 from simtim.model.admin_accounts import AccountAdmin
 from simtim.model.capabilities import ADMIN, AVCHATROOM, CAPABILITIES, MEMBER, OWNER, PRIVATE
 from simtim.model.core import WorldState
 from simtim.model.drafts import Draft
+from simtim.model.elements import content_key
 from simtim.model.entities import GROUP, NOTICE_ELEM, SYSTEM, Account, App, Group, Message
 from simtim.model.events import GROUP_SYSTEM_NOTICE_RECEIVED, MESSAGE_RECEIVED, Event, Outcome
 from simtim.model.fanout import emit_account
@@ -234,7 +233,7 @@ class GroupAdmin:
             if group.mute_until.get(sender_id, 0) > now or (group.mute_all and member.role == MEMBER):
                 raise IMError(Code.GROUP_MEMBER_MUTED, rule="REST-8")
         now = app.clock.now()
-        key = ("group", group.group_id, random, orjson.dumps(elements, option=orjson.OPT_SORT_KEYS))
+        key = ("group", group.group_id, random, content_key(elements))
         prior = app.rest_dedup.get(key)
         if prior is not None and now - prior.time <= REST_GROUP_DEDUP_SECONDS:
             return Outcome({"message": prior, "dropped": ""}, [])

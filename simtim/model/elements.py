@@ -116,6 +116,14 @@ def body_size(elements: list[tuple[Any, Any]], cloud_custom_data: str) -> int:
     return size + len(cloud_custom_data.encode("utf-8", "surrogatepass"))
 
 
+def content_key(elements: list[tuple[Any, Any]]) -> str:
+    """The elements as one canonical string: the content part of REST-3's dedup keys, kept for as
+    long as the dedup window lasts.  A ``str``, not orjson's bytes: orjson (3.13 measured) hands
+    back its output in a 4 KB buffer it never shrinks, so each kept key cost 4 KB and a REST send
+    grew the heap by ~4.8 KB per message (docs/decisions.md, "orjson output kept")."""
+    return orjson.dumps(elements, option=orjson.OPT_SORT_KEYS).decode()
+
+
 def declared_size_limit_exceeded(elements: list[tuple[Any, Any]]) -> bool:
     """MSG-2: files/videos over 100 MB, images/audio over 20 MB (declared metadata only)."""
     for elem_type, payload in elements:

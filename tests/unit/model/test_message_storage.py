@@ -7,6 +7,7 @@ import gc
 import pickle
 import random
 import tracemalloc
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -164,24 +165,31 @@ def test_a_pickled_world_finds_every_message_again() -> None:
 def test_stored_text_messages_fit_the_memory_budget() -> None:
     """20,000 C2C texts over 20 conversations: what the world holds afterwards, per message."""
     world, clock, inst = world_of(*(f"user{i:02d}" for i in range(21)))
+    held = bytes_held_per_message(clock, lambda to, text: send(world, inst["user00"], to, text))
+    assert len(world.apps[DEV_SDKAPPID].messages) == SENDS
+    assert held <= BYTES_PER_MESSAGE_BUDGET
+
+
+SENDS = 20_000
+
+
+def bytes_held_per_message(clock: FakeClock, send_one: Callable[[str, str], object]) -> float:
+    """Traced memory the world holds after ``SENDS`` six-word texts to 20 peers, per message."""
     words = ["the", "quick", "brown", "fox", "jumps", "over", "a", "lazy", "dog"]
-    count = 20_000
     gc.collect()
     tracemalloc.start()
     try:
         before = tracemalloc.get_traced_memory()[0]
-        for i in range(count):
+        for i in range(SENDS):
             text = " ".join(words[(i + k) % len(words)] for k in range(6))
             to = "".join(["user", f"{1 + i % 20:02d}"])  # a new string each time, as a server parses it
-            send(world, inst["user00"], to, text)
+            send_one(to, text)
             if i % 1000 == 999:
                 clock.advance(1)
         gc.collect()
-        held = tracemalloc.get_traced_memory()[0] - before
+        return (tracemalloc.get_traced_memory()[0] - before) / SENDS
     finally:
         tracemalloc.stop()
-    assert len(world.apps[DEV_SDKAPPID].messages) == count
-    assert held / count <= BYTES_PER_MESSAGE_BUDGET
 
 
 #: a REST-sent message also keeps REST-4's dedup key (sender, peer, MsgSeq, MsgRandom, content) for
@@ -196,23 +204,12 @@ def test_rest_4_backend_sent_messages_keep_their_dedup_keys_compact() -> None:
     world = World(clock, IdSource(0))
     for i in range(21):
         world.import_account(DEV_SDKAPPID, f"user{i:02d}")
-    words = ["the", "quick", "brown", "fox", "jumps", "over", "a", "lazy", "dog"]
-    count = 20_000
-    gc.collect()
-    tracemalloc.start()
-    try:
-        before = tracemalloc.get_traced_memory()[0]
-        for i in range(count):
-            text = " ".join(words[(i + k) % len(words)] for k in range(6))
-            to = "".join(["user", f"{1 + i % 20:02d}"])
-            world.c2c_admin.send(
-                DEV_SDKAPPID, "user00", to, [("TIMTextElem", {"text": text})], is_admin=False, random=i
-            )
-            if i % 1000 == 999:
-                clock.advance(1)
-        gc.collect()
-        held = tracemalloc.get_traced_memory()[0] - before
-    finally:
-        tracemalloc.stop()
-    assert len(world.apps[DEV_SDKAPPID].messages) == count
-    assert held / count <= REST_BYTES_PER_MESSAGE_BUDGET
+    sends = iter(range(SENDS))
+
+    def send_one(to: str, text: str) -> object:
+        elements: list[tuple[Any, Any]] = [("TIMTextElem", {"text": text})]
+        return world.c2c_admin.send(DEV_SDKAPPID, "user00", to, elements, is_admin=False, random=next(sends))
+
+    held = bytes_held_per_message(clock, send_one)
+    assert len(world.apps[DEV_SDKAPPID].messages) == SENDS
+    assert held <= REST_BYTES_PER_MESSAGE_BUDGET

@@ -224,8 +224,12 @@ class GroupOps:
                 "content": {"history_visibility": settings.history_visibility},
             },
         ]
-        if isinstance(args.get("avatar"), str) and args["avatar"]:
-            initial.append({"type": "m.room.avatar", "state_key": "", "content": {"url": args["avatar"]}})
+        # GRP-2: every profile field TIM has is room state from the start (empty when not given), so a
+        # later first change replaces state and is a tip (TIP-1 6), never mistaken for initial state
+        avatar = args.get("avatar") if isinstance(args.get("avatar"), str) else ""
+        initial.append(
+            {"type": "m.room.avatar", "state_key": "", "content": {"url": avatar} if avatar else {}}
+        )
         body: dict[str, Any] = {
             "preset": settings.preset,
             "visibility": "private",
@@ -234,8 +238,8 @@ class GroupOps:
             "initial_state": initial,
             "power_level_content_override": levels,
         }
-        if isinstance(args.get("introduction"), str) and args["introduction"]:
-            body["topic"] = args["introduction"]
+        introduction = args.get("introduction")
+        body["topic"] = introduction if isinstance(introduction, str) else ""  # GRP-2: state from the start
         if isinstance(custom_id, str) and custom_id:
             body["room_alias_name"] = f"simtim.g.{localpart_of(custom_id)}"
         with errors_as("group"):

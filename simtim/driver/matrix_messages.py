@@ -156,7 +156,7 @@ class MessageOps:
         ):
             raise Refusal(int(Code.INVALID_PARAMETERS), "conversationID and a positive count are required")
         count = min(count, PAGE_SIZE)
-        info = self.driver.room_of_conversation(session, conversation_id)
+        _, info = self._conversation_room(session, args, Code.INVALID_PARAMETERS)
         if info is None:
             return dict(EMPTY_PAGE)
         group = info.kind == GROUP
@@ -213,11 +213,19 @@ class MessageOps:
     def _conversation_room(
         self, session: Session, args: Mapping[str, Any], missing: Code
     ) -> tuple[str, RoomInfo | None]:
-        """The conversation's room; None for a C2C pair that never talked (nothing to read)."""
+        """The conversation's room; None for a C2C pair that never talked (nothing to read).  A C2C
+        with an account the homeserver does not have is no conversation at all (CONV-1: 6004), not
+        an empty one: the homeserver's account lookup says so, as it does for a send (20003)."""
         conversation_id = args.get("conversationID")
         if not isinstance(conversation_id, str):
             raise Refusal(int(missing), "conversationID is required")
-        return conversation_id, self.driver.room_of_conversation(session, conversation_id)
+        peer = conversation_id[len(C2C) :] if conversation_id.startswith(C2C) else None
+        if peer == "":
+            raise Refusal(int(Code.CONVERSATION_INVALID), "a C2C conversation needs the peer's userID")
+        info = self.driver.room_of_conversation(session, conversation_id)
+        if info is None and peer is not None and not self.driver.account_exists(peer):
+            raise Refusal(int(Code.CONVERSATION_INVALID), f"no account {peer!r}: no such conversation")
+        return conversation_id, info
 
     def mark_read(self, session: Session, args: Mapping[str, Any]) -> dict[str, Any]:
         """UNREAD-1's setMessageRead: a read receipt on the newest message."""

@@ -180,6 +180,38 @@ def test_adding_an_unknown_account_fails_and_creates_nothing(driver: MatrixDrive
     assert not driver.account_exists(nobody)
 
 
+def test_a_c2c_with_an_account_that_does_not_exist_is_no_conversation(driver: MatrixDriver) -> None:
+    alice, bob, nobody = names("alice", "bob", "nobody")
+    a = login(driver, alice)
+    login(driver, bob)
+    # CONV-1: 6004, the same as TIM, for reads of a conversation with nobody (not an empty one)
+    for method, extra in (("getMessageList", {"count": 5}), ("setMessageRead", {})):
+        reply = call(driver, a, method, conversationID=f"C2C{nobody}", **extra)
+        assert reply.code == Code.CONVERSATION_INVALID, (method, reply)
+    assert call(driver, a, "getMessageList", conversationID="C2C").code == Code.CONVERSATION_INVALID
+    # a pair that never talked is a valid empty conversation
+    assert ok(driver, a, "getMessageList", conversationID=f"C2C{bob}")["messageList"] == []
+
+
+def test_a_groups_first_introduction_is_a_tip(driver: MatrixDriver) -> None:
+    alice, bob = names("alice", "bob")
+    a = login(driver, alice)
+    login(driver, bob)
+    group_id = ok(driver, a, "createGroup", name="g", memberList=[{"userID": bob}])["group"]["groupID"]
+    ok(driver, a, "updateGroupProfile", groupID=group_id, introduction="hello")
+    # GRP-2/TIP-1: the group had an (empty) introduction from its creation, so setting one is a change
+    assert tips(driver, a, 1) == [
+        {
+            "operationType": 6,
+            "operatorID": alice,
+            "userIDList": [],
+            "newGroupProfile": {"introduction": "hello"},
+        }
+    ]
+    page = ok(driver, a, "getMessageList", conversationID=f"GROUP{group_id}")["messageList"]
+    assert [m["payload"].get("newGroupProfile") for m in page] == [{"introduction": "hello"}]
+
+
 def test_group_types_are_join_rules_and_history_visibility(driver: MatrixDriver) -> None:
     alice, bob = names("alice", "bob")
     a, b = login(driver, alice), login(driver, bob)

@@ -21,6 +21,7 @@ from simtim.conformance.callback_server import CallbackServer
 from simtim.conformance.cell import Cell
 from simtim.conformance.check import Mismatch, MismatchKind
 from simtim.conformance.evidence import Ledger
+from simtim.conformance.history_rules import HistoryRules, key_of_conversation
 from simtim.conformance.progress import Progress
 from simtim.conformance.scenario import Scenario, ScenarioError, Step
 from simtim.conformance.target import TargetInfo
@@ -429,6 +430,7 @@ def run_random_phase(
         )
         group_id = group.expected.data.get("group", {}).get("groupID", "")
         sent: dict[str, list[dict[str, Any]]] = {u: [] for u in users}
+        history = HistoryRules()  # which rule each history read checks (PAGE-1, REV-2, PROF-1)
         for index in range(steps):
             actor = rng.choice(users)
             peer = rng.choice([u for u in users if u != actor])
@@ -464,11 +466,19 @@ def run_random_phase(
                 method, args = "getGroupMemberList", {"groupID": group_id, "count": rng.randint(1, 3)}
             else:
                 method, args = "getConversationProfile", {"conversationID": conversation}
-            result = cell.do(actor, method, args, rule=METHOD_RULES[method], step=f"random {index + 1}")
-            if result.unsupported:
+            rule = METHOD_RULES[method]
+            if method == "getMessageList":
+                rule = history.rule_of_read(key_of_conversation(cell.user(actor), conversation))
+            result = cell.do(actor, method, args, rule=rule, step=f"random {index + 1}")
+            if result.unsupported or not result.expected.ok:
                 continue
-            if method == "sendMessage" and result.expected.ok:
+            if method == "sendMessage":
                 sent[actor].append(result.expected.data["message"])
+                history.sent(cell.user(actor), result.expected.data["message"])
+            elif method == "revokeMessage":
+                history.revoked(cell.user(actor), args["message"])
+            elif method == "updateMyProfile":
+                history.renamed(cell.user(actor))
     finally:
         cell.close()
     return ScenarioResult(cell.scenario, cell.ledger, 0.0, "", cell.mismatches)

@@ -365,10 +365,16 @@ def power_levels(owner: str, group_type: str) -> dict[str, Any]:
 
 # --- errors: ONE table ----------------------------------------------------------------------------
 #: errcode -> {context: TIM code}; context "*" is the default.  Contexts: "group" (group operations),
-#: "c2c" (C2C sends and reads), "group_message"/"c2c_message" (a message by ID), "account".
+#: "c2c" (C2C sends and reads), "group_message"/"c2c_message" (a message by ID), "account",
+#: "conversation" (a conversation API reading a room: TIM says 6004 for one the caller is not in).
 ERRCODES: dict[str, dict[str, int]] = {
-    "M_FORBIDDEN": {"c2c_message": Code.C2C_MESSAGE_NOT_FOUND, "*": Code.GROUP_PERMISSION_DENIED},
+    "M_FORBIDDEN": {
+        "c2c_message": Code.C2C_MESSAGE_NOT_FOUND,
+        "conversation": Code.CONVERSATION_INVALID,
+        "*": Code.GROUP_PERMISSION_DENIED,
+    },
     "M_NOT_FOUND": {
+        "conversation": Code.CONVERSATION_INVALID,
         "group": Code.GROUP_NOT_FOUND,
         "c2c": Code.ACCOUNT_NOT_FOUND,
         "account": Code.ACCOUNT_NOT_FOUND,

@@ -181,12 +181,13 @@ class MessageOps:
         # Matrix page; pages are asked for (each at most TIM's page size) until the TIM page is
         # full and one more entry is known to exist, or the room has no more (isCompleted)
         while more and len(views) <= count:
-            page = self.http.request(
-                "GET",
-                path_of(f"{CLIENT}/rooms", info.room_id, "messages"),
-                token=session.access_token,
-                query=query,
-            )
+            with errors_as("conversation"):  # CONV-1: a room the caller may not read is 6004
+                page = self.http.request(
+                    "GET",
+                    path_of(f"{CLIENT}/rooms", info.room_id, "messages"),
+                    token=session.access_token,
+                    query=query,
+                )
             chunk = page.get("chunk", [])
             for event in chunk:
                 views.extend(self._history_views(event, info, session))
@@ -222,7 +223,12 @@ class MessageOps:
         peer = conversation_id[len(C2C) :] if conversation_id.startswith(C2C) else None
         if peer == "":
             raise Refusal(int(Code.CONVERSATION_INVALID), "a C2C conversation needs the peer's userID")
-        info = self.driver.room_of_conversation(session, conversation_id)
+        try:
+            info = self.driver.room_of_conversation(session, conversation_id)
+        except Refusal as refused:  # a conversation API says 6004 where a group API says 10010
+            if refused.code != Code.GROUP_NOT_FOUND:
+                raise
+            raise Refusal(int(Code.CONVERSATION_INVALID), f"no such group: {conversation_id!r}") from refused
         if info is None and peer is not None and not self.driver.account_exists(peer):
             raise Refusal(int(Code.CONVERSATION_INVALID), f"no account {peer!r}: no such conversation")
         return conversation_id, info

@@ -193,6 +193,19 @@ def test_a_c2c_with_an_account_that_does_not_exist_is_no_conversation(driver: Ma
     assert ok(driver, a, "getMessageList", conversationID=f"C2C{bob}")["messageList"] == []
 
 
+def test_a_conversation_read_of_a_group_that_is_not_the_callers_is_6004(driver: MatrixDriver) -> None:
+    alice, bob = names("alice", "bob")
+    a, b = login(driver, alice), login(driver, bob)
+    group_id = ok(driver, b, "createGroup", name="bobs", type="Public")["group"]["groupID"]
+    ok(driver, b, "sendMessage", **text(group_id, "hello", "GROUP"))
+    # CONV-1: a conversation API answers 6004 where a group API says 10010 (no group) or 10007 (not in it)
+    for conversation in ("GROUPno-such-group", f"GROUP{group_id}"):
+        for method in ("getMessageList", "getConversationProfile"):
+            reply = call(driver, a, method, conversationID=conversation)
+            assert reply.code == Code.CONVERSATION_INVALID, (conversation, method, reply)
+    assert call(driver, a, "joinGroup", groupID="no-such-group").code == Code.GROUP_NOT_FOUND
+
+
 def test_a_groups_first_introduction_is_a_tip(driver: MatrixDriver) -> None:
     alice, bob = names("alice", "bob")
     a = login(driver, alice)

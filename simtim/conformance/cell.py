@@ -212,7 +212,9 @@ class Cell:
         rule: str,
         step: str = "",
         check_events: bool = True,
+        pushes_rule: str = "",
     ) -> StepResult:
+        """``pushes_rule``: the rule the pushes this call causes count for, when not ``rule``."""
         model_session, target_session = self.sessions.get(actor, (None, None))
         gap = self.gaps.get(method)
         if gap is not None:  # the target has no counterpart: nothing runs, on either side
@@ -234,7 +236,7 @@ class Cell:
         if expected.code != actual.code or expected.ok:
             result.mismatches += self._compare_reply(rule, method, step, expected, actual)
         self.ledger.check(rule, result.mismatches, self.scenario)
-        result.mismatches += self._check_events(rule, method, step, result, check_events)
+        result.mismatches += self._check_events(pushes_rule or rule, method, step, result, check_events)
         self.mismatches += result.mismatches
         return result
 

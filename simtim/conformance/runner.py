@@ -200,6 +200,7 @@ class ScenarioRun:
                 else [Mismatch(step.rule, method, f"data.{path}", resolved, got, step.label, MODEL)]
             )
             self.ledger.check(step.rule, found, name)
+        pushes_rule = step.pushes_rule or step.rule
         for actor, names in step.expect_events.items():
             if actor not in self.cell.sessions:
                 continue  # not online in this run (setup.logins: optional): nothing to pin
@@ -207,9 +208,9 @@ class ScenarioRun:
             found = (
                 []
                 if got_names == names
-                else [Mismatch(step.rule, method, f"events[{actor}]", names, got_names, step.label, MODEL)]
+                else [Mismatch(pushes_rule, method, f"events[{actor}]", names, got_names, step.label, MODEL)]
             )
-            self.ledger.check(step.rule, found, name)
+            self.ledger.check(pushes_rule, found, name)
 
     def _applies(self, step: Step) -> bool:
         fake = self.cell.info.fake_clock
@@ -323,7 +324,12 @@ class ScenarioRun:
             )
         else:
             result = cell.do(
-                step.actor, step.method, self.resolve(step.args), rule=step.rule, step=step.label
+                step.actor,
+                step.method,
+                self.resolve(step.args),
+                rule=step.rule,
+                step=step.label,
+                pushes_rule=step.pushes_rule,
             )
         if result.unsupported:
             # a read the target cannot answer changed nothing on either side, so the rest of the

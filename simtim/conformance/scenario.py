@@ -40,6 +40,10 @@ explicit arguments.  Actors ``alice/2`` are alice's further instances.
 as the App admin on the shadow and on the target and compare the replies (``expect.code`` is the
 ``ErrorCode``, ``expect.data`` paths are in the reply's fields); they need ``rest``. ``call`` and
 ``login`` steps, and accounts that log in at setup, need ``sdk``.
+
+``rule:`` names the rule a step's checks count for (default the scenario's first). ``pushes_rule:``
+names another one for the pushes the step causes (and its ``expect_events``), for a scenario whose
+rule is about replies only (REPLY-1): an unmute's tip 7 is MUTE-1's clause, not a reply shape.
 """
 
 from __future__ import annotations
@@ -69,6 +73,7 @@ STEP_KEYS = {
     "expect",
     "save",
     "rule",
+    "pushes_rule",
     "platform",
     "expect_events",
     "note",
@@ -103,6 +108,7 @@ class Step:
     expect_events: dict[str, list[str]] = field(default_factory=dict)
     save: str = ""
     rule: str = ""
+    pushes_rule: str = ""  # the rule the step's pushes count for, when not ``rule`` (a reply-only rule)
     platform: str = "web"
     seconds: int = 0
     requires: frozenset[str] = frozenset()
@@ -213,6 +219,10 @@ def _parse_step(
     if rule not in RULE_IDS:
         raise _fail(path, where, f"unknown rule {rule!r}")
     step.rule = rule
+    pushes_rule = raw.get("pushes_rule", "")
+    if pushes_rule and pushes_rule not in RULE_IDS:
+        raise _fail(path, where, f"unknown pushes_rule {pushes_rule!r}")
+    step.pushes_rule = pushes_rule
     if kind == "callback":
         behaviour = raw["callback"]
         if not (isinstance(behaviour, dict) or behaviour in ("timeout", "garbage", "error")):

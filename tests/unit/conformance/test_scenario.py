@@ -107,6 +107,11 @@ STEP_ERRORS = {
         "step 2",
         "unknown rule 'REV-9'",
     ),
+    "unknown pushes rule": (
+        "- {actor: alice, call: getMyProfile, pushes_rule: MSG-99}\n",
+        "step 1",
+        "unknown pushes_rule 'MSG-99'",
+    ),
     "undeclared actor": (
         "- {actor: alice, call: getMyProfile}\n- {actor: mallory, call: getMyProfile}\n",
         "step 2",

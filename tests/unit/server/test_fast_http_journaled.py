@@ -3,6 +3,7 @@ each reply leaves only after its entry is committed; pipelined requests keep the
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -110,9 +111,15 @@ def test_a_write_whose_commit_fails_is_refused_with_70500_and_not_applied(
 def test_a_pipelined_asgi_request_waits_for_the_journaled_reply_before_it(
     journaled: tuple[Running, JournaledFront], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    server, _front = journaled
+    server, front = journaled
     token = login(server, "alice")
     started = count_asgi_tasks(monkeypatch)
+    flush = front._flush
+
+    def slow_commit() -> None:  # a commit that takes a while: the ASGI task must not overtake it
+        asyncio.get_running_loop().call_later(0.2, flush)
+
+    monkeypatch.setattr(front, "_flush", slow_commit)
     replies = server.exchange(
         post("/v1/sendMessage", send_body("first"), token)
         + post("/admin/v1/snapshot", {}, extra=f"x-admin-key: {ADMIN_KEY}\r\n".encode())

@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from simtim.callback_client import ask as ask_before_send
-from simtim.durable.entries import READ_ONLY_ADMIN_OPS, READ_ONLY_METHODS, issues_token
+from simtim.durable.entries import READ_ONLY_ADMIN_OPS, READ_ONLY_METHODS, Entry, issues_token
 from simtim.errors import Code
 from simtim.gc_policy import FULL_COLLECTION_SECONDS, collect_dead_cycles, keep_long_lived_state_cheap
 from simtim.limits import BODY_DISCARD_MAX_BYTES, BODY_MAX_BYTES, AppConfig
@@ -27,7 +27,7 @@ from simtim.protocol.openapi import openapi_document
 from simtim.protocol.rest import envelope
 from simtim.protocol.service import ADMIN_OPS, Service, admin_key_matches, new_token
 from simtim.server.batched_ws import PUSH_EXTENSION, PushChannel
-from simtim.server.journaling import JournaledFront
+from simtim.server.journaling import CallbackSink, JournaledFront, Reply
 from simtim.server.mailbox import (
     CLOSE_KICKED,
     CLOSE_REPLACED,
@@ -228,8 +228,10 @@ class SimtimApp:
                 send, 200, encode(error(Code.REQUEST_INVALID, "body larger than 1 MiB")), close=True
             )
             return
-        if not is_admin and self.answers_v1_now(path[len("/v1/") :]):
-            await self._respond(send, 200, self.answer_v1(path[len("/v1/") :], headers, raw))
+        if not is_admin and self.durable is None and self.answers_v1_now(path[len("/v1/") :]):
+            reply = self.answer_v1(path[len("/v1/") :], headers, raw)
+            assert reply is not None  # an in-memory server answers at once
+            await self._respond(send, 200, reply)
             return
         try:
             body = decode(raw)
@@ -255,29 +257,63 @@ class SimtimApp:
         await self._respond(send, 200, encode(envelope))
 
     def answers_v1_now(self, method: str) -> bool:
-        """Whether ``POST /v1/<method>`` can be answered synchronously: not on a journaled server
-        (every write waits for its journal entry) nor a sendMessage that may have to ask a
-        before-send callback (MSG-8).  Used by ``answer_v1``'s two callers: the ASGI path below and
-        the protocol shortcut (simtim/server/fast_http.py)."""
-        return self.durable is None and not (method == "sendMessage" and self.service.callback_urls)
+        """Whether the protocol shortcut (simtim/server/fast_http.py) may take ``POST /v1/<method>``:
+        not a sendMessage that may have to ask a before-send callback (MSG-8: that waits for I/O).
+        On a journaled server the shortcut still takes it, and ``answer_v1`` answers it after the
+        commit (``later``)."""
+        return not (method == "sendMessage" and self.service.callback_urls)
 
-    def answer_v1(self, method: str, headers: list[tuple[bytes, bytes]], raw: bytes) -> bytes:
+    def answer_v1(
+        self,
+        method: str,
+        headers: list[tuple[bytes, bytes]],
+        raw: bytes,
+        later: Callable[[bytes | BaseException], None] | None = None,
+    ) -> bytes | None:
         """The reply body of ``POST /v1/<method>`` when ``answers_v1_now(method)``: JSON in, the
-        envelope's bytes out, events queued on the way (always HTTP 200)."""
+        envelope's bytes out, events queued on the way (always HTTP 200).  On a journaled server a
+        write is journaled instead: None now, and ``later`` gets the reply's bytes (or the model's
+        exception) once its group commit is done and it is applied."""
         try:
             body = decode(raw)
         except ValueError:
             return encode(error(Code.REQUEST_INVALID, "body is not JSON"))
-        return encode(self.service.handle(method, _bearer(headers), body))
+        durable = self.durable
+        if durable is None:
+            return encode(self.service.handle(method, _bearer(headers), body))
+        token = _bearer(headers)
+        entry = self._v1_entry(durable, method, token, body)
+        if entry is None:
+            return encode(self.service.handle(method, token, body))
+        assert later is not None, "a journaled write needs somewhere to answer"
+        durable.enqueue(entry, None, CallbackSink(_encoded(later)))
+        return None
 
     def answers_rest_now(self) -> bool:
-        """Whether a REST v4 call can be answered synchronously: not on a journaled server."""
-        return self.durable is None
+        """Whether the protocol shortcut may take a REST v4 call (always: on a journaled server
+        ``answer_rest`` answers a write after its commit)."""
+        return True
 
-    def answer_rest(self, path: str, query: bytes, raw: bytes) -> bytes:
-        """The reply body of ``POST /v4/…`` on an in-memory server (the protocol shortcut of
-        simtim/server/fast_http.py; ``_rest`` below answers the same through ASGI)."""
-        return encode(self.service.rest.handle("POST", path, query, raw))
+    def answer_rest(
+        self,
+        path: str,
+        query: bytes,
+        raw: bytes,
+        later: Callable[[bytes | BaseException], None] | None = None,
+    ) -> bytes | None:
+        """The reply body of ``POST /v4/…`` (the protocol shortcut of simtim/server/fast_http.py;
+        ``_rest`` below answers the same through ASGI).  On a journaled server: the refusal now, or
+        None and ``later`` gets the reply once the call's journal entry is committed and applied."""
+        durable = self.durable
+        if durable is None:
+            return encode(self.service.rest.handle("POST", path, query, raw))
+        refused = self.service.rest.admit("POST", path, query, raw)
+        if refused is not None:
+            return encode(refused)
+        assert later is not None, "a journaled write needs somewhere to answer"
+        entry = ["rest", durable.now(), "POST", path, query.decode("latin-1"), raw.decode("latin-1")]
+        durable.enqueue(entry, None, CallbackSink(_encoded(later)))
+        return None
 
     async def _rest(self, scope: Scope, receive: Receive, send: Send) -> None:
         """TIM's REST v4 face (docs/rest.md): always HTTP 200 and a TIM envelope (REST-1)."""
@@ -316,13 +352,8 @@ class SimtimApp:
         """``_call`` of a server with ``--data``: reads and calls refused before the model (bad body,
         unknown method or token) are answered at once; every other call is journaled first."""
         service = self.service
-        issues = issues_token(method, token)
-        if (
-            method in READ_ONLY_METHODS
-            or not isinstance(body, dict)
-            or (method not in METHODS and method != "create")
-            or (not issues and service.tokens.get(token or "") is None)
-        ):
+        entry = self._v1_entry(durable, method, token, body)
+        if entry is None:
             return service.handle(method, token, body)
         if method == "sendMessage" and service.callback_urls:
             pending = service.callback_needed(token, body)
@@ -330,9 +361,20 @@ class SimtimApp:
                 url, request = pending
                 verdict = await ask_before_send(url, request)  # MSG-8: 2 s, failure = proceed
                 return await durable.submit(["v1cb", durable.now(), token, body, verdict])
-        return await durable.submit(
-            ["v1", durable.now(), method, token, body, new_token() if issues else None]
-        )
+        return await durable.submit(entry)
+
+    def _v1_entry(self, durable: JournaledFront, method: str, token: str | None, body: Any) -> Entry | None:
+        """The journal entry of a simtim/1 call, or None for one the service answers without the
+        journal: a read, a body that is no object, an unknown method, an unknown token."""
+        issues = issues_token(method, token)
+        if (
+            method in READ_ONLY_METHODS
+            or not isinstance(body, dict)
+            or (method not in METHODS and method != "create")
+            or (not issues and self.service.tokens.get(token or "") is None)
+        ):
+            return None
+        return ["v1", durable.now(), method, token, body, new_token() if issues else None]
 
     # --- WebSocket --------------------------------------------------------------------------------
     async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -448,6 +490,15 @@ def _header(headers: list[tuple[bytes, bytes]], name: bytes) -> str | None:
         if key == name:
             return value.decode("latin-1")
     return None
+
+
+def _encoded(later: Callable[[bytes | BaseException], None]) -> Callable[[Reply | BaseException], None]:
+    """A journaled reply's callback that takes the reply's bytes (an exception passes through)."""
+
+    def on_reply(reply: Reply | BaseException) -> None:
+        later(reply if isinstance(reply, BaseException) else encode(reply))
+
+    return on_reply
 
 
 def _bearer(headers: list[tuple[bytes, bytes]]) -> str | None:

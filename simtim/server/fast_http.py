@@ -11,17 +11,25 @@ writes status line, headers and body in one write.
 A ``POST /v4/<service>/<command>?…`` (TIM's REST API) takes the same shortcut through the app's
 ``answer_rest``: the REST face answers synchronously too when there is no journal.
 
+On a journaled server (``--data``) the shortcut takes the same requests, but a write is answered
+later: the app hands its journal entry to the group commit and returns nothing; the reply is written
+from the commit's callback, after the entry is committed and applied (the durability promise is the
+ASGI path's).  Until then a ``_PendingReply`` stands in uvicorn's ``cycle``, so a pipelined request
+queues behind it in uvicorn's own pipeline and a shutdown or a lost connection sees a response
+still running.
+
 Everything else takes uvicorn's path unchanged: WebSocket upgrades, the admin API, a path with
 percent-escapes, ``/healthz``, methods other than POST, HTTP/1.0, ``Expect: 100-continue``, bodies without a
 Content-Length or larger than ``FAST_BODY_MAX_BYTES``, pipelined requests behind a running one,
 an app that has no ``answer_v1`` (such as benchmarks/echo_app.py) or that declines the shortcut
-(a journaled server, a before-send callback: both must wait for I/O).  The reply bytes come from
+(a before-send callback, which must wait for I/O).  The reply bytes come from
 the same function the ASGI path uses, so both paths answer identically.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any, Protocol
 
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
@@ -43,16 +51,43 @@ class AnswersV1(Protocol):
     """What the app offers the shortcut (``SimtimApp``)."""
 
     def answers_v1_now(self, method: str) -> bool:
-        """False when the call may need I/O first (journal, before-send callback)."""
+        """False when the call may need I/O other than the journal first (a before-send callback)."""
 
-    def answer_v1(self, method: str, headers: list[tuple[bytes, bytes]], raw: bytes) -> bytes:
-        """The JSON reply of ``POST /v1/<method>`` (always HTTP 200)."""
+    def answer_v1(
+        self, method: str, headers: list[tuple[bytes, bytes]], raw: bytes, later: Later | None = None
+    ) -> bytes | None:
+        """The JSON reply of ``POST /v1/<method>`` (always HTTP 200), or None when ``later`` gets it."""
 
     def answers_rest_now(self) -> bool:
-        """False when a REST call must wait for its journal entry."""
+        """False when a REST call cannot take the shortcut."""
 
-    def answer_rest(self, path: str, query: bytes, raw: bytes) -> bytes:
-        """The JSON reply of ``POST /v4/…`` (always HTTP 200, REST-1)."""
+    def answer_rest(self, path: str, query: bytes, raw: bytes, later: Later | None = None) -> bytes | None:
+        """The JSON reply of ``POST /v4/…`` (always HTTP 200, REST-1), or None when ``later`` gets it."""
+
+
+#: the journaled reply's callback: the reply's bytes, or the exception the model raised
+Later = Callable[[bytes | BaseException], None]
+
+
+class _NoEvent:
+    """uvicorn sets a cycle's ``message_event`` when the connection is lost; nothing waits on ours."""
+
+    @staticmethod
+    def set() -> None:
+        return None
+
+
+class _PendingReply:
+    """Stands in uvicorn's ``HttpToolsProtocol.cycle`` while a journaled shortcut request waits for
+    its commit: the attributes uvicorn reads and writes on a cycle that has not responded yet."""
+
+    __slots__ = ("disconnected", "keep_alive", "response_complete")
+    message_event = _NoEvent
+
+    def __init__(self, keep_alive: bool) -> None:
+        self.response_complete = False
+        self.disconnected = False
+        self.keep_alive = keep_alive  # uvicorn's ``shutdown`` clears it: close after the reply
 
 
 class SimtimHttpProtocol(HttpToolsProtocol):
@@ -136,17 +171,39 @@ class SimtimHttpProtocol(HttpToolsProtocol):
         self._fast_body = []
         app = self._fast_app
         assert app is not None
+        keep_alive = self.parser.should_keep_alive()
+        pending = _PendingReply(keep_alive)
         try:
             if self._fast_rest:
-                reply = app.answer_rest(method, self._fast_query, raw)
+                reply = app.answer_rest(method, self._fast_query, raw, self._later(pending))
             else:
-                reply = app.answer_v1(method, self.headers, raw)
+                reply = app.answer_v1(method, self.headers, raw, self._later(pending))
         except Exception:
             log.exception("Exception in call %s", method)
             self.transport.write(_ERROR_500)
             self.transport.close()
             return
-        keep_alive = self.parser.should_keep_alive()
+        if reply is None:  # journaled: ``_later`` writes it after the commit
+            self.cycle = pending  # type: ignore[assignment]
+            return
+        self._write_reply(reply, keep_alive)
+
+    def _later(self, pending: _PendingReply) -> Later:
+        def on_reply(reply: bytes | BaseException) -> None:
+            pending.response_complete = True
+            if pending.disconnected or self.transport.is_closing():
+                self.server_state.total_requests += 1  # applied all the same, like an ASGI request
+                return
+            if isinstance(reply, BaseException):
+                log.error("Exception in journaled call", exc_info=reply)
+                self.transport.write(_ERROR_500)
+                self.transport.close()
+                return
+            self._write_reply(reply, pending.keep_alive)
+
+        return on_reply
+
+    def _write_reply(self, reply: bytes, keep_alive: bool) -> None:
         head = [_KEEP_ALIVE_HEAD, str(len(reply)).encode(), b"\r\n"]
         for name, value in self.server_state.default_headers:
             head += [name, b": ", value, b"\r\n"]

@@ -22,8 +22,9 @@ import logging
 import os
 import sqlite3
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from simtim.durable import snapshot
 from simtim.durable.entries import Entry, apply, encode
@@ -38,6 +39,38 @@ from simtim.protocol.web.session import Outlet
 log = logging.getLogger("simtim.journal")
 
 Reply = dict[str, Any]
+
+
+class ReplySink(Protocol):
+    """Where an entry's reply goes once it is committed and applied: an ``asyncio.Future`` (an
+    ASGI request awaiting ``submit``) or a ``CallbackSink`` (the protocol shortcut, no task)."""
+
+    def done(self) -> bool: ...
+
+    def set_result(self, result: Reply, /) -> None: ...
+
+    def set_exception(self, exception: BaseException, /) -> None: ...
+
+
+class CallbackSink:
+    """A ``ReplySink`` that calls ``on_reply`` with the reply, or with the exception the model raised."""
+
+    __slots__ = ("_done", "on_reply")
+
+    def __init__(self, on_reply: Callable[[Reply | BaseException], None]) -> None:
+        self.on_reply = on_reply
+        self._done = False
+
+    def done(self) -> bool:
+        return self._done
+
+    def set_result(self, result: Reply, /) -> None:
+        self._done = True
+        self.on_reply(result)
+
+    def set_exception(self, exception: BaseException, /) -> None:
+        self._done = True
+        self.on_reply(exception)
 
 
 class JournaledFront:
@@ -56,7 +89,7 @@ class JournaledFront:
         self.failed_commits = 0
         self.commits = 0  # batches committed, and the entries in them: the group-commit factor
         self.committed_entries = 0
-        self._pending: list[tuple[Entry, Outlet | None, asyncio.Future[Reply]]] = []
+        self._pending: list[tuple[Entry, Outlet | None, ReplySink]] = []
         self._flush_scheduled = False
         self._snapshot_child: int | None = None
 
@@ -67,13 +100,17 @@ class JournaledFront:
     async def submit(self, entry: Entry, live: Outlet | None = None) -> Reply:
         """Journal, commit (with whatever else arrived this turn), apply; the client's reply.
         ``live``: the Web SDK socket a ``web`` entry came on (its reply and pushes go there)."""
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[Reply] = loop.create_future()
-        self._pending.append((entry, live, future))
+        future: asyncio.Future[Reply] = asyncio.get_running_loop().create_future()
+        self.enqueue(entry, live, future)
+        return await future
+
+    def enqueue(self, entry: Entry, live: Outlet | None, sink: ReplySink) -> None:
+        """``submit`` without awaiting: ``sink`` gets the reply after the batch's commit (the
+        protocol shortcut of simtim/server/fast_http.py answers from there, with no task)."""
+        self._pending.append((entry, live, sink))
         if not self._flush_scheduled:
             self._flush_scheduled = True
-            loop.call_soon(self._flush)
-        return await future
+            asyncio.get_running_loop().call_soon(self._flush)
 
     def _flush(self) -> None:
         batch, self._pending = self._pending, []
@@ -89,22 +126,22 @@ class JournaledFront:
                 len(batch),
                 int(Code.STORAGE_FAILED),
             )
-            for entry, live, future in batch:
-                if not future.done():
-                    future.set_result(_refusal(entry, live))
+            for entry, live, sink in batch:
+                if not sink.done():
+                    sink.set_result(_refusal(entry, live))
             return
         self.commits += 1
         self.committed_entries += len(batch)
         service = self.service
-        for entry, live, future in batch:
+        for entry, live, sink in batch:
             try:
                 reply = apply(service, entry, live)
             except Exception as exc:  # a model bug: answered as the in-memory server would (HTTP 500)
-                if not future.done():
-                    future.set_exception(exc)
+                if not sink.done():
+                    sink.set_exception(exc)
                 continue
-            if not future.done():  # a client that went away still had its write applied
-                future.set_result(reply)
+            if not sink.done():  # a client that went away still had its write applied
+                sink.set_result(reply)
         self._maybe_snapshot()
 
     # --- snapshots ----------------------------------------------------------------------------
@@ -161,4 +198,4 @@ def _refusal(entry: Entry, live: Outlet | None) -> Reply:
     return error(Code.STORAGE_FAILED)
 
 
-__all__ = ["JournaledFront"]
+__all__ = ["CallbackSink", "JournaledFront", "ReplySink"]

@@ -18,8 +18,8 @@ import orjson
 
 from simtim.conformance.check import Mismatch, MismatchKind
 from simtim.conformance.evidence import Ledger
+from simtim.harness_stamp import STAMP_KEY, render
 
-STAMP_KEY = "simtim"
 DELIVERY_RULE = "MSG-5"  # each online instance gets the message: once, in its sender's order
 #: upper bounds (ms) of the E2E latency histogram columns in PREFIX_delivery.csv
 HISTOGRAM_BOUNDS_MS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000)
@@ -27,7 +27,7 @@ SEEN_WINDOW = 64  # arrivals remembered per (receiver, sender) to tell a duplica
 
 
 def stamp(worker: str, sender: str, seq: int, sent_at: float) -> str:
-    return orjson.dumps({STAMP_KEY: [worker, sender, seq, round(sent_at, 6)]}).decode()
+    return render(worker, sender, seq, round(sent_at, 6))
 
 
 def read_stamp(cloud_custom_data: Any) -> tuple[str, str, int, float] | None:

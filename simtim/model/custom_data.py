@@ -24,6 +24,7 @@ from simtim.harness_stamp import STAMP_KEY, render
 _TRAILER = struct.Struct("<HB")
 _RAW = 0xFF  # the data's UTF-8
 _STAMP = 0xFE  # a harness stamp: the worker's UTF-8, then _STAMP_FIELDS
+DATA_MARK = min(_RAW, _STAMP)  # a last byte at least this: the text carries data
 _STAMP_FIELDS = struct.Struct("<Id")  # the stamp's sequence and send time
 _STAMP_PREFIX = '{"' + STAMP_KEY + '":['
 _UINT32 = 0xFFFFFFFF
@@ -31,7 +32,7 @@ _UINT32 = 0xFFFFFFFF
 
 def carries_data(body: bytes) -> bool:
     """Whether a text message's bytes end with data and a trailer (the last byte is a kind)."""
-    return bool(body) and body[-1] >= _STAMP
+    return bool(body) and body[-1] >= DATA_MARK
 
 
 def join(text: bytes, data: str, sender: str) -> bytes | None:

@@ -12,7 +12,7 @@ from typing import Any
 from simtim.clock import Clock
 from simtim.ids import KEY_RANDOM_BITS, KEY_RANDOM_MASK, message_id_of, message_key_of
 from simtim.limits import AppConfig
-from simtim.model.custom_data import carries_data, data_of, join, text_of
+from simtim.model.custom_data import DATA_MARK, carries_data, data_of, join, text_of
 from simtim.model.lifecycle import NEW, InstanceState, Transition, next_state
 
 C2C = "C2C"
@@ -396,7 +396,7 @@ class Message:
         rare = self.rare
         if body.__class__ is not bytes:
             payload, custom = body, "" if rare is None else rare.cloud_custom_data
-        elif carries_data(body):  # a text with its cloudCustomData
+        elif body and body[-1] >= DATA_MARK:  # custom_data.carries_data, inlined: a text with its data
             payload, custom = _text(text_of(body)), data_of(body, sender)
         else:
             payload, custom = {"text": body.decode("utf-8", "surrogatepass")}, ""

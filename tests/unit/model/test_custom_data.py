@@ -76,6 +76,9 @@ def test_a_harness_stamp_is_packed_without_its_sender_and_others_are_kept_whole(
     assert len(packed) < len(b"hi") + len(HARNESS_STAMP) - len("alice") < len(raw)
     assert (text_of(packed), data_of(packed, "alice")) == (b"hi", HARNESS_STAMP)
     assert (text_of(raw), data_of(raw, "bob")) == (b"hi", HARNESS_STAMP)
+    for _ in range(2):  # spelled again, for another sender (a cache must not answer for the first)
+        assert data_of(packed, "alice") == HARNESS_STAMP
+        assert data_of(packed, "carol") == stamp("host-4242", "carol", 17, 12345.678901)
 
 
 def test_data_longer_than_the_trailer_can_say_is_kept_beside_the_text() -> None:

@@ -24,6 +24,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from simtim.clock import FakeClock  # noqa: E402
+from simtim.conformance.delivery import stamp as delivery_stamp  # noqa: E402
 from simtim.ids import IdSource  # noqa: E402
 from simtim.model import World  # noqa: E402
 from simtim.model.core import DEV_SDKAPPID, DEV_SECRET_KEY  # noqa: E402
@@ -70,7 +71,7 @@ def measure(messages: int, conversations: int, stamped: bool = True) -> tuple[in
         # built here, as a server builds each request's body: the text and the stamp a stored message
         # keeps are counted; the rest of the body is garbage once the call returns
         text = " ".join(WORDS[(i + k) % len(WORDS)] for k in range(6))
-        stamp = f'{{"simtim":["vm-1234","{users[0]}",{i},{1000.0 + i / 1000:.6f}]}}'
+        stamp = delivery_stamp("vm-1234", users[0], i, 1000.0 + i / 1000)  # as the harness stamps
         body = {
             "message": {
                 "to": users[1 + i % conversations],

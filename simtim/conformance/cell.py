@@ -43,6 +43,9 @@ from simtim.usersig import gen_usersig
 SIG_LIFETIME = 400 * DAY_SECONDS  # outlives any clock step a scenario makes
 #: app settings a target may give new apps by default that change what the model keeps (PAGE-2)
 MIRRORED_CONFIG = ("maxMessagesPerConversation", "maxMessages", "retentionSeconds")
+#: the fewest message ID pairs a bounded map keeps, however small the app's cap: a step refers back
+#: to the IDs of the last few replies only (a cursor, a message to revoke or resend)
+MIN_MESSAGE_ID_PAIRS = 64
 
 __all__ = ["SIG_LIFETIME", "AppCredentials", "Capabilities", "Cell", "StepResult", "TargetInfo", "probe"]
 
@@ -129,6 +132,7 @@ class Cell:
         reply = self.model.admin("configureApp", {**body, **mirrored})
         if not reply.ok:
             raise RuntimeError(f"configureApp failed on the model: {reply}")
+        self._bound_ids_by_cap({**body, **mirrored}.get("maxMessages"))
         now = target.admin("snapshot", {"SDKAppID": self.sdkappid})
         if now.ok and caps.fake_clock:
             self._align_clock(int(now.data["now"]))
@@ -471,6 +475,14 @@ class Cell:
         self.ledger.check(NET_RULE, found.mismatches, self.scenario)
         self.mismatches += found.mismatches
         return found
+
+    def _bound_ids_by_cap(self, cap: object) -> None:
+        """A bounded ID map keeps no more message pairs than the app holds messages (PAGE-2: the
+        target evicts the oldest past its ``maxMessages``): an older pair names a message gone on
+        both sides.  A soak's cap of 200 then costs each cell ~60 kB instead of ~150 kB, and the
+        map is full within the warm-up, so the Locust process's RSS is flat after it."""
+        if self.ids.message_limit and isinstance(cap, int) and not isinstance(cap, bool) and cap > 0:
+            self.ids.message_limit = min(self.ids.message_limit, max(cap, MIN_MESSAGE_ID_PAIRS))
 
     def close(self) -> None:
         self.model.close()

@@ -18,16 +18,20 @@ import orjson
 
 from simtim.conformance.check import Mismatch, MismatchKind
 from simtim.conformance.evidence import Ledger
+from simtim.harness_stamp import STAMP_KEY, render
 
-STAMP_KEY = "simtim"
 DELIVERY_RULE = "MSG-5"  # each online instance gets the message: once, in its sender's order
 #: upper bounds (ms) of the E2E latency histogram columns in PREFIX_delivery.csv
 HISTOGRAM_BOUNDS_MS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000)
-SEEN_WINDOW = 64  # arrivals remembered per (receiver, sender) to tell a duplicate (memory stays flat)
+#: sequence numbers below the newest whose arrival is remembered per (receiver, sender), to tell a
+#: duplicate: one bit each in one int (a dict of 64 seqs cost ~4 KB a pair, and a load run's
+#: pairs filled them for minutes: the Locust process's RSS kept rising)
+SEEN_WINDOW = 64
+_WINDOW_MASK = (1 << SEEN_WINDOW) - 1
 
 
 def stamp(worker: str, sender: str, seq: int, sent_at: float) -> str:
-    return orjson.dumps({STAMP_KEY: [worker, sender, seq, round(sent_at, 6)]}).decode()
+    return render(worker, sender, seq, round(sent_at, 6))
 
 
 def read_stamp(cloud_custom_data: Any) -> tuple[str, str, int, float] | None:
@@ -101,9 +105,11 @@ class DeliveryTracker:
         self.worker = worker
         self.ledger = ledger  # each stamped arrival is one MSG-5 check: once, in the sender's order
         self._seq: dict[str, int] = defaultdict(int)
-        #: (receiver, sender) -> the newest SEEN_WINDOW seqs that arrived (a dict as an ordered set)
-        self._seen: dict[tuple[str, str], dict[int, None]] = defaultdict(dict)
+        #: (receiver, sender) -> the highest seq that arrived
         self._highest: dict[tuple[str, str], int] = {}
+        #: (receiver, sender) -> which of the SEEN_WINDOW seqs up to the highest arrived: bit i is
+        #: ``highest - i`` (an anti-replay window, as IPsec keeps one)
+        self._seen: dict[tuple[str, str], int] = {}
         self.buckets: dict[int, SecondBucket] = defaultdict(SecondBucket)
 
     def next_stamp(self, sender: str) -> str:
@@ -127,20 +133,24 @@ class DeliveryTracker:
             return None  # sent by another process: its clock is not ours
         key = (receiver, f"{sender}")
         bucket = self.buckets[int(time.time())]
-        seen = self._seen[key]
-        if seq in seen:
-            bucket.duplicated += 1
-            self._check(receiver, MismatchKind.DELIVERY_DUPLICATED)
-            return None
-        seen[seq] = None
-        if len(seen) > SEEN_WINDOW:  # bounded: a copy later than this many arrivals counts as reordered
-            del seen[next(iter(seen))]
-        if seq < self._highest.get(key, 0):
-            bucket.reordered += 1
-            self._check(receiver, MismatchKind.DELIVERY_REORDERED)
-        else:
+        highest = self._highest.get(key)
+        if highest is None or seq > highest:  # the next one (or one after a loss): in order
+            ahead = seq - highest if highest is not None else SEEN_WINDOW
+            seen = self._seen[key] << ahead & _WINDOW_MASK if ahead < SEEN_WINDOW else 0
+            self._seen[key] = seen | 1
             self._highest[key] = seq
             self._check(receiver, None)
+        else:
+            behind = highest - seq
+            seen = self._seen[key]
+            if behind < SEEN_WINDOW and seen >> behind & 1:
+                bucket.duplicated += 1
+                self._check(receiver, MismatchKind.DELIVERY_DUPLICATED)
+                return None
+            if behind < SEEN_WINDOW:  # older than the window: a copy of it counts as reordered
+                self._seen[key] = seen | 1 << behind
+            bucket.reordered += 1
+            self._check(receiver, MismatchKind.DELIVERY_REORDERED)
         latency = max(0.001, ((at if at is not None else time.monotonic()) - sent_at) * 1000.0)
         bucket.delivered += 1
         bucket.latencies_ms.append(latency)
@@ -183,6 +193,18 @@ class DeliveryTracker:
         bucket.replay_lost += lost
         bucket.replay_duplicated += duplicated
         bucket.replay_reordered += reordered
+
+    def forget(self, prefix: str) -> None:
+        """Drop what is kept for the senders whose IDs start with ``prefix`` (a cell's accounts once
+        the cell is gone): a long run builds new cells as old ones fail, and their state must not
+        pile up in the Locust process."""
+        if not prefix:
+            return
+        for sender in [sender for sender in self._seq if sender.startswith(prefix)]:
+            del self._seq[sender]
+        for key in [key for key in self._highest if key[1].startswith(prefix)]:
+            del self._highest[key]
+            del self._seen[key]
 
     def take(self) -> dict[int, SecondBucket]:
         """Hand the finished buckets over (for a report to the master or a CSV flush)."""

@@ -43,6 +43,7 @@ from simtim.load.embedded import EmbeddedServer
 from simtim.load.faults import Plan, StormDraw
 from simtim.load.options import add_arguments
 from simtim.load.results import ResultWriter
+from simtim.load.stats_window import prune_forever
 from simtim.load.transport import GeventTransport
 from simtim.paths import scenarios_dir
 from simtim.rules import RULE_IDS
@@ -249,6 +250,7 @@ def register() -> None:
 def _on_init(environment: Environment, **_: Any) -> None:
     keep_long_lived_state_cheap()  # every process holds shadow models whose history only grows
     gevent.spawn(collect_forever, gevent.sleep)  # closed connections are cycles (simtim/gc_policy.py)
+    gevent.spawn(prune_forever, environment.stats, gevent.sleep)  # Locust's per-second counts
     install_heap_probe()  # SIMTIM_HEAP_PROBE: heap reports on SIGUSR1 (benchmarks/soak.py), else nothing
     harness = Harness.of(environment)
     runner = environment.runner

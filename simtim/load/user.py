@@ -108,6 +108,7 @@ class SimTimUser(User):
         if self.faults is not None:
             self.faults.forget()
         if self.cell is not None:
+            self.harness.tracker.forget(self.cell.user(""))  # every account of the cell: its prefix
             self.cell.close()
         if self.driver is not None and not self.harness.target.in_process:  # the model is shared
             self.driver.close()

@@ -12,6 +12,7 @@ from typing import Any
 from simtim.clock import Clock
 from simtim.ids import KEY_RANDOM_BITS, KEY_RANDOM_MASK, message_id_of, message_key_of
 from simtim.limits import AppConfig
+from simtim.model.custom_data import DATA_MARK, carries_data, data_of, join, text_of
 from simtim.model.lifecycle import NEW, InstanceState, Transition, next_state
 
 C2C = "C2C"
@@ -217,21 +218,20 @@ class Message:
 
     Laid out for issue 15's memory budget (<= 400 bytes a stored text message, indexes
     included): no ID string (``key`` spells it on demand), ``sequence`` and ``random`` share one
-    int, nick and avatar are one tuple the sender's account shares, a text is kept as UTF-8 bytes, and
-    ``stored`` is whether a history thread holds it.
+    int, nick and avatar are one tuple the sender's account shares, a text is kept as UTF-8 bytes
+    (with its ``cloudCustomData``, ``simtim/model/custom_data.py``), fields most messages leave
+    unset share one ``rare`` slot, and ``stored`` is whether a history thread holds it.
     """
 
     __slots__ = (
         "body",
         "card",
         "client_time",
-        "cloud_custom_data",
         "conversation_type",
-        "elements",
         "key",
         "order",
         "priority",
-        "rest_seq",
+        "rare",
         "revoked",
         "sender",
         "seq_random",
@@ -251,17 +251,18 @@ class Message:
         self.type = ""
         #: the payload; a text message's is kept as its bare text (a one-key dict costs 184 bytes,
         #: most of a stored message) and rebuilt on every view
+        #: (then its ``cloudCustomData`` too: ``custom_data.carries_data``)
         self.body: Any = None
-        self.elements: list[dict[str, Any]] | None = None
+        #: elements beyond the first, a backend's MsgSeq, data a text could not carry: most
+        #: messages have none of them, so one slot (None) holds them all
+        self.rare: RareFields | None = None
         self.time = 0
         #: ``sequence << 32 | random``: one int object instead of two (32 bytes each)
         self.seq_random = 0
-        self.rest_seq = 0  # a backend's own C2C MsgSeq (REST-4); 0: the conversation sequence
         self.client_time = 0
         self.priority = "Normal"
         #: the sender's (nick, avatar) when it was sent (PROF-1), shared with the account
         self.card = NO_CARD
-        self.cloud_custom_data = ""
         self.revoked = False
         self.order = 0  # app-wide arrival order: a tie-break across conversations
         self.thread: Thread | None = None
@@ -309,11 +310,66 @@ class Message:
     def payload(self) -> Any:
         """TIM's payload object (MSG-4); for a text message a new ``{"text": ...}`` each time."""
         body = self.body
-        return _text(body) if body.__class__ is bytes else body
+        if body.__class__ is bytes:
+            return _text(text_of(body) if carries_data(body) else body)
+        return body
 
     @payload.setter
     def payload(self, value: Any) -> None:
+        data = self.cloud_custom_data
         self.body = compact_payload(self.type, value)
+        if data:
+            self.cloud_custom_data = data
+
+    @property
+    def cloud_custom_data(self) -> str:
+        """TIM's ``cloudCustomData`` (MSG-4), exactly the string the client sent."""
+        body = self.body
+        if body.__class__ is bytes and carries_data(body):
+            return data_of(body, self.sender)
+        rare = self.rare
+        return "" if rare is None else rare.cloud_custom_data
+
+    @cloud_custom_data.setter
+    def cloud_custom_data(self, value: str) -> None:
+        """Set it after ``sender`` and ``payload``: a text carries it (a stamp is packed by sender)."""
+        body = self.body
+        if body.__class__ is bytes and carries_data(body):
+            body = self.body = text_of(body)
+        joined = join(body, value, self.sender) if value and body.__class__ is bytes else None
+        if joined is not None:
+            self.body = joined
+            value = ""
+        if value or self.rare is not None:
+            self._rare().cloud_custom_data = value
+
+    @property
+    def elements(self) -> list[dict[str, Any]] | None:
+        """Every element (MSG-4) when there is more than one; None: the one in type and payload."""
+        rare = self.rare
+        return None if rare is None else rare.elements
+
+    @elements.setter
+    def elements(self, value: list[dict[str, Any]] | None) -> None:
+        if value is not None or self.rare is not None:
+            self._rare().elements = value
+
+    @property
+    def rest_seq(self) -> int:
+        """A backend's own C2C MsgSeq (REST-4); 0: the conversation sequence."""
+        rare = self.rare
+        return 0 if rare is None else rare.rest_seq
+
+    @rest_seq.setter
+    def rest_seq(self, value: int) -> None:
+        if value or self.rare is not None:
+            self._rare().rest_seq = value
+
+    def _rare(self) -> RareFields:
+        rare = self.rare
+        if rare is None:
+            rare = self.rare = RareFields()
+        return rare
 
     @property
     def is_tip_or_notice(self) -> bool:
@@ -336,13 +392,21 @@ class Message:
         already knows it (a page of one conversation passes it instead of recomputing it per message).
         """
         sender = self.sender
+        body = self.body
+        rare = self.rare
+        if body.__class__ is not bytes:
+            payload, custom = body, "" if rare is None else rare.cloud_custom_data
+        elif body and body[-1] >= DATA_MARK:  # custom_data.carries_data, inlined: a text with its data
+            payload, custom = _text(text_of(body)), data_of(body, sender)
+        else:
+            payload, custom = {"text": body.decode("utf-8", "surrogatepass")}, ""
+            if rare is not None:
+                custom = rare.cloud_custom_data
         data = {
             # message_id_of, inlined: a page renders 15 of these
             "ID": f"{sender}-{self.time}-{(key := self.key) >> KEY_RANDOM_BITS}-{key & KEY_RANDOM_MASK}",
             "type": self.type,
-            "payload": {"text": body.decode("utf-8", "surrogatepass")}
-            if (body := self.body).__class__ is bytes
-            else body,
+            "payload": payload,
             "conversationID": conversation_id or self.conversation_id_for(viewer),
             "conversationType": self.conversation_type,
             "to": self.to,
@@ -356,11 +420,22 @@ class Message:
             "priority": self.priority,
             "nick": (card := self.card)[0],
             "avatar": card[1],
-            "cloudCustomData": self.cloud_custom_data,
+            "cloudCustomData": custom,
         }
-        if self.elements is not None:
-            data["elements"] = self.elements
+        if rare is not None and rare.elements is not None:
+            data["elements"] = rare.elements
         return data
+
+
+class RareFields:
+    """What few messages set (``Message.rare``): one object for them, none for the rest."""
+
+    __slots__ = ("cloud_custom_data", "elements", "rest_seq")
+
+    def __init__(self) -> None:
+        self.elements: list[dict[str, Any]] | None = None
+        self.rest_seq = 0
+        self.cloud_custom_data = ""
 
 
 class MessageIndex:

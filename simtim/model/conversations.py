@@ -192,7 +192,14 @@ class Conversations:
         now = app.clock.now()
         retention = app.config.retention_seconds
         deleted = account.deleted
-        page: list[Message] = []
+        # PAGE-1: a thread is in (time, sequence) order, so when nothing can hide a message (no
+        # join floor, no deletions) and the oldest candidate is still retained, every candidate is
+        # visible: the page is a slice. One message more than the page says whether history remains.
+        lowest = start - count - 1 if start > count else 0
+        if not floor and not deleted and start and now - messages[lowest].time <= retention:
+            page = messages[lowest + 1 if start > count else 0 : start]
+            return self.page_outcome(page, account.user_id, conversation_id, completed=start <= count)
+        page = []
         completed = True
         index = start - 1
         while index >= 0:
@@ -207,10 +214,14 @@ class Conversations:
                 break
             page.append(msg)
         page.reverse()
-        me = account.user_id
+        return self.page_outcome(page, account.user_id, conversation_id, completed=completed)
+
+    @staticmethod
+    def page_outcome(page: list[Message], viewer: str, conversation_id: str, *, completed: bool) -> Outcome:
+        """PAGE-1's reply: the page oldest first and the cursor to the next older page."""
         return Outcome(
             {
-                "messageList": [m.view(me, conversation_id) for m in page],
+                "messageList": [m.view(viewer, conversation_id) for m in page],
                 "nextReqMessageID": "" if completed or not page else page[0].id,
                 "isCompleted": completed,
             },

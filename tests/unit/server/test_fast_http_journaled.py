@@ -4,6 +4,7 @@ each reply leaves only after its entry is committed; pipelined requests keep the
 from __future__ import annotations
 
 import asyncio
+import socket
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,7 +18,14 @@ from simtim.model.core import DEV_SDKAPPID, DEV_SECRET_KEY
 from simtim.server.app import SimtimApp
 from simtim.server.journaling import JournaledFront
 from simtim.usersig import gen_usersig
-from tests.unit.server.test_fast_http import ADMIN_KEY, Running, count_asgi_tasks, post, send_body
+from tests.unit.server.test_fast_http import (
+    ADMIN_KEY,
+    Running,
+    count_asgi_tasks,
+    post,
+    read_responses,
+    send_body,
+)
 
 
 @pytest.fixture
@@ -131,3 +139,20 @@ def test_a_pipelined_asgi_request_waits_for_the_journaled_reply_before_it(
     assert snapshot["code"] == 0 and snapshot["data"]["counts"]["messages"] == 1  # after "first" only
     assert second["code"] == 0 and second["data"]["message"]["payload"]["text"] == "second"
     assert started == ["/admin/v1/snapshot", "/v1/sendMessage"]  # queued in uvicorn's pipeline
+
+
+def test_a_model_failure_after_the_commit_is_a_500_and_the_connection_closes(
+    journaled: tuple[Running, JournaledFront], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server, _front = journaled
+    token = login(server, "alice")
+
+    def broken(*_: object) -> object:
+        raise RuntimeError("a model bug")
+
+    monkeypatch.setattr("simtim.server.journaling.apply", broken)
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as conn:
+        conn.sendall(post("/v1/sendMessage", send_body("boom"), token))
+        ((status, _, body),) = read_responses(conn, 1)
+        assert status.startswith(b"HTTP/1.1 500") and body == b"Internal Server Error"
+        assert conn.recv(1) == b""  # closed

@@ -27,7 +27,7 @@ from simtim.protocol.openapi import openapi_document
 from simtim.protocol.rest import envelope
 from simtim.protocol.service import ADMIN_OPS, Service, admin_key_matches, new_token
 from simtim.server.batched_ws import PUSH_EXTENSION, PushChannel
-from simtim.server.journaling import CallbackSink, JournaledFront, Reply
+from simtim.server.journaling import CallbackSink, JournaledFront
 from simtim.server.mailbox import (
     CLOSE_KICKED,
     CLOSE_REPLACED,
@@ -278,21 +278,15 @@ class SimtimApp:
             body = decode(raw)
         except ValueError:
             return encode(error(Code.REQUEST_INVALID, "body is not JSON"))
-        durable = self.durable
-        if durable is None:
-            return encode(self.service.handle(method, _bearer(headers), body))
         token = _bearer(headers)
-        entry = self._v1_entry(durable, method, token, body)
+        durable = self.durable
+        entry = None if durable is None else self._v1_entry(durable, method, token, body)
         if entry is None:
             return encode(self.service.handle(method, token, body))
+        assert durable is not None
         assert later is not None, "a journaled write needs somewhere to answer"
-        durable.enqueue(entry, None, CallbackSink(_encoded(later)))
+        durable.enqueue(entry, None, CallbackSink(later))
         return None
-
-    def answers_rest_now(self) -> bool:
-        """Whether the protocol shortcut may take a REST v4 call (always: on a journaled server
-        ``answer_rest`` answers a write after its commit)."""
-        return True
 
     def answer_rest(
         self,
@@ -312,7 +306,7 @@ class SimtimApp:
             return encode(refused)
         assert later is not None, "a journaled write needs somewhere to answer"
         entry = ["rest", durable.now(), "POST", path, query.decode("latin-1"), raw.decode("latin-1")]
-        durable.enqueue(entry, None, CallbackSink(_encoded(later)))
+        durable.enqueue(entry, None, CallbackSink(later))
         return None
 
     async def _rest(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -490,15 +484,6 @@ def _header(headers: list[tuple[bytes, bytes]], name: bytes) -> str | None:
         if key == name:
             return value.decode("latin-1")
     return None
-
-
-def _encoded(later: Callable[[bytes | BaseException], None]) -> Callable[[Reply | BaseException], None]:
-    """A journaled reply's callback that takes the reply's bytes (an exception passes through)."""
-
-    def on_reply(reply: Reply | BaseException) -> None:
-        later(reply if isinstance(reply, BaseException) else encode(reply))
-
-    return on_reply
 
 
 def _bearer(headers: list[tuple[bytes, bytes]]) -> str | None:

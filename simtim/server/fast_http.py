@@ -58,9 +58,6 @@ class AnswersV1(Protocol):
     ) -> bytes | None:
         """The JSON reply of ``POST /v1/<method>`` (always HTTP 200), or None when ``later`` gets it."""
 
-    def answers_rest_now(self) -> bool:
-        """False when a REST call cannot take the shortcut."""
-
     def answer_rest(self, path: str, query: bytes, raw: bytes, later: Later | None = None) -> bytes | None:
         """The JSON reply of ``POST /v4/…`` (always HTTP 200, REST-1), or None when ``later`` gets it."""
 
@@ -102,6 +99,7 @@ class SimtimHttpProtocol(HttpToolsProtocol):
         self._fast_rest = False
         self._fast_body: list[bytes] = []
         self._idle_since: float | None = None  # loop time the last response ended; None while busy
+        self._pending_reply: _PendingReply | None = None  # a journaled request waiting for its commit
 
     def on_message_begin(self) -> None:
         """What uvicorn's ``on_message_begin`` sets up, minus the ASGI scope: a shortcut request
@@ -136,14 +134,9 @@ class SimtimHttpProtocol(HttpToolsProtocol):
             path, _, query = url.partition(b"?")
             if b"%" not in path:
                 if url.startswith(_V4):
-                    if app.answers_rest_now():
-                        self._fast_method, self._fast_query, self._fast_rest = (
-                            path.decode("ascii"),
-                            query,
-                            True,
-                        )
-                        self._fast_body = []
-                        return
+                    self._fast_method, self._fast_query, self._fast_rest = path.decode("ascii"), query, True
+                    self._fast_body = []
+                    return
                 elif not query:
                     method = path[len(_V1) :].decode("ascii")
                     if app.answers_v1_now(method):
@@ -172,36 +165,37 @@ class SimtimHttpProtocol(HttpToolsProtocol):
         app = self._fast_app
         assert app is not None
         keep_alive = self.parser.should_keep_alive()
-        pending = _PendingReply(keep_alive)
         try:
             if self._fast_rest:
-                reply = app.answer_rest(method, self._fast_query, raw, self._later(pending))
+                reply = app.answer_rest(method, self._fast_query, raw, self._journaled_reply)
             else:
-                reply = app.answer_v1(method, self.headers, raw, self._later(pending))
+                reply = app.answer_v1(method, self.headers, raw, self._journaled_reply)
         except Exception:
             log.exception("Exception in call %s", method)
             self.transport.write(_ERROR_500)
             self.transport.close()
             return
-        if reply is None:  # journaled: ``_later`` writes it after the commit
-            self.cycle = pending  # type: ignore[assignment]
+        if reply is None:  # journaled: ``_journaled_reply`` writes it after the commit (a later turn)
+            self._pending_reply = self.cycle = _PendingReply(keep_alive)  # type: ignore[assignment]
             return
         self._write_reply(reply, keep_alive)
 
-    def _later(self, pending: _PendingReply) -> Later:
-        def on_reply(reply: bytes | BaseException) -> None:
-            pending.response_complete = True
-            if pending.disconnected or self.transport.is_closing():
-                self.server_state.total_requests += 1  # applied all the same, like an ASGI request
-                return
-            if isinstance(reply, BaseException):
-                log.error("Exception in journaled call", exc_info=reply)
-                self.transport.write(_ERROR_500)
-                self.transport.close()
-                return
-            self._write_reply(reply, pending.keep_alive)
-
-        return on_reply
+    def _journaled_reply(self, reply: bytes | BaseException) -> None:
+        """The group commit's callback for this connection's one journaled request in flight
+        (another cannot take the shortcut while ``cycle`` is unfinished)."""
+        pending = self._pending_reply
+        assert pending is not None
+        self._pending_reply = None
+        pending.response_complete = True
+        if pending.disconnected or self.transport.is_closing():
+            self.server_state.total_requests += 1  # applied all the same, like an ASGI request
+            return
+        if isinstance(reply, BaseException):
+            log.error("Exception in journaled call", exc_info=reply)
+            self.transport.write(_ERROR_500)
+            self.transport.close()
+            return
+        self._write_reply(reply, pending.keep_alive)
 
     def _write_reply(self, reply: bytes, keep_alive: bool) -> None:
         head = [_KEEP_ALIVE_HEAD, str(len(reply)).encode(), b"\r\n"]

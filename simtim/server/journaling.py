@@ -31,6 +31,7 @@ from simtim.durable.entries import Entry, apply, encode
 from simtim.durable.recovery import Recovered
 from simtim.errors import Code
 from simtim.limits import SNAPSHOT_EVERY_ENTRIES
+from simtim.protocol.envelope import encode as encode_reply
 from simtim.protocol.envelope import error
 from simtim.protocol.rest import envelope as rest_envelope
 from simtim.protocol.web.face import refusal as web_refusal
@@ -53,11 +54,12 @@ class ReplySink(Protocol):
 
 
 class CallbackSink:
-    """A ``ReplySink`` that calls ``on_reply`` with the reply, or with the exception the model raised."""
+    """A ``ReplySink`` that calls ``on_reply`` with the reply's JSON bytes, or with the exception
+    the model raised (the protocol shortcut writes either straight to its connection)."""
 
     __slots__ = ("_done", "on_reply")
 
-    def __init__(self, on_reply: Callable[[Reply | BaseException], None]) -> None:
+    def __init__(self, on_reply: Callable[[bytes | BaseException], None]) -> None:
         self.on_reply = on_reply
         self._done = False
 
@@ -66,7 +68,7 @@ class CallbackSink:
 
     def set_result(self, result: Reply, /) -> None:
         self._done = True
-        self.on_reply(result)
+        self.on_reply(encode_reply(result))
 
     def set_exception(self, exception: BaseException, /) -> None:
         self._done = True

@@ -137,18 +137,24 @@ def send_body(text: str) -> dict[str, Any]:
     }
 
 
+def send_snapshot_send(server: Running, token: str, first: str, second: str) -> list[dict[str, Any]]:
+    """Two sendMessage calls with an admin ``snapshot`` between them, pipelined in one write: the
+    three replies, parsed."""
+    replies = server.exchange(
+        post("/v1/sendMessage", send_body(first), token)
+        + post("/admin/v1/snapshot", {}, extra=f"x-admin-key: {ADMIN_KEY}\r\n".encode())
+        + post("/v1/sendMessage", send_body(second), token),
+        3,
+    )
+    return [orjson.loads(body) for _, _, body in replies]
+
+
 def test_v1_calls_are_answered_without_an_asgi_task_and_admin_calls_with_one(
     running: Running, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     token = login(running, "alice")
     started = count_asgi_tasks(monkeypatch)
-    replies = running.exchange(
-        post("/v1/sendMessage", send_body("one"), token)
-        + post("/admin/v1/snapshot", {}, extra=f"x-admin-key: {ADMIN_KEY}\r\n".encode())
-        + post("/v1/sendMessage", send_body("two"), token),
-        3,
-    )
-    first, snapshot, second = (orjson.loads(body) for _, _, body in replies)
+    first, snapshot, second = send_snapshot_send(running, token, "one", "two")
     assert first["code"] == 0 and first["data"]["message"]["payload"]["text"] == "one"
     assert snapshot["code"] == 0 and snapshot["data"]["counts"]["messages"] == 1  # answered in order
     assert second["code"] == 0 and second["data"]["message"]["payload"]["text"] == "two"
@@ -263,6 +269,7 @@ def test_rest_v4_calls_take_the_shortcut_and_answer_as_the_rest_face(
         query.encode(),
         orjson.dumps({"CheckItem": [{"UserID": "carol"}]}),
     )
+    assert again is not None  # an in-memory server answers at once
     checked = orjson.loads(again)
     assert checked["ResultItem"][0]["AccountStatus"] == "Imported"  # the first call ran on the model
     assert started == []

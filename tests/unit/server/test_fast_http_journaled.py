@@ -25,6 +25,7 @@ from tests.unit.server.test_fast_http import (
     post,
     read_responses,
     send_body,
+    send_snapshot_send,
 )
 
 
@@ -128,13 +129,7 @@ def test_a_pipelined_asgi_request_waits_for_the_journaled_reply_before_it(
         asyncio.get_running_loop().call_later(0.2, flush)
 
     monkeypatch.setattr(front, "_flush", slow_commit)
-    replies = server.exchange(
-        post("/v1/sendMessage", send_body("first"), token)
-        + post("/admin/v1/snapshot", {}, extra=f"x-admin-key: {ADMIN_KEY}\r\n".encode())
-        + post("/v1/sendMessage", send_body("second"), token),
-        3,
-    )
-    first, snapshot, second = (orjson.loads(body) for _, _, body in replies)
+    first, snapshot, second = send_snapshot_send(server, token, "first", "second")
     assert first["code"] == 0 and first["data"]["message"]["payload"]["text"] == "first"
     assert snapshot["code"] == 0 and snapshot["data"]["counts"]["messages"] == 1  # after "first" only
     assert second["code"] == 0 and second["data"]["message"]["payload"]["text"] == "second"

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 from simtim.durable import snapshot
@@ -134,3 +136,10 @@ def test_inst_5_the_sweep_is_journaled_only_when_an_expiry_is_due() -> None:
     clock.pinned = START + 30  # type: ignore[attr-defined]
     assert not state.expiries_due()
     assert service.handle("getMyProfile", token("dave"), {})["code"] == 6206  # kicked by the sweep
+
+
+def test_the_snapshot_writer_runs_at_the_lowest_cpu_priority() -> None:
+    """The child must not take the serving process's CPU on a core they share (docs/durability.md)."""
+    code = "import os; from simtim.durable.snapshot import _background_priority as b; b(); print(os.nice(0))"
+    niceness = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert niceness.strip() == "19"

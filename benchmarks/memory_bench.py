@@ -57,7 +57,7 @@ def login(world: World, clock: FakeClock, user_id: str) -> int:
     return inst.id
 
 
-def measure(messages: int, conversations: int, stamped: bool = True) -> tuple[int, int]:
+def measure(messages: int, conversations: int, stamped: bool = True, random: bool = False) -> tuple[int, int]:
     """(bytes held by the stored messages, how many were stored)."""
     clock = FakeClock()
     world = World(clock, IdSource(0))
@@ -81,6 +81,8 @@ def measure(messages: int, conversations: int, stamped: bool = True) -> tuple[in
                 "cloudCustomData": stamp if stamped else "",
             }
         }
+        if random:  # as the TIM SDK sends every message: MSG-6 keeps a dedup key for the window
+            body["message"].update(random=i, clientTime=clock.now())
         outcome = world.call(sender, "sendMessage", body)
         if i % 1000 == 999:
             clock.advance(1)
@@ -97,9 +99,17 @@ def main() -> int:
     parser.add_argument("--messages", type=int, default=100_000)
     parser.add_argument("--conversations", type=int, default=100)
     parser.add_argument("--plain", action="store_true", help="no cloudCustomData (an app's own texts)")
+    parser.add_argument(
+        "--random",
+        action="store_true",
+        help="random and clientTime on every send, as the TIM SDK does: adds MSG-6's dedup key, which "
+        "is kept for the dedup window (all of this bench's 100 s of fake clock), not for the history",
+    )
     args = parser.parse_args()
-    held, stored = measure(args.messages, args.conversations, stamped=not args.plain)
-    what = "plain" if args.plain else "stamped"
+    held, stored = measure(args.messages, args.conversations, stamped=not args.plain, random=args.random)
+    what = ("plain" if args.plain else "stamped") + (
+        " (random, within MSG-6's window)" if args.random else ""
+    )
     print(
         f"memory_bench: {stored} stored {what} C2C text messages in {args.conversations} conversations hold "
         f"{held / 1e6:.1f} MB: {held / max(1, stored):.0f} bytes per stored message (indexes included)"

@@ -13,6 +13,7 @@ from simtim.clock import Clock
 from simtim.ids import KEY_RANDOM_BITS, KEY_RANDOM_MASK, message_id_of, message_key_of
 from simtim.limits import AppConfig
 from simtim.model.custom_data import DATA_MARK, carries_data, data_of, join, text_of
+from simtim.model.dedup import DedupTable
 from simtim.model.lifecycle import NEW, InstanceState, Transition, next_state
 
 C2C = "C2C"
@@ -529,7 +530,7 @@ class App:
         self.accounts: dict[str, Account] = {}
         self.threads: dict[tuple[str, str], Thread] = {}  # C2C threads keyed by sorted pair
         self.messages = MessageIndex()  # every accepted message by ID (REV-3, MSG-9)
-        self.dedup: dict[tuple[str, str, int, int], Message] = {}  # MSG-6
+        self.dedup = DedupTable()  # MSG-6
         self.groups: dict[str, Group] = {}
         self.order = 0
         self.login_counter = 0

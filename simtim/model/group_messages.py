@@ -60,14 +60,14 @@ class GroupMessaging:
         self, app: App, account: Account, inst: Instance, draft: Draft
     ) -> dict[str, Any] | None:
         group = self._group_send_checks(app, account, draft, inst)
-        if self.dedup_hit(app, account, draft, GROUP + draft.to, DEDUP_WINDOW_GROUP_SECONDS):
+        if self.dedup_hit(app, account, draft, DEDUP_WINDOW_GROUP_SECONDS):
             return None
         return callback_body(draft, account.user_id, group.type)
 
     def send(self, app: App, account: Account, inst: Instance, draft: Draft, verdict: Any) -> Outcome:
         group = self._group_send_checks(app, account, draft, inst)
         me = account.user_id
-        prior = self.dedup_hit(app, account, draft, GROUP + draft.to, DEDUP_WINDOW_GROUP_SECONDS)
+        prior = self.dedup_hit(app, account, draft, DEDUP_WINDOW_GROUP_SECONDS)
         if prior is not None:
             return Outcome({"message": prior.view(me)}, [])  # MSG-6
         elements = self.store.verdict_elements(

@@ -14,6 +14,7 @@ from simtim.errors import Code, IMError
 from simtim.model.args import Options
 from simtim.model.conversations import Conversations
 from simtim.model.core import WorldState
+from simtim.model.dedup import dedup_key
 from simtim.model.drafts import Draft, apply_verdict, callback_body
 from simtim.model.entities import C2C, GROUP, Account, App, Instance, Message, compact_payload
 from simtim.model.events import CONVERSATION_LIST_UPDATED, MESSAGE_REVOKED, Event, Outcome
@@ -66,19 +67,13 @@ class MessageStore:
                 verdict = None
         return apply_verdict(verdict, draft, c2c)
 
-    def dedup_hit(
-        self, app: App, account: Account, draft: Draft, conversation_id: str, window: int
-    ) -> Message | None:
+    def dedup_hit(self, app: App, account: Account, draft: Draft, window: int) -> Message | None:
         """MSG-6: same (sender, conversation, random, clientTime) within the window."""
         if draft.random is None:
             return None
         now = app.clock.now()
-        key = (
-            account.user_id,
-            conversation_id,
-            draft.random,
-            draft.client_time if draft.client_time is not None else now,
-        )
+        client_time = draft.client_time if draft.client_time is not None else now
+        key = dedup_key(account.user_id, draft.to, draft.conversation_type, draft.random, client_time)
         prior = app.dedup.get(key)
         if prior is not None and now - prior.time <= window:
             return prior
@@ -117,9 +112,9 @@ class MessageStore:
         msg.cloud_custom_data = draft.cloud_custom_data
         msg.order = app.next_order()
         if draft.random is not None:
-            app.dedup[
-                (account.user_id, msg.conversation_id_for(account.user_id), draft.random, msg.client_time)
-            ] = msg
+            app.dedup.put(
+                dedup_key(msg.sender, msg.to, msg.conversation_type, draft.random, msg.client_time), msg, now
+            )
         app.messages.add(msg)
         return msg
 

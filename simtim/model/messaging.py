@@ -53,7 +53,7 @@ class C2CMessaging:
         """MSG-8: every check before the callback, then the body to post (None: a dedup hit)."""
         if draft.to not in app.accounts:
             raise IMError(Code.ACCOUNT_NOT_FOUND, rule="MSG-3")
-        if self.dedup_hit(app, account, draft, C2C + draft.to, DEDUP_WINDOW_C2C_SECONDS):
+        if self.dedup_hit(app, account, draft, DEDUP_WINDOW_C2C_SECONDS):
             return None
         return callback_body(draft, account.user_id)
 
@@ -61,8 +61,7 @@ class C2CMessaging:
         target = app.accounts.get(draft.to)
         if target is None:
             raise IMError(Code.ACCOUNT_NOT_FOUND, rule="MSG-3")
-        conversation_id = C2C + draft.to
-        prior = self.dedup_hit(app, account, draft, conversation_id, DEDUP_WINDOW_C2C_SECONDS)
+        prior = self.dedup_hit(app, account, draft, DEDUP_WINDOW_C2C_SECONDS)
         if prior is not None:
             return Outcome({"message": prior.view(account.user_id)}, [])  # MSG-6
         elements = self.verdict_elements(app, draft, account.user_id, verdict, c2c=True)

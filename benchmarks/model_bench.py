@@ -28,13 +28,14 @@ import cProfile
 import gc
 import platform
 import pstats
+import random
 import statistics
 import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
-from itertools import repeat
+from itertools import cycle, repeat
 from pathlib import Path
 from typing import Any
 
@@ -347,6 +348,32 @@ def setup_page_middle(tally: Tally) -> Op:
     return page_op(tally, HISTORY_SIZE // 2)
 
 
+@case(
+    "page_scattered",
+    f"getMessageList at a different cursor each call across {HISTORY_SIZE // 1000}k msgs (no kept views)",
+)
+def setup_page_scattered(tally: Tally) -> Op:
+    """Pages nobody read lately: the kept renderings of ``simtim/model/view_cache.py`` (a few
+    thousand views) almost never hold them, so this is the cost of rendering every view afresh."""
+    world, alice, ids = history_world()
+    shuffled = list(range(MESSAGE_PAGE_DEFAULT, len(ids), MESSAGE_PAGE_DEFAULT))
+    random.Random(16).shuffle(shuffled)
+    cursors = cycle(shuffled)
+    call = world.call
+    tally.what = f"each page held the {MESSAGE_PAGE_DEFAULT} messages before its cursor, in order"
+
+    def op() -> None:
+        end = next(cursors)
+        page = call(alice, "getMessageList", {"conversationID": "C2Cbob", "nextReqMessageID": ids[end]}).data[
+            "messageList"
+        ]
+        if len(page) != MESSAGE_PAGE_DEFAULT or page[0]["ID"] != ids[end - MESSAGE_PAGE_DEFAULT]:
+            raise BenchError("getMessageList returned the wrong page")
+        tally.checked += 1
+
+    return op
+
+
 # --- measuring ---------------------------------------------------------------------------
 
 
@@ -597,6 +624,10 @@ HEADLINE = {
     "page_newest": (
         f"model history page (15) per s, {HISTORY_SIZE // 1000}k-message conversation",
         ">= 100000",
+    ),
+    "page_scattered": (
+        f"model history page (15) per s, a different page of {HISTORY_SIZE // 1000}k each call (cold)",
+        "",
     ),
 }
 

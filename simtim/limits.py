@@ -15,6 +15,7 @@ MESSAGE_PAGE_MAX = 15
 MEMBER_PAGE_DEFAULT = 15
 MEMBER_PAGE_MAX = 100
 MEMBER_PROFILE_MAX_IDS = 50
+PAGE_VIEWS_KEPT = 2048  # rendered history views kept per generation, per process (model/view_cache.py)
 
 # --- Membership (GRP-1, MBR-1) ---
 ADD_MEMBER_MAX = 500

@@ -26,6 +26,7 @@ from simtim.model.events import CONVERSATION_LIST_UPDATED, Event, Outcome
 from simtim.model.fanout import emit_account
 from simtim.model.group_view import GroupView
 from simtim.model.sessions import Sessions
+from simtim.model.view_cache import RECENT_VIEWS
 
 UNSET: Any = object()
 
@@ -219,9 +220,10 @@ class Conversations:
     @staticmethod
     def page_outcome(page: list[Message], viewer: str, conversation_id: str, *, completed: bool) -> Outcome:
         """PAGE-1's reply: the page oldest first and the cursor to the next older page."""
+        view = RECENT_VIEWS.view
         return Outcome(
             {
-                "messageList": [m.view(viewer, conversation_id) for m in page],
+                "messageList": [view(m, viewer, conversation_id) for m in page],
                 "nextReqMessageID": "" if completed or not page else page[0].id,
                 "isCompleted": completed,
             },

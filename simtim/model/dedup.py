@@ -11,12 +11,13 @@ windows of sends whatever the history's length, with no per-entry expiry bookkee
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Generic, TypeVar
 
 from simtim.limits import DEDUP_WINDOW_C2C_SECONDS, DEDUP_WINDOW_GROUP_SECONDS
 
-if TYPE_CHECKING:
-    from simtim.model.entities import Message
+#: the stored message a key names (``simtim.model.entities.Message``; generic, so this module
+#: needs nothing from entities, which holds a table per app)
+Message = TypeVar("Message")
 
 #: MSG-6's key: sender, the conversation's ``to`` and one int (``dedup_key``)
 DedupKey = tuple[str, str, int]
@@ -32,7 +33,7 @@ def dedup_key(sender: str, to: str, conversation_type: str, random: int, client_
     return sender, to, (client_time << 33) | (random << 1) | (conversation_type != "C2C")
 
 
-class DedupTable:
+class DedupTable(Generic[Message]):
     """Keys of the sends of the last one to two generations, each mapped to its stored message."""
 
     __slots__ = ("current", "older", "since")

@@ -530,7 +530,7 @@ class App:
         self.accounts: dict[str, Account] = {}
         self.threads: dict[tuple[str, str], Thread] = {}  # C2C threads keyed by sorted pair
         self.messages = MessageIndex()  # every accepted message by ID (REV-3, MSG-9)
-        self.dedup = DedupTable()  # MSG-6
+        self.dedup: DedupTable[Message] = DedupTable()  # MSG-6
         self.groups: dict[str, Group] = {}
         self.order = 0
         self.login_counter = 0

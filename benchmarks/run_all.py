@@ -45,7 +45,17 @@ BENCHES = (
     Bench(
         "model_bench.py",
         ("--seconds", "1", "--repeat", "5"),
-        ("--seconds", "0.2", "--repeat", "1", "--only", "send_c2c", "group_fanout", "page_newest", "page_scattered"),
+        (
+            "--seconds",
+            "0.2",
+            "--repeat",
+            "1",
+            "--only",
+            "send_c2c",
+            "group_fanout",
+            "page_newest",
+            "page_scattered",
+        ),
         expects=(
             "model C2C send+deliver ops/s, one core",
             "model 500-member fan-out deliveries/s",

@@ -17,11 +17,28 @@ class Clock(Protocol):
         ...
 
 
+def wall_second() -> int:
+    """The wall clock's integer second, as the same ``int`` object for the whole second.
+
+    Every stored message keeps its time (and usually its clientTime, the same second): a fresh
+    ``int`` each call is 32 bytes more per message, and on these VMs each new byte a server keeps
+    costs time (docs/performance.md).  Returning one object per second shares it instead."""
+    global _last_second
+    second = int(time.time())
+    if second == _last_second:
+        return _last_second
+    _last_second = second
+    return second
+
+
+_last_second = 0
+
+
 class SystemClock:
     """Wall-clock seconds; the only place simtim reads real time for the model."""
 
     def now(self) -> int:
-        return int(time.time())
+        return wall_second()
 
 
 class OffsetClock:
@@ -50,7 +67,7 @@ class PinnedClock:
 
     def now(self) -> int:
         pinned = self.pinned
-        return int(time.time()) if pinned is None else pinned
+        return wall_second() if pinned is None else pinned
 
 
 class FakeClock:

@@ -106,7 +106,9 @@ class MessageStore:
             msg.elements = [{"type": t, "payload": detach(p)} for t, p in elements]
         msg.time = now
         msg.random = draft.random if draft.random is not None else self.ids.random32()
-        msg.client_time = draft.client_time if draft.client_time is not None else now
+        client_time = draft.client_time
+        # the same second as ``now`` (as a client's clock usually says) shares its int object
+        msg.client_time = now if client_time is None or client_time == now else client_time
         msg.priority = _shared(draft.priority)
         msg.card = account.card()  # PROF-1
         msg.cloud_custom_data = draft.cloud_custom_data

@@ -21,11 +21,11 @@ import asyncio
 import logging
 import os
 import sqlite3
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol
 
+from simtim.clock import wall_second
 from simtim.durable import snapshot
 from simtim.durable.entries import Entry, apply, encode
 from simtim.durable.recovery import Recovered
@@ -97,7 +97,7 @@ class JournaledFront:
 
     def now(self) -> int | None:
         """The time an entry records: the wall-clock second, or None when the clock is fake state."""
-        return None if self.fake_clock else int(time.time())
+        return None if self.fake_clock else wall_second()
 
     async def submit(self, entry: Entry, live: Outlet | None = None) -> Reply:
         """Journal, commit (with whatever else arrived this turn), apply; the client's reply.

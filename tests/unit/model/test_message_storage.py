@@ -170,6 +170,26 @@ def test_stored_text_messages_fit_the_memory_budget() -> None:
     assert held <= BYTES_PER_MESSAGE_BUDGET
 
 
+#: the same texts sent as the TIM SDK sends them, with ``random`` and ``clientTime``: MSG-6 keeps a
+#: dedup key for each while it is within its window (simtim/model/dedup.py): 476 bytes measured;
+#: a key of a fresh conversation-ID string and two ints, and a clientTime int of its own, held 570
+SDK_BYTES_PER_MESSAGE_BUDGET = 520
+
+
+def test_msg_6_messages_sent_with_random_and_client_time_keep_compact_dedup_keys() -> None:
+    world, clock, inst = world_of(*(f"user{i:02d}" for i in range(21)))
+    randoms = iter(range(SENDS))
+
+    def send_one(to: str, text: str) -> object:
+        client_time = int(str(clock.now()))  # a new int, as a server parses it from each request
+        return send(world, inst["user00"], to, text, random=next(randoms), clientTime=client_time)
+
+    held = bytes_held_per_message(clock, send_one)
+    assert len(world.apps[DEV_SDKAPPID].messages) == SENDS
+    assert len(world.apps[DEV_SDKAPPID].dedup) == SENDS  # all within the window: every key kept
+    assert held <= SDK_BYTES_PER_MESSAGE_BUDGET, held
+
+
 SENDS = 20_000
 
 

@@ -219,8 +219,8 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         default=None,
         metavar="N",
-        help="with --data: write a background snapshot every N journal entries (default 50000), "
-        "so a start replays at most N",
+        help="with --data: write a background snapshot after at least N journal entries (default 50000) "
+        "and at least as many as the state holds messages, so a start replays at most the larger",
     )
     serve.add_argument(
         "--max-messages-per-conversation",

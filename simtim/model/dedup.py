@@ -17,7 +17,7 @@ from simtim.limits import DEDUP_WINDOW_C2C_SECONDS, DEDUP_WINDOW_GROUP_SECONDS
 
 #: the stored message a key names (``simtim.model.entities.Message``; generic, so this module
 #: needs nothing from entities, which holds a table per app)
-Message = TypeVar("Message")
+Stored = TypeVar("Stored")
 
 #: MSG-6's key: sender, the conversation's ``to`` and one int (``dedup_key``)
 DedupKey = tuple[str, str, int]
@@ -33,17 +33,17 @@ def dedup_key(sender: str, to: str, conversation_type: str, random: int, client_
     return sender, to, (client_time << 33) | (random << 1) | (conversation_type != "C2C")
 
 
-class DedupTable(Generic[Message]):
+class DedupTable(Generic[Stored]):
     """Keys of the sends of the last one to two generations, each mapped to its stored message."""
 
     __slots__ = ("current", "older", "since")
 
     def __init__(self) -> None:
-        self.current: dict[DedupKey, Message] = {}
-        self.older: dict[DedupKey, Message] = {}
+        self.current: dict[DedupKey, Stored] = {}
+        self.older: dict[DedupKey, Stored] = {}
         self.since: int | None = None  # when ``current`` started (the first put)
 
-    def get(self, key: DedupKey) -> Message | None:
+    def get(self, key: DedupKey) -> Stored | None:
         """The message put under ``key``, if its generation is still kept (the caller checks the
         window against the message's time: a generation outlives it)."""
         found = self.current.get(key)
@@ -51,7 +51,7 @@ class DedupTable(Generic[Message]):
             found = self.older.get(key)
         return found
 
-    def put(self, key: DedupKey, message: Message, now: int) -> None:
+    def put(self, key: DedupKey, message: Stored, now: int) -> None:
         since = self.since
         if since is None:
             self.since = now
@@ -63,7 +63,7 @@ class DedupTable(Generic[Message]):
             self.since = now
         self.current[key] = message
 
-    def discard(self, key: DedupKey, message: Message) -> None:
+    def discard(self, key: DedupKey, message: Stored) -> None:
         """Forget ``key`` if it still names ``message`` (an evicted message, PAGE-2)."""
         for generation in (self.current, self.older):
             if generation.get(key) is message:

@@ -11,9 +11,9 @@ Memory is bounded, not per stored message (``d-compact-storage`` keeps stored me
 bytes and declines a view per message): two generations of at most ``PAGE_VIEWS_KEPT`` views
 (~0.8 kB each: ~3.3 MB at most), one set per process, whatever the number of worlds in it (a
 Locust process runs a model per user); the older generation is dropped whole when the newer one
-fills.  A view is kept from its message's second read on (``RecentViews``).  A hit returns a copy, as a
-fresh rendering would be; the payload object inside is shared,
-as a stored non-text payload always was (callers never mutate payloads).
+fills.  A view is kept from its message's second read on (``RecentViews``).  A hit returns a copy,
+as a fresh rendering would be; the payload object inside is shared, as a stored non-text payload
+always was (callers never mutate payloads).
 """
 
 from __future__ import annotations
@@ -25,6 +25,8 @@ from simtim.model.entities import Message
 
 #: a message read once lately: the next read keeps its view
 _SEEN = None
+#: a message not read lately
+_ABSENT: Any = object()
 
 
 class RecentViews:
@@ -65,9 +67,6 @@ class RecentViews:
     def __len__(self) -> int:
         """Views kept (the messages read once are references only)."""
         return sum(1 for generation in (self.current, self.older) for kept in generation.values() if kept)
-
-
-_ABSENT: Any = object()
 
 
 #: the process's one set (see the module docstring: per process, not per world)

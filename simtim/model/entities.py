@@ -13,7 +13,7 @@ from simtim.clock import Clock
 from simtim.ids import KEY_RANDOM_BITS, KEY_RANDOM_MASK, message_id_of, message_key_of
 from simtim.limits import AppConfig
 from simtim.model.custom_data import DATA_MARK, carries_data, data_of, join, text_of
-from simtim.model.dedup import DedupTable
+from simtim.model.dedup import DedupKey, DedupTable, dedup_key
 from simtim.model.lifecycle import NEW, InstanceState, Transition, next_state
 
 C2C = "C2C"
@@ -382,6 +382,10 @@ class Message:
         if self.conversation_type == GROUP:
             return GROUP + self.to
         return SYSTEM_CONVERSATION_ID
+
+    def dedup_key(self) -> DedupKey:
+        """MSG-6's key of this message, as ``App.dedup`` holds it for a send that gave ``random``."""
+        return dedup_key(self.sender, self.to, self.conversation_type, self.random, self.client_time)
 
     @property
     def msg_key(self) -> str:

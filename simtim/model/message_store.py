@@ -114,9 +114,7 @@ class MessageStore:
         msg.cloud_custom_data = draft.cloud_custom_data
         msg.order = app.next_order()
         if draft.random is not None:
-            app.dedup.put(
-                dedup_key(msg.sender, msg.to, msg.conversation_type, draft.random, msg.client_time), msg, now
-            )
+            app.dedup.put(msg.dedup_key(), msg, now)
         app.messages.add(msg)
         return msg
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 import heapq
 from collections.abc import Iterator
 
-from simtim.model.dedup import dedup_key
 from simtim.model.entities import App, Message, Thread
 
 GLOBAL_CAP_SLACK = 64  # max_messages: evict down to cap - cap // 64 at once
@@ -108,10 +107,7 @@ def _evict(app: App, thread: Thread, count: int, cause: str) -> None:
 def _forget(app: App, message: Message) -> None:
     """Every index that could still reach the message lets go of it (MSG-6 dedup, MSG-9 deletions)."""
     app.messages.discard(message)
-    key = dedup_key(
-        message.sender, message.to, message.conversation_type, message.random, message.client_time
-    )
-    app.dedup.discard(key, message)
+    app.dedup.discard(message.dedup_key(), message)
     for party in (message.sender, message.to):
         account = app.accounts.get(party)
         if account is not None:

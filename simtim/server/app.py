@@ -305,8 +305,7 @@ class SimtimApp:
         if refused is not None:
             return encode(refused)
         assert later is not None, "a journaled write needs somewhere to answer"
-        entry = ["rest", durable.now(), "POST", path, query.decode("latin-1"), raw.decode("latin-1")]
-        durable.enqueue(entry, None, CallbackSink(later))
+        durable.enqueue(_rest_entry(durable, "POST", path, query, raw), None, CallbackSink(later))
         return None
 
     async def _rest(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -325,8 +324,7 @@ class SimtimApp:
             if refused is not None:
                 reply = refused
             else:
-                entry = ["rest", durable.now(), method, path, query.decode("latin-1"), raw.decode("latin-1")]
-                reply = await durable.submit(entry)
+                reply = await durable.submit(_rest_entry(durable, method, path, query, raw))
         await self._respond(send, 200, encode(reply))
 
     async def _call(self, method: str, token: str | None, body: Any) -> dict[str, Any]:
@@ -484,6 +482,11 @@ def _header(headers: list[tuple[bytes, bytes]], name: bytes) -> str | None:
         if key == name:
             return value.decode("latin-1")
     return None
+
+
+def _rest_entry(durable: JournaledFront, method: str, path: str, query: bytes, raw: bytes) -> Entry:
+    """The journal entry of a REST v4 call ``admit`` let through (both paths: shortcut and ASGI)."""
+    return ["rest", durable.now(), method, path, query.decode("latin-1"), raw.decode("latin-1")]
 
 
 def _bearer(headers: list[tuple[bytes, bytes]]) -> str | None:

@@ -245,6 +245,44 @@ def test_a_failing_call_is_a_500_and_the_connection_closes(
         assert conn.recv(1) == b""
 
 
+def test_replies_of_one_turn_keep_their_order_across_connections_and_after_a_failure(
+    running: Running, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Replies leave together at the end of the loop turn (``_ReplyBatch``): still each on its own
+    connection, in request order, and a failing call's 500 and close come after the replies the
+    connection was owed before it."""
+    token = login(running, "alice")
+    answer = running.app.answer_v1
+
+    def failing_on_get_my_profile(method: str, *args: Any, **kwargs: Any) -> bytes | None:
+        if method == "getMyProfile":
+            raise RuntimeError("boom")
+        return answer(method, *args, **kwargs)
+
+    monkeypatch.setattr(running.app, "answer_v1", failing_on_get_my_profile)
+    first = socket.create_connection(("127.0.0.1", running.port), timeout=10)
+    second = socket.create_connection(("127.0.0.1", running.port), timeout=10)
+    with first, second:
+        first.sendall(b"".join(post("/v1/sendMessage", send_body(f"a{i}"), token) for i in range(3)))
+        second.sendall(
+            post("/v1/sendMessage", send_body("b0"), token)
+            + post("/v1/getMyProfile", {}, token)
+            + post("/v1/sendMessage", send_body("never answered"), token)
+        )
+        texts = [
+            orjson.loads(body)["data"]["message"]["payload"]["text"]
+            for _, _, body in read_responses(first, 3)
+        ]
+        assert texts == ["a0", "a1", "a2"]
+        (_, _, sent), (status, _, failed) = read_responses(second, 2)
+        assert orjson.loads(sent)["data"]["message"]["payload"]["text"] == "b0"
+        assert status.startswith(b"HTTP/1.1 500") and failed == b"Internal Server Error"
+        assert second.recv(1) == b""  # closed after the 500, nothing after it
+        first.sendall(post("/v1/sendMessage", send_body("a3"), token))  # the other connection lives on
+        ((_, _, later),) = read_responses(first, 1)
+        assert orjson.loads(later)["data"]["message"]["payload"]["text"] == "a3"
+
+
 def test_rest_v4_calls_take_the_shortcut_and_answer_as_the_rest_face(
     running: Running, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -45,6 +45,10 @@ Send = Callable[[dict[str, Any]], Awaitable[None]]
 _JSON_HEADERS = [(b"content-type", b"application/json")]
 
 
+#: a delivery of at most this many events holds them encoded for instances without a socket
+#: (``SimtimApp._deliver``); measured: a C2C send has 3, a group send two per member
+ENCODE_HELD_UP_TO = 16
+
 DEFAULT_CONFIG = AppConfig()  # an instance whose app is gone still gets the default queue bound
 
 
@@ -99,14 +103,26 @@ class SimtimApp:
                 box.limit = app.config.event_queue_max
 
     def _deliver(self, events: list[Event]) -> None:
-        """The Service's sink: encode each event once and queue it per instance, in order."""
+        """The Service's sink: encode each event once and queue it per instance, in order.
+
+        An instance without a socket holds its events until one opens (or the queue overflows).
+        A small delivery (a C2C send: ``ENCODE_HELD_UP_TO``) holds them encoded: each of its
+        events is a tree of its own (a message view, a conversation), which costs more to keep
+        alive and free cold at an overflow than to encode now.  A fan-out holds the events as
+        they are: its members' events share the message view, which encoding would repeat per
+        member (docs/decisions.md#d-held-events)."""
         events = self.service.web.take(events)  # Web SDK sessions get theirs as pushes
         cache: dict[tuple[str, int], str] = {}
         mailboxes = self.mailboxes
+        encode_held = len(events) <= ENCODE_HELD_UP_TO
         for event in events:
             box = mailboxes.get(event.instance) or self._mailbox(event.instance)
             if box.connection is None:
-                if event.name != SDK_STATE_READY:  # the next connection's first frame is sdkStateReady
+                if event.name == SDK_STATE_READY:  # the next connection's first frame is sdkStateReady
+                    continue
+                if encode_held:  # a few events, their data rarely shared: no cache
+                    box.hold(event.name, event_frame(event.name, event.data))
+                else:
                     box.hold(event.name, (event.name, event.data))  # encoded only if ever sent
                 continue
             key = (event.name, id(event.data))  # fan-out shares data objects: encode each once
@@ -440,7 +456,7 @@ class SimtimApp:
                         await connection.close(frame.code)
                         box.connection = None
                         return
-                    frame = event_frame(*frame)  # queued while offline, not yet encoded
+                    frame = event_frame(*frame)  # held while offline, not yet encoded
                 try:
                     await send({"type": "websocket.send", "text": frame})
                 except Exception:

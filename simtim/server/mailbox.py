@@ -66,8 +66,9 @@ class Mailbox:
             if self.waiter is waiter:
                 self.waiter = None
 
-    def hold(self, name: str, item: tuple[str, Any]) -> None:
-        """Queue an event while no socket is open: no writer waits, so none is woken."""
+    def hold(self, name: str, item: str | tuple[str, Any]) -> None:
+        """Queue an event while no socket is open (its frame, or ``(name, data)`` to encode if it is
+        ever sent): no writer waits, so none is woken."""
         frames = self.frames
         if len(frames) >= self.limit:
             frames.clear()  # overflow: drop the queue, the client resyncs (NET-1)

@@ -103,6 +103,37 @@ def test_events_raised_while_down_are_delivered_once_in_order(
     assert [f.event for f in quiet_for(ws, 0.4)] == ["onConversationListUpdated"]
 
 
+@pytest.mark.parametrize("listeners", [1, 9])
+def test_a_group_send_held_for_a_socket_that_is_down_arrives_as_a_live_socket_got_it(
+    wire: Wire, sockets: list[websocket.WebSocket], listeners: int
+) -> None:
+    """A delivery of a few events holds them encoded, a larger fan-out as objects encoded when sent
+    (``SimtimApp._deliver``, docs/decisions.md#d-held-events): 1 listener gives 4 events, 9 give 20;
+    either way the socket that comes back gets what a live one got."""
+    alice, bob, carol = wire.login("alice"), wire.login("bob"), wire.login("carol")
+    others = [f"member{i}" for i in range(listeners - 1)]
+    for user in others:
+        wire.login(user)
+    members = [{"userID": user} for user in ["bob", "carol", *others]]
+    wire.ok(
+        "createGroup", {"type": "Public", "name": "held", "groupID": "held", "memberList": members}, alice
+    )
+    down, live = connect(wire, bob, sockets), connect(wire, carol, sockets)
+    ready(down)
+    ready(live)
+    quiet_for(live, 0.2)  # the group's creation
+    disconnect(down)
+    sent = wire.ok("sendMessage", text("held", "while down", "GROUP"), alice)["message"]["ID"]
+    got_live = frames_until(live, lambda f: f.event == "onConversationListUpdated")
+    down = connect(wire, bob, sockets)
+    frames = frames_until(down, lambda f: f.event == "onConversationListUpdated" and f.data[0]["unreadCount"])
+    assert frames[0] == Frame("sdkStateReady", {})
+    held = [f for f in frames if f.event in ("onMessageReceived", "onConversationListUpdated")]
+    assert [f.event for f in held[-2:]] == ["onMessageReceived", "onConversationListUpdated"]
+    assert received_ids(held) == [sent]
+    assert held[-2:] == got_live[-2:]  # the same message view and the same conversation
+
+
 def test_a_second_socket_replaces_the_first(wire: Wire, sockets: list[websocket.WebSocket]) -> None:
     alice, bob = wire.login("alice"), wire.login("bob")
     first = connect(wire, bob, sockets)

@@ -69,11 +69,13 @@ def parse_draft(message: object, message_max_bytes: int) -> Draft:
         priority = "Normal"
     elif priority not in PRIORITIES:
         raise _shape("message.priority must be High, Normal, Low or Lowest")
-    random = message.get("random")
-    if random is not None and not (is_int(random) and 0 <= random <= UINT32_MAX):
+    random = message.get("random")  # (a JSON number is an exact int: is_int only for the rest)
+    if random is not None and not ((random.__class__ is int or is_int(random)) and 0 <= random <= UINT32_MAX):
         raise _shape("message.random must be a uint32")
     client_time = message.get("clientTime")
-    if client_time is not None and not (is_int(client_time) and client_time >= 0):
+    if client_time is not None and not (
+        (client_time.__class__ is int or is_int(client_time)) and client_time >= 0
+    ):
         raise _shape("message.clientTime must be a non-negative integer")
     cloud = message.get("cloudCustomData")
     if cloud is None:

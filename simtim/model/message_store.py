@@ -4,8 +4,8 @@ revoke bookkeeping and deletion (MSG-4, MSG-6, MSG-8, MSG-9, REV-2).
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Mapping
+from sys import intern
 from typing import Any
 
 import orjson
@@ -34,12 +34,6 @@ def _detached(payload: Any) -> Any:
 
 def _keep(payload: Any) -> Any:
     return payload
-
-
-def _shared(name: Any) -> Any:
-    """One string object for every message naming the same peer, group, type or priority: a
-    server parses a new copy of each from every request, ~60 bytes a message kept for nothing."""
-    return sys.intern(name) if name.__class__ is str else name
 
 
 class MessageStore:
@@ -94,27 +88,33 @@ class MessageStore:
         detach = _keep if owned else _detached
         msg = Message()
         msg.key = self.ids.message_key()
-        msg.conversation_type = _shared(draft.conversation_type)
+        # One string object for every message naming the same peer, group, type or priority: a
+        # server parses a new copy of each from every request, ~60 bytes a message kept for nothing.
+        conversation_type, to, priority = draft.conversation_type, draft.to, draft.priority
+        msg.conversation_type = (
+            intern(conversation_type) if conversation_type.__class__ is str else conversation_type
+        )
         msg.sender = account.user_id
-        msg.to = _shared(draft.to)
+        msg.to = to = intern(to) if to.__class__ is str else to
         elem_type, payload = elements[0]
-        msg.type = _shared(elem_type)
-        body = compact_payload(msg.type, payload)  # a text's bytes need no copy: they are immutable
+        msg.type = elem_type = intern(elem_type) if elem_type.__class__ is str else elem_type
+        body = compact_payload(elem_type, payload)  # a text's bytes need no copy: they are immutable
         msg.body = body if body.__class__ is bytes else detach(payload)
         # ^ stored history never shares objects with the caller (an in-process caller may mutate them)
         if len(elements) > 1:
             msg.elements = [{"type": t, "payload": detach(p)} for t, p in elements]
         msg.time = now
-        msg.random = draft.random if draft.random is not None else self.ids.random32()
+        random = draft.random
+        msg.random = random if random is not None else self.ids.random32()
         client_time = draft.client_time
         # the same second as ``now`` (as a client's clock usually says) shares its int object
-        msg.client_time = now if client_time is None or client_time == now else client_time
-        msg.priority = _shared(draft.priority)
+        msg.client_time = client_time = now if client_time is None or client_time == now else client_time
+        msg.priority = intern(priority) if priority.__class__ is str else priority
         msg.card = account.card()  # PROF-1
         msg.cloud_custom_data = draft.cloud_custom_data
         msg.order = app.next_order()
-        if draft.random is not None:
-            app.dedup.put(msg.dedup_key(), msg, now)
+        if random is not None:  # Message.dedup_key, from the values at hand
+            app.dedup.put(dedup_key(msg.sender, to, conversation_type, random, client_time), msg, now)
         app.messages.add(msg)
         return msg
 

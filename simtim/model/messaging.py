@@ -98,7 +98,7 @@ class C2CMessaging:
         msg.thread = thread
         stored(app, thread)  # PAGE-2 caps
         events: list[Event] = []
-        sender_view = msg.view(account.user_id)
+        sender_view = msg.view(account.user_id, conversation_id)
         own_state = account.conv(conversation_id)
         if target is not account:
             peer_conversation = C2C + account.user_id

@@ -210,7 +210,8 @@ class WorldState:
         self.instances.clear()
 
     def instance(self, instance_id: int) -> Instance:
-        inst = self.instances.get(instance_id) if is_int(instance_id) else None  # not True for 1
+        exact = instance_id.__class__ is int  # a server's own ints: no is_int call on the hot path
+        inst = self.instances.get(instance_id) if exact or is_int(instance_id) else None  # not True for 1
         if inst is None:
             raise IMError(Code.NOT_LOGGED_IN, "unknown instance", rule="INST-1")
         return inst

@@ -184,6 +184,8 @@ class World:
         inst = self.state.instance(instance_id)
         if inst.state is DESTROYED:
             raise state_error(DESTROYED)  # INST-1
+        if opts.__class__ is dict and opts:  # the usual body: _checked_options would return it as is
+            return handler(inst, opts)
         return handler(inst, self._checked_options(inst, method, opts))
 
     def _checked_options(self, inst: Instance, method: str, opts: object) -> Options:

@@ -44,7 +44,12 @@ def _depth(value: Any) -> int:
 def decode(raw: bytes) -> Any:
     """Parse JSON; raises ValueError on anything that is not JSON or is nested too deeply."""
     value = orjson.loads(raw)
-    if raw.count(b"[") + raw.count(b"{") > MAX_BODY_DEPTH and _depth(value) > MAX_BODY_DEPTH:
+    # deeper than MAX_BODY_DEPTH takes that many openers and closers: a shorter body needs no count
+    if (
+        len(raw) > 2 * MAX_BODY_DEPTH
+        and raw.count(b"[") + raw.count(b"{") > MAX_BODY_DEPTH
+        and _depth(value) > MAX_BODY_DEPTH
+    ):
         raise ValueError(f"JSON nested deeper than {MAX_BODY_DEPTH} levels")
     return value
 

@@ -118,13 +118,11 @@ class Journal:
             return self.last_seq
         last = self.last_seq + len(encoded)
         conn = self.conn
-        try:
-            conn.execute("BEGIN")
+        try:  # one statement in autocommit mode: its own transaction, all or nothing
             conn.execute(
                 "INSERT INTO batches(last_seq, count, entries) VALUES (?, ?, ?)",
                 (last, len(encoded), b"\n".join(encoded)),
             )
-            conn.execute("COMMIT")
         except sqlite3.Error:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")

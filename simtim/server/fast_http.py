@@ -195,8 +195,8 @@ class SimtimHttpProtocol(HttpToolsProtocol):
         if isinstance(reply, BaseException):
             log.error("Exception in journaled call", exc_info=reply)
             self._replies.add(self.transport, _ERROR_500, True)
-            return
-        self._write_reply(reply, pending.keep_alive)
+        else:
+            self._write_reply(reply, pending.keep_alive)
 
     def _write_reply(self, reply: bytes, keep_alive: bool) -> None:
         replies = self._replies

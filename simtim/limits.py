@@ -73,6 +73,9 @@ BODY_DISCARD_MAX_BYTES = 16 * 1024 * 1024
 #: largest simtim/1 body the server answers without an ASGI task (simtim/server/fast_http.py);
 #: larger ones take the ASGI path, which streams and bounds them (BODY_MAX_BYTES)
 FAST_BODY_MAX_BYTES = 64 * 1024
+#: a delivery of at most this many events holds them encoded for an instance without a socket
+#: (``SimtimApp._deliver``): a C2C send has three, a group send two per listening member
+ENCODE_HELD_UP_TO = 16
 CALLBACK_TIMEOUT_SECONDS = 2.0  # MSG-8
 #: MSG-8: app-defined refusal codes a before-send callback may return, inclusive ranges
 CALLBACK_CODES_C2C = (120001, 130000)

@@ -18,7 +18,7 @@ from simtim.callback_client import ask as ask_before_send
 from simtim.durable.entries import READ_ONLY_ADMIN_OPS, READ_ONLY_METHODS, Entry, issues_token
 from simtim.errors import Code
 from simtim.gc_policy import FULL_COLLECTION_SECONDS, collect_dead_cycles, keep_long_lived_state_cheap
-from simtim.limits import BODY_DISCARD_MAX_BYTES, BODY_MAX_BYTES, AppConfig
+from simtim.limits import BODY_DISCARD_MAX_BYTES, BODY_MAX_BYTES, ENCODE_HELD_UP_TO, AppConfig
 from simtim.model import METHODS, Event
 from simtim.model.events import ERROR, SDK_STATE_READY
 from simtim.model.lifecycle import DESTROYED, EXPIRED, KICKED, ONLINE, state_error
@@ -44,10 +44,6 @@ Send = Callable[[dict[str, Any]], Awaitable[None]]
 
 _JSON_HEADERS = [(b"content-type", b"application/json")]
 
-
-#: a delivery of at most this many events holds them encoded for instances without a socket
-#: (``SimtimApp._deliver``); measured: a C2C send has 3, a group send two per member
-ENCODE_HELD_UP_TO = 16
 
 DEFAULT_CONFIG = AppConfig()  # an instance whose app is gone still gets the default queue bound
 

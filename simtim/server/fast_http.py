@@ -274,10 +274,9 @@ class _ReplyBatch:
     per loop turn").
     Every write of the shortcut goes through here, so a connection's replies keep their order."""
 
-    __slots__ = ("head", "headers", "loop", "pending")
+    __slots__ = ("head", "headers", "pending")
 
-    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
-        self.loop = loop
+    def __init__(self) -> None:
         self.pending: list[tuple[Any, bytes, bool]] = []
         #: uvicorn's current ``default_headers`` (a date and the server's name) and the end of a
         #: reply's head they give: ``\r\n`` after the content length, the headers, the blank line
@@ -291,8 +290,8 @@ class _ReplyBatch:
     def add(self, transport: Any, data: bytes, close: bool) -> None:
         """Write ``data`` (then close, if ``close``) once this turn's callbacks are done."""
         pending = self.pending
-        if not pending:
-            self.loop.call_soon(self.flush)
+        if not pending:  # (no reference to the loop kept: it is the key of ``_BATCHES``)
+            asyncio.get_running_loop().call_soon(self.flush)
         pending.append((transport, data, close))
 
     def flush(self) -> None:
@@ -311,7 +310,7 @@ def _replies_of(loop: asyncio.AbstractEventLoop) -> _ReplyBatch:
     """One batch per event loop (tests run servers on loops in several threads)."""
     batch = _BATCHES.get(loop)
     if batch is None:
-        batch = _BATCHES[loop] = _ReplyBatch(loop)
+        batch = _BATCHES[loop] = _ReplyBatch()
     return batch
 
 

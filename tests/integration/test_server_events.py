@@ -108,7 +108,7 @@ def test_a_group_send_held_for_a_socket_that_is_down_arrives_as_a_live_socket_go
     wire: Wire, sockets: list[websocket.WebSocket], listeners: int
 ) -> None:
     """A delivery of a few events holds them encoded, a larger fan-out as objects encoded when sent
-    (``SimtimApp._deliver``, docs/decisions.md#d-held-events): 1 listener gives 4 events, 9 give 20;
+    (``SimtimApp._deliver``, docs/decisions.md#d-held-events): 1 listener gives 5 events, 9 give 21;
     either way the socket that comes back gets what a live one got."""
     alice, bob, carol = wire.login("alice"), wire.login("bob"), wire.login("carol")
     others = [f"member{i}" for i in range(listeners - 1)]

@@ -95,7 +95,7 @@ class MessageStore:
             intern(conversation_type) if conversation_type.__class__ is str else conversation_type
         )
         msg.sender = account.user_id
-        msg.to = to = intern(to) if to.__class__ is str else to
+        msg.to = intern(to) if to.__class__ is str else to
         elem_type, payload = elements[0]
         msg.type = elem_type = intern(elem_type) if elem_type.__class__ is str else elem_type
         body = compact_payload(elem_type, payload)  # a text's bytes need no copy: they are immutable
@@ -108,13 +108,13 @@ class MessageStore:
         msg.random = random if random is not None else self.ids.random32()
         client_time = draft.client_time
         # the same second as ``now`` (as a client's clock usually says) shares its int object
-        msg.client_time = client_time = now if client_time is None or client_time == now else client_time
+        msg.client_time = now if client_time is None or client_time == now else client_time
         msg.priority = intern(priority) if priority.__class__ is str else priority
         msg.card = account.card()  # PROF-1
         msg.cloud_custom_data = draft.cloud_custom_data
         msg.order = app.next_order()
-        if random is not None:  # Message.dedup_key, from the values at hand
-            app.dedup.put(dedup_key(msg.sender, to, conversation_type, random, client_time), msg, now)
+        if random is not None:
+            app.dedup.put(msg.dedup_key(), msg, now)
         app.messages.add(msg)
         return msg
 
